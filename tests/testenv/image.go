@@ -1,0 +1,113 @@
+package testenv
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// ImageCacheDir is where Image keeps the default image between test packages
+// (and between runs, while its inputs stay the same).
+const ImageCacheDir = "/var/tmp/supernode-test-image"
+
+var (
+	imageOnce sync.Once
+	imageDir  string
+	imageErr  string
+)
+
+// Image returns a directory holding the default appliance image
+// (supernode-appliance.raw, .qcow2, manifest.json), built with
+// `bin/appliance build -out DIR image/appliance.pkr.hcl`. The build runs once
+// per set of inputs (binaries, image/ and hardening/ sources) under a file
+// lock, so test packages running in parallel share one build. Set
+// SUPERNODE_TEST_IMAGE to a directory to use an image built elsewhere.
+func Image(t testing.TB) string {
+	t.Helper()
+	if dir := os.Getenv("SUPERNODE_TEST_IMAGE"); dir != "" {
+		return dir
+	}
+	RequireRoot(t)
+	RequireCommands(t, "mmdebstrap", "qemu-img")
+	bin := BuildBinaries(t)
+	root := RepoRoot(t)
+	imageOnce.Do(func() {
+		if err := os.MkdirAll(filepath.Dir(ImageCacheDir), 0o755); err != nil {
+			imageErr = err.Error()
+			return
+		}
+		unlock, err := lockFile(ImageCacheDir + ".lock")
+		if err != nil {
+			imageErr = err.Error()
+			return
+		}
+		defer unlock()
+		sum, err := treeHash(bin, filepath.Join(root, "image"), filepath.Join(root, "hardening"))
+		if err != nil {
+			imageErr = err.Error()
+			return
+		}
+		stamp := filepath.Join(ImageCacheDir, "inputs.sha256")
+		if old, err := os.ReadFile(stamp); err == nil && string(old) == sum {
+			imageDir = ImageCacheDir
+			return
+		}
+		tmp := ImageCacheDir + ".new"
+		os.RemoveAll(tmp)
+		cmd := exec.Command(filepath.Join(bin, "appliance"), "build", "-out", tmp, filepath.Join(root, "image", "appliance.pkr.hcl"))
+		cmd.Dir = root
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		t.Logf("building the default image into %s (takes minutes)", ImageCacheDir)
+		if err := cmd.Run(); err != nil {
+			os.RemoveAll(tmp)
+			imageErr = "appliance build: " + err.Error() + "\n" + out.String()
+			return
+		}
+		if err := os.WriteFile(filepath.Join(tmp, "inputs.sha256"), []byte(sum), 0o644); err != nil {
+			imageErr = err.Error()
+			return
+		}
+		os.RemoveAll(ImageCacheDir)
+		if err := os.Rename(tmp, ImageCacheDir); err != nil {
+			imageErr = err.Error()
+			return
+		}
+		imageDir = ImageCacheDir
+	})
+	if imageErr != "" {
+		t.Fatal(imageErr)
+	}
+	return imageDir
+}
+
+// treeHash hashes the names and contents of every regular file under dirs.
+func treeHash(dirs ...string) (string, error) {
+	h := sha256.New()
+	for _, d := range dirs {
+		err := filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || !e.Type().IsRegular() || strings.HasSuffix(p, "_test.go") || strings.HasPrefix(e.Name(), ".") {
+				return err
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			io.WriteString(h, p+"\x00")
+			_, err = io.Copy(h, f)
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
