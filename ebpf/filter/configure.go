@@ -1,0 +1,138 @@
+package filter
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/cilium/ebpf"
+)
+
+// Configure validates c and writes it into the maps, replacing what was
+// there. Entries are overwritten in place and stale ones deleted last, so a
+// packet arriving meanwhile sees either the old or the new rule for a given
+// prefix or port, never a gap in the lists.
+func (f *Filter) Configure(c Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if err := f.writePorts(c); err != nil {
+		return fmt.Errorf("filter: write the port policy: %w", err)
+	}
+	if err := f.writeACL(c); err != nil {
+		return fmt.Errorf("filter: write the source lists: %w", err)
+	}
+	if err := f.objs.Config.Put(uint32(0), settingsOf(c)); err != nil {
+		return fmt.Errorf("filter: write the settings: %w", err)
+	}
+	return nil
+}
+
+func settingsOf(c Config) xdpSettings {
+	s := xdpSettings{
+		EphemeralFirst:  c.EphemeralFirst,
+		EphemeralLast:   c.EphemeralLast,
+		StunMethodFirst: c.STUNMethodFirst,
+		StunMethodLast:  c.STUNMethodLast,
+		Track:           bucketOf(c.TrackRate, c.TrackBurst),
+	}
+	if c.STUNMethodLast == 0 { // no custom methods: an empty range
+		s.StunMethodFirst, s.StunMethodLast = 1, 0
+	}
+	if c.DropServiceFragments {
+		s.Flags |= xdpSettingFlagSETTING_DROP_SERVICE_FRAGMENTS
+	}
+	// Indexes follow enum rate_class.
+	s.Rate[0] = bucketOf(c.SYNRate, c.SYNBurst)
+	s.Rate[1] = bucketOf(c.UDPRate, c.UDPBurst)
+	s.Rate[2] = bucketOf(c.ICMPRate, c.ICMPBurst)
+	return s
+}
+
+// bucketOf precomputes a token bucket so the program never divides by a
+// rate: a token every 1e9/rate ns, full after burst tokens' worth.
+func bucketOf(rate, burst uint32) xdpBucketParam {
+	if rate == 0 {
+		return xdpBucketParam{}
+	}
+	per := uint64(1e9) / uint64(rate)
+	return xdpBucketParam{NsPerToken: per, FillNs: per * uint64(burst), Burst: burst}
+}
+
+func (f *Filter) writePorts(c Config) error {
+	vals := make([]xdpPortFlag, 65536)
+	for _, p := range c.UDPPorts {
+		vals[p] |= xdpPortFlagPORT_UDP
+	}
+	for _, p := range c.TCPPorts {
+		vals[p] |= xdpPortFlagPORT_TCP
+	}
+	for _, p := range c.STUNPorts {
+		vals[p] |= xdpPortFlagPORT_STUN
+	}
+	for _, p := range c.ReflectorPorts {
+		vals[p] |= xdpPortFlagPORT_REFLECTOR
+	}
+	keys := make([]uint32, 65536)
+	for i := range keys {
+		keys[i] = uint32(i)
+	}
+	_, err := f.objs.Ports.BatchUpdate(keys, vals, nil)
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		for i := range keys {
+			if err := f.objs.Ports.Put(keys[i], vals[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return err
+}
+
+func (f *Filter) writeACL(c Config) error {
+	want4 := map[xdpLpm4Key]aclAction{}
+	want6 := map[xdpLpm6Key]aclAction{}
+	for p, a := range aclEntries(c) {
+		if p.Addr().Is4() {
+			want4[xdpLpm4Key{Prefixlen: uint32(p.Bits()), Addr: p.Addr().As4()}] = a
+		} else {
+			want6[xdpLpm6Key{Prefixlen: uint32(p.Bits()), Addr: p.Addr().As16()}] = a
+		}
+	}
+	if err := syncTrie(f.objs.Acl4, want4); err != nil {
+		return err
+	}
+	return syncTrie(f.objs.Acl6, want6)
+}
+
+// syncTrie makes m hold exactly want: put everything, then delete the rest.
+func syncTrie[K comparable](m *ebpf.Map, want map[K]aclAction) error {
+	for k, v := range want {
+		if err := m.Put(k, v); err != nil {
+			return err
+		}
+	}
+	var stale []K
+	var k K
+	var v aclAction
+	it := m.Iterate()
+	for it.Next(&k, &v) {
+		if _, ok := want[k]; !ok {
+			stale = append(stale, k)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	for _, k := range stale {
+		if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// prefixOf is the inverse of the trie keys, for tests and listings.
+func prefixOf4(k xdpLpm4Key) netip.Prefix {
+	return netip.PrefixFrom(netip.AddrFrom4(k.Addr), int(k.Prefixlen))
+}

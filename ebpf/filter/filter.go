@@ -1,0 +1,109 @@
+// Package filter is the appliance's XDP filter: the C program xdp_filter.c
+// (compiled by bpf2go) and the Go code that loads it, writes its
+// configuration into its maps and reads its counters back.
+//
+// The controller (ebpf/controller) attaches Program() to the uplinks; this
+// package never attaches anything.
+package filter
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+
+	"github.com/cilium/ebpf"
+)
+
+// Filter is the loaded program and its maps.
+type Filter struct {
+	objs   xdpObjects
+	pinDir string
+}
+
+// Open loads the program and its maps. If pinDir != "" maps are pinned there
+// and reused when already pinned (state survives controller restarts and
+// upgrades). A pinned map whose layout no longer matches the program (an
+// upgrade changed it) is replaced, losing only that map's state.
+func Open(pinDir string) (*Filter, error) {
+	spec, err := loadXdp()
+	if err != nil {
+		return nil, fmt.Errorf("filter: %w", err)
+	}
+	opts := &ebpf.CollectionOptions{}
+	if pinDir != "" {
+		if err := os.MkdirAll(pinDir, 0o700); err != nil {
+			return nil, fmt.Errorf("filter: create the pin directory: %w", err)
+		}
+		opts.Maps.PinPath = pinDir
+		for name, ms := range spec.Maps {
+			ms.Pinning = ebpf.PinByName
+			if err := dropIncompatible(filepath.Join(pinDir, name), ms); err != nil {
+				return nil, err
+			}
+		}
+	}
+	f := &Filter{pinDir: pinDir}
+	if err := spec.LoadAndAssign(&f.objs, opts); err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("filter: the kernel's verifier rejected the program: %+v", ve)
+		}
+		if pinDir != "" {
+			return nil, fmt.Errorf("filter: load the program with maps pinned in %s (is it on a bpf file system, mounted with `mount -t bpf bpf /sys/fs/bpf`?): %w", pinDir, err)
+		}
+		return nil, fmt.Errorf("filter: load the program (needs root or CAP_BPF+CAP_NET_ADMIN): %w", err)
+	}
+	return f, nil
+}
+
+// dropIncompatible unpins the map at path if its layout differs from ms.
+func dropIncompatible(path string, ms *ebpf.MapSpec) error {
+	m, err := ebpf.LoadPinnedMap(path, nil)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("filter: open the pinned map %s: %w", path, err)
+	}
+	defer m.Close()
+	if ms.Compatible(m) == nil {
+		return nil
+	}
+	if err := m.Unpin(); err != nil {
+		return fmt.Errorf("filter: replace the outdated pinned map %s: %w", path, err)
+	}
+	return nil
+}
+
+// Program is the XDP program to attach.
+func (f *Filter) Program() *ebpf.Program { return f.objs.XdpFilter }
+
+// Close releases the program and the maps; pinned maps stay pinned.
+func (f *Filter) Close() error { return f.objs.Close() }
+
+// Unpin removes the pinned maps (uninstall); the filter stays usable until
+// Close.
+func (f *Filter) Unpin() error {
+	if f.pinDir == "" {
+		return nil
+	}
+	var errs []error
+	for _, m := range f.maps() {
+		if m.IsPinned() {
+			errs = append(errs, m.Unpin())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (f *Filter) maps() []*ebpf.Map {
+	o := &f.objs
+	return []*ebpf.Map{o.Counters, o.Config, o.Ports, o.Acl4, o.Acl6, o.DynamicBlocks, o.Sources, o.TrackBudget}
+}
+
+// addrKey is an address in the program's 16-byte form (IPv4 mapped).
+func addrKey(a netip.Addr) xdpAddr {
+	return xdpAddr{B: a.WithZone("").As16()}
+}

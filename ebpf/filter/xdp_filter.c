@@ -1,0 +1,693 @@
+//go:build ignore
+
+// xdp_filter: the appliance's first line of defence. It runs on every uplink
+// in the driver, before the kernel allocates an skb, and decides per packet:
+// pass, or drop and count the reason.
+//
+// The checks run cheapest first: header parsing and sanity (no map access),
+// then port policy and the STUN header check (array lookups), then the source
+// lists (one LPM lookup), the dynamic blocklist (one hash lookup) and the
+// per-source token buckets (one LRU lookup). A flood of garbage therefore dies
+// before it costs a hash lookup. Every packet ends in exactly one reason
+// counter, passes included, so the counters add up to the traffic seen.
+//
+// Layouts shared with Go (enum reason, struct counter, struct settings, ...)
+// are defined here once and mirrored into Go by bpf2go -type.
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+// enum reason lists every outcome. PASS_* come first: a reason passes iff it
+// is below REASON_DROP_TRUNCATED. Go derives names, verdicts and metric labels
+// from this enum (BTF), so adding a reason here is the only edit needed.
+enum reason {
+	REASON_PASS_SERVICE = 0, // to a served port, every check passed
+	REASON_PASS_REPLY,       // reply to the appliance's own outbound traffic
+	REASON_PASS_CONTROL,     // DHCP replies, NDP, MLD: link plumbing
+	REASON_PASS_ICMP,        // ICMP errors (PMTUD) and echo
+	REASON_PASS_ARP,         // ARP
+	REASON_PASS_FRAGMENT,    // non-first fragment, fragment policy allows it
+	REASON_DROP_TRUNCATED,   // frame ends inside a header
+	REASON_DROP_ETHERTYPE,   // neither IPv4, IPv6 nor ARP
+	REASON_DROP_VLAN,        // more than two VLAN tags
+	REASON_DROP_IP_HEADER,   // bad version, IHL < 5, length inconsistent with frame
+	REASON_DROP_IP_OPTIONS,  // IPv4 options present (RFC 7126)
+	REASON_DROP_TTL,         // TTL / hop limit 0
+	REASON_DROP_IPV6_EXT,    // extension-header chain too long, RH0, misplaced HBH
+	REASON_DROP_FRAGMENT,    // fragment to a service port, or non-first fragment
+	REASON_DROP_PROTOCOL,    // transport protocol the appliance does not speak
+	REASON_DROP_LAND,        // source address == destination address
+	REASON_DROP_TCP_FLAGS,   // NULL, Xmas, SYN+FIN, SYN+RST, FIN without ACK
+	REASON_DROP_TCP_HEADER,  // data offset < 5 or beyond the segment
+	REASON_DROP_UDP_LENGTH,  // UDP length inconsistent with the IP payload
+	REASON_DROP_PORT_ZERO,   // source or destination port 0
+	REASON_DROP_PORT_CLOSED, // not a served port and not a reply (default deny)
+	REASON_DROP_REFLECTION,  // from a reflector source port to a service port
+	REASON_DROP_STUN,        // malformed STUN header on a STUN port
+	REASON_DROP_ICMP_TYPE,   // ICMP type not needed (redirect, timestamp, bad NDP)
+	REASON_DROP_OWN_SOURCE,  // source is one of the appliance's own addresses
+	REASON_DROP_BOGON,       // special-purpose source (RFC 6890)
+	REASON_DROP_BLOCKED,     // static blocklist
+	REASON_DROP_DYNAMIC,     // dynamic blocklist (controller, supernode reports)
+	REASON_DROP_RATE_SYN,    // per-source budget for new TCP connections spent
+	REASON_DROP_RATE_UDP,    // per-source UDP budget spent
+	REASON_DROP_RATE_ICMP,   // per-source ICMP budget spent
+};
+#define NUM_REASONS (REASON_DROP_RATE_ICMP + 1)
+
+struct counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NUM_REASONS);
+	__type(key, enum reason);
+	__type(value, struct counter);
+} counters SEC(".maps");
+
+// Token bucket parameters, precomputed by Go so the program never divides by
+// a rate: a token every ns_per_token, a full bucket after fill_ns. A zero
+// ns_per_token switches the bucket off.
+struct bucket_param {
+	__u64 ns_per_token;
+	__u64 fill_ns;
+	__u32 burst;
+	__u32 _pad;
+};
+
+enum setting_flag {
+	SETTING_DROP_SERVICE_FRAGMENTS = 1,
+};
+
+enum rate_class {
+	RATE_SYN = 0,
+	RATE_UDP,
+	RATE_ICMP,
+	NUM_RATE_CLASSES,
+};
+
+struct settings {
+	enum setting_flag flags;
+	__u16 ephemeral_first; // the appliance's ip_local_port_range
+	__u16 ephemeral_last;
+	__u16 stun_method_first; // custom STUN methods accepted besides Binding
+	__u16 stun_method_last;
+	__u32 _pad;
+	struct bucket_param rate[NUM_RATE_CLASSES];
+	struct bucket_param track; // new per-source entries (per CPU)
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct settings);
+} config SEC(".maps");
+
+// Per-port policy, indexed by port number. One array serves both the
+// destination lookup (served?) and the source lookup (reflector?).
+enum port_flag {
+	PORT_UDP = 1,       // the appliance serves this UDP port
+	PORT_TCP = 2,       // the appliance serves this TCP port
+	PORT_STUN = 4,      // STUN header check on this UDP port
+	PORT_REFLECTOR = 8, // well-known amplification source port
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, enum port_flag);
+} ports SEC(".maps");
+
+// Source lists. Go merges the bogon ranges, the allow and block lists and the
+// own addresses into one trie per family and stores, for every prefix, the
+// action that holds for all addresses it covers; one lookup answers all four.
+enum acl_action {
+	ACL_NONE = 0,
+	ACL_ALLOW,
+	ACL_BLOCK,
+	ACL_BOGON,
+	ACL_OWN,
+};
+
+struct lpm4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct lpm6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm4_key);
+	__type(value, enum acl_action);
+} acl4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm6_key);
+	__type(value, enum acl_action);
+} acl6 SEC(".maps");
+
+// An address in one 16-byte form: IPv4 as ::ffff:a.b.c.d (RFC 4291 2.5.5.2).
+struct addr {
+	__u8 b[16];
+};
+
+// Dynamic blocklist: source address -> expiry in CLOCK_BOOTTIME nanoseconds
+// (bpf_ktime_get_boot_ns). An expired entry is ignored and deleted by the
+// program itself, so a block ends even if the controller is gone.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct addr);
+	__type(value, __u64);
+} dynamic_blocks SEC(".maps");
+
+struct bucket {
+	__u64 stamp;
+	__u64 tokens;
+};
+
+struct source_state {
+	struct bucket b[NUM_RATE_CLASSES];
+};
+
+// Per-source token buckets, keyed by /32 (IPv4) or /64 (IPv6, one subscriber
+// usually owns a whole /64). BPF_F_NO_COMMON_LRU keeps the LRU lists per CPU:
+// no cross-CPU lock when a flood churns the table. Updates are not atomic;
+// two CPUs racing on one source may each spend the same token, which only
+// makes the limit slightly generous.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct addr);
+	__type(value, struct source_state);
+} sources SEC(".maps");
+
+// The admission budget for new entries in sources. Under a spoofed
+// random-source flood every packet is a new source; inserting each one would
+// evict the real sources and cost an LRU insert per packet. Once this budget
+// is spent, unknown sources are passed untracked (a source seen once cannot
+// exceed a per-source budget anyway), so the cost per packet stays one
+// failed lookup and the sources being limited stay in the table.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bucket);
+} track_budget SEC(".maps");
+
+#define ETH_P_8021AD_ 0x88A8
+#define MAX_VLAN_TAGS 2
+#define MAX_IPV6_EXT 6
+#define STUN_MAGIC_COOKIE 0x2112A442 // RFC 8489 section 5
+
+#define FRAG_NONE 0
+#define FRAG_FIRST 1
+#define FRAG_LATER 2
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+// What the parser learned about a packet; the policy stages read it.
+struct pkt {
+	void *end;          // end of the frame
+	void *l4;           // transport header
+	__u32 l4_len;       // bytes from l4 to the end of the IP payload
+	__u8 proto;         // transport protocol
+	__u8 frag;          // FRAG_*
+	__u8 v6;            // IPv6?
+	__u8 hop_limit;     // TTL or hop limit
+	__u32 saddr4;       // IPv4 source
+	struct in6_addr *saddr6; // IPv6 source
+};
+
+static __always_inline int is_pass(enum reason r) { return r < REASON_DROP_TRUNCATED; }
+
+static __always_inline int account(struct xdp_md *ctx, enum reason r)
+{
+	struct counter *c = bpf_map_lookup_elem(&counters, &r);
+	if (c) {
+		c->packets++;
+		c->bytes += ctx->data_end - ctx->data;
+	}
+	return is_pass(r) ? XDP_PASS : XDP_DROP;
+}
+
+// parse_ipv4 checks the IPv4 header. IP options are dropped: RFC 7126 finds
+// no option that a host on the Internet needs to accept, and several (source
+// routing, record route) are attack tools; a header of exactly 20 bytes also
+// keeps the transport header at a fixed offset.
+static __always_inline int parse_ipv4(struct pkt *p, void *l3)
+{
+	struct iphdr *iph = l3;
+	if ((void *)(iph + 1) > p->end)
+		return REASON_DROP_TRUNCATED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return REASON_DROP_IP_HEADER;
+	if (iph->ihl != 5)
+		return REASON_DROP_IP_OPTIONS;
+	__u32 tot = bpf_ntohs(iph->tot_len);
+	// The frame may be longer (Ethernet padding), never shorter.
+	if (tot < sizeof(*iph) || l3 + tot > p->end)
+		return REASON_DROP_IP_HEADER;
+	if (iph->ttl == 0)
+		return REASON_DROP_TTL;
+	if (iph->saddr == iph->daddr)
+		return REASON_DROP_LAND;
+	__u16 frag = bpf_ntohs(iph->frag_off);
+	if (frag & 0x8000) // the reserved ("evil") bit, RFC 791
+		return REASON_DROP_IP_HEADER;
+	if (frag & 0x1fff)
+		p->frag = FRAG_LATER;
+	else if (frag & 0x2000)
+		p->frag = FRAG_FIRST;
+	p->proto = iph->protocol;
+	p->hop_limit = iph->ttl;
+	p->saddr4 = iph->saddr;
+	p->l4 = iph + 1;
+	p->l4_len = tot - sizeof(*iph);
+	return -1;
+}
+
+// parse_ipv6 checks the IPv6 header and walks at most MAX_IPV6_EXT extension
+// headers, so a Fragment or Routing header cannot hide the transport header
+// (RFC 7112: the first fragment must carry the whole header chain).
+static __always_inline int parse_ipv6(struct pkt *p, void *l3)
+{
+	struct ipv6hdr *ip6 = l3;
+	if ((void *)(ip6 + 1) > p->end)
+		return REASON_DROP_TRUNCATED;
+	if (ip6->version != 6)
+		return REASON_DROP_IP_HEADER;
+	__u32 plen = bpf_ntohs(ip6->payload_len);
+	// payload_len 0 announces a jumbogram (RFC 2675): no uplink carries one.
+	void *ip_end = (void *)(ip6 + 1) + plen;
+	if (plen == 0 || ip_end > p->end)
+		return REASON_DROP_IP_HEADER;
+	if (ip6->hop_limit == 0)
+		return REASON_DROP_TTL;
+	__u64 *s = (__u64 *)&ip6->saddr, *d = (__u64 *)&ip6->daddr;
+	if (s[0] == d[0] && s[1] == d[1])
+		return REASON_DROP_LAND;
+	p->v6 = 1;
+	p->hop_limit = ip6->hop_limit;
+	p->saddr6 = &ip6->saddr;
+
+	__u8 nh = ip6->nexthdr;
+	__u8 *h = (__u8 *)(ip6 + 1);
+#pragma unroll
+	for (int i = 0; i < MAX_IPV6_EXT; i++) {
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_DSTOPTS && nh != IPPROTO_ROUTING &&
+		    nh != IPPROTO_FRAGMENT)
+			break;
+		if ((void *)(h + 8) > p->end)
+			return REASON_DROP_TRUNCATED;
+		if ((void *)(h + 8) > ip_end)
+			return REASON_DROP_IP_HEADER;
+		__u8 next = h[0];
+		__u32 len = ((__u32)h[1] + 1) * 8;
+		if (nh == IPPROTO_HOPOPTS && i != 0) // RFC 8200 4.1: only first
+			return REASON_DROP_IPV6_EXT;
+		if (nh == IPPROTO_ROUTING) {
+			// RH0 is deprecated (RFC 5095); any routing header that
+			// still has segments to visit asks us to forward.
+			if (h[2] == 0 || h[3] != 0)
+				return REASON_DROP_IPV6_EXT;
+		}
+		if (nh == IPPROTO_FRAGMENT) {
+			__u16 off = bpf_ntohs(*(__be16 *)(h + 2));
+			len = 8;
+			if (off & 0xfff8) {
+				p->frag = FRAG_LATER;
+				p->proto = next;
+				p->l4 = h + 8;
+				p->l4_len = 0;
+				return -1;
+			}
+			// An atomic fragment (offset 0, M=0) is a whole
+			// packet (RFC 6946).
+			if (off & 1)
+				p->frag = FRAG_FIRST;
+		}
+		nh = next;
+		h += len;
+	}
+	if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_DSTOPTS || nh == IPPROTO_ROUTING ||
+	    nh == IPPROTO_FRAGMENT)
+		return REASON_DROP_IPV6_EXT;
+	if ((void *)h > ip_end)
+		return REASON_DROP_IP_HEADER;
+	p->proto = nh;
+	p->l4 = h;
+	p->l4_len = ip_end - (void *)h;
+	return -1;
+}
+
+// stun_ok checks what a STUN server can check without state (RFC 8489 6):
+// the two top bits of the type are zero, the length matches the UDP payload
+// and is a multiple of 4, and the method is one the supernode speaks. A
+// message without the magic cookie is the classic RFC 3489 form, where only a
+// Binding request (0x0001) makes sense to a server.
+static __always_inline int stun_ok(struct pkt *p, struct udphdr *udp, __u32 payload,
+				   struct settings *cfg)
+{
+	__u8 *m = (__u8 *)(udp + 1);
+	if (payload < 20 || (void *)(m + 8) > p->end)
+		return 0;
+	__u16 type = bpf_ntohs(*(__be16 *)m);
+	__u16 len = bpf_ntohs(*(__be16 *)(m + 2));
+	if ((type & 0xc000) || (len & 3) || len != payload - 20)
+		return 0;
+	if (*(__be32 *)(m + 4) != bpf_htonl(STUN_MAGIC_COOKIE))
+		return type == 0x0001;
+	__u16 method = (type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2);
+	return method == 0x001 || (method >= cfg->stun_method_first && method <= cfg->stun_method_last);
+}
+
+// take spends one token from b, refilling it first; 0 means the budget is
+// spent.
+static __always_inline int take(struct bucket *b, struct bucket_param *bp, __u64 now)
+{
+	__u64 elapsed = now - b->stamp;
+	if (elapsed >= bp->fill_ns) {
+		b->tokens = bp->burst;
+		b->stamp = now;
+	} else if (elapsed >= bp->ns_per_token) {
+		__u64 add = elapsed / bp->ns_per_token;
+		b->tokens += add;
+		b->stamp += add * bp->ns_per_token;
+		if (b->tokens >= bp->burst) {
+			b->tokens = bp->burst;
+			b->stamp = now;
+		}
+	}
+	if (b->tokens == 0)
+		return 0;
+	b->tokens--;
+	return 1;
+}
+
+static __always_inline void source_key(struct pkt *p, struct addr *k, int prefix64)
+{
+	__u64 *w = (__u64 *)k->b;
+	if (p->v6) {
+		__u64 *s = (__u64 *)p->saddr6;
+		w[0] = s[0];
+		w[1] = prefix64 ? 0 : s[1];
+	} else {
+		w[0] = 0;
+		w[1] = ((__u64)p->saddr4 << 32) | bpf_htonl(0xffff);
+	}
+}
+
+// rate_ok charges the packet to its source's bucket for class.
+static __always_inline int rate_ok(struct pkt *p, struct settings *cfg, int class, __u64 now)
+{
+	if (class < 0 || class >= NUM_RATE_CLASSES)
+		return 1;
+	struct bucket_param *bp = &cfg->rate[class];
+	if (bp->ns_per_token == 0)
+		return 1;
+	struct addr k;
+	source_key(p, &k, 1);
+	struct source_state *st = bpf_map_lookup_elem(&sources, &k);
+	if (st)
+		return take(&st->b[class], bp, now);
+
+	if (cfg->track.ns_per_token) {
+		__u32 zero = 0;
+		struct bucket *tb = bpf_map_lookup_elem(&track_budget, &zero);
+		if (tb && !take(tb, &cfg->track, now))
+			return 1; // untracked: see track_budget
+	}
+	struct source_state fresh = {};
+#pragma unroll
+	for (int i = 0; i < NUM_RATE_CLASSES; i++) {
+		fresh.b[i].stamp = now;
+		fresh.b[i].tokens = cfg->rate[i].burst;
+	}
+	fresh.b[class].tokens--;
+	bpf_map_update_elem(&sources, &k, &fresh, BPF_NOEXIST);
+	return 1;
+}
+
+static __always_inline enum acl_action acl_lookup(struct pkt *p)
+{
+	enum acl_action *a;
+	if (p->v6) {
+		struct lpm6_key k = {.prefixlen = 128};
+		__builtin_memcpy(k.addr, p->saddr6, 16);
+		a = bpf_map_lookup_elem(&acl6, &k);
+	} else {
+		struct lpm4_key k = {.prefixlen = 32};
+		__builtin_memcpy(k.addr, &p->saddr4, 4);
+		a = bpf_map_lookup_elem(&acl4, &k);
+	}
+	return a ? *a : ACL_NONE;
+}
+
+static __always_inline int in_range(__u16 port, struct settings *cfg)
+{
+	return port >= cfg->ephemeral_first && port <= cfg->ephemeral_last;
+}
+
+static __always_inline __u32 port_flags(__u16 port)
+{
+	__u32 k = port;
+	enum port_flag *f = bpf_map_lookup_elem(&ports, &k);
+	return f ? *f : 0;
+}
+
+static __always_inline int classify(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	struct pkt p = {.end = (void *)(long)ctx->data_end};
+	__u32 zero = 0;
+	struct settings *cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg)
+		return REASON_DROP_TRUNCATED; // unreachable: array index 0
+
+	// L2: Ethernet and up to two 802.1Q / 802.1ad tags, so a tagged
+	// packet cannot walk around the checks below.
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > p.end)
+		return REASON_DROP_TRUNCATED;
+	__be16 proto = eth->h_proto;
+	void *l3 = eth + 1;
+#pragma unroll
+	for (int i = 0; i < MAX_VLAN_TAGS; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD_))
+			break;
+		struct vlan_hdr *vh = l3;
+		if ((void *)(vh + 1) > p.end)
+			return REASON_DROP_TRUNCATED;
+		proto = vh->encap_proto;
+		l3 = vh + 1;
+	}
+
+	int r;
+	if (proto == bpf_htons(ETH_P_IP))
+		r = parse_ipv4(&p, l3);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		r = parse_ipv6(&p, l3);
+	else if (proto == bpf_htons(ETH_P_ARP))
+		return REASON_PASS_ARP;
+	else if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD_))
+		return REASON_DROP_VLAN;
+	else
+		return REASON_DROP_ETHERTYPE;
+	if (r >= 0)
+		return r;
+
+	// L4 sanity and port policy. Each branch sets the pass reason, the
+	// rate class and whether a special-purpose source is acceptable.
+	enum reason pass;
+	int class = -1;
+	int bogon_ok = 0;
+	int drop_frags = cfg->flags & SETTING_DROP_SERVICE_FRAGMENTS;
+
+	if (p.frag == FRAG_LATER) {
+		// No transport header: the packet can never match a port
+		// rule, so only the fragment policy decides.
+		if (drop_frags)
+			return REASON_DROP_FRAGMENT;
+		pass = REASON_PASS_FRAGMENT;
+	} else if (p.proto == IPPROTO_UDP) {
+		struct udphdr *udp = p.l4;
+		if ((void *)(udp + 1) > p.end)
+			return REASON_DROP_TRUNCATED;
+		__u32 ulen = bpf_ntohs(udp->len);
+		// RFC 768: the length covers header and data. A first
+		// fragment carries only part of the datagram.
+		if (ulen < sizeof(*udp) || (p.frag ? ulen < p.l4_len : ulen != p.l4_len))
+			return REASON_DROP_UDP_LENGTH;
+		__u16 sport = bpf_ntohs(udp->source), dport = bpf_ntohs(udp->dest);
+		if (sport == 0 || dport == 0)
+			return REASON_DROP_PORT_ZERO;
+		__u32 df = port_flags(dport);
+		class = RATE_UDP;
+		if (df & PORT_UDP) {
+			if (p.frag && drop_frags)
+				return REASON_DROP_FRAGMENT;
+			if (port_flags(sport) & PORT_REFLECTOR)
+				return REASON_DROP_REFLECTION;
+			if ((df & PORT_STUN) && !p.frag && !stun_ok(&p, udp, ulen - sizeof(*udp), cfg))
+				return REASON_DROP_STUN;
+			pass = REASON_PASS_SERVICE;
+		} else if ((!p.v6 && sport == 67 && dport == 68) ||
+			   (p.v6 && sport == 547 && dport == 546)) {
+			// DHCP / DHCPv6 replies; the server may sit on a
+			// private address (RFC 2131, RFC 8415).
+			pass = REASON_PASS_CONTROL;
+			bogon_ok = 1;
+		} else if (in_range(dport, cfg)) {
+			pass = REASON_PASS_REPLY;
+		} else {
+			return REASON_DROP_PORT_CLOSED;
+		}
+	} else if (p.proto == IPPROTO_TCP) {
+		struct tcphdr *tcp = p.l4;
+		if ((void *)(tcp + 1) > p.end)
+			return REASON_DROP_TRUNCATED;
+		if (tcp->doff < 5 || (__u32)tcp->doff * 4 > p.l4_len)
+			return REASON_DROP_TCP_HEADER;
+		__u8 fl = ((__u8 *)tcp)[13];
+		// Combinations no TCP stack sends (RFC 9293): NULL, Xmas
+		// (FIN+PSH+URG), SYN+FIN, SYN+RST, FIN without ACK.
+		if ((fl & 0x3f) == 0 || (fl & (TCP_FIN | TCP_PSH | TCP_URG)) == (TCP_FIN | TCP_PSH | TCP_URG) ||
+		    (fl & (TCP_SYN | TCP_FIN)) == (TCP_SYN | TCP_FIN) ||
+		    (fl & (TCP_SYN | TCP_RST)) == (TCP_SYN | TCP_RST) ||
+		    (fl & (TCP_FIN | TCP_ACK)) == TCP_FIN)
+			return REASON_DROP_TCP_FLAGS;
+		__u16 sport = bpf_ntohs(tcp->source), dport = bpf_ntohs(tcp->dest);
+		if (sport == 0 || dport == 0)
+			return REASON_DROP_PORT_ZERO;
+		if (port_flags(dport) & PORT_TCP) {
+			if (p.frag && drop_frags)
+				return REASON_DROP_FRAGMENT;
+			if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+				class = RATE_SYN;
+			pass = REASON_PASS_SERVICE;
+		} else if ((fl & TCP_ACK) && in_range(dport, cfg)) {
+			// Our own connections: SYN+ACK and everything after.
+			pass = REASON_PASS_REPLY;
+		} else {
+			return REASON_DROP_PORT_CLOSED;
+		}
+	} else if (p.proto == IPPROTO_ICMP && !p.v6) {
+		__u8 *icmp = p.l4;
+		if ((void *)(icmp + 8) > p.end)
+			return REASON_DROP_TRUNCATED;
+		switch (icmp[0]) {
+		case 3:  // destination unreachable, incl. fragmentation needed (RFC 1191)
+		case 11: // time exceeded
+		case 12: // parameter problem
+			// Errors come from routers, which may well use
+			// private addresses (RFC 6890 ranges appear in paths).
+			bogon_ok = 1;
+			break;
+		case 0: // echo reply
+		case 8: // echo request
+			break;
+		default: // redirect, source quench, timestamp, address mask, ...
+			return REASON_DROP_ICMP_TYPE;
+		}
+		class = RATE_ICMP;
+		pass = REASON_PASS_ICMP;
+	} else if (p.proto == IPPROTO_ICMPV6 && p.v6) {
+		__u8 *icmp = p.l4;
+		if ((void *)(icmp + 8) > p.end)
+			return REASON_DROP_TRUNCATED;
+		__u8 type = icmp[0];
+		if (type >= 133 && type <= 136) {
+			// NDP (RFC 4861 6.1.1, 7.1.1): hop limit 255 proves
+			// the sender is on the link; nothing else is needed.
+			if (p.hop_limit != 255 || icmp[1] != 0)
+				return REASON_DROP_ICMP_TYPE;
+			return REASON_PASS_CONTROL;
+		}
+		if (type == 130 || type == 131 || type == 132 || type == 143) {
+			// MLD (RFC 3810 5): link-local source, hop limit 1.
+			if (p.hop_limit != 1 || p.saddr6->s6_addr[0] != 0xfe ||
+			    (p.saddr6->s6_addr[1] & 0xc0) != 0x80)
+				return REASON_DROP_ICMP_TYPE;
+			return REASON_PASS_CONTROL;
+		}
+		if (type >= 1 && type <= 4) // unreachable, packet too big (RFC 8201), time exceeded, parameter problem
+			bogon_ok = 1;
+		else if (type != 128 && type != 129) // echo request / reply; redirects (137) and the rest drop
+			return REASON_DROP_ICMP_TYPE;
+		class = RATE_ICMP;
+		pass = REASON_PASS_ICMP;
+	} else {
+		return REASON_DROP_PROTOCOL;
+	}
+
+	// Sources: one LPM lookup answers own address, allow, block, bogon.
+	switch (acl_lookup(&p)) {
+	case ACL_OWN:
+		return REASON_DROP_OWN_SOURCE;
+	case ACL_ALLOW:
+		return pass; // trusted: skips the dynamic list and the budgets
+	case ACL_BLOCK:
+		return REASON_DROP_BLOCKED;
+	case ACL_BOGON:
+		if (!bogon_ok)
+			return REASON_DROP_BOGON;
+		break;
+	default:
+		break;
+	}
+
+	__u64 now = bpf_ktime_get_boot_ns();
+	struct addr k;
+	source_key(&p, &k, 0);
+	__u64 *expiry = bpf_map_lookup_elem(&dynamic_blocks, &k);
+	if (expiry) {
+		if (*expiry > now)
+			return REASON_DROP_DYNAMIC;
+		bpf_map_delete_elem(&dynamic_blocks, &k);
+	}
+
+	if (!rate_ok(&p, cfg, class, now))
+		return class == RATE_SYN ? REASON_DROP_RATE_SYN
+		       : class == RATE_UDP ? REASON_DROP_RATE_UDP
+					   : REASON_DROP_RATE_ICMP;
+	return pass;
+}
+
+SEC("xdp")
+int xdp_filter(struct xdp_md *ctx)
+{
+	return account(ctx, classify(ctx));
+}
