@@ -1,0 +1,125 @@
+#!/bin/sh
+# STUN Binding requests/s on loopback: our supernode against coturn 4.6
+# (`turnserver --stun-only`), in the same run, with the same load generator
+# (tests/loadgen, which shares no code with either server).
+#
+# Fairness: both servers are pinned to the same core (SERVER_CPU, default 0)
+# and the generator to the other (GEN_CPU, default 1); each server runs with
+# its defaults for that one core (coturn picks its thread count itself, the
+# supernode one socket per available core). Rounds alternate the order so
+# background load on this shared machine hits both alike; the result is the
+# median of the rounds. The generator prints its own CPU use (gen_cpu): near
+# 1.00 it, not the server, would be the limit.
+#
+# Usage: sh tests/bench/stun-vs-coturn.sh   (env: ROUNDS=3 DURATION=5s
+#        SOCKETS=4 WINDOW=32 SERVER_CPU=0 GEN_CPU=1 STRICT=1 to exit 1
+#        below the 1.25x target)
+set -eu
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
+SOCKETS=${SOCKETS:-4}
+WINDOW=${WINDOW:-32}
+SERVER_CPU=${SERVER_CPU:-0}
+GEN_CPU=${GEN_CPU:-1}
+TARGET=1.25
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+for tool in turnserver taskset go; do
+	command -v $tool >/dev/null 2>&1 || {
+		echo "stun-vs-coturn: needs '$tool'; run .ci/install-deps test as root" >&2
+		exit 1
+	}
+done
+if [ ! -x "$root/bin/supernode" ]; then
+	echo "stun-vs-coturn: bin/supernode missing; run 'make build' first" >&2
+	exit 1
+fi
+
+tmp=$(mktemp -d /tmp/stun-vs-coturn.XXXXXX)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	for p in $pids; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# free_port prints a UDP port nobody listens on (and its TCP twin, for
+# the supernode's metrics listener).
+free_port() {
+	while :; do
+		p=$(awk 'BEGIN{srand(); print 20000 + int(rand()*40000)}')
+		if ! ss -Hlnu "sport = :$p" | grep -q . && ! ss -Hlnt "sport = :$p" | grep -q .; then
+			echo "$p"
+			return
+		fi
+		sleep 1 # srand() seeds from the clock in seconds
+	done
+}
+
+(cd "$root" && GOFLAGS=-mod=mod go build -o "$tmp/stun-loadgen" ./tests/loadgen/cmd/stun-loadgen)
+
+cport=$(free_port)
+taskset -c "$SERVER_CPU" turnserver -n --stun-only --no-cli --no-tcp --no-tls --no-dtls \
+	--listening-ip=127.0.0.1 --listening-port="$cport" --userdb="$tmp/turndb" \
+	--pidfile="$tmp/turnserver.pid" --log-file=stdout --simple-log >"$tmp/coturn.log" 2>&1 &
+pids="$pids $!"
+
+sport=$(free_port)
+mport=$(free_port)
+cat >"$tmp/supernode.conf" <<CONF
+listen = 127.0.0.1:$sport
+metrics_listen = 127.0.0.1:$mport
+CONF
+taskset -c "$SERVER_CPU" "$root/bin/supernode" -config "$tmp/supernode.conf" >"$tmp/supernode.log" 2>&1 &
+pids="$pids $!"
+
+# wait_ready NAME PORT: a short generator run answers once the server is up.
+wait_ready() {
+	i=0
+	until "$tmp/stun-loadgen" -duration 200ms -sockets 1 -window 1 "127.0.0.1:$2" >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -ge 50 ]; then
+			echo "stun-vs-coturn: $1 did not answer on 127.0.0.1:$2 within 10 s; its log:" >&2
+			cat "$tmp/$1.log" >&2
+			exit 1
+		fi
+		sleep 0.2
+	done
+}
+wait_ready coturn "$cport"
+wait_ready supernode "$sport"
+
+# run NAME PORT: one measured round; prints the generator line, records rps.
+run() {
+	line=$(taskset -c "$GEN_CPU" "$tmp/stun-loadgen" -duration "$DURATION" -sockets "$SOCKETS" -window "$WINDOW" "127.0.0.1:$2")
+	printf '%-10s %s\n' "$1" "$line"
+	echo "$line" | sed -n 's/^rps=\([0-9]*\) .*/\1/p' >>"$tmp/$1.rps"
+}
+
+echo "STUN Binding on loopback: servers on CPU $SERVER_CPU, generator on CPU $GEN_CPU, $ROUNDS rounds of $DURATION, $SOCKETS sockets x $WINDOW in flight"
+echo "coturn: $(turnserver --version 2>/dev/null | head -n1); supernode: $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	if [ $((r % 2)) -eq 1 ]; then
+		run coturn "$cport"
+		run supernode "$sport"
+	else
+		run supernode "$sport"
+		run coturn "$cport"
+	fi
+	r=$((r + 1))
+done
+
+median() { sort -n "$1" | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
+c=$(median "$tmp/coturn.rps")
+s=$(median "$tmp/supernode.rps")
+ratio=$(awk -v s="$s" -v c="$c" 'BEGIN{printf "%.2f", s/c}')
+echo "median req/s: supernode=$s coturn=$c ratio=${ratio}x (target >= ${TARGET}x)"
+if awk -v r="$ratio" -v t="$TARGET" 'BEGIN{exit !(r < t)}'; then
+	echo "stun-vs-coturn: below the ${TARGET}x target" >&2
+	[ "${STRICT:-0}" = 1 ] && exit 1
+fi
+exit 0
