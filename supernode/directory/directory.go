@@ -25,7 +25,7 @@ var (
 
 // Peer is what the directory knows about one peer.
 type Peer struct {
-	Reflexive netip.AddrPort          // address the supernode saw (server-reflexive)
+	Reflexive netip.AddrPort           // address the supernode saw (server-reflexive)
 	Local     [MaxLocal]netip.AddrPort // host candidates the peer announced
 	NLocal    uint8
 	Session   [16]byte // short-term key for MESSAGE-INTEGRITY-SHA256
