@@ -1,0 +1,1008 @@
+# Supernode Appliance hardening profile.
+#
+# One control per block. Every control says what it enforces (title), why
+# (rationale), where the recommendation comes from (references: KSPP
+# recommended settings, CIS Debian Linux 12 Benchmark v1.1.0 section ids,
+# DISA STIG ids where one exists), how bad a miss is (severity), how the
+# image builder applies it (apply, see hardening/methods.go) and how the
+# audit verifies it (check). A deliberate deviation from a reference is an
+# exception block with its justification and the controls that compensate.
+#
+# Bump version on every change: images record the version they were
+# hardened with and the audit reports both.
+
+version = "1.0.0"
+name    = "supernode-appliance"
+
+# ---------------------------------------------------------------- kernel command line
+
+control "cmdline-init-on-alloc-free" {
+  title     = "Zero memory on allocation and on free"
+  rationale = "Clears heap and page allocations so freed secrets and uninitialised memory cannot leak into new objects (info leaks, use-after-free exploitation)."
+  severity  = "medium"
+  references {
+    kspp = ["cmdline init_on_alloc=1", "cmdline init_on_free=1"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { init_on_alloc = "1", init_on_free = "1" }
+}
+
+control "cmdline-slab-nomerge" {
+  title     = "Do not merge slab caches"
+  rationale = "Separate slab caches keep a heap overflow in one object type from reaching objects of another type."
+  severity  = "medium"
+  references {
+    kspp = ["cmdline slab_nomerge"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { slab_nomerge = "" }
+}
+
+control "cmdline-page-alloc-shuffle" {
+  title     = "Randomise the page allocator free lists"
+  rationale = "Makes the physical layout of page allocations less predictable for heap grooming."
+  severity  = "low"
+  references {
+    kspp = ["cmdline page_alloc.shuffle=1"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { "page_alloc.shuffle" = "1" }
+}
+
+control "cmdline-randomize-kstack" {
+  title     = "Randomise the kernel stack offset on every syscall"
+  rationale = "Stack-based attacks that rely on a fixed stack layout across syscalls become unreliable."
+  severity  = "medium"
+  references {
+    kspp = ["cmdline randomize_kstack_offset=on"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { randomize_kstack_offset = "on" }
+}
+
+control "cmdline-pti" {
+  title     = "Always enable kernel page table isolation"
+  rationale = "Forces PTI on even where the CPU claims not to need it (Meltdown-class leaks of kernel memory)."
+  severity  = "high"
+  references {
+    kspp = ["cmdline pti=on"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { pti = "on" }
+}
+
+control "cmdline-vsyscall-none" {
+  title     = "Remove the legacy vsyscall page"
+  rationale = "The vsyscall page sits at a fixed address and is a ready-made ROP gadget source; nothing in the appliance uses it."
+  severity  = "medium"
+  references {
+    kspp = ["cmdline vsyscall=none"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { vsyscall = "none" }
+}
+
+control "cmdline-ia32-emulation-off" {
+  title     = "Disable 32-bit syscall entry points"
+  rationale = "The appliance runs only 64-bit static binaries; the compat syscall layer is attack surface with a history of bugs."
+  severity  = "low"
+  references {
+    kspp = ["cmdline ia32_emulation=0"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { ia32_emulation = "0" }
+}
+
+control "cmdline-debugfs-off" {
+  title     = "Disable debugfs"
+  rationale = "debugfs exposes kernel internals and has no access control model; an appliance has no use for it."
+  severity  = "medium"
+  references {
+    kspp = ["cmdline debugfs=off"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { debugfs = "off" }
+}
+
+control "cmdline-lockdown" {
+  title     = "Kernel lockdown in integrity mode"
+  rationale = "Stops root from modifying the running kernel (/dev/mem, kexec of unsigned kernels, unsigned modules, bpf_probe_write_user): a compromised service cannot persist in the kernel of a verified-boot image. Confidentiality mode would also block BPF reads the XDP filter does not need, but integrity is the mode the verified boot chain requires."
+  severity  = "high"
+  references {
+    kspp = ["cmdline lockdown=confidentiality (integrity at minimum)"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { lockdown = "integrity" }
+}
+
+control "cmdline-module-sig-enforce" {
+  title     = "Only load signed kernel modules"
+  rationale = "Unsigned modules are kernel code execution; Debian signs its modules, so enforcement costs nothing."
+  severity  = "high"
+  references {
+    kspp = ["cmdline module.sig_enforce=1"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { "module.sig_enforce" = "1" }
+}
+
+control "cmdline-iommu" {
+  title     = "Enable the IOMMU in strict mode"
+  rationale = "DMA from a malicious or compromised device (NIC firmware, Thunderbolt) is confined by the IOMMU; strict mode flushes the IOTLB synchronously so unmapped buffers are not reachable; early PCI DMA is blocked until the IOMMU is up."
+  severity  = "medium"
+  references {
+    kspp = ["cmdline iommu.strict=1", "cmdline iommu.passthrough=0", "cmdline intel_iommu=on", "cmdline amd_iommu=force_isolation", "cmdline efi=disable_early_pci_dma"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = {
+    "iommu.strict"      = "1"
+    "iommu.passthrough" = "0"
+    intel_iommu         = "on"
+    amd_iommu           = "force_isolation"
+    efi                 = "disable_early_pci_dma"
+  }
+}
+
+control "cmdline-tsx-off" {
+  title     = "Disable Intel TSX"
+  rationale = "TSX enables TAA/ZombieLoad class side channels and is not used by the appliance."
+  severity  = "low"
+  references {
+    kspp = ["cmdline tsx=off"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { tsx = "off" }
+}
+
+control "cmdline-nosmt" {
+  title     = "Disable SMT (mitigations=auto,nosmt)"
+  rationale = "Sibling hyperthreads share caches and buffers (L1TF, MDS); KSPP recommends turning SMT off."
+  severity  = "low"
+  references {
+    kspp = ["cmdline mitigations=auto,nosmt"]
+  }
+  apply    = "none"
+  check    = "cmdline"
+  settings = { mitigations = "auto,nosmt" }
+  exception {
+    justification = "The appliance is single-tenant: it runs only its own two services, so there is no untrusted co-resident workload on a sibling thread, and halving the packet-processing cores would halve XDP throughput. The default mitigations=auto still applies every other CPU mitigation."
+  }
+}
+
+control "cmdline-audit" {
+  title     = "Audit processes that start before the audit daemon"
+  rationale = "audit=1 enables kernel auditing from the first process, and a large backlog keeps early-boot events (bpf, module loads) from being dropped."
+  severity  = "medium"
+  references {
+    cis = ["6.2.1.3", "6.2.1.4"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { audit = "1", audit_backlog_limit = "8192" }
+}
+
+# ---------------------------------------------------------------- sysctls
+
+control "sysctl-kptr-restrict" {
+  title     = "Hide kernel pointers from everyone"
+  rationale = "Kernel addresses in /proc and logs defeat KASLR."
+  severity  = "medium"
+  references {
+    kspp = ["sysctl kernel.kptr_restrict=2"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "kernel.kptr_restrict" = "2" }
+}
+
+control "sysctl-dmesg-restrict" {
+  title     = "Restrict the kernel log to privileged users"
+  rationale = "dmesg leaks kernel addresses and device state useful to an attacker."
+  severity  = "low"
+  references {
+    kspp = ["sysctl kernel.dmesg_restrict=1"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "kernel.dmesg_restrict" = "1" }
+}
+
+control "sysctl-perf-event-paranoid" {
+  title     = "Deny perf events to unprivileged users"
+  rationale = "perf_event_open is a large attack surface and a side-channel tool; level 3 (Debian) denies it to unprivileged users entirely."
+  severity  = "medium"
+  references {
+    kspp = ["sysctl kernel.perf_event_paranoid=3"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "kernel.perf_event_paranoid" = "3" }
+}
+
+control "sysctl-kexec-disabled" {
+  title     = "Disable kexec"
+  rationale = "kexec replaces the verified kernel with an arbitrary one at run time, bypassing the verified boot chain."
+  severity  = "high"
+  references {
+    kspp = ["sysctl kernel.kexec_load_disabled=1"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "kernel.kexec_load_disabled" = "1" }
+}
+
+control "sysctl-yama-ptrace" {
+  title     = "Forbid ptrace entirely"
+  rationale = "No process on the appliance needs to trace another; scope 3 stops a compromised service from reading another's memory."
+  severity  = "medium"
+  references {
+    kspp = ["sysctl kernel.yama.ptrace_scope=3"]
+    cis  = ["1.5.2"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "kernel.yama.ptrace_scope" = "3" }
+}
+
+control "sysctl-aslr" {
+  title     = "Full address space layout randomisation"
+  rationale = "Randomises stack, mmap, VDSO and heap so memory corruption exploits cannot rely on fixed addresses."
+  severity  = "high"
+  references {
+    kspp = ["sysctl kernel.randomize_va_space=2"]
+    cis  = ["1.5.1"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "kernel.randomize_va_space" = "2" }
+}
+
+control "sysctl-unprivileged-userns" {
+  title     = "No unprivileged user namespaces"
+  rationale = "Unprivileged user namespaces expose root-only kernel code paths to unprivileged users and are behind many local privilege escalations; systemd (root) can still create namespaces for service sandboxing."
+  severity  = "high"
+  references {
+    kspp = ["sysctl kernel.unprivileged_userns_clone=0 (Debian)"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "kernel.unprivileged_userns_clone" = "0" }
+}
+
+control "sysctl-userfaultfd" {
+  title     = "No unprivileged userfaultfd"
+  rationale = "userfaultfd lets an attacker pause the kernel mid-copy, which turns many race conditions into reliable exploits."
+  severity  = "medium"
+  references {
+    kspp = ["sysctl vm.unprivileged_userfaultfd=0"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "vm.unprivileged_userfaultfd" = "0" }
+}
+
+control "sysctl-tty" {
+  title     = "No TTY line discipline autoload, no TIOCSTI"
+  rationale = "Line discipline autoload loads rarely-used, bug-prone modules on demand; TIOCSTI lets a process inject keystrokes into another's terminal."
+  severity  = "medium"
+  references {
+    kspp = ["sysctl dev.tty.ldisc_autoload=0", "sysctl dev.tty.legacy_tiocsti=0"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "dev.tty.ldisc_autoload" = "0", "dev.tty.legacy_tiocsti" = "0" }
+}
+
+control "sysctl-bpf-restrict" {
+  title     = "BPF: no unprivileged use, JIT hardened"
+  rationale = "Unprivileged BPF has been the entry point of many verifier exploits; constant blinding in the JIT (bpf_jit_harden=2) defeats JIT spraying for every program, privileged ones included."
+  severity  = "high"
+  references {
+    kspp = ["sysctl kernel.unprivileged_bpf_disabled=1", "sysctl net.core.bpf_jit_harden=2"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "kernel.unprivileged_bpf_disabled" = "1", "net.core.bpf_jit_harden" = "2" }
+}
+
+control "sysctl-fs-protected" {
+  title     = "Protected links, FIFOs and regular files in sticky directories"
+  rationale = "Blocks the classic /tmp symlink, hardlink and FIFO races against privileged processes."
+  severity  = "medium"
+  references {
+    kspp = ["sysctl fs.protected_symlinks=1", "sysctl fs.protected_hardlinks=1", "sysctl fs.protected_fifos=2", "sysctl fs.protected_regular=2"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = {
+    "fs.protected_symlinks"  = "1"
+    "fs.protected_hardlinks" = "1"
+    "fs.protected_fifos"     = "2"
+    "fs.protected_regular"   = "2"
+  }
+}
+
+control "sysctl-core-dumps" {
+  title     = "No core dumps of privileged or any processes"
+  rationale = "Core dumps of a service write its memory (keys, peer table) to disk; suid_dumpable=0 and a core pattern that discards dumps keep them off the appliance."
+  severity  = "medium"
+  references {
+    kspp = ["sysctl fs.suid_dumpable=0"]
+    cis  = ["1.5.3"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "fs.suid_dumpable" = "0", "kernel.core_pattern" = "|/bin/false" }
+}
+
+control "sysctl-io-uring-disabled" {
+  title     = "Disable io_uring"
+  rationale = "io_uring has been a steady source of kernel privilege escalations and bypasses seccomp filtering of the syscalls it wraps; the appliance uses plain sockets."
+  severity  = "medium"
+  references {
+    kspp  = ["sysctl kernel.io_uring_disabled=2"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "kernel.io_uring_disabled" = "2" }
+}
+
+control "sysctl-sysrq" {
+  title     = "Disable the magic SysRq key"
+  rationale = "SysRq on a serial or virtual console can reboot, kill processes or dump memory without authentication."
+  severity  = "low"
+  references {
+    kspp = ["sysctl kernel.sysrq=0"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "kernel.sysrq" = "0" }
+}
+
+control "sysctl-ip-forward" {
+  title     = "No IP forwarding"
+  rationale = "The appliance is an endpoint, never a router: it introduces peers, it does not relay their traffic."
+  severity  = "medium"
+  references {
+    cis = ["3.3.1"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "net.ipv4.ip_forward" = "0", "net.ipv6.conf.all.forwarding" = "0" }
+}
+
+control "sysctl-send-redirects" {
+  title     = "Do not send ICMP redirects"
+  rationale = "Only routers send redirects; an endpoint sending them can be used to misroute hosts on its link."
+  severity  = "low"
+  references {
+    cis = ["3.3.2"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "net.ipv4.conf.all.send_redirects" = "0", "net.ipv4.conf.default.send_redirects" = "0" }
+}
+
+control "sysctl-icmp-bogus-broadcast" {
+  title     = "Ignore bogus ICMP errors and broadcast echo"
+  rationale = "Broadcast echo replies make the host a smurf amplifier; bogus ICMP error responses only fill the log."
+  severity  = "low"
+  references {
+    cis = ["3.3.3", "3.3.4"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "net.ipv4.icmp_ignore_bogus_error_responses" = "1", "net.ipv4.icmp_echo_ignore_broadcasts" = "1" }
+}
+
+control "sysctl-accept-redirects" {
+  title     = "Accept no ICMP redirects, secure or not"
+  rationale = "Redirects let anyone on path rewrite the appliance's routing table (man-in-the-middle)."
+  severity  = "medium"
+  references {
+    cis = ["3.3.5", "3.3.6"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = {
+    "net.ipv4.conf.all.accept_redirects"     = "0"
+    "net.ipv4.conf.default.accept_redirects" = "0"
+    "net.ipv6.conf.all.accept_redirects"     = "0"
+    "net.ipv6.conf.default.accept_redirects" = "0"
+    "net.ipv4.conf.all.secure_redirects"     = "0"
+    "net.ipv4.conf.default.secure_redirects" = "0"
+  }
+}
+
+control "sysctl-rp-filter" {
+  title     = "Strict reverse path filtering"
+  rationale = "Drops packets whose source would not be routed back out the interface they came in on: cheap anti-spoofing in front of a service that reflects source addresses."
+  severity  = "medium"
+  references {
+    cis = ["3.3.7"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "net.ipv4.conf.all.rp_filter" = "1", "net.ipv4.conf.default.rp_filter" = "1" }
+}
+
+control "sysctl-source-route" {
+  title     = "Accept no source-routed packets"
+  rationale = "Source routing lets a sender choose the return path and bypass filtering."
+  severity  = "medium"
+  references {
+    cis = ["3.3.8"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = {
+    "net.ipv4.conf.all.accept_source_route"     = "0"
+    "net.ipv4.conf.default.accept_source_route" = "0"
+    "net.ipv6.conf.all.accept_source_route"     = "0"
+    "net.ipv6.conf.default.accept_source_route" = "0"
+  }
+}
+
+control "sysctl-log-martians" {
+  title     = "Log martian packets (deviation: counted, not logged)"
+  rationale = "CIS asks for packets with impossible source addresses to be logged."
+  severity  = "low"
+  references {
+    cis = ["3.3.9"]
+  }
+  apply    = "none"
+  check    = "sysctl"
+  settings = { "net.ipv4.conf.all.log_martians" = "1", "net.ipv4.conf.default.log_martians" = "1" }
+  exception {
+    justification  = "The appliance faces the Internet and is a target of spoofed floods: logging every martian would let an attacker fill the journal and burn CPU. Strict reverse path filtering drops them, and the XDP filter counts drops by reason in its metrics instead of logging each packet."
+    compensated_by = ["sysctl-rp-filter"]
+  }
+}
+
+control "sysctl-syncookies" {
+  title     = "TCP SYN cookies"
+  rationale = "Keeps the fleet's TCP gossip port answering under a SYN flood."
+  severity  = "medium"
+  references {
+    cis = ["3.3.10"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "net.ipv4.tcp_syncookies" = "1" }
+}
+
+control "sysctl-accept-ra" {
+  title     = "Kernel accepts no IPv6 router advertisements"
+  rationale = "A rogue RA on the link could redirect all IPv6 traffic; systemd-networkd processes RAs itself where a network file asks for it."
+  severity  = "low"
+  references {
+    cis = ["3.3.11"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "net.ipv6.conf.all.accept_ra" = "0", "net.ipv6.conf.default.accept_ra" = "0" }
+}
+
+# ---------------------------------------------------------------- BPF (exception)
+
+control "kconfig-no-bpf-syscall" {
+  title     = "No bpf() syscall (deviation: restricted instead)"
+  rationale = "KSPP and kernel-hardening-checker recommend building without the bpf syscall because the verifier is a large attack surface."
+  severity  = "high"
+  references {
+    kspp  = ["kconfig CONFIG_BPF_SYSCALL is not set"]
+    other = ["kernel-hardening-checker CONFIG_BPF_SYSCALL"]
+  }
+  apply    = "none"
+  check    = "kconfig"
+  settings = { CONFIG_BPF_SYSCALL = "is not set" }
+  exception {
+    justification  = "The appliance's attack filter is an XDP program: it needs the bpf syscall. Instead, unprivileged BPF is disabled and the JIT hardened (sysctl-bpf-restrict), only supernode-xdp holds CAP_BPF (svc-xdp-caps), supernode holds no capability (svc-supernode-caps), and every bpf() call is audited (audit-rules)."
+    compensated_by = ["sysctl-bpf-restrict", "svc-xdp-caps", "svc-supernode-caps", "audit-rules"]
+  }
+}
+
+control "svc-xdp-caps" {
+  title     = "supernode-xdp holds only CAP_BPF and CAP_NET_ADMIN"
+  rationale = "Attaching XDP and managing maps needs exactly these two; any other capability would be unused privilege in the one process allowed to load BPF."
+  severity  = "high"
+  references {
+    other = ["systemd.exec(5) CapabilityBoundingSet=", "DESIGN.md privilege split"]
+  }
+  apply  = "none"
+  check  = "unit-caps"
+  key    = "supernode-xdp.service"
+  values = ["CAP_BPF", "CAP_NET_ADMIN"]
+}
+
+control "svc-supernode-caps" {
+  title     = "supernode holds no capability"
+  rationale = "The service parses untrusted network input; binding UDP 3478 needs no privilege, so its bounding set is empty and it runs as a dynamic user."
+  severity  = "high"
+  references {
+    other = ["systemd.exec(5) CapabilityBoundingSet=", "DESIGN.md privilege split"]
+  }
+  apply = "none"
+  check = "unit-caps"
+  key   = "supernode.service"
+}
+
+# ---------------------------------------------------------------- kernel modules
+
+control "modules-unused-filesystems" {
+  title     = "Unused filesystem modules cannot be loaded"
+  rationale = "Filesystem drivers parse attacker-supplied images; the appliance mounts only erofs, vfat (ESP), ext4 and tmpfs."
+  severity  = "medium"
+  references {
+    cis = ["1.1.1.1", "1.1.1.2", "1.1.1.3", "1.1.1.4", "1.1.1.5", "1.1.1.6", "1.1.1.7", "1.1.1.8", "1.1.1.10"]
+  }
+  apply  = "modprobe-blacklist"
+  check  = "modprobe"
+  values = ["cramfs", "freevxfs", "hfs", "hfsplus", "jffs2", "overlay", "squashfs", "udf", "nfs", "nfsv3", "nfsv4", "cifs", "ksmbd", "gfs2", "ocfs2", "ceph", "btrfs", "xfs", "f2fs", "reiserfs", "jfs", "nilfs2", "ntfs3", "affs", "befs", "hpfs", "minix", "qnx4", "qnx6", "sysv", "ufs", "romfs", "exfat", "fuse"]
+}
+
+control "modules-usb-storage" {
+  title     = "USB storage cannot be loaded"
+  rationale = "A USB stick is a classic way to bring code or exfiltrate data on a datacentre box."
+  severity  = "medium"
+  references {
+    cis = ["1.1.1.9"]
+  }
+  apply  = "modprobe-blacklist"
+  check  = "modprobe"
+  values = ["usb-storage", "uas", "firewire-core", "thunderbolt"]
+}
+
+control "modules-unused-protocols" {
+  title     = "Unused network protocol modules cannot be loaded"
+  rationale = "Rarely used protocols (DCCP, TIPC, RDS, SCTP and friends) have had remote and local kernel vulnerabilities and are auto-loaded by a socket() call."
+  severity  = "medium"
+  references {
+    cis = ["3.2.1", "3.2.2", "3.2.3", "3.2.4"]
+  }
+  apply  = "modprobe-blacklist"
+  check  = "modprobe"
+  values = ["dccp", "tipc", "rds", "sctp", "atm", "appletalk", "ax25", "netrom", "rose", "x25", "ieee802154", "can", "bluetooth", "n-hdlc", "l2tp_ppp", "psnap", "p8022", "decnet", "econet", "ipx", "af_802154", "llc2"]
+}
+
+control "modules-lock" {
+  title     = "Module loading disabled once the uplinks are up"
+  rationale = "After boot has loaded the NIC drivers and the firewall, kernel.modules_disabled=1 closes the kernel to new code for the rest of the uptime (it cannot be re-enabled without a reboot)."
+  severity  = "medium"
+  references {
+    kspp = ["sysctl kernel.modules_disabled=1"]
+  }
+  apply  = "unit"
+  check  = "unit-enabled"
+  key    = "supernode-modules-lock.service"
+  values = ["multi-user.target"]
+  # Not in sysctl.d: systemd-sysctl.service would apply it before the NIC
+  # drivers load. The unit applies this one file late in boot.
+  settings = { "/usr/lib/supernode/modules-lock.conf" = "kernel.modules_disabled = 1" }
+  expect = <<-UNIT
+    [Unit]
+    Description=Disable kernel module loading (hardening control modules-lock)
+    Documentation=file:/usr/share/doc/supernode/hardening.md
+    After=systemd-modules-load.service systemd-udev-trigger.service network-online.target nftables.service supernode-xdp.service
+    Wants=network-online.target
+    DefaultDependencies=no
+    Before=multi-user.target
+
+    [Service]
+    Type=oneshot
+    RemainAfterExit=yes
+    ExecStart=/usr/lib/systemd/systemd-sysctl /usr/lib/supernode/modules-lock.conf
+
+    [Install]
+    WantedBy=multi-user.target
+  UNIT
+}
+
+control "modules-disabled-live" {
+  title     = "Module loading is disabled in the running kernel"
+  rationale = "The live proof of modules-lock."
+  severity  = "medium"
+  references {
+    kspp = ["sysctl kernel.modules_disabled=1"]
+  }
+  apply    = "none"
+  check    = "sysctl"
+  scope    = ["live"]
+  settings = { "kernel.modules_disabled" = "1" }
+}
+
+# ---------------------------------------------------------------- filesystem
+
+control "fs-root-verity" {
+  title     = "Read-only root verified by dm-verity"
+  rationale = "Every block of /usr and /etc is checked against a hash tree whose root hash is on the kernel command line inside the UKI: an offline or online modification of the root is detected and refused."
+  severity  = "critical"
+  references {
+    other = ["systemd Discoverable Partitions Specification", "veritysetup(8)"]
+  }
+  apply = "builder"
+  check = "verity"
+}
+
+control "fs-tmp" {
+  title     = "/tmp is a tmpfs with nodev,nosuid,noexec"
+  rationale = "A world-writable directory must not host device nodes, setuid programs or executables dropped by an attacker."
+  severity  = "medium"
+  references {
+    cis = ["1.1.2.1.1", "1.1.2.1.2", "1.1.2.1.3", "1.1.2.1.4"]
+  }
+  apply  = "fstab"
+  check  = "mount"
+  key    = "/tmp"
+  expect = "nodev,nosuid,noexec"
+}
+
+control "fs-dev-shm" {
+  title     = "/dev/shm has nodev,nosuid,noexec"
+  rationale = "Shared memory is world-writable; same reasoning as /tmp."
+  severity  = "medium"
+  references {
+    cis = ["1.1.2.2.1", "1.1.2.2.2", "1.1.2.2.3", "1.1.2.2.4"]
+  }
+  apply  = "fstab"
+  check  = "mount"
+  key    = "/dev/shm"
+  expect = "nodev,nosuid,noexec"
+}
+
+control "fs-var" {
+  title     = "/var is mounted nodev,nosuid"
+  rationale = "/var is the only writable area; nothing there needs device nodes or setuid. Stateless images get a tmpfs /var from Apply (also noexec); persistent images get it from the builder's partition, so only the live audit sees its options."
+  severity  = "medium"
+  references {
+    cis = ["1.1.2.4.2", "1.1.2.4.3"]
+  }
+  apply  = "fstab"
+  check  = "mount"
+  scope  = ["live"]
+  key    = "/var"
+  expect = "nodev,nosuid"
+}
+
+control "fs-account-db-world-readable" {
+  title     = "passwd and group: mode 0644 or stricter, owned by root"
+  rationale = "Account databases must not be writable by anyone but root."
+  severity  = "medium"
+  references {
+    cis = ["7.1.1", "7.1.2", "7.1.3", "7.1.4"]
+  }
+  apply  = "file-mode"
+  check  = "file-mode"
+  values = ["/etc/passwd", "/etc/passwd-", "/etc/group", "/etc/group-"]
+  expect = "0644"
+}
+
+control "fs-account-db-secret" {
+  title     = "shadow and gshadow: mode 0640 or stricter, owned by root"
+  rationale = "Password hashes (even locked fields) are readable only by root and the shadow group."
+  severity  = "high"
+  references {
+    cis = ["7.1.5", "7.1.6", "7.1.7", "7.1.8"]
+  }
+  apply  = "file-mode"
+  check  = "file-mode"
+  values = ["/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-"]
+  expect = "0640"
+}
+
+# ---------------------------------------------------------------- accounts
+
+control "accounts-root-locked" {
+  title     = "root's password is locked"
+  rationale = "There is no interactive login on the appliance; a root password would be a credential to steal or guess."
+  severity  = "critical"
+  references {
+    cis = ["5.4.2.4"]
+  }
+  apply = "lock-accounts"
+  check = "root-locked"
+}
+
+control "accounts-no-passwords" {
+  title     = "No account has a password"
+  rationale = "Every account is a system account; none needs a password and an empty password field would allow login."
+  severity  = "critical"
+  references {
+    cis = ["7.2.2", "5.4.2.8"]
+  }
+  apply = "lock-accounts"
+  check = "no-passwords"
+}
+
+control "accounts-nologin" {
+  title     = "No account has a login shell"
+  rationale = "System accounts with a shell can be used for interactive access if any authentication path opens."
+  severity  = "high"
+  references {
+    cis = ["5.4.2.7"]
+  }
+  apply = "nologin-shells"
+  check = "nologin-shells"
+  debug = "exempt"
+}
+
+# ---------------------------------------------------------------- software inventory
+
+control "sw-no-package-manager" {
+  title     = "No package manager"
+  rationale = "Software changes arrive as a new verified image, never by installing into a running box; a package manager is a code installation tool for an attacker."
+  severity  = "high"
+  references {
+    other = ["KSPP/appliance practice: immutable image"]
+  }
+  apply  = "builder"
+  check  = "absent"
+  values = ["/usr/bin/apt", "/usr/bin/apt-get", "/usr/bin/dpkg", "/usr/bin/dpkg-deb", "/usr/bin/rpm", "/usr/bin/pip*", "/usr/lib/apt/methods"]
+}
+
+control "sw-no-compilers" {
+  title     = "No compilers or assemblers"
+  rationale = "Compilers let an attacker build exploits on the target."
+  severity  = "medium"
+  references {
+    other = ["appliance practice: minimal image"]
+  }
+  apply  = "builder"
+  check  = "absent"
+  values = ["/usr/bin/gcc*", "/usr/bin/cc", "/usr/bin/c++", "/usr/bin/g++*", "/usr/bin/clang*", "/usr/bin/as", "/usr/bin/ld", "/usr/bin/ld.*", "/usr/bin/tcc", "/usr/bin/go", "/usr/local/go"]
+}
+
+control "sw-no-interpreters" {
+  title     = "No script interpreters"
+  rationale = "Interpreters run attacker-supplied code without needing an executable file (noexec does not stop 'python3 -c')."
+  severity  = "medium"
+  references {
+    other = ["appliance practice: minimal image"]
+  }
+  apply  = "builder"
+  check  = "absent"
+  values = ["/usr/bin/python*", "/usr/bin/perl*", "/usr/bin/ruby*", "/usr/bin/node*", "/usr/bin/lua*", "/usr/bin/php*", "/usr/bin/tclsh*", "/usr/bin/awk", "/usr/bin/gawk", "/usr/bin/mawk"]
+}
+
+control "sw-no-shells" {
+  title     = "No shell (debug images excepted)"
+  rationale = "Without a shell, a code-execution bug in a service cannot turn into an interactive session or a shell script payload."
+  severity  = "medium"
+  references {
+    other = ["appliance practice: minimal image"]
+  }
+  apply  = "builder"
+  check  = "absent"
+  values = ["/usr/bin/bash", "/bin/bash", "/usr/bin/dash", "/bin/dash", "/usr/bin/sh", "/bin/sh", "/usr/bin/zsh", "/usr/bin/busybox"]
+  debug  = "exempt"
+}
+
+control "sw-no-suid" {
+  title     = "No setuid or setgid files"
+  rationale = "Setuid programs are the classic local privilege escalation; the appliance has no users to elevate."
+  severity  = "high"
+  references {
+    cis  = ["7.1.13"]
+  }
+  apply = "strip-suid"
+  check = "no-suid"
+}
+
+# ---------------------------------------------------------------- services
+
+control "svc-enabled-allowlist" {
+  title     = "Only declared services are enabled"
+  rationale = "Every enabled unit is attack surface or resource use; anything not on this list is unexpected."
+  severity  = "high"
+  references {
+    cis = ["2.1", "2.2"]
+  }
+  apply  = "none"
+  check  = "enabled-units"
+  values = [
+    "supernode.service", "supernode-xdp.service", "supernode-modules-lock.service", "appliance-audit.service",
+    "supernode-*.service", "supernode-*.socket",
+    "systemd-networkd.service", "systemd-networkd.socket", "systemd-networkd-wait-online.service", "systemd-network-generator.service",
+    "systemd-networkd-varlink.socket", "systemd-networkd-resolve-hook.socket", "systemd-networkd-persistent-storage.service",
+    "systemd-resolved.service", "systemd-timesyncd.service", "systemd-journald-audit.socket",
+    "nftables.service", "auditd.service", "audit-rules.service", "systemd-pstore.service", "systemd-repart.service",
+    "getty@*.service", "serial-getty@*.service", "remote-fs.target", "e2scrub_reap.service", "systemd-userdbd.socket",
+    "systemd-journald.service", "systemd-boot-update.service", "systemd-growfs@*.service",
+  ]
+}
+
+control "svc-exposure" {
+  title     = "Service sandboxing at or below a declared exposure"
+  rationale = "systemd-analyze security scores a unit's sandbox (0 = fully confined, 10 = unrestricted); declaring a ceiling per unit turns a regression in a unit file into an audit failure."
+  severity  = "high"
+  references {
+    other = ["systemd-analyze(1) security"]
+  }
+  apply    = "none"
+  check    = "exposure"
+  settings = { "supernode.service" = "1.5", "supernode-xdp.service" = "2.0" }
+}
+
+control "svc-masked" {
+  title     = "Ctrl-Alt-Del and the debug shell are masked"
+  rationale = "Ctrl-Alt-Del on a console must not reboot the box; debug-shell.service would give an unauthenticated root shell on tty9."
+  severity  = "medium"
+  references {
+    stig = ["RHEL-08-040170 (ctrl-alt-del)"]
+  }
+  apply  = "mask-units"
+  check  = "masked"
+  values = ["ctrl-alt-del.target", "debug-shell.service", "kexec.target"]
+}
+
+control "svc-coredump-off" {
+  title     = "systemd-coredump stores nothing"
+  rationale = "Belt and braces with sysctl-core-dumps: even if a core pattern pointed at systemd-coredump, nothing would be written."
+  severity  = "low"
+  references {
+    cis = ["1.5.3"]
+  }
+  apply    = "systemd-conf"
+  check    = "systemd-conf"
+  key      = "systemd/coredump.conf"
+  settings = { "Coredump.Storage" = "none", "Coredump.ProcessSizeMax" = "0" }
+}
+
+control "svc-resolved-no-multicast" {
+  title     = "No LLMNR or multicast DNS responder"
+  rationale = "systemd-resolved would otherwise listen on UDP/TCP 5355 and 5353 on every interface: open ports the appliance does not need."
+  severity  = "medium"
+  references {
+    cis = ["2.1"]
+  }
+  apply    = "systemd-conf"
+  check    = "systemd-conf"
+  key      = "systemd/resolved.conf"
+  settings = { "Resolve.LLMNR" = "no", "Resolve.MulticastDNS" = "no" }
+}
+
+# ---------------------------------------------------------------- network
+
+control "net-nftables-default-deny" {
+  title     = "Firewall: default deny inbound, only service ports open"
+  rationale = "Anything that starts listening by mistake stays unreachable; the XDP filter in front handles attack traffic, nftables guarantees default deny."
+  severity  = "high"
+  references {
+    cis = ["4.3.4", "4.3.5", "4.3.6", "4.3.8", "4.3.9", "4.3.10"]
+  }
+  apply  = "nftables"
+  check  = "nftables"
+  values = ["udp/3478", "tcp/7946", "udp/7946", "udp/68", "udp/546"]
+}
+
+control "net-listening" {
+  title     = "Only the declared ports listen"
+  rationale = "The live proof of the service inventory: every non-loopback listening socket is a declared service port (DHCP client ports included)."
+  severity  = "high"
+  references {
+    cis = ["2.1"]
+  }
+  apply  = "none"
+  check  = "listening"
+  scope  = ["live"]
+  values = ["udp/3478", "tcp/7946", "udp/7946", "udp/68", "udp/546"]
+}
+
+control "net-xdp-attached" {
+  title     = "XDP filter attached to every uplink"
+  rationale = "The filter drops attack traffic in the driver before the stack; an uplink without it is unprotected."
+  severity  = "high"
+  references {
+    other = ["DESIGN.md packet path"]
+  }
+  apply = "none"
+  check = "xdp"
+  scope = ["live"]
+}
+
+# ---------------------------------------------------------------- logging
+
+control "log-journald" {
+  title     = "journald: persistent, compressed, bounded, no syslog forwarding"
+  rationale = "Logs survive a reboot for incident response, cannot fill /var, and there is exactly one logging system."
+  severity  = "medium"
+  references {
+    cis = ["6.1.1.3", "6.1.1.4", "6.1.2.2", "6.1.2.3", "6.1.2.4"]
+  }
+  apply    = "systemd-conf"
+  check    = "systemd-conf"
+  key      = "systemd/journald.conf"
+  settings = {
+    "Journal.Storage"         = "persistent"
+    "Journal.Compress"        = "yes"
+    "Journal.ForwardToSyslog" = "no"
+    "Journal.SystemMaxUse"    = "256M"
+    "Journal.Audit"           = "yes"
+  }
+}
+
+control "audit-rules" {
+  title     = "Audit rules: bpf, module loading, identity, time, mounts, immutable"
+  rationale = "Every bpf() call, module load, change to account files or time, and mount is recorded; -e 2 makes the rule set immutable until reboot."
+  severity  = "high"
+  references {
+    cis = ["6.2.1.1", "6.2.1.2", "6.2.3.4", "6.2.3.8", "6.2.3.10", "6.2.3.19", "6.2.3.20"]
+  }
+  apply = "audit-rules"
+  check = "audit-rules"
+  values = [
+    "-a always,exit -F arch=b64 -S bpf -k bpf",
+    "-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -k modules",
+    "-a always,exit -F arch=b64 -S adjtimex,settimeofday,clock_settime -k time-change",
+    "-a always,exit -F arch=b64 -S mount,umount2 -k mounts",
+    "-w /etc/passwd -p wa -k identity",
+    "-w /etc/group -p wa -k identity",
+    "-w /etc/shadow -p wa -k identity",
+    "-w /etc/gshadow -p wa -k identity",
+    "-e 2",
+  ]
+}
+
+# ---------------------------------------------------------------- boot chain
+
+control "boot-uki" {
+  title     = "Unified kernel image with embedded command line"
+  rationale = "Kernel, initrd and command line (with the verity root hash) are one PE file, so the command line cannot be edited at the boot menu and is covered by the signature."
+  severity  = "critical"
+  references {
+    other = ["UAPI Group Unified Kernel Image specification"]
+  }
+  apply = "builder"
+  check = "uki"
+}
+
+control "boot-lockdown-live" {
+  title     = "Kernel lockdown is in effect"
+  rationale = "The live proof of cmdline-lockdown: the LSM reports the mode actually enforced."
+  severity  = "high"
+  references {
+    kspp = ["cmdline lockdown=confidentiality (integrity at minimum)"]
+  }
+  apply  = "none"
+  check  = "lockdown"
+  scope  = ["live"]
+  expect = "integrity"
+}
+
+control "boot-secure-boot" {
+  title     = "UKI signed for Secure Boot"
+  rationale = "With Secure Boot the firmware refuses a modified UKI, which protects the command line and through it the verity root hash."
+  severity  = "high"
+  references {
+    other = ["UEFI 2.10 section 32 Secure Boot"]
+  }
+  apply = "builder"
+  check = "secure-boot"
+  exception {
+    justification = "Signing needs the operator's keys (image template secure_boot_key/cert); images built without them are unsigned. The verity root hash on the UKI command line still detects any change to the root, and the audit verifies it."
+    compensated_by = ["fs-root-verity", "boot-uki"]
+  }
+}
+
+control "profile-stamp" {
+  title     = "Image records the profile version it was hardened with"
+  rationale = "An auditor can tell which version of this file an image was built against."
+  severity  = "low"
+  references {
+    other = ["traceability"]
+  }
+  apply = "stamp"
+  check = "stamp"
+}
