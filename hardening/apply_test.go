@@ -17,14 +17,14 @@ func fakeRoot(t *testing.T) string {
 		body string
 		mode os.FileMode
 	}{
-		"/etc/passwd":                              {"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nsync:x:4:65534:sync:/bin:/bin/sync\n", 0o644},
-		"/etc/shadow":                              {"root:$y$j9T$abc$def:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nsync::19000:0:99999:7:::\n", 0o666},
-		"/etc/group":                               {"root:x:0:\n", 0o664},
-		"/etc/gshadow":                             {"root:*::\n", 0o640},
-		"/etc/kernel/cmdline":                      {"console=ttyS0 debugfs=on roothash=abc\n", 0o644},
-		"/etc/fstab":                               {"PARTLABEL=esp /efi vfat umask=0077 0 2\n", 0o644},
-		"/usr/bin/passwd":                          {"binary", os.ModeSetuid | 0o755},
-		"/usr/bin/wall":                            {"binary", os.ModeSetgid | 0o755},
+		"/etc/passwd":         {"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nsync:x:4:65534:sync:/bin:/bin/sync\n", 0o644},
+		"/etc/shadow":         {"root:$y$j9T$abc$def:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nsync::19000:0:99999:7:::\n", 0o666},
+		"/etc/group":          {"root:x:0:\n", 0o664},
+		"/etc/gshadow":        {"root:*::\n", 0o640},
+		"/etc/kernel/cmdline": {"console=ttyS0 debugfs=on roothash=abc\n", 0o644},
+		"/etc/fstab":          {"PARTLABEL=esp /efi vfat umask=0077 0 2\n", 0o644},
+		"/usr/bin/passwd":     {"binary", os.ModeSetuid | 0o755},
+		"/usr/bin/wall":       {"binary", os.ModeSetgid | 0o755},
 		"/usr/lib/systemd/system/nftables.service": {"[Unit]\n", 0o644},
 	}
 	for p, f := range files {
