@@ -1,0 +1,275 @@
+// Command supernode-xdp runs and operates the appliance's XDP filter.
+//
+//	supernode-xdp run [-config FILE]        the daemon (systemd: supernode-xdp.service)
+//	supernode-xdp check [-config FILE]      validate a config file and exit
+//	supernode-xdp status|counters|blocks|interfaces [-socket PATH]
+//	supernode-xdp block IP TTL [REASON]     TTL in seconds or as 10m, 1h
+//	supernode-xdp unblock IP
+//	supernode-xdp detach [-config FILE]     remove the filter (daemon stopped)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/supernode-appliance/appliance/ebpf/control"
+	"github.com/supernode-appliance/appliance/ebpf/controller"
+	"github.com/supernode-appliance/appliance/supernode/conf"
+	"github.com/supernode-appliance/appliance/supernode/service"
+)
+
+const usage = `usage: supernode-xdp <command> [flags] [args]
+
+Daemon:
+  run        attach the XDP filter to the configured uplinks and serve the
+             control socket and metrics (SIGHUP reloads the config)
+  check      validate the config file and exit
+  detach     remove the filter from every interface and delete its pins
+             (stop the daemon first)
+
+Operator commands (talk to the running daemon over its control socket):
+  status              controller summary
+  counters            packets and bytes by verdict reason
+  blocks              dynamic blocks with seconds left and reason
+  interfaces          interfaces the filter is attached to, with mode
+  block IP TTL [REASON]  drop every packet from IP for TTL (seconds, or 10m, 1h)
+  unblock IP          remove a dynamic block
+
+Flags:
+  -config FILE   config file (default ` + controller.DefaultConfigPath + `)
+  -socket PATH   control socket (default ` + control.DefaultSocket + `)
+  -debug         debug logging (run)
+
+Config keys: `
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintln(stdout, "supernode-xdp", service.Version)
+		return 0
+	}
+	cmd := args[0]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { printUsage(stderr) }
+	configPath := fs.String("config", controller.DefaultConfigPath, "config file")
+	socket := fs.String("socket", control.DefaultSocket, "control socket")
+	debug := fs.Bool("debug", false, "debug logging")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	rest := fs.Args()
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+
+	switch cmd {
+	case "run":
+		return daemon(*configPath, explicit, *debug, stderr)
+	case "check":
+		if _, err := loadConfig(*configPath, explicit); err != nil {
+			fmt.Fprintln(stderr, "supernode-xdp:", err)
+			return 1
+		}
+		return 0
+	case "detach":
+		cfg, err := loadConfig(*configPath, explicit)
+		if err != nil {
+			fmt.Fprintln(stderr, "supernode-xdp:", err)
+			return 1
+		}
+		if err := controller.Detach(cfg.PinDir); err != nil {
+			fmt.Fprintln(stderr, "supernode-xdp:", err)
+			return 1
+		}
+		return 0
+	case "status", "counters", "blocks", "interfaces", "block", "unblock":
+		if err := operate(cmd, rest, *socket, stdout); err != nil {
+			fmt.Fprintln(stderr, "supernode-xdp:", err)
+			var usageErr usageError
+			if errors.As(err, &usageErr) {
+				return 2
+			}
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(stderr, "supernode-xdp: unknown command %q; run supernode-xdp --help for the list\n", cmd)
+	return 2
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	c := controller.DefaultConfig()
+	fmt.Fprintln(w, strings.Join(conf.Keys(&c), ", "))
+}
+
+func loadConfig(path string, mustExist bool) (controller.Config, error) {
+	cfg := controller.DefaultConfig()
+	err := conf.Load(&cfg, controller.Name, path, mustExist)
+	return cfg, err
+}
+
+func daemon(configPath string, explicit, debug bool, stderr io.Writer) int {
+	cfg, err := loadConfig(configPath, explicit)
+	if err != nil {
+		fmt.Fprintln(stderr, "supernode-xdp:", err)
+		return 1
+	}
+	log := service.NewLogger(debug || cfg.Debug)
+	ctx, cancel := signal.NotifyContext(context.Background(), unix.SIGTERM, unix.SIGINT)
+	defer cancel()
+
+	c, err := controller.New(cfg, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		fmt.Fprintln(stderr, "supernode-xdp:", err)
+		return 1
+	}
+	defer c.Close() // the pins keep the filter attached after we exit
+	reg := service.NewRegistry()
+	if err := c.Register(reg); err != nil {
+		log.Error("cannot register metrics", "err", err)
+		return 1
+	}
+	if _, err := service.ServeMetrics(ctx, cfg.MetricsListen, reg, log); err != nil {
+		log.Error("cannot start", "err", err)
+		fmt.Fprintln(stderr, "supernode-xdp:", err)
+		return 1
+	}
+	if err := c.ServeControl(ctx); err != nil {
+		log.Error("cannot start", "err", err)
+		fmt.Fprintln(stderr, "supernode-xdp:", err)
+		return 1
+	}
+	if err := c.Sync(); err != nil {
+		log.Error("initial attach incomplete; retrying at each rescan", "err", err)
+	}
+	log.Info("started", "version", service.Version, "interfaces", c.Interfaces())
+	service.Ready(c.StatusLine())
+	go service.Watchdog(ctx, c.Healthy)
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, unix.SIGHUP)
+	go func() {
+		for range hup {
+			service.Reloading()
+			next, err := loadConfig(configPath, explicit)
+			if err == nil {
+				err = c.Reload(next)
+			}
+			c.ReloadResult(err)
+			if err != nil {
+				log.Error("reload rejected; the previous configuration keeps running", "err", err)
+			} else {
+				log.Info("configuration reloaded")
+			}
+			service.Ready(c.StatusLine())
+		}
+	}()
+
+	c.Run(ctx)
+	service.Stopping()
+	log.Info("stopping; the filter stays attached through its pinned links")
+	return 0
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func operate(cmd string, args []string, socket string, stdout io.Writer) error {
+	want := map[string][2]int{"block": {2, 3}, "unblock": {1, 1}}[cmd]
+	if len(args) < want[0] || len(args) > want[1] && cmd != "block" {
+		return usageError{fmt.Sprintf("%s takes %s; see supernode-xdp --help", cmd, map[string]string{
+			"block": "IP TTL [REASON]", "unblock": "IP", "status": "no arguments", "counters": "no arguments",
+			"blocks": "no arguments", "interfaces": "no arguments"}[cmd])}
+	}
+	var addr netip.Addr
+	if cmd == "block" || cmd == "unblock" {
+		var err error
+		if addr, err = netip.ParseAddr(args[0]); err != nil {
+			return usageError{fmt.Sprintf("%q is not an IP address", args[0])}
+		}
+	}
+	c, err := control.Dial(socket)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	defer tw.Flush()
+	switch cmd {
+	case "block":
+		ttl, err := parseTTL(args[1])
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		return c.Block(addr, ttl, strings.Join(args[2:], " "))
+	case "unblock":
+		return c.Unblock(addr)
+	case "status":
+		st, err := c.Status()
+		for _, kv := range st {
+			fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
+		}
+		return err
+	case "counters":
+		ks, err := c.Counters()
+		fmt.Fprintln(tw, "REASON\tPACKETS\tBYTES")
+		for _, k := range ks {
+			fmt.Fprintf(tw, "%s\t%d\t%d\n", k.Reason, k.Packets, k.Bytes)
+		}
+		return err
+	case "blocks":
+		bs, err := c.List()
+		fmt.Fprintln(tw, "ADDRESS\tEXPIRES IN\tREASON")
+		for _, b := range bs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Addr, time.Until(b.Expires).Round(time.Second), b.Reason)
+		}
+		return err
+	case "interfaces":
+		is, err := c.Interfaces()
+		fmt.Fprintln(tw, "INTERFACE\tIFINDEX\tMODE")
+		for _, i := range is {
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", i.Name, i.Index, i.Mode)
+		}
+		return err
+	}
+	return nil
+}
+
+// parseTTL accepts whole seconds ("600") or a Go duration ("10m", "1h").
+func parseTTL(s string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		return time.Duration(n) * time.Second, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= time.Second {
+		return d, nil
+	}
+	return 0, fmt.Errorf("TTL %q is not a positive number of seconds or a duration like 10m", s)
+}

@@ -1,0 +1,369 @@
+// Package controller runs the XDP filter on the appliance's uplinks: it
+// loads the program (ebpf/filter), attaches it to every configured interface
+// (native mode, generic as fallback) and pins the links so restarts and
+// upgrades never leave an interface unfiltered, keeps the policy maps in
+// step with the config file (SIGHUP reloads without detaching), serves the
+// control socket through which the supernode and operators add dynamic
+// blocks, and exports Prometheus metrics.
+package controller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/supernode-appliance/appliance/ebpf/filter"
+	"github.com/supernode-appliance/appliance/supernode/service"
+)
+
+// Controller is one running supernode-xdp.
+type Controller struct {
+	log     *slog.Logger
+	started time.Time
+
+	mu       sync.Mutex
+	cfg      Config
+	filter   *filter.Filter
+	att      *attacher
+	reasons  map[netip.Addr]string // why each dynamic block was added, for list
+	ownAddrs []netip.Addr          // own_addrs plus the addresses of attached interfaces
+	attachOK bool                  // the last sync attached everything wanted
+	metrics  *metrics
+}
+
+// New loads the filter (reusing maps pinned by an earlier run), writes the
+// policy into it and takes over links pinned by an earlier run, replacing
+// their program. It does not attach to new interfaces yet: Sync does.
+func New(cfg Config, log *slog.Logger) (*Controller, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.PinDir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create pin_dir %s: %v", cfg.PinDir, err)
+	}
+	var fs unix.Statfs_t
+	if err := unix.Statfs(cfg.PinDir, &fs); err != nil || fs.Type != unix.BPF_FS_MAGIC {
+		return nil, fmt.Errorf("pin_dir %s is not on a bpffs mount; mount one with `mount -t bpf bpf %s` (systemd mounts /sys/fs/bpf at boot)", cfg.PinDir, filepath.Dir(cfg.PinDir))
+	}
+	f, err := filter.Open(cfg.PinDir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the XDP filter: %w", err)
+	}
+	c := &Controller{log: log, started: time.Now(), cfg: cfg, filter: f, reasons: map[netip.Addr]string{}}
+	c.ownAddrs = slices.Clone(cfg.OwnAddrs)
+	if err := c.configure(cfg, c.ownAddrs); err != nil {
+		f.Close()
+		return nil, err
+	}
+	c.att, err = newAttacher(filepath.Join(cfg.PinDir, "links"), cfg.Mode, f.Program(), log)
+	if err == nil {
+		err = c.att.adopt()
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	c.metrics = newMetrics(c)
+	return c, nil
+}
+
+func (c *Controller) configure(cfg Config, own []netip.Addr) error {
+	fc := cfg.Filter()
+	fc.OwnAddrs = own
+	if err := c.filter.Configure(fc); err != nil {
+		return fmt.Errorf("cannot write the filter policy: %w", err)
+	}
+	return nil
+}
+
+// Sync lists the interfaces, attaches to those the config selects, detaches
+// from those it no longer selects, refreshes the appliance's own addresses
+// in the filter and removes expired dynamic blocks.
+func (c *Controller) Sync() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return fmt.Errorf("cannot list interfaces: %v", err)
+	}
+	var wanted []net.Interface
+	for _, i := range ifaces {
+		if i.Flags&net.FlagLoopback == 0 && c.cfg.matches(i.Name) {
+			wanted = append(wanted, i)
+		}
+	}
+	err = c.att.sync(wanted)
+	c.attachOK = err == nil
+	if len(wanted) == 0 {
+		c.log.Warn("no interface matches the interfaces setting; nothing is filtered", "interfaces", c.cfg.Interfaces)
+	}
+	// Land and own-source checks need the addresses DHCP gave us, which an
+	// image cannot know in advance.
+	own := slices.Clone(c.cfg.OwnAddrs)
+	for _, i := range wanted {
+		addrs, _ := i.Addrs()
+		for _, a := range addrs {
+			if p, perr := netip.ParsePrefix(a.String()); perr == nil && !p.Addr().IsLinkLocalUnicast() {
+				own = append(own, p.Addr())
+			}
+		}
+	}
+	slices.SortFunc(own, func(a, b netip.Addr) int { return a.Compare(b) })
+	own = slices.Compact(own)
+	if !slices.Equal(own, c.ownAddrs) {
+		if cerr := c.configure(c.cfg, own); cerr != nil {
+			c.log.Error("cannot update the appliance's own addresses in the filter", "err", cerr)
+		} else {
+			c.ownAddrs = own
+			c.log.Info("own addresses updated", "addrs", own)
+		}
+	}
+	c.sweepLocked()
+	return err
+}
+
+// sweepLocked lets the filter delete expired dynamic blocks (the program
+// already ignores them; this keeps the map from filling with dead entries)
+// and forgets the reasons of blocks that are gone.
+func (c *Controller) sweepLocked() {
+	blocks, err := c.filter.Blocks()
+	if err != nil {
+		return
+	}
+	live := make(map[netip.Addr]bool, len(blocks))
+	for _, b := range blocks {
+		live[b.Addr] = true
+	}
+	for a := range c.reasons {
+		if !live[a] {
+			delete(c.reasons, a)
+		}
+	}
+}
+
+// Run keeps the attachments in step with the interfaces (netlink
+// notifications plus a periodic rescan) until ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	changed := make(chan struct{}, 1)
+	if err := watchLinks(ctx, changed); err != nil {
+		c.log.Warn("no netlink notifications; relying on the periodic rescan", "err", err)
+	}
+	if err := c.Sync(); err != nil {
+		c.log.Error("initial attach incomplete; retrying at each rescan", "err", err)
+	}
+	c.mu.Lock()
+	rescan := c.cfg.Rescan
+	c.mu.Unlock()
+	t := time.NewTicker(rescan)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+			// Let a burst of notifications (link up + addresses) settle.
+			time.Sleep(100 * time.Millisecond)
+			select {
+			case <-changed:
+			default:
+			}
+		case <-t.C:
+		}
+		c.Sync()
+		service.Status(c.StatusLine())
+	}
+}
+
+// Reload applies a new configuration without detaching: the policy maps are
+// rewritten and the interface selection re-evaluated. Keys that need a
+// restart are reported and keep their old value. On error the old
+// configuration keeps running.
+func (c *Controller) Reload(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	old := c.cfg
+	for _, k := range []struct {
+		key      string
+		old, new string
+	}{
+		{"pin_dir", old.PinDir, cfg.PinDir},
+		{"control_socket", old.ControlSocket, cfg.ControlSocket},
+		{"control_group", old.ControlGroup, cfg.ControlGroup},
+		{"metrics_listen", old.MetricsListen, cfg.MetricsListen},
+		{"rescan_interval", old.Rescan.String(), cfg.Rescan.String()},
+	} {
+		if k.old != k.new {
+			c.log.Warn("this key takes effect at the next restart", "key", k.key, "running", k.old, "configured", k.new)
+		}
+	}
+	cfg.PinDir, cfg.ControlSocket, cfg.ControlGroup, cfg.MetricsListen, cfg.Rescan =
+		old.PinDir, old.ControlSocket, old.ControlGroup, old.MetricsListen, old.Rescan
+	own := slices.Clone(cfg.OwnAddrs)
+	for _, a := range c.ownAddrs {
+		if !slices.Contains(old.OwnAddrs, a) {
+			own = append(own, a) // keep discovered addresses until Sync recomputes
+		}
+	}
+	slices.SortFunc(own, func(a, b netip.Addr) int { return a.Compare(b) })
+	own = slices.Compact(own)
+	if err := c.configure(cfg, own); err != nil {
+		// Best effort to put the old policy back in case the filter
+		// applied part of the new one.
+		c.configure(old, c.ownAddrs)
+		c.mu.Unlock()
+		return err
+	}
+	c.cfg, c.ownAddrs = cfg, own
+	c.att.mode = cfg.Mode
+	c.mu.Unlock()
+	return c.Sync()
+}
+
+// Config returns the running configuration.
+func (c *Controller) Config() Config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg
+}
+
+// BlockEntry is a dynamic block with the reason given when it was added.
+type BlockEntry struct {
+	filter.Block
+	Reason string
+}
+
+// Block drops every packet from addr for ttl.
+func (c *Controller) Block(addr netip.Addr, ttl time.Duration, reason string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ttl <= 0 || ttl > c.cfg.MaxBlockTTL {
+		return fmt.Errorf("ttl %s is out of range; use 1 to %d seconds (max_block_ttl)", ttl, int64(c.cfg.MaxBlockTTL/time.Second))
+	}
+	if err := c.filter.Block(addr.Unmap(), ttl); err != nil {
+		return err
+	}
+	c.reasons[addr.Unmap()] = reason
+	return nil
+}
+
+// Unblock removes a dynamic block.
+func (c *Controller) Unblock(addr netip.Addr) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.reasons, addr.Unmap())
+	return c.filter.Unblock(addr.Unmap())
+}
+
+// Blocks lists the dynamic blocks that have not expired, soonest first.
+func (c *Controller) Blocks() ([]BlockEntry, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	bs, err := c.filter.Blocks()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := make([]BlockEntry, 0, len(bs))
+	for _, b := range bs {
+		if b.Expires.After(now) {
+			out = append(out, BlockEntry{Block: b, Reason: c.reasons[b.Addr]})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Expires.Before(out[j].Expires) })
+	return out, nil
+}
+
+// Counters returns the filter's counters.
+func (c *Controller) Counters() ([]filter.Counter, error) {
+	return c.filter.Counters()
+}
+
+// Interfaces lists the attachments.
+func (c *Controller) Interfaces() []Attachment {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.att.list()
+}
+
+// Healthy is what the systemd watchdog checks: the filter's maps still
+// answer. (An interface that cannot be attached is reported, not fatal: a
+// restart would not fix it.)
+func (c *Controller) Healthy() bool {
+	_, err := c.filter.Counters()
+	return err == nil
+}
+
+// StatusLine is the one line `systemctl status` shows.
+func (c *Controller) StatusLine() string {
+	ifs := c.Interfaces()
+	if len(ifs) == 0 {
+		return "no interface attached"
+	}
+	s := "filtering"
+	for _, i := range ifs {
+		s += " " + i.Name + "(" + i.Mode + ")"
+	}
+	return s
+}
+
+// Status is the key/value summary of the status command.
+func (c *Controller) Status() [][2]string {
+	ifs := c.Interfaces()
+	blocks, _ := c.Blocks()
+	c.mu.Lock()
+	cfg, ok := c.cfg, c.attachOK
+	c.mu.Unlock()
+	names := ""
+	for i, a := range ifs {
+		if i > 0 {
+			names += ","
+		}
+		names += a.Name + ":" + a.Mode
+	}
+	if names == "" {
+		names = "-"
+	}
+	return [][2]string{
+		{"version", service.Version},
+		{"uptime", time.Since(c.started).Round(time.Second).String()},
+		{"program_id", strconv.FormatUint(uint64(programID(c.filter.Program())), 10)},
+		{"interfaces", names},
+		{"all_attached", strconv.FormatBool(ok)},
+		{"blocks", strconv.Itoa(len(blocks))},
+		{"pin_dir", cfg.PinDir},
+	}
+}
+
+// Close releases the controller's handles. The pinned links and maps stay,
+// so the filter keeps running until the next controller takes over.
+func (c *Controller) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.att.close()
+	return c.filter.Close()
+}
+
+// Detach removes the filter from every interface and deletes all pins under
+// pinDir. The controller must be stopped first (a running one holds the
+// links open). For operators taking the filter out and for test clean-up.
+func Detach(pinDir string) error {
+	links := filepath.Join(pinDir, "links")
+	entries, _ := os.ReadDir(links)
+	for _, e := range entries {
+		os.Remove(filepath.Join(links, e.Name()))
+	}
+	return os.RemoveAll(pinDir)
+}

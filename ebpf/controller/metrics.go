@@ -1,0 +1,89 @@
+package controller
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics exports the filter's counters at scrape time (reading the per-CPU
+// maps is cheap and keeps one source of truth), plus the controller's own
+// counters. Dynamic-block reasons are free text, so they are never labels.
+type metrics struct {
+	c *Controller
+
+	packets, bytes, attached, blocks *prometheus.Desc
+
+	controlRequests *prometheus.CounterVec
+	reloads         *prometheus.CounterVec
+	blocksAdded     prometheus.Counter
+	up              atomic.Bool
+}
+
+func newMetrics(c *Controller) *metrics {
+	return &metrics{
+		c: c,
+		packets: prometheus.NewDesc("supernode_xdp_packets_total",
+			"Packets the XDP filter decided on, by verdict and reason.", []string{"verdict", "reason"}, nil),
+		bytes: prometheus.NewDesc("supernode_xdp_bytes_total",
+			"Bytes the XDP filter decided on, by verdict and reason.", []string{"verdict", "reason"}, nil),
+		attached: prometheus.NewDesc("supernode_xdp_interface_attached",
+			"1 for each interface the filter is attached to, with the mode the kernel reports.", []string{"interface", "mode"}, nil),
+		blocks: prometheus.NewDesc("supernode_xdp_dynamic_blocks",
+			"Dynamic blocks currently in force.", nil, nil),
+		controlRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "supernode_xdp_control_requests_total",
+			Help: "Control socket requests, by command and result (ok or error).",
+		}, []string{"command", "result"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "supernode_xdp_reloads_total",
+			Help: "Configuration reloads (SIGHUP), by result (ok or error).",
+		}, []string{"result"}),
+		blocksAdded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "supernode_xdp_dynamic_blocks_added_total",
+			Help: "Dynamic blocks added through the control socket.",
+		}),
+	}
+}
+
+// Register adds the controller's metrics to reg.
+func (c *Controller) Register(reg prometheus.Registerer) error {
+	for _, col := range []prometheus.Collector{c.metrics, c.metrics.controlRequests, c.metrics.reloads, c.metrics.blocksAdded} {
+		if err := reg.Register(col); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReloadResult counts a reload attempt for the metrics.
+func (c *Controller) ReloadResult(err error) {
+	if err != nil {
+		c.metrics.reloads.WithLabelValues("error").Inc()
+		return
+	}
+	c.metrics.reloads.WithLabelValues("ok").Inc()
+}
+
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.packets
+	ch <- m.bytes
+	ch <- m.attached
+	ch <- m.blocks
+}
+
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	if counters, err := m.c.Counters(); err == nil {
+		for _, k := range counters {
+			v, cause := k.Reason.Verdict(), k.Reason.Cause()
+			ch <- prometheus.MustNewConstMetric(m.packets, prometheus.CounterValue, float64(k.Packets), v, cause)
+			ch <- prometheus.MustNewConstMetric(m.bytes, prometheus.CounterValue, float64(k.Bytes), v, cause)
+		}
+	}
+	for _, a := range m.c.Interfaces() {
+		ch <- prometheus.MustNewConstMetric(m.attached, prometheus.GaugeValue, 1, a.Name, a.Mode)
+	}
+	if bs, err := m.c.Blocks(); err == nil {
+		ch <- prometheus.MustNewConstMetric(m.blocks, prometheus.GaugeValue, float64(len(bs)))
+	}
+}

@@ -1,0 +1,281 @@
+package controller
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/supernode-appliance/appliance/ebpf/control"
+)
+
+// Limits on the control socket, so a stuck or hostile local client cannot
+// hold the controller: few connections, short idle time, short lines.
+const (
+	maxConns    = 16
+	idleTimeout = 60 * time.Second
+)
+
+// request is one parsed control line.
+type request struct {
+	cmd    string
+	addr   netip.Addr
+	ttl    time.Duration
+	reason string
+}
+
+// parseRequest parses one line of the control protocol (see package
+// control). Errors are the text of the "error:" answer.
+func parseRequest(line string) (request, error) {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return request{}, errors.New("empty request; commands are block, unblock, list, counters, interfaces, status")
+	}
+	r := request{cmd: f[0]}
+	switch r.cmd {
+	case "block":
+		if len(f) < 3 {
+			return r, errors.New("usage: block <ip> <ttl-seconds> <reason>")
+		}
+		a, err := netip.ParseAddr(f[1])
+		if err != nil || a.Zone() != "" {
+			return r, fmt.Errorf("%q is not an IP address", f[1])
+		}
+		secs, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil || secs <= 0 || secs > 1<<31 {
+			return r, fmt.Errorf("%q is not a positive number of seconds", f[2])
+		}
+		r.addr, r.ttl = a.Unmap(), time.Duration(secs)*time.Second
+		r.reason = strings.Join(f[3:], " ")
+		if r.reason == "" {
+			r.reason = "-"
+		}
+	case "unblock":
+		if len(f) != 2 {
+			return r, errors.New("usage: unblock <ip>")
+		}
+		a, err := netip.ParseAddr(f[1])
+		if err != nil || a.Zone() != "" {
+			return r, fmt.Errorf("%q is not an IP address", f[1])
+		}
+		r.addr = a.Unmap()
+	case "list", "counters", "interfaces", "status":
+		if len(f) != 1 {
+			return r, fmt.Errorf("usage: %s", r.cmd)
+		}
+	default:
+		return r, fmt.Errorf("unknown command %q; commands are block, unblock, list, counters, interfaces, status", r.cmd)
+	}
+	return r, nil
+}
+
+// listenControl creates the control socket: mode 0660, owned by root and
+// group (empty: the process's group), in a directory it creates if needed.
+// Any stale socket from a previous run is replaced.
+func listenControl(path, group string) (*net.UnixListener, error) {
+	gid := -1
+	if group != "" {
+		g, err := user.LookupGroup(group)
+		if err != nil {
+			return nil, fmt.Errorf("control_group %q does not exist; create it or leave control_group empty", group)
+		}
+		gid, _ = strconv.Atoi(g.Gid)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create the control socket directory: %v", err)
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("control_socket %s exists and is not a socket; remove it or choose another path", path)
+		}
+		os.Remove(path)
+	}
+	// Create the socket with no permissions for others from the start, so
+	// there is no window in which it is more open than 0660.
+	old := unix.Umask(0o117)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	unix.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on control_socket %s: %v", path, err)
+	}
+	ln.SetUnlinkOnClose(true)
+	if err := os.Chmod(path, 0o660); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if gid >= 0 {
+		if err := os.Chown(path, -1, gid); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("cannot give control_socket %s to group %s: %v", path, group, err)
+		}
+	}
+	return ln, nil
+}
+
+// ServeControl listens on the configured control socket and answers
+// requests until ctx ends. It returns once the socket exists.
+func (c *Controller) ServeControl(ctx context.Context) error {
+	cfg := c.Config()
+	ln, err := listenControl(cfg.ControlSocket, cfg.ControlGroup)
+	if err != nil {
+		return err
+	}
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	go func() {
+		sem := make(chan struct{}, maxConns)
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		for {
+			conn, err := ln.AcceptUnix()
+			if err != nil {
+				if ctx.Err() == nil {
+					c.log.Error("control socket stopped", "err", err)
+				}
+				return
+			}
+			select {
+			case sem <- struct{}{}:
+			default:
+				conn.Write([]byte("error: too many control connections\n"))
+				conn.Close()
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				c.serveConn(ctx, conn)
+			}()
+		}
+	}()
+	return nil
+}
+
+func (c *Controller) serveConn(ctx context.Context, conn *net.UnixConn) {
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	log := c.log.With(peer(conn)...)
+	r := bufio.NewReaderSize(conn, control.MaxLine)
+	w := bufio.NewWriter(conn)
+	for {
+		conn.SetDeadline(time.Now().Add(idleTimeout))
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			fmt.Fprintf(w, "error: request longer than %d bytes\n", control.MaxLine)
+			w.Flush()
+			return
+		}
+		if err != nil {
+			return
+		}
+		c.handle(log, strings.TrimRight(string(line), "\r\n"), w)
+		if w.Flush() != nil {
+			return
+		}
+	}
+}
+
+// handle answers one request line into w.
+func (c *Controller) handle(log *slog.Logger, line string, w *bufio.Writer) {
+	req, err := parseRequest(line)
+	if err == nil {
+		err = c.exec(log, req, w)
+	}
+	cmd := req.cmd
+	if _, ok := knownCommands[cmd]; !ok {
+		cmd = "unknown"
+	}
+	if err != nil {
+		c.metrics.controlRequests.WithLabelValues(cmd, "error").Inc()
+		fmt.Fprintf(w, "error: %s\n", oneLine(err.Error()))
+		return
+	}
+	c.metrics.controlRequests.WithLabelValues(cmd, "ok").Inc()
+	w.WriteString("ok\n")
+}
+
+var knownCommands = map[string]struct{}{"block": {}, "unblock": {}, "list": {}, "counters": {}, "interfaces": {}, "status": {}}
+
+func (c *Controller) exec(log *slog.Logger, req request, w *bufio.Writer) error {
+	switch req.cmd {
+	case "block":
+		if err := c.Block(req.addr, req.ttl, req.reason); err != nil {
+			return err
+		}
+		c.metrics.blocksAdded.Inc()
+		log.Info("dynamic block added", "addr", req.addr, "ttl", req.ttl, "reason", req.reason)
+	case "unblock":
+		if err := c.Unblock(req.addr); err != nil {
+			return err
+		}
+		log.Info("dynamic block removed", "addr", req.addr)
+	case "list":
+		bs, err := c.Blocks()
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		for _, b := range bs {
+			left := int64((b.Expires.Sub(now) + time.Second - 1) / time.Second)
+			fmt.Fprintf(w, "%s %d", b.Addr, left)
+			if b.Reason != "" {
+				fmt.Fprintf(w, " %s", b.Reason)
+			}
+			w.WriteByte('\n')
+		}
+	case "counters":
+		ks, err := c.Counters()
+		if err != nil {
+			return err
+		}
+		for _, k := range ks {
+			fmt.Fprintf(w, "%s %d %d\n", k.Reason, k.Packets, k.Bytes)
+		}
+	case "interfaces":
+		for _, a := range c.Interfaces() {
+			fmt.Fprintf(w, "%s %d %s\n", a.Name, a.Index, a.Mode)
+		}
+	case "status":
+		for _, kv := range c.Status() {
+			fmt.Fprintf(w, "%s %s\n", kv[0], kv[1])
+		}
+	}
+	return nil
+}
+
+// peer names the connecting process (SO_PEERCRED) for the log, so every
+// block can be traced to who asked for it.
+func peer(conn *net.UnixConn) []any {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	var cred *unix.Ucred
+	raw.Control(func(fd uintptr) {
+		cred, _ = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	})
+	if cred == nil {
+		return nil
+	}
+	return []any{"peer_pid", cred.Pid, "peer_uid", cred.Uid}
+}
+
+func oneLine(s string) string {
+	return strings.NewReplacer("\n", " ", "\r", " ").Replace(s)
+}

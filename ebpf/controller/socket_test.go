@@ -1,0 +1,73 @@
+package controller
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseRequest(t *testing.T) {
+	ok := []struct {
+		line string
+		want request
+	}{
+		{"block 192.0.2.7 60 stun-flood", request{cmd: "block", addr: netip.MustParseAddr("192.0.2.7"), ttl: time.Minute, reason: "stun-flood"}},
+		{"block 2001:db8::1 3600 too many registrations", request{cmd: "block", addr: netip.MustParseAddr("2001:db8::1"), ttl: time.Hour, reason: "too many registrations"}},
+		{"block ::ffff:192.0.2.7 1", request{cmd: "block", addr: netip.MustParseAddr("192.0.2.7"), ttl: time.Second, reason: "-"}},
+		{"unblock 192.0.2.7", request{cmd: "unblock", addr: netip.MustParseAddr("192.0.2.7")}},
+		{"list", request{cmd: "list"}},
+		{"counters", request{cmd: "counters"}},
+		{"interfaces", request{cmd: "interfaces"}},
+		{"  status  ", request{cmd: "status"}},
+	}
+	for _, tc := range ok {
+		got, err := parseRequest(tc.line)
+		if err != nil || got != tc.want {
+			t.Errorf("parseRequest(%q) = %+v, %v; want %+v", tc.line, got, err, tc.want)
+		}
+	}
+	bad := map[string]string{
+		"":                              "empty",
+		"block":                         "usage",
+		"block 192.0.2.7":               "usage",
+		"block nope 60 x":               "not an IP",
+		"block fe80::1%eth0 5 x":        "not an IP",
+		"block 192.0.2.7 0 x":           "seconds",
+		"block 192.0.2.7 -5 x":          "seconds",
+		"block 192.0.2.7 1h x":          "seconds",
+		"block 192.0.2.7 99999999999 x": "seconds",
+		"unblock":                       "usage",
+		"unblock 1.2.3.4 5":             "usage",
+		"list all":                      "usage",
+		"flush":                         "unknown command",
+	}
+	for line, want := range bad {
+		_, err := parseRequest(line)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("parseRequest(%q) error = %v, want it to mention %q", line, err, want)
+		}
+	}
+}
+
+func FuzzParseRequest(f *testing.F) {
+	for _, s := range []string{"block 192.0.2.7 60 x", "unblock ::1", "list", "counters", "block 1.2.3.4 99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		r, err := parseRequest(line)
+		if err != nil {
+			return
+		}
+		switch r.cmd {
+		case "block":
+			if !r.addr.IsValid() || r.ttl <= 0 || r.reason == "" {
+				t.Fatalf("accepted block with %+v", r)
+			}
+		case "unblock":
+			if !r.addr.IsValid() {
+				t.Fatalf("accepted unblock with %+v", r)
+			}
+		}
+	})
+}
