@@ -3,7 +3,6 @@ package filter
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 
 	"github.com/cilium/ebpf"
 )
@@ -130,9 +129,4 @@ func syncTrie[K comparable](m *ebpf.Map, want map[K]aclAction) error {
 		}
 	}
 	return nil
-}
-
-// prefixOf is the inverse of the trie keys, for tests and listings.
-func prefixOf4(k xdpLpm4Key) netip.Prefix {
-	return netip.PrefixFrom(netip.AddrFrom4(k.Addr), int(k.Prefixlen))
 }

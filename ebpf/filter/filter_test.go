@@ -1,0 +1,501 @@
+package filter
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/supernode-appliance/appliance/tests/testenv"
+)
+
+const (
+	own4    = "20.0.0.1"
+	own6    = "2600:20::1"
+	client4 = "30.0.0.1"
+	client6 = "2a00:30::1"
+)
+
+func testConfig() Config {
+	c := DefaultConfig()
+	c.UDPPorts = []uint16{3478, 5000}
+	c.STUNPorts = []uint16{3478}
+	c.TCPPorts = []uint16{443}
+	c.OwnAddrs = []netip.Addr{netip.MustParseAddr(own4), netip.MustParseAddr(own6)}
+	c.Block = []netip.Prefix{netip.MustParsePrefix("40.0.0.0/8"), netip.MustParsePrefix("2a00:dead::/32")}
+	c.Allow = []netip.Prefix{netip.MustParsePrefix("40.1.0.0/16")}
+	c.AllowBogons = []netip.Prefix{netip.MustParsePrefix("192.168.77.0/24")}
+	c.STUNMethodFirst, c.STUNMethodLast = 0x002, 0x0ff
+	// The budgets have their own test; here they must not interfere.
+	c.UDPRate, c.SYNRate, c.ICMPRate = 0, 0, 0
+	return c
+}
+
+func openTest(t *testing.T, c Config) *Filter {
+	t.Helper()
+	testenv.RequireRoot(t)
+	f, err := Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := f.Configure(c); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func snapshot(t *testing.T, f *Filter) map[Reason]Counter {
+	t.Helper()
+	cs, err := f.Counters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[Reason]Counter{}
+	for _, c := range cs {
+		m[c.Reason] = c
+	}
+	return m
+}
+
+// expect runs frame through the program and checks the verdict and that
+// exactly the counter of want moved, by one packet and len(frame) bytes.
+func expect(t *testing.T, f *Filter, frame []byte, want Reason) {
+	t.Helper()
+	before := snapshot(t, f)
+	ret, err := f.Program().Run(&ebpf.RunOptions{Data: frame})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	wantRet := uint32(2) // XDP_PASS
+	if want.Drop() {
+		wantRet = 1 // XDP_DROP
+	}
+	after := snapshot(t, f)
+	var moved []Reason
+	for r, c := range after {
+		if c != before[r] {
+			moved = append(moved, r)
+		}
+	}
+	if len(moved) != 1 || moved[0] != want {
+		t.Fatalf("counters moved %v, want only %v", moved, want)
+	}
+	if d := after[want].Packets - before[want].Packets; d != 1 {
+		t.Fatalf("%v moved by %d packets, want 1", want, d)
+	}
+	if d := after[want].Bytes - before[want].Bytes; d != uint64(len(frame)) {
+		t.Fatalf("%v moved by %d bytes, want %d", want, d, len(frame))
+	}
+	if ret != wantRet {
+		t.Fatalf("verdict %d, want %d (%v)", ret, wantRet, want)
+	}
+}
+
+type testCase struct {
+	name  string
+	frame []byte
+	want  Reason
+}
+
+// legitimate is the traffic that must pass.
+func legitimate() []testCase {
+	v4 := ip4(client4, own4, protoUDP, udp(40000, 3478, binding()))
+	return []testCase{
+		{"stun binding v4", udp4(client4, 40000, 3478, binding()), ReasonPassService},
+		{"stun binding v6", udp6(client6, 40000, 3478, binding()), ReasonPassService},
+		{"stun binding no attributes", udp4(client4, 40000, 3478, stunMsg(0x0001, magicCookie, 0)), ReasonPassService},
+		{"classic stun binding (RFC 3489)", udp4(client4, 40000, 3478, stunMsg(0x0001, 0x01020304, 0)), ReasonPassService},
+		{"stun binding success response", udp4(client4, 40000, 3478, stunMsg(0x0101, magicCookie, 12)), ReasonPassService},
+		{"supernode custom method", udp4(client4, 40000, 3478, stunMsg(0x0012, magicCookie, 36)), ReasonPassService},
+		{"served non-stun port", udp4(client4, 40000, 5000, []byte("hello")), ReasonPassService},
+		{"vlan tagged stun", ether(ethIPv4, v4, tpid1Q), ReasonPassService},
+		{"qinq tagged stun", ether(ethIPv4, v4, tpidAD, tpid1Q), ReasonPassService},
+		{"ethernet padding", append(udp4(client4, 40000, 5000, nil), make([]byte, 18)...), ReasonPassService},
+		{"dhcp reply from private server", ether(ethIPv4, ip4("10.0.0.1", own4, protoUDP, udp(67, 68, make([]byte, 300)))), ReasonPassControl},
+		{"dhcpv6 reply", ether(ethIPv6, ip6("fe80::1", "fe80::2", protoUDP, udp(547, 546, make([]byte, 40)))), ReasonPassControl},
+		{"ntp reply to ephemeral port", udp4("30.0.0.123", 123, 40001, make([]byte, 48)), ReasonPassReply},
+		{"dns reply to ephemeral port", udp4("30.0.0.53", 53, 50000, make([]byte, 120)), ReasonPassReply},
+		{"dns reply v6", udp6("2a00:30::53", 53, 50000, make([]byte, 120)), ReasonPassReply},
+		{"established tcp reply", tcp4("30.0.0.80", 443, 45000, tcpACK), ReasonPassReply},
+		{"tcp syn+ack reply", tcp4("30.0.0.80", 443, 45000, tcpSYN|tcpACK), ReasonPassReply},
+		{"tcp fin+ack reply", tcp4("30.0.0.80", 443, 45000, tcpFIN|tcpACK), ReasonPassReply},
+		{"tcp syn to served port", tcp4(client4, 45000, 443, tcpSYN), ReasonPassService},
+		{"tcp ack to served port", tcp4(client4, 45000, 443, tcpACK|tcpPSH), ReasonPassService},
+		{"icmp frag needed from private router", ether(ethIPv4, ip4("10.1.1.1", own4, protoICMP, icmp(3, 4))), ReasonPassICMP},
+		{"icmp time exceeded", ether(ethIPv4, ip4("30.0.0.254", own4, protoICMP, icmp(11, 0))), ReasonPassICMP},
+		{"icmp echo request", ether(ethIPv4, ip4(client4, own4, protoICMP, icmp(8, 0))), ReasonPassICMP},
+		{"icmpv6 packet too big", ether(ethIPv6, ip6("2a00:30::fe", own6, protoICMPv6, icmp(2, 0))), ReasonPassICMP},
+		{"icmpv6 echo request", ether(ethIPv6, ip6(client6, own6, protoICMPv6, icmp(128, 0))), ReasonPassICMP},
+		{"ndp neighbour solicitation", ether(ethIPv6, withHop(ip6("fe80::1", "ff02::1:ff00:1", protoICMPv6, icmp(135, 0)), 255)), ReasonPassControl},
+		{"ndp dad from unspecified", ether(ethIPv6, withHop(ip6("::", "ff02::1:ff00:1", protoICMPv6, icmp(135, 0)), 255)), ReasonPassControl},
+		{"ndp router advertisement", ether(ethIPv6, withHop(ip6("fe80::1", "ff02::1", protoICMPv6, icmp(134, 0)), 255)), ReasonPassControl},
+		{"mld query", ether(ethIPv6, withHop(ip6("fe80::1", "ff02::1", protoICMPv6, icmp(130, 0), opts(0)), 1)), ReasonPassControl},
+		{"arp", ether(ethARP, arp()), ReasonPassARP},
+		{"allowed bogon", udp4("192.168.77.5", 40000, 3478, binding()), ReasonPassService},
+		{"allow list inside block list", udp4("40.1.2.3", 40000, 3478, binding()), ReasonPassService},
+		{"ipv6 hop-by-hop and destination options", ether(ethIPv6, ip6(client6, own6, protoUDP, udp(40000, 3478, binding()), opts(0), opts(60))), ReasonPassService},
+		{"ipv6 atomic fragment", ether(ethIPv6, ip6(client6, own6, protoUDP, udp(40000, 3478, binding()), ext{44, []byte{0, 0, 0, 1, 2, 3, 4}})), ReasonPassService},
+		{"ipv6 routing header done", ether(ethIPv6, ip6(client6, own6, protoUDP, udp(40000, 3478, binding()), ext{43, []byte{0, 4, 0, 0, 0, 0, 0}})), ReasonPassService},
+	}
+}
+
+func withHop(b []byte, hop byte) []byte { return with(b, func(b []byte) { b[7] = hop }) }
+
+// attacks is every drop reason with crafted packets.
+func attacks() []testCase {
+	stun4 := udp4(client4, 40000, 3478, binding())
+	stun6 := udp6(client6, 40000, 3478, binding())
+	dstopts := func(n int) []ext {
+		var e []ext
+		for range n {
+			e = append(e, opts(60))
+		}
+		return e
+	}
+	frag4 := func(off uint16) []byte {
+		return with(stun4, func(b []byte) { be16(b[14+6:], off) })
+	}
+	fragHdr := func(off uint16) ext { // offset in 8-byte units, M flag
+		return ext{44, []byte{0, byte(off >> 8), byte(off), 0, 0, 0, 9}}
+	}
+	return []testCase{
+		{"lldp", ether(0x88cc, make([]byte, 46)), ReasonDropEthertype},
+		{"802.3 length field", ether(0x0040, make([]byte, 64)), ReasonDropEthertype},
+		{"three vlan tags", ether(ethIPv4, ip4(client4, own4, protoUDP, udp(40000, 3478, binding())), tpidAD, tpid1Q, tpid1Q), ReasonDropVLAN},
+		{"ipv4 version 5", with(stun4, func(b []byte) { b[14] = 0x55 }), ReasonDropIPHeader},
+		{"ipv4 ihl 4", with(stun4, func(b []byte) { b[14] = 0x44 }), ReasonDropIPHeader},
+		{"ipv4 options", with(stun4, func(b []byte) { b[14] = 0x46 }), ReasonDropIPOptions},
+		{"ipv4 total length beyond frame", with(stun4, func(b []byte) { be16(b[16:], 1000) }), ReasonDropIPHeader},
+		{"ipv4 total length below header", with(stun4, func(b []byte) { be16(b[16:], 19) }), ReasonDropIPHeader},
+		{"ipv4 evil bit", with(stun4, func(b []byte) { b[20] = 0x80 }), ReasonDropIPHeader},
+		{"ipv4 ttl 0", with(stun4, func(b []byte) { b[22] = 0 }), ReasonDropTTL},
+		{"ipv6 version 4", with(stun6, func(b []byte) { b[14] = 0x40 }), ReasonDropIPHeader},
+		{"ipv6 jumbo payload length 0", with(stun6, func(b []byte) { be16(b[18:], 0) }), ReasonDropIPHeader},
+		{"ipv6 payload beyond frame", with(stun6, func(b []byte) { be16(b[18:], 500) }), ReasonDropIPHeader},
+		{"ipv6 hop limit 0", withHop6(stun6, 0), ReasonDropTTL},
+		{"ipv6 routing header 0", ether(ethIPv6, ip6(client6, own6, protoUDP, udp(40000, 3478, binding()), ext{43, []byte{2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}})), ReasonDropIPv6Ext},
+		{"ipv6 routing header with segments left", ether(ethIPv6, ip6(client6, own6, protoUDP, udp(40000, 3478, binding()), ext{43, []byte{0, 4, 1, 0, 0, 0, 0}})), ReasonDropIPv6Ext},
+		{"ipv6 hop-by-hop not first", ether(ethIPv6, ip6(client6, own6, protoUDP, udp(40000, 3478, binding()), opts(60), opts(0))), ReasonDropIPv6Ext},
+		{"ipv6 extension chain too long", ether(ethIPv6, ip6(client6, own6, protoUDP, udp(40000, 3478, binding()), dstopts(7)...)), ReasonDropIPv6Ext},
+		{"ipv4 first fragment to service port", frag4(0x2000), ReasonDropFragment},
+		{"ipv4 later fragment", frag4(0x0010), ReasonDropFragment},
+		{"ipv4 last fragment", frag4(0x2010), ReasonDropFragment},
+		{"ipv6 first fragment to service port", ether(ethIPv6, ip6(client6, own6, protoUDP, udp(40000, 3478, binding()), fragHdr(1))), ReasonDropFragment},
+		{"ipv6 later fragment", ether(ethIPv6, ip6(client6, own6, protoUDP, make([]byte, 64), fragHdr(0x40))), ReasonDropFragment},
+		{"ipv6 fragment hiding behind options", ether(ethIPv6, ip6(client6, own6, protoUDP, make([]byte, 64), opts(0), opts(60), fragHdr(0x40))), ReasonDropFragment},
+		{"gre", ether(ethIPv4, ip4(client4, own4, protoGRE, make([]byte, 24))), ReasonDropProtocol},
+		{"icmpv6 inside ipv4", ether(ethIPv4, ip4(client4, own4, protoICMPv6, icmp(128, 0))), ReasonDropProtocol},
+		{"sctp over ipv6", ether(ethIPv6, ip6(client6, own6, 132, make([]byte, 32))), ReasonDropProtocol},
+		{"land ipv4", ether(ethIPv4, ip4(own4, own4, protoTCP, tcp(443, 443, tcpSYN))), ReasonDropLand},
+		{"land ipv6", ether(ethIPv6, ip6(own6, own6, protoUDP, udp(3478, 3478, binding()))), ReasonDropLand},
+		{"tcp null scan", tcp4(client4, 45000, 443, 0), ReasonDropTCPFlags},
+		{"tcp xmas scan", tcp4(client4, 45000, 443, tcpFIN|tcpPSH|tcpURG), ReasonDropTCPFlags},
+		{"tcp syn+fin", tcp4(client4, 45000, 443, tcpSYN|tcpFIN), ReasonDropTCPFlags},
+		{"tcp syn+rst", tcp4(client4, 45000, 443, tcpSYN|tcpRST), ReasonDropTCPFlags},
+		{"tcp fin without ack", tcp4(client4, 45000, 443, tcpFIN), ReasonDropTCPFlags},
+		{"tcp data offset 4", with(tcp4(client4, 45000, 443, tcpSYN), func(b []byte) { b[34+12] = 4 << 4 }), ReasonDropTCPHeader},
+		{"tcp data offset beyond segment", with(tcp4(client4, 45000, 443, tcpSYN), func(b []byte) { b[34+12] = 15 << 4 }), ReasonDropTCPHeader},
+		{"udp length beyond payload", with(stun4, func(b []byte) { be16(b[34+4:], 200) }), ReasonDropUDPLength},
+		{"udp length below payload", with(stun4, func(b []byte) { be16(b[34+4:], 20) }), ReasonDropUDPLength},
+		{"udp length below header", with(stun4, func(b []byte) { be16(b[34+4:], 7) }), ReasonDropUDPLength},
+		{"udp source port 0", udp4(client4, 0, 3478, binding()), ReasonDropPortZero},
+		{"udp destination port 0", udp4(client4, 40000, 0, binding()), ReasonDropPortZero},
+		{"tcp port 0", tcp4(client4, 0, 443, tcpSYN), ReasonDropPortZero},
+		{"udp closed port", udp4(client4, 40000, 9999, []byte("x")), ReasonDropClosed},
+		{"tcp syn closed port", tcp4(client4, 45000, 22, tcpSYN), ReasonDropClosed},
+		{"tcp syn to ephemeral port", tcp4(client4, 45000, 40000, tcpSYN), ReasonDropClosed},
+		{"dns reflection to stun port", udp4("30.0.0.53", 53, 3478, make([]byte, 512)), ReasonDropReflect},
+		{"ntp reflection to service port", udp4("30.0.0.123", 123, 5000, make([]byte, 468)), ReasonDropReflect},
+		{"memcached reflection v6", udp6("2a00:30::11", 11211, 3478, make([]byte, 1000)), ReasonDropReflect},
+		{"ssdp reflection", udp4("30.0.0.19", 1900, 3478, make([]byte, 300)), ReasonDropReflect},
+		{"stun too short", udp4(client4, 40000, 3478, make([]byte, 19)), ReasonDropSTUN},
+		{"stun empty", udp4(client4, 40000, 3478, nil), ReasonDropSTUN},
+		{"stun length mismatch", with(stun4, func(b []byte) { be16(b[42+2:], 12) }), ReasonDropSTUN},
+		{"stun length not multiple of 4", udp4(client4, 40000, 3478, stunMsg(0x0001, magicCookie, 6)), ReasonDropSTUN},
+		{"stun top bits set", udp4(client4, 40000, 3478, stunMsg(0x8001, magicCookie, 8)), ReasonDropSTUN},
+		{"stun unknown method", udp4(client4, 40000, 3478, stunMsg(0x2201, magicCookie, 8)), ReasonDropSTUN},
+		{"stun method 0", udp4(client4, 40000, 3478, stunMsg(0x0000, magicCookie, 8)), ReasonDropSTUN},
+		{"classic stun not a binding request", udp4(client4, 40000, 3478, stunMsg(0x0101, 0x01020304, 8)), ReasonDropSTUN},
+		{"garbage to stun port v6", udp6(client6, 40000, 3478, make([]byte, 100)), ReasonDropSTUN},
+		{"icmp redirect", ether(ethIPv4, ip4("30.0.0.254", own4, protoICMP, icmp(5, 1))), ReasonDropICMPType},
+		{"icmp timestamp", ether(ethIPv4, ip4(client4, own4, protoICMP, icmp(13, 0))), ReasonDropICMPType},
+		{"icmpv6 redirect", ether(ethIPv6, withHop(ip6("fe80::1", own6, protoICMPv6, icmp(137, 0)), 255)), ReasonDropICMPType},
+		{"ndp from off link", ether(ethIPv6, ip6(client6, own6, protoICMPv6, icmp(134, 0))), ReasonDropICMPType},
+		{"mld from global source", ether(ethIPv6, withHop(ip6(client6, "ff02::1", protoICMPv6, icmp(130, 0)), 1)), ReasonDropICMPType},
+		{"icmpv6 unknown type", ether(ethIPv6, ip6(client6, own6, protoICMPv6, icmp(200, 0))), ReasonDropICMPType},
+		{"own source v4", ether(ethIPv4, ip4(own4, "20.0.0.2", protoUDP, udp(40000, 3478, binding()))), ReasonDropOwnSource},
+		{"own source v6", ether(ethIPv6, ip6(own6, "2600:20::2", protoUDP, udp(40000, 3478, binding()))), ReasonDropOwnSource},
+		{"bogon private", udp4("10.0.0.1", 40000, 3478, binding()), ReasonDropBogon},
+		{"bogon loopback", udp4("127.0.0.1", 40000, 3478, binding()), ReasonDropBogon},
+		{"bogon multicast source", udp4("224.0.0.5", 40000, 3478, binding()), ReasonDropBogon},
+		{"bogon next to allowed bogon", udp4("192.168.78.5", 40000, 3478, binding()), ReasonDropBogon},
+		{"bogon link local v6", udp6("fe80::1", 40000, 3478, binding()), ReasonDropBogon},
+		{"bogon documentation v6", udp6("2001:db8::1", 40000, 3478, binding()), ReasonDropBogon},
+		{"bogon ula v6", udp6("fd00::1", 40000, 3478, binding()), ReasonDropBogon},
+		{"bogon reply to ephemeral port", udp4("172.16.0.53", 53, 50000, make([]byte, 64)), ReasonDropBogon},
+		{"static block v4", udp4("40.2.0.1", 40000, 3478, binding()), ReasonDropBlocked},
+		{"static block v6", udp6("2a00:dead::7", 40000, 3478, binding()), ReasonDropBlocked},
+	}
+}
+
+func withHop6(b []byte, hop byte) []byte { return with(b, func(b []byte) { b[14+7] = hop }) }
+
+func TestVerdicts(t *testing.T) {
+	f := openTest(t, testConfig())
+	cases := append(legitimate(), attacks()...)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { expect(t, f, c.frame, c.want) })
+	}
+}
+
+// TestEveryReasonTested keeps the tables complete: a reason added to the C
+// enum without a crafted packet fails here.
+func TestEveryReasonTested(t *testing.T) {
+	seen := map[Reason]bool{ReasonDropTruncated: true, ReasonDropDynamic: true, ReasonPassFragment: true,
+		ReasonDropRateSYN: true, ReasonDropRateUDP: true, ReasonDropRateICMP: true} // own tests below
+	for _, c := range append(legitimate(), attacks()...) {
+		seen[c.want] = true
+	}
+	for _, r := range Reasons() {
+		if !seen[r] {
+			t.Errorf("no test packet for %v", r)
+		}
+	}
+}
+
+// TestTruncated cuts every legitimate frame at every length from the end of
+// the Ethernet header on (the kernel refuses shorter test input) and checks
+// the exact reason: inside a header the frame is truncated; past the IP
+// header the IP length no longer fits the frame.
+func TestTruncated(t *testing.T) {
+	f := openTest(t, testConfig())
+	for _, c := range legitimate() {
+		l3 := 14
+		etype := uint16(c.frame[12])<<8 | uint16(c.frame[13])
+		for etype == tpid1Q || etype == tpidAD {
+			l3 += 4
+			etype = uint16(c.frame[l3-2])<<8 | uint16(c.frame[l3-1])
+		}
+		var hdr, total int
+		switch etype {
+		case ethIPv4:
+			hdr, total = 20, int(c.frame[l3+2])<<8|int(c.frame[l3+3])
+		case ethIPv6:
+			hdr, total = 40, 40+(int(c.frame[l3+4])<<8|int(c.frame[l3+5]))
+		default:
+			continue // ARP: the program does not parse it
+		}
+		for n := 14; n < len(c.frame); n++ {
+			want := ReasonDropIPHeader
+			switch {
+			case n < l3+hdr:
+				want = ReasonDropTruncated
+			case n >= l3+total: // only Ethernet padding is cut
+				want = c.want
+			}
+			t.Run(c.name, func(t *testing.T) { expect(t, f, c.frame[:n], want) })
+		}
+	}
+}
+
+// TestTruncatedConsistent cuts inside transport headers while keeping the IP
+// lengths consistent, so only the header bound can catch it.
+func TestTruncatedConsistent(t *testing.T) {
+	f := openTest(t, testConfig())
+	cut4 := func(proto byte, l4 []byte) []byte { return ether(ethIPv4, ip4(client4, own4, proto, l4)) }
+	cut6 := func(proto byte, l4 []byte, e ...ext) []byte {
+		return ether(ethIPv6, ip6(client6, own6, proto, l4, e...))
+	}
+	cases := []testCase{
+		{"udp header", cut4(protoUDP, udp(40000, 3478, nil)[:7]), ReasonDropTruncated},
+		{"tcp header", cut4(protoTCP, tcp(45000, 443, tcpSYN)[:19]), ReasonDropTruncated},
+		{"icmp header", cut4(protoICMP, icmp(8, 0)[:7]), ReasonDropTruncated},
+		{"udp header v6", cut6(protoUDP, udp(40000, 3478, nil)[:6]), ReasonDropTruncated},
+		{"icmpv6 header", cut6(protoICMPv6, icmp(128, 0)[:4]), ReasonDropTruncated},
+		{"vlan tag", ether(ethIPv4, nil, tpid1Q)[:16], ReasonDropTruncated},
+		{"second vlan tag", ether(ethIPv4, nil, tpidAD, tpid1Q)[:19], ReasonDropTruncated},
+	}
+	// The frame and the IPv6 payload length end inside an extension header.
+	ex := cut6(protoUDP, nil, opts(60))
+	ex = with(ex[:14+40+4], func(b []byte) { be16(b[18:], 4) })
+	cases = append(cases, testCase{"ipv6 extension header", ex, ReasonDropTruncated})
+	// The frame holds the header but the payload length ends inside it.
+	ex2 := with(cut6(protoUDP, udp(40000, 3478, binding()), opts(60)), func(b []byte) { be16(b[18:], 4) })
+	cases = append(cases, testCase{"ipv6 extension header beyond payload length", ex2, ReasonDropIPHeader})
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { expect(t, f, c.frame, c.want) })
+	}
+}
+
+func TestFragmentsAllowed(t *testing.T) {
+	c := testConfig()
+	c.DropServiceFragments = false
+	f := openTest(t, c)
+	stun4 := udp4(client4, 40000, 3478, binding())
+	later := with(stun4, func(b []byte) { be16(b[14+6:], 0x0010) })
+	first := with(stun4, func(b []byte) { be16(b[14+6:], 0x2000) })
+	expect(t, f, later, ReasonPassFragment)
+	expect(t, f, first, ReasonPassService)
+	// Source lists still apply to fragments.
+	expect(t, f, with(later, func(b []byte) { copy(b[26:], []byte{10, 0, 0, 1}) }), ReasonDropBogon)
+	expect(t, f, udp4("30.0.0.53", 53, 3478, make([]byte, 64)), ReasonDropReflect)
+}
+
+func TestDynamicBlock(t *testing.T) {
+	f := openTest(t, testConfig())
+	a4 := netip.MustParseAddr("30.0.0.50")
+	a6 := netip.MustParseAddr("2a00:30::50")
+	frame4 := udp4(a4.String(), 40000, 3478, binding())
+	frame6 := udp6(a6.String(), 40000, 3478, binding())
+	expect(t, f, frame4, ReasonPassService)
+	if err := f.Block(a4, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Block(a6, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, f, frame4, ReasonDropDynamic)
+	expect(t, f, frame6, ReasonDropDynamic)
+	// Other sources in the same /64 are not blocked.
+	expect(t, f, udp6("2a00:30::51", 40000, 3478, binding()), ReasonPassService)
+
+	bs, err := f.Blocks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != 2 {
+		t.Fatalf("Blocks() = %v, want two entries", bs)
+	}
+	for _, b := range bs {
+		if b.Addr != a4 && b.Addr != a6 {
+			t.Fatalf("Blocks() lists %v", b.Addr)
+		}
+		if b.Addr == a4 && (time.Until(b.Expires) < 59*time.Minute || time.Until(b.Expires) > time.Hour) {
+			t.Fatalf("%v expires at %v, want in an hour", b.Addr, b.Expires)
+		}
+	}
+
+	// The program expires the v6 block by itself and deletes the entry.
+	time.Sleep(400 * time.Millisecond)
+	expect(t, f, frame6, ReasonPassService)
+	var exp uint64
+	if err := f.objs.DynamicBlocks.Lookup(addrKey(a6), &exp); err == nil {
+		t.Fatal("the program did not delete the expired entry")
+	}
+
+	if err := f.Unblock(a4); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Unblock(a4); err != nil {
+		t.Fatalf("unblocking twice: %v", err)
+	}
+	expect(t, f, frame4, ReasonPassService)
+	if bs, _ := f.Blocks(); len(bs) != 0 {
+		t.Fatalf("Blocks() = %v after unblocking", bs)
+	}
+	if err := f.Block(a4, 0); err == nil {
+		t.Fatal("a zero time to live was accepted")
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	c := testConfig()
+	c.UDPRate, c.UDPBurst = 1, 3
+	c.SYNRate, c.SYNBurst = 1, 2
+	c.ICMPRate, c.ICMPBurst = 1, 1
+	f := openTest(t, c)
+
+	stunA := udp4("30.0.1.1", 40000, 3478, binding())
+	for range 3 {
+		expect(t, f, stunA, ReasonPassService)
+	}
+	expect(t, f, stunA, ReasonDropRateUDP)
+	// Replies count against the same UDP budget.
+	expect(t, f, udp4("30.0.1.1", 53, 50000, make([]byte, 40)), ReasonDropRateUDP)
+	// Budgets are per class: the same source may still open connections.
+	syn := tcp4("30.0.1.1", 45000, 443, tcpSYN)
+	expect(t, f, syn, ReasonPassService)
+	expect(t, f, syn, ReasonPassService)
+	expect(t, f, syn, ReasonDropRateSYN)
+	// Established segments are not charged to the SYN budget.
+	expect(t, f, tcp4("30.0.1.1", 45000, 443, tcpACK), ReasonPassService)
+	ping := ether(ethIPv4, ip4("30.0.1.1", own4, protoICMP, icmp(8, 0)))
+	expect(t, f, ping, ReasonPassICMP)
+	expect(t, f, ping, ReasonDropRateICMP)
+	// Another source has its own budget; a v6 /64 shares one.
+	expect(t, f, udp4("30.0.1.2", 40000, 3478, binding()), ReasonPassService)
+	for i := range 3 {
+		expect(t, f, udp6(netip.AddrFrom16([16]byte{0x2a, 0, 0, 0x31, 15: byte(i + 1)}).String(), 40000, 3478, binding()), ReasonPassService)
+	}
+	expect(t, f, udp6("2a00:31::99", 40000, 3478, binding()), ReasonDropRateUDP)
+	// Allowed sources skip the budgets.
+	for range 5 {
+		expect(t, f, udp4("40.1.0.9", 40000, 3478, binding()), ReasonPassService)
+	}
+	// The bucket refills: one token per second.
+	time.Sleep(1100 * time.Millisecond)
+	expect(t, f, stunA, ReasonPassService)
+	expect(t, f, stunA, ReasonDropRateUDP)
+}
+
+// TestTrackBudget checks that once the budget for new entries is spent, new
+// sources pass untracked instead of evicting tracked ones.
+func TestTrackBudget(t *testing.T) {
+	c := testConfig()
+	c.UDPRate, c.UDPBurst = 1, 2
+	c.TrackRate, c.TrackBurst = 1, 3
+	f := openTest(t, c)
+	heavy := udp4("30.0.2.1", 40000, 3478, binding())
+	expect(t, f, heavy, ReasonPassService)
+	expect(t, f, heavy, ReasonPassService)
+	expect(t, f, heavy, ReasonDropRateUDP)
+	// A spoofed flood spends the track budget; later sources are untracked.
+	for i := range 20 {
+		expect(t, f, udp4(netip.AddrFrom4([4]byte{31, 0, 0, byte(i + 1)}).String(), 40000, 3478, binding()), ReasonPassService)
+	}
+	n := 0
+	var k xdpAddr
+	var v xdpSourceState
+	for it := f.objs.Sources.Iterate(); it.Next(&k, &v); {
+		n++
+	}
+	if n != 3 {
+		t.Fatalf("%d sources tracked, want 3 (the heavy one + the 2 tokens left)", n)
+	}
+	// The heavy source is still tracked and still limited.
+	expect(t, f, heavy, ReasonDropRateUDP)
+}
+
+func TestPinnedMapsSurvive(t *testing.T) {
+	testenv.RequireRoot(t)
+	dir := pinDir(t)
+	f1, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f1.Configure(testConfig()); err != nil {
+		t.Fatal(err)
+	}
+	a := netip.MustParseAddr("30.0.0.77")
+	if err := f1.Block(a, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, f1, udp4(client4, 40000, 3478, binding()), ReasonPassService)
+	f1.Close()
+
+	f2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	// A new program instance sees the old configuration, block and counts.
+	expect(t, f2, udp4(a.String(), 40000, 3478, binding()), ReasonDropDynamic)
+	cs := snapshot(t, f2)
+	if cs[ReasonPassService].Packets != 1 {
+		t.Fatalf("pass_service = %d after reopening, want 1", cs[ReasonPassService].Packets)
+	}
+	if err := f2.Unpin(); err != nil {
+		t.Fatal(err)
+	}
+}
