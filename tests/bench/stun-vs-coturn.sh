@@ -31,6 +31,10 @@ for tool in turnserver taskset go; do
 		exit 1
 	}
 done
+if [ ! -d "$root/supernode/cmd/supernode" ]; then
+	echo "stun-vs-coturn: skipped: supernode/cmd/supernode does not exist yet" >&2
+	exit 0
+fi
 if [ ! -x "$root/bin/supernode" ]; then
 	echo "stun-vs-coturn: bin/supernode missing; run 'make build' first" >&2
 	exit 1

@@ -111,6 +111,7 @@ func TestNATIsEndpointIndependent(t *testing.T) {
 	sn := runner{n.sn}
 	s1 := startCoturn(t, sn, n.snIP)
 	s2 := startCoturn(t, sn, n.snIP)
+	capA := startCapture(t, runner{n.inet}, n.inetToA)
 	local := netip.AddrPortFrom(n.peerAIP, freeUDPPort(t, runner{n.peerA}, n.peerAIP))
 	m1, err := pionBinding(runner{n.peerA}, local, s1, 2e9)
 	if err != nil {
@@ -125,5 +126,16 @@ func TestNATIsEndpointIndependent(t *testing.T) {
 	}
 	if m1 != m2 {
 		t.Fatalf("mapping depends on the destination (%s via %s, %s via %s): hole punching would fail", m1, s1, m2, s2)
+	}
+	// The wire agrees: both requests left NAT A from the one mapping.
+	seen := map[netip.AddrPort]bool{}
+	dgs := capA.stop(t)
+	for _, d := range dgs {
+		if d.src == m1 {
+			seen[d.dst] = true
+		}
+	}
+	if !seen[s1] || !seen[s2] {
+		t.Fatalf("capture between NAT A and the internet lacks %s > %s or > %s: saw %v", m1, s1, s2, seen)
 	}
 }
