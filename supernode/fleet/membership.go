@@ -1,0 +1,129 @@
+package fleet
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// meta is what a member gossips about itself in memberlist's node metadata
+// (at most memberlist.MetaMaxSize bytes): version(1) capacity(4)
+// data-port(2) supernode-address.
+type meta struct {
+	capacity  uint32
+	dataPort  uint16
+	supernode netip.AddrPort
+}
+
+const metaVersion = 1
+
+func (m meta) encode() []byte {
+	b := []byte{metaVersion}
+	b = binary.BigEndian.AppendUint32(b, m.capacity)
+	b = binary.BigEndian.AppendUint16(b, m.dataPort)
+	return appendAddr(b, m.supernode)
+}
+
+func decodeMeta(b []byte) (meta, bool) {
+	var m meta
+	if len(b) < 7 || b[0] != metaVersion {
+		return m, false
+	}
+	m.capacity = binary.BigEndian.Uint32(b[1:])
+	m.dataPort = binary.BigEndian.Uint16(b[5:])
+	var err error
+	if m.supernode, _, err = readAddr(b[7:]); err != nil {
+		return m, false
+	}
+	return m, true
+}
+
+// Member is a live fleet member as this member sees it.
+type Member struct {
+	Name      string
+	Gossip    netip.AddrPort // memberlist address
+	Data      netip.AddrPort // data channel
+	Supernode netip.AddrPort // where peers reach its supernode
+	Capacity  uint32         // peers it can hold
+}
+
+// view is an immutable snapshot of the membership: the ring used for
+// ownership plus what the data channel needs to reach each member.
+type view struct {
+	ring    *Ring
+	members map[string]Member
+}
+
+func buildView(h Hasher, nodes []*memberlist.Node) *view {
+	v := &view{members: make(map[string]Member, len(nodes))}
+	names := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		m, ok := decodeMeta(n.Meta)
+		if !ok {
+			continue // not a supernode fleet member we understand
+		}
+		ip, ok := netip.AddrFromSlice(n.Addr)
+		if !ok {
+			continue
+		}
+		ip = ip.Unmap()
+		v.members[n.Name] = Member{
+			Name:      n.Name,
+			Gossip:    netip.AddrPortFrom(ip, n.Port),
+			Data:      netip.AddrPortFrom(ip, m.dataPort),
+			Supernode: m.supernode,
+			Capacity:  m.capacity,
+		}
+		names = append(names, n.Name)
+	}
+	v.ring = NewRing(h, names)
+	return v
+}
+
+// delegate plugs the fleet into memberlist. The data path does not use
+// memberlist's user messages: those share one queue (HandoffQueueDepth) and
+// one goroutine with the suspect/dead gossip, so a burst of lookups could
+// delay failure detection. They go over the data channel instead.
+type delegate struct{ n *Node }
+
+func (d delegate) NodeMeta(limit int) []byte {
+	b := d.n.meta.encode()
+	if len(b) > limit {
+		return nil
+	}
+	return b
+}
+func (d delegate) NotifyMsg([]byte)                           {}
+func (d delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (d delegate) LocalState(join bool) []byte                { return nil }
+func (d delegate) MergeRemoteState(buf []byte, join bool)     {}
+
+// events turns memberlist's callbacks into view rebuilds; they run on
+// memberlist's goroutines and must not block.
+type events struct{ n *Node }
+
+func (e events) NotifyJoin(node *memberlist.Node) {
+	e.n.met.memberEvents.WithLabelValues("join").Inc()
+	e.n.forgetFailed(node.Name)
+	e.n.viewDirty()
+}
+
+func (e events) NotifyLeave(node *memberlist.Node) {
+	if node.State == memberlist.StateDead {
+		// Failed, not left: remember it so the rejoin loop keeps trying
+		// (that is how a partition heals).
+		e.n.met.memberEvents.WithLabelValues("fail").Inc()
+		e.n.rememberFailed(node.Name, net.JoinHostPort(node.Addr.String(), strconv.Itoa(int(node.Port))))
+	} else {
+		e.n.met.memberEvents.WithLabelValues("leave").Inc()
+	}
+	e.n.viewDirty()
+}
+
+func (e events) NotifyUpdate(node *memberlist.Node) {
+	e.n.met.memberEvents.WithLabelValues("update").Inc()
+	e.n.viewDirty()
+}

@@ -1,0 +1,357 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options are what the supernode daemon hands the fleet besides its Config.
+type Options struct {
+	Config Config
+	// Supernode is this member's public supernode address (gossiped in the
+	// metadata so operators and tools can see where each member serves).
+	Supernode netip.AddrPort
+	// Capacity is the number of peers this supernode can hold.
+	Capacity uint32
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+	// OnIntroduce is called on the member that last heard from target when
+	// another member routes an introduction to it: the server sends payload
+	// (its introduce indication) to the target from its own socket, where the
+	// target's NAT has a pinhole. It must not block.
+	OnIntroduce func(target Key, reflexive netip.AddrPort, payload []byte)
+}
+
+// Node is this supernode's membership in the fleet and the sharded
+// directory on top of it.
+type Node struct {
+	cfg         Config
+	name        string
+	meta        meta
+	log         *slog.Logger
+	met         *metrics
+	sec         *secrets
+	hasher      Hasher
+	ml          *memberlist.Memberlist
+	ch          *channel
+	st          *store
+	lim         *limiter
+	onIntroduce func(Key, netip.AddrPort, []byte)
+
+	view  atomic.Pointer[view]
+	dirty chan struct{}
+
+	outMu    sync.Mutex
+	outboxes map[string]*outbox
+
+	pendMu  sync.Mutex
+	pending map[uint64]chan lookupResult
+	reqID   atomic.Uint64
+
+	failMu sync.Mutex
+	failed map[string]string // name -> gossip address of failed members
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed atomic.Bool
+}
+
+// ErrFull is returned when this member's share of the directory is full.
+var ErrFull = errors.New("fleet directory full")
+
+// Start binds the gossip and data ports, joins the seeds (failing to reach
+// any is logged, not fatal: the rejoin loop keeps trying, so the first
+// member of a fleet can start alone) and returns the running node.
+func Start(opts Options) (*Node, error) {
+	cfg := opts.Config
+	if !cfg.Enabled() {
+		return nil, fmt.Errorf("fleet: fleet_bind is not set")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	raw, _ := decodeKeys(cfg.Keys)
+	sec, err := newSecrets(raw)
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	name := cfg.Name
+	if name == "" {
+		if name, err = os.Hostname(); err != nil {
+			return nil, fmt.Errorf("fleet: no fleet_name and no host name: %v", err)
+		}
+	}
+	if len(name) > maxNameLen {
+		return nil, fmt.Errorf("fleet_name %q is longer than %d bytes", name, maxNameLen)
+	}
+	n := &Node{
+		cfg:         cfg,
+		name:        name,
+		meta:        meta{capacity: opts.Capacity, dataPort: cfg.dataPort(), supernode: opts.Supernode},
+		log:         log.With("fleet_member", name),
+		met:         newMetrics(opts.Registry),
+		sec:         sec,
+		hasher:      NewHasher(sec.seed),
+		st:          newStore(cfg.MaxEntries),
+		lim:         newLimiter(cfg.MemberRate),
+		onIntroduce: opts.OnIntroduce,
+		dirty:       make(chan struct{}, 1),
+		outboxes:    make(map[string]*outbox),
+		pending:     make(map[uint64]chan lookupResult),
+		failed:      make(map[string]string),
+	}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.view.Store(&view{ring: NewRing(n.hasher, nil), members: map[string]Member{}})
+
+	dataAddr := netip.AddrPortFrom(cfg.Bind.Addr(), cfg.dataPort())
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(dataAddr))
+	if err != nil {
+		return nil, fmt.Errorf("fleet: cannot bind the data channel on %s: %v; free the port or set fleet_data_port", dataAddr, err)
+	}
+	// Bursts of replication must not be lost in the socket buffer.
+	conn.SetReadBuffer(4 << 20)
+	conn.SetWriteBuffer(4 << 20)
+	n.ch = &channel{conn: conn, aeads: sec.data}
+
+	mc := memberlist.DefaultLANConfig()
+	mc.Name = name
+	mc.BindAddr = cfg.Bind.Addr().String()
+	mc.BindPort = int(cfg.Bind.Port())
+	mc.AdvertisePort = mc.BindPort
+	if cfg.Advertise.IsValid() {
+		mc.AdvertiseAddr = cfg.Advertise.String()
+	}
+	mc.Keyring = sec.gossip
+	mc.GossipVerifyIncoming, mc.GossipVerifyOutgoing = true, true
+	mc.Label = "supernode-fleet"
+	mc.ProbeInterval = cfg.ProbeInterval
+	mc.ProbeTimeout = cfg.ProbeTimeout
+	mc.SuspicionMult = cfg.SuspicionMult
+	mc.Delegate = delegate{n}
+	mc.Events = events{n}
+	mc.Logger = slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)
+	ml, err := memberlist.Create(mc)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("fleet: cannot start membership on %s: %v; free the port or change fleet_bind", cfg.Bind, err)
+	}
+	n.ml = ml
+	n.rebuildView()
+
+	readers := 2
+	for i := 0; i < readers; i++ {
+		n.wg.Add(1)
+		go n.receive()
+	}
+	n.wg.Add(3)
+	go n.handoffLoop()
+	go n.sweepLoop()
+	go n.rejoinLoop()
+
+	if len(cfg.Seeds) > 0 {
+		if joined, err := ml.Join(n.otherSeeds()); err != nil {
+			n.log.Warn("could not reach any fleet seed yet; will keep trying", "seeds", cfg.Seeds, "err", err)
+		} else {
+			n.log.Info("joined the fleet", "contacted", joined, "members", ml.NumMembers())
+		}
+	}
+	return n, nil
+}
+
+// Name is this member's name.
+func (n *Node) Name() string { return n.name }
+
+// DataAddr is the bound data-channel address.
+func (n *Node) DataAddr() netip.AddrPort { return n.ch.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// Members returns the live members, this one included.
+func (n *Node) Members() []Member {
+	v := n.view.Load()
+	out := make([]Member, 0, len(v.members))
+	for _, name := range v.ring.Names() {
+		out = append(out, v.members[name])
+	}
+	return out
+}
+
+// Owners returns the names of the members owning key, best first.
+func (n *Node) Owners(key Key) []string {
+	return n.view.Load().ring.OwnerNames(&key, n.cfg.Replicas)
+}
+
+// Close leaves the fleet gracefully (the others re-replicate at once instead
+// of waiting for the failure detector) and stops everything.
+func (n *Node) Close() error {
+	if n.closed.Swap(true) {
+		return nil
+	}
+	err := n.ml.Leave(2 * time.Second)
+	n.shutdown()
+	return err
+}
+
+// Kill stops without leaving, as a crash would; for tests.
+func (n *Node) Kill() {
+	if n.closed.Swap(true) {
+		return
+	}
+	n.shutdown()
+}
+
+func (n *Node) shutdown() {
+	n.ml.Shutdown()
+	n.cancel()
+	n.ch.conn.Close()
+	n.outMu.Lock()
+	for name, ob := range n.outboxes {
+		close(ob.done)
+		delete(n.outboxes, name)
+	}
+	n.outMu.Unlock()
+	n.wg.Wait()
+}
+
+// viewDirty asks the handoff loop for a rebuild. It is called from
+// memberlist callbacks, which run under memberlist's node lock, so it must
+// neither block nor call back into memberlist.
+func (n *Node) viewDirty() {
+	select {
+	case n.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// rebuildView snapshots memberlist's live members (alive and suspect: a
+// suspect keeps its keys until it is declared dead, so a slow member does not
+// cause churn) and updates the outboxes and gauges.
+func (n *Node) rebuildView() {
+	v := buildView(n.hasher, n.ml.Members())
+	n.view.Store(v)
+	total := len(v.members)
+	n.met.members.Set(float64(total))
+	if total > 0 {
+		n.met.ownershipShare.Set(float64(min(n.cfg.Replicas, total)) / float64(total))
+	}
+	n.lim.retain(func(name string) bool { _, ok := v.members[name]; return ok })
+	n.outMu.Lock()
+	defer n.outMu.Unlock()
+	if n.closed.Load() {
+		return
+	}
+	for name, ob := range n.outboxes {
+		if m, ok := v.members[name]; !ok || m.Data != ob.to {
+			close(ob.done)
+			delete(n.outboxes, name)
+		}
+	}
+	for name, m := range v.members {
+		if name == n.name {
+			continue
+		}
+		if _, ok := n.outboxes[name]; !ok {
+			ob := newOutbox(n, m.Data)
+			n.outboxes[name] = ob
+			n.wg.Add(1)
+			go ob.run()
+		}
+	}
+}
+
+func (n *Node) rememberFailed(name, addr string) {
+	n.failMu.Lock()
+	n.failed[name] = addr
+	n.failMu.Unlock()
+}
+
+func (n *Node) forgetFailed(name string) {
+	n.failMu.Lock()
+	delete(n.failed, name)
+	n.failMu.Unlock()
+}
+
+func (n *Node) otherSeeds() []string {
+	self := n.ml.LocalNode()
+	selfAddr := net.JoinHostPort(self.Addr.String(), strconv.Itoa(int(self.Port)))
+	out := make([]string, 0, len(n.cfg.Seeds))
+	for _, s := range n.cfg.Seeds {
+		if s != selfAddr {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// rejoinLoop periodically joins failed members and seeds that are not in
+// the view. memberlist stops gossiping to a dead member after
+// GossipToTheDeadTime, so without this two halves of a healed partition would
+// each keep believing the other dead (serf's reconnect does the same job).
+func (n *Node) rejoinLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(n.cfg.RejoinInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		v := n.view.Load()
+		known := map[string]bool{}
+		for _, m := range v.members {
+			known[m.Gossip.String()] = true
+		}
+		var addrs []string
+		n.failMu.Lock()
+		for name, a := range n.failed {
+			if _, ok := v.members[name]; !ok {
+				addrs = append(addrs, a)
+			}
+		}
+		n.failMu.Unlock()
+		for _, s := range n.otherSeeds() {
+			if !known[s] {
+				addrs = append(addrs, s)
+			}
+		}
+		if len(addrs) == 0 {
+			continue
+		}
+		if joined, err := n.ml.Join(addrs); err == nil && joined > 0 {
+			n.log.Debug("rejoined fleet members", "contacted", joined)
+		}
+	}
+}
+
+// sweepLoop reclaims expired replicas one shard at a time and keeps the
+// entries gauge current.
+func (n *Node) sweepLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-n.ctx.Done():
+			return
+		case now := <-t.C:
+			n.st.sweepShard(i, now)
+			n.met.entries.Set(float64(n.st.len()))
+		}
+	}
+}

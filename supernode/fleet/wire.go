@@ -1,0 +1,197 @@
+package fleet
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"time"
+)
+
+// Data-channel messages. Every datagram is sealed with AES-256-GCM under a
+// key derived from the fleet key (channel.go), so only members can write;
+// inside, a message is:
+//
+//	type(1) senderLen(1) sender timestamp-ms(8) body
+//
+// The timestamp bounds replays to maxClockSkew; entries carry the time they
+// were last heard, and a store keeps the newest, so a replayed put cannot
+// overwrite a fresher registration.
+const (
+	msgPut        byte = 1 // body: count(1) entries
+	msgDelete     byte = 2 // body: count(1) (key(32) heard-ms(8))...
+	msgLookup     byte = 3 // body: reqID(8) key(32)
+	msgLookupResp byte = 4 // body: reqID(8) found(1) [entry]
+	msgIntroduce  byte = 5 // body: key(32) addr payloadLen(2) payload
+)
+
+const (
+	// maxDatagram is the largest data-channel datagram, sealed; it stays
+	// under a 1500-byte Ethernet MTU with IPv6 and UDP headers.
+	maxDatagram = 1400
+	// sealOverhead is version(1) + GCM nonce(12) + tag(16).
+	sealOverhead = 1 + 12 + 16
+	maxPlain     = maxDatagram - sealOverhead
+	// MaxLocal is the most local candidates an entry carries.
+	MaxLocal = 4
+	// MaxIntroduction is the largest introduction payload routed between
+	// members.
+	MaxIntroduction = 1024
+	maxLease        = 10 * time.Minute
+	maxClockSkew    = 30 * time.Second
+	maxNameLen      = 64
+)
+
+var errMalformed = errors.New("malformed fleet message")
+
+// Entry is one peer's directory record as the fleet replicates it.
+type Entry struct {
+	Key       Key
+	Reflexive netip.AddrPort   // the address the supernode saw
+	Local     []netip.AddrPort // the peer's own candidates, at most MaxLocal
+	Heard     time.Time        // when a supernode last heard from the peer
+	Lease     time.Duration    // valid until Heard+Lease
+	Via       string           // the member that heard it (holds the pinhole)
+}
+
+// Expires is the end of the lease.
+func (e *Entry) Expires() time.Time { return e.Heard.Add(e.Lease) }
+
+func appendAddr(b []byte, a netip.AddrPort) []byte {
+	switch {
+	case !a.IsValid():
+		return append(b, 0)
+	case a.Addr().Is4():
+		ip := a.Addr().As4()
+		b = append(b, 4)
+		b = append(b, ip[:]...)
+	default:
+		ip := a.Addr().As16()
+		b = append(b, 6)
+		b = append(b, ip[:]...)
+	}
+	return binary.BigEndian.AppendUint16(b, a.Port())
+}
+
+func readAddr(b []byte) (netip.AddrPort, []byte, error) {
+	if len(b) < 1 {
+		return netip.AddrPort{}, nil, errMalformed
+	}
+	var n int
+	switch b[0] {
+	case 0:
+		return netip.AddrPort{}, b[1:], nil
+	case 4:
+		n = 4
+	case 6:
+		n = 16
+	default:
+		return netip.AddrPort{}, nil, errMalformed
+	}
+	if len(b) < 1+n+2 {
+		return netip.AddrPort{}, nil, errMalformed
+	}
+	ip, _ := netip.AddrFromSlice(b[1 : 1+n])
+	port := binary.BigEndian.Uint16(b[1+n:])
+	return netip.AddrPortFrom(ip, port), b[3+n:], nil
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(append(b, byte(len(s))), s...)
+}
+
+func readString(b []byte, maxLen int) (string, []byte, error) {
+	if len(b) < 1 || int(b[0]) > maxLen || len(b) < 1+int(b[0]) {
+		return "", nil, errMalformed
+	}
+	n := int(b[0])
+	return string(b[1 : 1+n]), b[1+n:], nil
+}
+
+// entrySize is an upper bound of an entry's encoded size.
+func entrySize(e *Entry) int {
+	return 32 + 8 + 4 + 1 + len(e.Via) + 19 + 1 + len(e.Local)*19
+}
+
+func appendEntry(b []byte, e *Entry) []byte {
+	b = append(b, e.Key[:]...)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Heard.UnixMilli()))
+	b = binary.BigEndian.AppendUint32(b, uint32(e.Lease/time.Millisecond))
+	b = appendString(b, e.Via)
+	b = appendAddr(b, e.Reflexive)
+	n := min(len(e.Local), MaxLocal)
+	b = append(b, byte(n))
+	for _, a := range e.Local[:n] {
+		b = appendAddr(b, a)
+	}
+	return b
+}
+
+// readEntry decodes one entry and checks it is sane: a lease no longer than
+// maxLease and a heard time not in the future beyond the clock skew.
+func readEntry(b []byte, now time.Time) (Entry, []byte, error) {
+	var e Entry
+	if len(b) < 32+8+4 {
+		return e, nil, errMalformed
+	}
+	copy(e.Key[:], b)
+	e.Heard = time.UnixMilli(int64(binary.BigEndian.Uint64(b[32:])))
+	e.Lease = time.Duration(binary.BigEndian.Uint32(b[40:])) * time.Millisecond
+	b = b[44:]
+	if e.Lease <= 0 || e.Lease > maxLease || e.Heard.After(now.Add(maxClockSkew)) {
+		return e, nil, errMalformed
+	}
+	var err error
+	if e.Via, b, err = readString(b, maxNameLen); err != nil {
+		return e, nil, err
+	}
+	if e.Reflexive, b, err = readAddr(b); err != nil {
+		return e, nil, err
+	}
+	if len(b) < 1 || b[0] > MaxLocal {
+		return e, nil, errMalformed
+	}
+	n := int(b[0])
+	b = b[1:]
+	if n > 0 {
+		e.Local = make([]netip.AddrPort, n)
+		for i := range e.Local {
+			if e.Local[i], b, err = readAddr(b); err != nil {
+				return e, nil, err
+			}
+		}
+	}
+	return e, b, nil
+}
+
+// header is the common prefix of every message.
+type header struct {
+	typ    byte
+	sender string
+	sent   time.Time
+}
+
+func appendHeader(b []byte, typ byte, sender string, now time.Time) []byte {
+	b = append(b, typ)
+	b = appendString(b, sender)
+	return binary.BigEndian.AppendUint64(b, uint64(now.UnixMilli()))
+}
+
+func readHeader(b []byte) (header, []byte, error) {
+	var h header
+	if len(b) < 1 {
+		return h, nil, errMalformed
+	}
+	h.typ = b[0]
+	var err error
+	if h.sender, b, err = readString(b[1:], maxNameLen); err != nil {
+		return h, nil, err
+	}
+	if len(b) < 8 {
+		return h, nil, errMalformed
+	}
+	h.sent = time.UnixMilli(int64(binary.BigEndian.Uint64(b)))
+	return h, b[8:], nil
+}
+
+// headerSize bounds the header for a sender name.
+func headerSize(sender string) int { return 1 + 1 + len(sender) + 8 }
