@@ -432,3 +432,23 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+// waitPeers waits until the supernode's directory holds want peers
+// (supernode_directory_peers), failing with p's output if it never does.
+func (s *supernode) waitPeers(t *testing.T, r runner, want float64, p *proc) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := s.metric(t, r, "supernode_directory_peers")
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("directory holds %v peers after 10 s, want %v\n%s\n%s", got, want, p, s.proc)
+		}
+		if p != nil && p.exited(0) >= 0 {
+			t.Fatalf("%s exited while waiting for the directory to hold %v peers\n%s", p.name, want, p)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

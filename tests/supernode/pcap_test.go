@@ -18,7 +18,9 @@ type datagram struct {
 	payload  []byte
 }
 
-func (d datagram) String() string { return fmt.Sprintf("%s > %s %d bytes", d.src, d.dst, len(d.payload)) }
+func (d datagram) String() string {
+	return fmt.Sprintf("%s > %s %d bytes", d.src, d.dst, len(d.payload))
+}
 
 // capture is a running tcpdump writing a pcap file.
 type capture struct {
