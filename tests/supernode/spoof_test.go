@@ -123,4 +123,3 @@ func transactionID(b []byte) ([12]byte, bool) {
 	copy(tid[:], b[8:20])
 	return tid, true
 }
-
