@@ -2,8 +2,10 @@ package supernode
 
 import (
 	"encoding/binary"
+	"net"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,4 +124,128 @@ func transactionID(b []byte) ([12]byte, bool) {
 	}
 	copy(tid[:], b[8:20])
 	return tid, true
+}
+
+// TestForgedRawPackets checks the raw-socket forger itself against the
+// wire, without the supernode: a datagram with a forged source sent from
+// the attacker reaches the victim's side of the internet with that source
+// and a valid UDP checksum (a listener in the sn namespace receives it).
+func TestForgedRawPackets(t *testing.T) {
+	n := newSpoofNet(t)
+	sn := runner{n.sn}
+	port := freeUDPPort(t, sn, n.snIP)
+	var got []byte
+	var from netip.AddrPort
+	recvd := make(chan error, 1)
+	ready := make(chan *net.UDPConn, 1)
+	go func() {
+		recvd <- sn.do(func() error {
+			c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(n.snIP, port)))
+			if err != nil {
+				ready <- nil
+				return err
+			}
+			defer c.Close()
+			ready <- c
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			buf := make([]byte, 1500)
+			k, a, err := c.ReadFromUDPAddrPort(buf)
+			got, from = buf[:k], a
+			return err
+		})
+	}()
+	if <-ready == nil {
+		t.Fatal(<-recvd)
+	}
+	forged := netip.AddrPortFrom(n.victimIP, 4242)
+	if err := (runner{n.attacker}).do(func() error {
+		return sendForged(forged, netip.AddrPortFrom(n.snIP, port), []byte("forged hello!"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-recvd; err != nil {
+		t.Fatalf("forged datagram not received (bad checksum or routing?): %v", err)
+	}
+	if from != forged || string(got) != "forged hello!" {
+		t.Fatalf("received %q from %s, want %q from %s", got, from, "forged hello!", forged)
+	}
+}
+
+// TestReplayedRegisterFromForgedSource: an attacker who sniffed a peer's
+// complete registration (cookie, signature and all) replays every datagram
+// of it through a raw socket with the victim's address as source, while the
+// cookie is still fresh. The cookie is bound to the peer's address, so the
+// supernode must not move the peer's entry to the victim (hijack), must not
+// add an entry, and must not send the victim more bytes than it was sent.
+func TestReplayedRegisterFromForgedSource(t *testing.T) {
+	bin := bins(t)
+	n := newSpoofNet(t)
+	sn := startSupernode(t, runner{n.sn}, bin, n.snIP)
+	peerIP := netip.MustParseAddr("100.64.1.2") // the attacker namespace's own address
+
+	// The peer registers honestly; the attacker's sniffer is tcpdump on the
+	// supernode's link.
+	sniff := startCapture(t, runner{n.sn}, n.snIf)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "peer.key")
+	pub := keygen(t, bin, key)
+	out := client(t, runner{n.attacker}, bin, "register", "-key", key, "-once", "-bind", netip.AddrPortFrom(peerIP, 0).String(), sn.addr.String())
+	if !strings.HasPrefix(out, "registered mapped="+peerIP.String()+":") {
+		t.Fatalf("honest register printed %q", out)
+	}
+	var sniffed []datagram
+	for _, d := range sniff.stop(t) {
+		if d.src.Addr() == peerIP && d.dst == sn.addr {
+			sniffed = append(sniffed, d)
+		}
+	}
+	if len(sniffed) < 2 {
+		t.Fatalf("sniffed %d datagrams of the registration, want the cookie round trip (>= 2)", len(sniffed))
+	}
+	sn.waitPeers(t, runner{n.sn}, 1, nil)
+
+	capSN := startCapture(t, runner{n.sn}, n.snIf)
+	capVictim := startCapture(t, runner{n.victim}, n.victimIf)
+	forged := netip.AddrPortFrom(n.victimIP, sniffed[0].src.Port())
+	var reqBytes int
+	for round := 0; round < 3; round++ {
+		for _, d := range sniffed {
+			if err := (runner{n.attacker}).do(func() error { return sendForged(forged, sn.addr, d.payload) }); err != nil {
+				t.Fatal(err)
+			}
+			reqBytes += len(d.payload)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	arrived := 0
+	for _, d := range capSN.stop(t) {
+		if d.src == forged && d.dst == sn.addr {
+			arrived++
+		}
+	}
+	if arrived != 3*len(sniffed) {
+		t.Fatalf("%d of %d forged datagrams reached the supernode's link", arrived, 3*len(sniffed))
+	}
+	var respBytes int
+	for _, d := range capVictim.stop(t) {
+		if d.src == sn.addr {
+			respBytes += len(d.payload)
+		}
+	}
+	if respBytes > reqBytes {
+		t.Errorf("amplification: victim got %d bytes for %d forged bytes", respBytes, reqBytes)
+	}
+	if v := sn.metric(t, runner{n.sn}, "supernode_directory_peers"); v != 1 {
+		t.Errorf("supernode_directory_peers = %v after the replay, want 1 (the honest peer)", v)
+	}
+
+	// The honest peer's entry still points at the honest peer.
+	other := filepath.Join(dir, "other.key")
+	keygen(t, bin, other)
+	look := client(t, runner{n.victim}, bin, "lookup", "-key", other, "-peer", pub, sn.addr.String())
+	want := "peer " + pub + " reflexive=" + peerIP.String() + ":"
+	if !strings.HasPrefix(look, want) {
+		t.Fatalf("lookup after the replay: %q, want it to start %q (entry hijacked?)", look, want)
+	}
+	t.Logf("replayed %d datagrams (%d bytes) x3 from %s: victim got %d bytes", len(sniffed), reqBytes/3, forged, respBytes)
 }
