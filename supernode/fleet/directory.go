@@ -1,0 +1,155 @@
+package fleet
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/directory"
+)
+
+// Directory is the fleet's directory.Store: pass it to the server as
+// server.Config.Store. It keeps two tables:
+//
+//   - attached: the peers that talk to this member (H1's directory.Table).
+//     It holds what must never leave the member that issued it (the session
+//     key for keepalives, the replay stamp) and answers for these peers with
+//     no hop at all;
+//   - the fleet's replicas: every registration and refresh accepted here is
+//     sent to the key's R owners (without the session key), so a lookup at
+//     any member finds it, locally or one hop away.
+//
+// A Peer found through the fleet has Via != 0: a local number for the
+// member that heard it, which Introduce maps back to that member.
+type Directory struct {
+	node     *Node
+	attached *directory.Table
+	// lookupTimeout bounds one Lookup through the fleet (all owners).
+	lookupTimeout time.Duration
+
+	viaMu    sync.Mutex
+	viaByNum []string // viaByNum[i-1] is the member numbered i
+	viaNum   map[string]uint16
+}
+
+// NewDirectory layers the fleet over attached, the member's own table.
+func NewDirectory(node *Node, attached *directory.Table) *Directory {
+	return &Directory{
+		node:          node,
+		attached:      attached,
+		lookupTimeout: time.Duration(node.cfg.Replicas) * node.cfg.LookupTimeout,
+		viaNum:        make(map[string]uint16),
+	}
+}
+
+var _ directory.Store = (*Directory)(nil)
+
+func entryOf(id directory.Key, p *directory.Peer, lease time.Duration) Entry {
+	e := Entry{Key: Key(id), Reflexive: p.Reflexive, Lease: lease}
+	n := min(int(p.NLocal), directory.MaxLocal, MaxLocal)
+	if n > 0 {
+		e.Local = append([]netip.AddrPort(nil), p.Local[:n]...)
+	}
+	return e
+}
+
+// Register implements directory.Store: the attached table checks replay and
+// capacity first (its errors are the server's answer), then the entry is
+// replicated to the owners.
+func (d *Directory) Register(id directory.Key, p *directory.Peer, lease time.Duration) error {
+	attached := *p
+	attached.Via = 0
+	if err := d.attached.Register(id, &attached, lease); err != nil {
+		return err
+	}
+	d.node.Register(entryOf(id, p, lease)) // a full replica store is counted, not fatal
+	return nil
+}
+
+// Refresh implements directory.Store: a keepalive heard here refreshes the
+// attached entry and every replica (a replica not refreshed would expire
+// while the peer is still online).
+func (d *Directory) Refresh(id directory.Key, from netip.AddrPort, stamp uint64, via uint16, lease time.Duration) error {
+	if err := d.attached.Refresh(id, from, stamp, 0, lease); err != nil {
+		return err
+	}
+	var p directory.Peer
+	if d.attached.Lookup(id, &p) {
+		d.node.Register(entryOf(id, &p, lease))
+	}
+	return nil
+}
+
+// Lookup implements directory.Store: a peer attached here answers at once;
+// otherwise the fleet answers from a local replica or one hop away.
+func (d *Directory) Lookup(id directory.Key, p *directory.Peer) bool {
+	if d.attached.Lookup(id, p) {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d.lookupTimeout)
+	defer cancel()
+	e, ok, err := d.node.Lookup(ctx, Key(id))
+	if err != nil || !ok {
+		return false
+	}
+	*p = directory.Peer{Reflexive: e.Reflexive, Expires: e.Expires()}
+	p.NLocal = uint8(copy(p.Local[:], e.Local))
+	if e.Via != d.node.name {
+		p.Via = d.viaFor(e.Via)
+	}
+	return true
+}
+
+// Remove implements directory.Store (a peer's explicit leave).
+func (d *Directory) Remove(id directory.Key) bool {
+	ok := d.attached.Remove(id)
+	d.node.Remove(Key(id))
+	return ok
+}
+
+// Len implements directory.Store: the peers attached to this member.
+func (d *Directory) Len() int { return d.attached.Len() }
+
+// Expire reaps the attached table (the replicas expire by themselves); the
+// server calls it as it would on a directory.Table.
+func (d *Directory) Expire(now time.Time) int { return d.attached.Expire(now) }
+
+// Expired is the attached table's lease-expiry count.
+func (d *Directory) Expired() uint64 { return d.attached.Expired() }
+
+// Introduce routes an introduction for target (a Peer returned by Lookup)
+// to the member that heard it, whose OnIntroduce sends it to the target from
+// the address the target's NAT has a pinhole for. For Via == 0 the caller
+// delivers it itself. payload is the server's own encoding (at most
+// MaxIntroduction bytes).
+func (d *Directory) Introduce(id directory.Key, target *directory.Peer, payload []byte) error {
+	via := d.node.name
+	if target.Via != 0 {
+		d.viaMu.Lock()
+		if int(target.Via) <= len(d.viaByNum) {
+			via = d.viaByNum[target.Via-1]
+		}
+		d.viaMu.Unlock()
+	}
+	e := Entry{Key: Key(id), Reflexive: target.Reflexive, Via: via}
+	return d.node.Introduce(&e, payload)
+}
+
+// viaFor numbers member names for Peer.Via (uint16). Names are few (one per
+// member ever seen); past 65535 the numbering restarts, which at worst sends
+// one introduction to a wrong member, which then has no pinhole and drops it.
+func (d *Directory) viaFor(name string) uint16 {
+	d.viaMu.Lock()
+	defer d.viaMu.Unlock()
+	if n, ok := d.viaNum[name]; ok {
+		return n
+	}
+	if len(d.viaByNum) == 65535 {
+		d.viaByNum, d.viaNum = nil, make(map[string]uint16)
+	}
+	d.viaByNum = append(d.viaByNum, name)
+	n := uint16(len(d.viaByNum))
+	d.viaNum[name] = n
+	return n
+}
