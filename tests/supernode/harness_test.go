@@ -444,7 +444,11 @@ func (s *supernode) waitPeers(t *testing.T, r runner, want float64, p *proc) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("directory holds %v peers after 10 s, want %v\n%s\n%s", got, want, p, s.proc)
+			other := ""
+			if p != nil {
+				other = p.String()
+			}
+			t.Fatalf("directory holds %v peers after 10 s, want %v\n%s\n%s", got, want, other, s.proc)
 		}
 		if p != nil && p.exited(0) >= 0 {
 			t.Fatalf("%s exited while waiting for the directory to hold %v peers\n%s", p.name, want, p)
