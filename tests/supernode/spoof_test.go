@@ -189,9 +189,11 @@ func TestReplayedRegisterFromForgedSource(t *testing.T) {
 	dir := t.TempDir()
 	key := filepath.Join(dir, "peer.key")
 	pub := keygen(t, bin, key)
-	out := client(t, runner{n.attacker}, bin, "register", "-key", key, "-once", "-bind", netip.AddrPortFrom(peerIP, 0).String(), sn.addr.String())
-	if !strings.HasPrefix(out, "registered mapped="+peerIP.String()+":") {
-		t.Fatalf("honest register printed %q", out)
+	// Not -once: the peer stays online (keepalives) through the attack.
+	honest := runner{n.attacker}.start(t, "register", filepath.Join(bin, "supernode-client"), "register",
+		"-key", key, "-bind", netip.AddrPortFrom(peerIP, 0).String(), sn.addr.String())
+	if l := honest.waitLine(t, "registered ", 10*time.Second); !strings.HasPrefix(l, "registered mapped="+peerIP.String()+":") {
+		t.Fatalf("honest register printed %q", l)
 	}
 	var sniffed []datagram
 	for _, d := range sniff.stop(t) {
