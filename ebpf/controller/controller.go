@@ -32,14 +32,15 @@ type Controller struct {
 	log     *slog.Logger
 	started time.Time
 
-	mu       sync.Mutex
-	cfg      Config
-	filter   *filter.Filter
-	att      *attacher
-	reasons  map[netip.Addr]string // why each dynamic block was added, for list
-	ownAddrs []netip.Addr          // own_addrs plus the addresses of attached interfaces
-	attachOK bool                  // the last sync attached everything wanted
-	metrics  *metrics
+	mu         sync.Mutex
+	cfg        Config
+	filter     *filter.Filter
+	att        *attacher
+	reasons    map[netip.Addr]string // why each dynamic block was added, for list
+	ownAddrs   []netip.Addr          // own_addrs plus the addresses of attached interfaces
+	attachOK   bool                  // the last sync attached everything wanted
+	warnedNone bool                  // "no interface matches" was logged
+	metrics    *metrics
 }
 
 // New loads the filter (reusing maps pinned by an earlier run), writes the
@@ -61,7 +62,11 @@ func New(cfg Config, log *slog.Logger) (*Controller, error) {
 		return nil, fmt.Errorf("cannot load the XDP filter: %w", err)
 	}
 	c := &Controller{log: log, started: time.Now(), cfg: cfg, filter: f, reasons: map[netip.Addr]string{}}
-	c.ownAddrs = slices.Clone(cfg.OwnAddrs)
+	// Include the interfaces' addresses from the first write on: the maps
+	// may be the ones a running filter uses (restart), and dropping the own
+	// addresses even briefly would let spoofed own-source packets through.
+	ifaces, _ := c.wanted(cfg)
+	c.ownAddrs = ownAddrs(cfg, ifaces)
 	if err := c.configure(cfg, c.ownAddrs); err != nil {
 		f.Close()
 		return nil, err
@@ -93,34 +98,17 @@ func (c *Controller) configure(cfg Config, own []netip.Addr) error {
 func (c *Controller) Sync() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ifaces, err := net.Interfaces()
+	wanted, err := c.wanted(c.cfg)
 	if err != nil {
-		return fmt.Errorf("cannot list interfaces: %v", err)
-	}
-	var wanted []net.Interface
-	for _, i := range ifaces {
-		if i.Flags&net.FlagLoopback == 0 && c.cfg.matches(i.Name) {
-			wanted = append(wanted, i)
-		}
+		return err
 	}
 	err = c.att.sync(wanted)
 	c.attachOK = err == nil
-	if len(wanted) == 0 {
+	if len(wanted) == 0 && !c.warnedNone {
 		c.log.Warn("no interface matches the interfaces setting; nothing is filtered", "interfaces", c.cfg.Interfaces)
 	}
-	// Land and own-source checks need the addresses DHCP gave us, which an
-	// image cannot know in advance.
-	own := slices.Clone(c.cfg.OwnAddrs)
-	for _, i := range wanted {
-		addrs, _ := i.Addrs()
-		for _, a := range addrs {
-			if p, perr := netip.ParsePrefix(a.String()); perr == nil && !p.Addr().IsLinkLocalUnicast() {
-				own = append(own, p.Addr())
-			}
-		}
-	}
-	slices.SortFunc(own, func(a, b netip.Addr) int { return a.Compare(b) })
-	own = slices.Compact(own)
+	c.warnedNone = len(wanted) == 0
+	own := ownAddrs(c.cfg, wanted)
 	if !slices.Equal(own, c.ownAddrs) {
 		if cerr := c.configure(c.cfg, own); cerr != nil {
 			c.log.Error("cannot update the appliance's own addresses in the filter", "err", cerr)
@@ -131,6 +119,39 @@ func (c *Controller) Sync() error {
 	}
 	c.sweepLocked()
 	return err
+}
+
+// wanted lists the interfaces cfg selects (never loopback).
+func (c *Controller) wanted(cfg Config) ([]net.Interface, error) {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("cannot list interfaces: %v", err)
+	}
+	var out []net.Interface
+	for _, i := range ifaces {
+		if i.Flags&net.FlagLoopback == 0 && cfg.matches(i.Name) {
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}
+
+// ownAddrs is own_addrs plus the addresses of the filtered interfaces: land
+// and own-source checks need the addresses DHCP gave us, which an image
+// cannot know in advance. Link-local addresses are left out (they are
+// shared-scope and NDP/DHCP traffic uses them legitimately).
+func ownAddrs(cfg Config, ifaces []net.Interface) []netip.Addr {
+	own := slices.Clone(cfg.OwnAddrs)
+	for _, i := range ifaces {
+		addrs, _ := i.Addrs()
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && !p.Addr().IsLinkLocalUnicast() {
+				own = append(own, p.Addr())
+			}
+		}
+	}
+	slices.SortFunc(own, func(a, b netip.Addr) int { return a.Compare(b) })
+	return slices.Compact(own)
 }
 
 // sweepLocked lets the filter delete expired dynamic blocks (the program
@@ -211,14 +232,8 @@ func (c *Controller) Reload(cfg Config) error {
 	}
 	cfg.PinDir, cfg.ControlSocket, cfg.ControlGroup, cfg.MetricsListen, cfg.Rescan =
 		old.PinDir, old.ControlSocket, old.ControlGroup, old.MetricsListen, old.Rescan
-	own := slices.Clone(cfg.OwnAddrs)
-	for _, a := range c.ownAddrs {
-		if !slices.Contains(old.OwnAddrs, a) {
-			own = append(own, a) // keep discovered addresses until Sync recomputes
-		}
-	}
-	slices.SortFunc(own, func(a, b netip.Addr) int { return a.Compare(b) })
-	own = slices.Compact(own)
+	ifaces, _ := c.wanted(cfg)
+	own := ownAddrs(cfg, ifaces)
 	if err := c.configure(cfg, own); err != nil {
 		// Best effort to put the old policy back in case the filter
 		// applied part of the new one.

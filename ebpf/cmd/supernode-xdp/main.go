@@ -77,13 +77,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", controller.DefaultConfigPath, "config file")
 	socket := fs.String("socket", control.DefaultSocket, "control socket")
 	debug := fs.Bool("debug", false, "debug logging")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	// Flags may come before or after the arguments
+	// (supernode-xdp block 192.0.2.7 600 -socket PATH).
+	var rest []string
+	for todo := args[1:]; ; {
+		if err := fs.Parse(todo); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
 		}
-		return 2
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		todo = fs.Args()[1:]
 	}
-	rest := fs.Args()
 	explicit := false
 	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
 
@@ -146,7 +155,6 @@ func daemon(configPath string, explicit, debug bool, stderr io.Writer) int {
 
 	c, err := controller.New(cfg, log)
 	if err != nil {
-		log.Error("cannot start", "err", err)
 		fmt.Fprintln(stderr, "supernode-xdp:", err)
 		return 1
 	}
@@ -157,19 +165,17 @@ func daemon(configPath string, explicit, debug bool, stderr io.Writer) int {
 		return 1
 	}
 	if _, err := service.ServeMetrics(ctx, cfg.MetricsListen, reg, log); err != nil {
-		log.Error("cannot start", "err", err)
 		fmt.Fprintln(stderr, "supernode-xdp:", err)
 		return 1
 	}
 	if err := c.ServeControl(ctx); err != nil {
-		log.Error("cannot start", "err", err)
 		fmt.Fprintln(stderr, "supernode-xdp:", err)
 		return 1
 	}
 	if err := c.Sync(); err != nil {
 		log.Error("initial attach incomplete; retrying at each rescan", "err", err)
 	}
-	log.Info("started", "version", service.Version, "interfaces", c.Interfaces())
+	log.Info("started", "version", service.Version, "status", c.StatusLine())
 	service.Ready(c.StatusLine())
 	go service.Watchdog(ctx, c.Healthy)
 
