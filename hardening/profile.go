@@ -54,7 +54,7 @@ type Control struct {
 	Settings  map[string]string // key -> expected value (sysctl, cmdline, ini)
 	Scope     []string          // "image", "live" (default both)
 	Debug     string            // "exempt": relaxed in debug images
-	Exception *Exception
+	Exception *Deviation
 	Pos       string // file:line of the control block
 }
 
@@ -66,10 +66,10 @@ type References struct {
 	Other []string `hcl:"other,optional"`
 }
 
-// Exception records a deliberate deviation from a reference recommendation.
+// Deviation records a deliberate deviation from a reference recommendation.
 // The audit reports the control as "exception" instead of "fail", but only
 // while every compensating control passes.
-type Exception struct {
+type Deviation struct {
 	Justification string   `hcl:"justification"`
 	CompensatedBy []string `hcl:"compensated_by,optional"`
 }
@@ -96,7 +96,7 @@ type controlBody struct {
 	Settings  map[string]string `hcl:"settings,optional"`
 	Scope     []string          `hcl:"scope,optional"`
 	Debug     string            `hcl:"debug,optional"`
-	Exception *Exception        `hcl:"exception,block"`
+	Exception *Deviation        `hcl:"exception,block"`
 }
 
 // Default returns the profile embedded in the binary.

@@ -1,0 +1,296 @@
+package hardening
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// cmdlineValues parses a kernel command line; the last occurrence of a key
+// wins, as in the kernel's own parser for most parameters.
+func cmdlineValues(s string) map[string]string {
+	out := map[string]string{}
+	for _, tok := range strings.Fields(s) {
+		k, v, _ := strings.Cut(tok, "=")
+		out[k] = v
+	}
+	return out
+}
+
+func checkCmdline(c *Control, t *Target) (bool, []Evidence, error) {
+	if t.CmdlineWhere == "" {
+		return false, nil, errors.New("no kernel command line found (no UKI .cmdline, /etc/kernel/cmdline or /proc/cmdline)")
+	}
+	have := cmdlineValues(t.Cmdline)
+	var ev []Evidence
+	for _, k := range c.SortedSettings() {
+		want := c.Settings[k]
+		v, ok := have[k]
+		found := "absent"
+		if ok {
+			found = cmdlineToken(k, v)
+		}
+		ev = append(ev, Evidence{Where: t.CmdlineWhere, Found: found, Expected: cmdlineToken(k, want), OK: ok && v == want})
+	}
+	return allOK(ev), ev, nil
+}
+
+// sysctlDirs are read in this order; files are applied sorted by name and a
+// file in an earlier directory masks one of the same name later
+// (sysctl.d(5)).
+var sysctlDirs = []string{"/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d"}
+
+type sysctlValue struct{ value, where string }
+
+// sysctlConfig computes the value systemd-sysctl would set for every key.
+func sysctlConfig(root string) map[string]sysctlValue {
+	files := confDirFiles(root, sysctlDirs, ".conf")
+	out := map[string]sysctlValue{}
+	for _, f := range files {
+		fh, err := os.Open(inRoot(root, f))
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(fh)
+		n := 0
+		for sc.Scan() {
+			n++
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || line[0] == '#' || line[0] == ';' {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				continue
+			}
+			k = strings.TrimPrefix(strings.TrimSpace(k), "-")
+			k = strings.ReplaceAll(k, "/", ".")
+			out[k] = sysctlValue{strings.Join(strings.Fields(v), " "), fmt.Sprintf("%s:%d", f, n)}
+		}
+		fh.Close()
+	}
+	return out
+}
+
+// confDirFiles lists "*.ext" files across dirs by name order; the first
+// directory that has a given name wins (/etc masks /usr/lib).
+func confDirFiles(root string, dirs []string, ext string) []string {
+	byName := map[string]string{}
+	for _, d := range dirs {
+		ents, err := os.ReadDir(inRoot(root, d))
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if !strings.HasSuffix(e.Name(), ext) {
+				continue
+			}
+			if _, seen := byName[e.Name()]; !seen {
+				byName[e.Name()] = d + "/" + e.Name()
+			}
+		}
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		// A symlink to /dev/null masks the name (sysctl.d(5)).
+		if l, _ := os.Readlink(inRoot(root, byName[n])); l == "/dev/null" {
+			continue
+		}
+		out = append(out, byName[n])
+	}
+	return out
+}
+
+func checkSysctl(c *Control, t *Target) (bool, []Evidence, error) {
+	var ev []Evidence
+	var cfg map[string]sysctlValue
+	if !t.Live {
+		cfg = sysctlConfig(t.Root)
+	}
+	for _, k := range c.SortedSettings() {
+		want := c.Settings[k]
+		e := Evidence{Expected: want}
+		if t.Live {
+			p := filepath.Join(t.Proc, "sys", strings.ReplaceAll(k, ".", "/"))
+			e.Where = p
+			b, err := os.ReadFile(p)
+			if err != nil {
+				e.Found = "not available in this kernel"
+			} else {
+				e.Found = strings.Join(strings.Fields(string(b)), " ")
+			}
+		} else if v, ok := cfg[k]; ok {
+			e.Where, e.Found = v.where, v.value
+		} else {
+			e.Where, e.Found = "sysctl.d", "not set (kernel default)"
+		}
+		e.OK = e.Found == want
+		ev = append(ev, e)
+	}
+	return allOK(ev), ev, nil
+}
+
+// modName normalises a module name: modprobe treats '-' and '_' alike.
+func modName(s string) string { return strings.ReplaceAll(s, "-", "_") }
+
+var modprobeDirs = []string{"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d", "/lib/modprobe.d"}
+
+// modprobeDisabled returns, per module, where an "install <m> /bin/false"
+// (or /bin/true) line disables it.
+func modprobeDisabled(root string) map[string]string {
+	out := map[string]string{}
+	for _, f := range confDirFiles(root, modprobeDirs, ".conf") {
+		b, err := os.ReadFile(inRoot(root, f))
+		if err != nil {
+			continue
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			fs := strings.Fields(line)
+			if len(fs) >= 3 && fs[0] == "install" && (strings.HasSuffix(fs[2], "/false") || strings.HasSuffix(fs[2], "/true")) {
+				out[modName(fs[1])] = fmt.Sprintf("%s:%d", f, i+1)
+			}
+		}
+	}
+	return out
+}
+
+// shippedModules maps module name to its file for every module in the root.
+func (t *Target) shippedModules() map[string]string {
+	if t.modules != nil {
+		return t.modules
+	}
+	t.modules = map[string]string{}
+	for _, d := range []string{"/usr/lib/modules", "/lib/modules"} {
+		base := inRoot(t.Root, d)
+		filepath.WalkDir(base, func(p string, e os.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return nil
+			}
+			name := e.Name()
+			if i := strings.Index(name, ".ko"); i > 0 {
+				t.modules[modName(name[:i])] = d + strings.TrimPrefix(p, base)
+			}
+			return nil
+		})
+		if len(t.modules) > 0 {
+			break
+		}
+	}
+	return t.modules
+}
+
+func loadedModules(proc string) map[string]bool {
+	out := map[string]bool{}
+	b, _ := os.ReadFile(filepath.Join(proc, "modules"))
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			out[modName(f[0])] = true
+		}
+	}
+	return out
+}
+
+func checkModprobe(c *Control, t *Target) (bool, []Evidence, error) {
+	disabled := modprobeDisabled(t.Root)
+	shipped := t.shippedModules()
+	var loaded map[string]bool
+	if t.Live {
+		loaded = loadedModules(t.Proc)
+	}
+	var ev []Evidence
+	for _, m := range c.Values {
+		n := modName(m)
+		e := Evidence{Expected: "install " + m + " /bin/false, or not shipped"}
+		switch where, ok := disabled[n]; {
+		case ok:
+			e.Where, e.Found, e.OK = where, "install "+m+" /bin/false", true
+		case shipped[n] == "":
+			e.Where, e.Found, e.OK = "/usr/lib/modules", m+" not shipped", true
+		default:
+			e.Where, e.Found = shipped[n], "shipped and loadable"
+		}
+		if loaded[n] {
+			e.Where, e.Found, e.OK = filepath.Join(t.Proc, "modules"), m+" is loaded", false
+		}
+		ev = append(ev, e)
+	}
+	return allOK(ev), ev, nil
+}
+
+// kernelConfig finds the kernel build configuration: /boot/config-<ver> of
+// the running kernel when live, any /boot/config-* in an image.
+func kernelConfig(t *Target) (string, map[string]string, error) {
+	var paths []string
+	if t.Live {
+		if rel, err := os.ReadFile(filepath.Join(t.Proc, "sys/kernel/osrelease")); err == nil {
+			paths = append(paths, "/boot/config-"+strings.TrimSpace(string(rel)))
+		}
+	} else {
+		for _, d := range []string{"/boot", "/usr/lib/modules/*", "/lib/modules/*"} {
+			m, _ := filepath.Glob(inRoot(t.Root, d+"/config*"))
+			for _, p := range m {
+				paths = append(paths, "/"+strings.TrimPrefix(strings.TrimPrefix(p, t.Root), "/"))
+			}
+		}
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(inRoot(t.Root, p))
+		if err != nil {
+			continue
+		}
+		cfg := map[string]string{}
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, ok := strings.CutPrefix(line, "# "); ok && strings.HasSuffix(k, " is not set") {
+				cfg[strings.TrimSuffix(k, " is not set")] = "is not set"
+			} else if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "CONFIG_") {
+				cfg[k] = v
+			}
+		}
+		return p, cfg, nil
+	}
+	return "", nil, errors.New("no kernel config (/boot/config-*) in the target; keep it in the image to audit kconfig controls")
+}
+
+func checkKconfig(c *Control, t *Target) (bool, []Evidence, error) {
+	where, cfg, err := kernelConfig(t)
+	if err != nil {
+		return false, nil, err
+	}
+	var ev []Evidence
+	for _, k := range c.SortedSettings() {
+		v, ok := cfg[k]
+		if !ok {
+			v = "is not set"
+		}
+		ev = append(ev, Evidence{Where: where, Found: k + " " + v, Expected: c.Settings[k], OK: v == c.Settings[k]})
+	}
+	return allOK(ev), ev, nil
+}
+
+// lockdownLevels orders the lockdown modes (security/lockdown).
+var lockdownLevels = map[string]int{"none": 0, "integrity": 1, "confidentiality": 2}
+
+func checkLockdown(c *Control, t *Target) (bool, []Evidence, error) {
+	p := filepath.Join(t.Sys, "kernel/security/lockdown")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return false, []Evidence{{Where: p, Found: "absent (lockdown LSM not active)", Expected: c.Expect}}, nil
+	}
+	mode := "none"
+	for _, f := range strings.Fields(string(b)) {
+		if strings.HasPrefix(f, "[") {
+			mode = strings.Trim(f, "[]")
+		}
+	}
+	ok := lockdownLevels[mode] >= lockdownLevels[c.Expect]
+	return ok, []Evidence{{Where: p, Found: mode, Expected: c.Expect + " or stronger", OK: ok}}, nil
+}

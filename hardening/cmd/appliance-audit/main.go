@@ -1,0 +1,168 @@
+// Command appliance-audit verifies the hardening profile on a built image
+// (offline, read-only) or on the running appliance (--live).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/supernode-appliance/appliance/hardening"
+	"github.com/supernode-appliance/appliance/supernode/service"
+)
+
+const usage = `Usage:
+  appliance-audit --image PATH.raw|PATH.qcow2 [options]   audit a built image, read-only
+  appliance-audit --live [options]                         audit the running appliance
+
+Checks every control of the hardening profile and prints a summary
+(failures first). The image's root is verified against the root hash on
+the UKI command line before anything else is checked.
+
+Options:
+  --profile FILE   profile to audit against (default: the embedded profile)
+  --json FILE      write the full report as JSON
+  --sarif FILE     write SARIF 2.1.0
+  --junit FILE     write JUnit XML
+  --metrics FILE   write Prometheus text-format metrics (node_exporter textfile)
+  --verbose        list passing controls too
+  --print-profile  print the embedded profile and exit
+  --version        print the version and exit
+
+Exit status: 0 all controls pass or are documented exceptions, 1 a control
+failed or could not be checked, 2 usage or setup error.
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("appliance-audit", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	image := fs.String("image", "", "")
+	live := fs.Bool("live", false, "")
+	profile := fs.String("profile", "", "")
+	jsonOut := fs.String("json", "", "")
+	sarifOut := fs.String("sarif", "", "")
+	junitOut := fs.String("junit", "", "")
+	metricsOut := fs.String("metrics", "", "")
+	verbose := fs.Bool("verbose", false, "")
+	printProfile := fs.Bool("print-profile", false, "")
+	version := fs.Bool("version", false, "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "appliance-audit: %v; see --help\n", err)
+		return 2
+	}
+	switch {
+	case *version:
+		fmt.Fprintln(stdout, "appliance-audit", service.Version)
+		return 0
+	case *printProfile:
+		stdout.Write(hardening.DefaultSource())
+		return 0
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "appliance-audit: unexpected argument %q; pass the image with --image PATH\n", fs.Arg(0))
+		return 2
+	case (*image == "") == !*live:
+		fmt.Fprintln(stderr, "appliance-audit: give exactly one of --image PATH or --live; see --help")
+		return 2
+	}
+	p, err := loadProfile(*profile)
+	if err != nil {
+		fmt.Fprintf(stderr, "appliance-audit: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var t *hardening.Target
+	if *live {
+		t, err = hardening.NewLiveTarget()
+	} else {
+		var img *hardening.Image
+		img, err = hardening.OpenImage(ctx, *image)
+		if img != nil {
+			defer func() {
+				if err := img.Close(); err != nil {
+					fmt.Fprintf(stderr, "appliance-audit: cleanup: %v\n", err)
+				}
+			}()
+			t = img.Target
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "appliance-audit: %v\n", err)
+		return 2
+	}
+	rep := p.Audit(t)
+	rep.ToolVersion = service.Version
+	if err := writeOutputs(rep, p, *jsonOut, *sarifOut, *junitOut, *metricsOut); err != nil {
+		fmt.Fprintf(stderr, "appliance-audit: %v\n", err)
+		return 2
+	}
+	rep.WriteText(stdout, *verbose)
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "appliance-audit: interrupted")
+		return 2
+	}
+	if rep.Failed() {
+		return 1
+	}
+	return 0
+}
+
+func loadProfile(path string) (*hardening.Profile, error) {
+	if path == "" {
+		return hardening.Default()
+	}
+	return hardening.Load(path)
+}
+
+func writeOutputs(rep *hardening.Report, p *hardening.Profile, jsonOut, sarifOut, junitOut, metricsOut string) error {
+	outs := []struct {
+		path  string
+		write func(io.Writer) error
+	}{
+		{jsonOut, rep.WriteJSON},
+		{sarifOut, func(w io.Writer) error { return rep.WriteSARIF(w, p) }},
+		{junitOut, rep.WriteJUnit},
+		{metricsOut, rep.WriteMetrics},
+	}
+	for _, o := range outs {
+		if o.path == "" {
+			continue
+		}
+		if err := writeFileAtomic(o.path, o.write); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes via a temporary file and rename, so readers (the
+// node_exporter textfile collector) never see half a file.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,222 @@
+package hardening
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// UKIPath is where the builder puts the UKI on the ESP.
+const UKIPath = "/EFI/Linux/supernode.efi"
+
+// Image is an opened, verified, read-only mounted appliance image. Close
+// undoes every mount, device-mapper table and loop device it made.
+type Image struct {
+	Target *Target
+	tmp    string
+	undo   []func() error
+	closed bool
+}
+
+// run executes a tool of the trade and returns its stdout; on failure the
+// error carries the tool's stderr.
+func run(ctx context.Context, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = strings.TrimSpace(stdout.String())
+		}
+		if errors.Is(err, exec.ErrNotFound) {
+			return "", fmt.Errorf("%s is not installed; install it (see .ci/install-deps) and retry", name)
+		}
+		return stdout.String(), fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, msg)
+	}
+	return stdout.String(), nil
+}
+
+// OpenImage opens a raw or qcow2 appliance image strictly read-only:
+// qcow2 is converted to a temporary raw copy, partitions are attached as
+// read-only loop devices, the UKI is read from the ESP, the root is verified
+// against the UKI's roothash with veritysetup verify BEFORE it is opened,
+// and only then mapped and mounted read-only. If verification fails, the
+// returned Image's Target has Abort set and no root is mounted.
+func OpenImage(ctx context.Context, path string) (img *Image, err error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("auditing an image needs root (loop devices, dm-verity, mounts); run as root")
+	}
+	for _, tool := range []string{"losetup", "veritysetup", "mount", "umount"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return nil, fmt.Errorf("%s is not installed; install util-linux, mount and cryptsetup-bin", tool)
+		}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("image %s: %w; build it with 'make image' or pass --image PATH", path, err)
+	}
+	img = &Image{}
+	defer func() {
+		if err != nil {
+			img.Close()
+			img = nil
+		}
+	}()
+	img.tmp, err = os.MkdirTemp("", "appliance-audit-")
+	if err != nil {
+		return img, err
+	}
+	img.push(func() error { return os.RemoveAll(img.tmp) })
+
+	raw := abs
+	if q, err := isQcow2(abs); err != nil {
+		return img, err
+	} else if q {
+		raw = filepath.Join(img.tmp, "image.raw")
+		if _, err := run(ctx, "qemu-img", "convert", "-O", "raw", abs, raw); err != nil {
+			return img, err
+		}
+	}
+	f, err := os.Open(raw)
+	if err != nil {
+		return img, err
+	}
+	parts, err := ReadGPT(f)
+	f.Close()
+	if err != nil {
+		return img, fmt.Errorf("image %s: %w", path, err)
+	}
+	esp, ok1 := findPartition(parts, GUIDESP, "esp")
+	root, ok2 := findPartition(parts, GUIDRootX86_64, "root")
+	verity, ok3 := findPartition(parts, GUIDRootVerity, "root-verity")
+	if !ok1 || !ok2 || !ok3 {
+		return img, fmt.Errorf("image %s: needs ESP, root and root-verity partitions (Discoverable Partitions type GUIDs or labels esp/root/root-verity); found %d partitions", path, len(parts))
+	}
+	espDev, err := img.loop(ctx, raw, esp)
+	if err != nil {
+		return img, err
+	}
+	rootDev, err := img.loop(ctx, raw, root)
+	if err != nil {
+		return img, err
+	}
+	verityDev, err := img.loop(ctx, raw, verity)
+	if err != nil {
+		return img, err
+	}
+	espDir, err := img.mount(ctx, espDev, "esp", "vfat", "ro,nodev,nosuid,noexec")
+	if err != nil {
+		return img, err
+	}
+	uki, err := ReadUKI(filepath.Join(espDir, UKIPath))
+	if err != nil {
+		return img, fmt.Errorf("image %s: %w", path, err)
+	}
+	facts := &ImageFacts{Path: abs, UKI: "ESP:" + UKIPath, UKISections: uki.Sections,
+		RootHash: cmdlineValues(uki.Cmdline)["roothash"], SignatureSize: uki.SignatureSize}
+	t := &Target{Name: abs, Image: facts, Cmdline: uki.Cmdline, CmdlineWhere: "ESP:" + UKIPath + " .cmdline",
+		Proc: "/proc", Sys: "/sys", Facts: map[string]string{"image": abs, "roothash": facts.RootHash}}
+	img.Target = t
+	if facts.RootHash == "" {
+		t.Abort = "the UKI command line carries no roothash=, so the root cannot be verified"
+		facts.VerityOutput = "no roothash"
+		return img, nil
+	}
+	// Integrity first: every data block against the hash tree, the tree
+	// against the root hash the (signed) UKI carries.
+	out, verr := run(ctx, "veritysetup", "verify", rootDev, verityDev, facts.RootHash)
+	if verr != nil {
+		if ctx.Err() != nil {
+			return img, ctx.Err()
+		}
+		facts.VerityOutput = "verification FAILED: " + lastLine(verr.Error())
+		t.Abort = "root integrity verification failed (" + lastLine(verr.Error()) + ")"
+		return img, nil
+	}
+	facts.VerityVerified = true
+	facts.VerityOutput = "verified"
+	if s := strings.TrimSpace(out); s != "" {
+		facts.VerityOutput += " (" + lastLine(s) + ")"
+	}
+	name := "appliance-audit-" + randHex(6)
+	if _, err := run(ctx, "veritysetup", "open", rootDev, name, verityDev, facts.RootHash); err != nil {
+		return img, err
+	}
+	img.push(func() error { _, err := run(context.Background(), "veritysetup", "close", name); return err })
+	rootDir, err := img.mount(ctx, "/dev/mapper/"+name, "root", "erofs", "ro,nodev,nosuid,noexec")
+	if err != nil {
+		return img, err
+	}
+	t.Root = rootDir
+	t.readStamp()
+	return img, nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndex(s, "\n"); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (img *Image) push(f func() error) { img.undo = append(img.undo, f) }
+
+// loop attaches one partition as a read-only loop device.
+func (img *Image) loop(ctx context.Context, file string, p Partition) (string, error) {
+	out, err := run(ctx, "losetup", "--find", "--show", "--read-only",
+		"--offset", fmt.Sprint(p.Offset), "--sizelimit", fmt.Sprint(p.Size), file)
+	if err != nil {
+		return "", err
+	}
+	dev := strings.TrimSpace(out)
+	img.push(func() error { _, err := run(context.Background(), "losetup", "--detach", dev); return err })
+	return dev, nil
+}
+
+func (img *Image) mount(ctx context.Context, dev, name, fstype, opts string) (string, error) {
+	dir := filepath.Join(img.tmp, name)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", err
+	}
+	if _, err := run(ctx, "mount", "-t", fstype, "-o", opts, dev, dir); err != nil {
+		return "", err
+	}
+	img.push(func() error { _, err := run(context.Background(), "umount", dir); return err })
+	return dir, nil
+}
+
+// Close unmounts, closes the verity mapping, detaches loop devices and
+// removes the temporary directory, in reverse order. It is safe to call
+// more than once.
+func (img *Image) Close() error {
+	if img == nil || img.closed {
+		return nil
+	}
+	img.closed = true
+	var errs []error
+	for i := len(img.undo) - 1; i >= 0; i-- {
+		if err := img.undo[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	img.undo = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,193 @@
+package hardening
+
+import (
+	"encoding/json"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// SARIF 2.1.0 (OASIS), the subset code-scanning tools read.
+const (
+	sarifVersion = "2.1.0"
+	sarifSchema  = "https://json.schemastore.org/sarif-2.1.0.json"
+)
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool        sarifTool              `json:"tool"`
+	Invocations []sarifInvocation      `json:"invocations"`
+	Results     []sarifResult          `json:"results"`
+	Properties  map[string]interface{} `json:"properties,omitempty"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	InformationURI string      `json:"informationUri,omitempty"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifRule struct {
+	ID               string                 `json:"id"`
+	Name             string                 `json:"name"`
+	ShortDescription sarifText              `json:"shortDescription"`
+	FullDescription  sarifText              `json:"fullDescription"`
+	Default          map[string]string      `json:"defaultConfiguration"`
+	Properties       map[string]interface{} `json:"properties"`
+}
+
+type sarifInvocation struct {
+	ExecutionSuccessful bool `json:"executionSuccessful"`
+}
+
+type sarifResult struct {
+	RuleID       string             `json:"ruleId"`
+	RuleIndex    int                `json:"ruleIndex"`
+	Kind         string             `json:"kind"`
+	Level        string             `json:"level"`
+	Message      sarifText          `json:"message"`
+	Locations    []sarifLocation    `json:"locations"`
+	Suppressions []sarifSuppression `json:"suppressions,omitempty"`
+	Properties   map[string]any     `json:"properties,omitempty"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation struct {
+		URI       string `json:"uri"`
+		URIBaseID string `json:"uriBaseId,omitempty"`
+	} `json:"artifactLocation"`
+	Region *struct {
+		StartLine int `json:"startLine"`
+	} `json:"region,omitempty"`
+}
+
+type sarifSuppression struct {
+	Kind          string `json:"kind"`
+	Status        string `json:"status"`
+	Justification string `json:"justification"`
+}
+
+// sarifLevel maps a control's severity to the level of a failing result.
+func sarifLevel(sev string) string {
+	switch sev {
+	case "critical", "high":
+		return "error"
+	case "medium":
+		return "warning"
+	}
+	return "note"
+}
+
+// securitySeverity is the numeric score GitHub code scanning ranks by.
+var securitySeverity = map[string]string{"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+
+// location turns evidence "where" ("/etc/x.conf:12", "/proc/sys/...",
+// "ESP:/EFI/...") into a SARIF location relative to the audited root.
+func location(where string) sarifLocation {
+	var l sarifLocation
+	p := strings.Fields(where)
+	uri := "/"
+	if len(p) > 0 {
+		uri = p[0]
+	}
+	base := "ROOTFS"
+	if rest, ok := strings.CutPrefix(uri, "ESP:"); ok {
+		uri, base = rest, "ESP"
+	}
+	if i := strings.LastIndex(uri, ":"); i > 0 {
+		if n, err := strconv.Atoi(uri[i+1:]); err == nil {
+			uri = uri[:i]
+			l.PhysicalLocation.Region = &struct {
+				StartLine int `json:"startLine"`
+			}{n}
+		}
+	}
+	if !strings.HasPrefix(uri, "/") {
+		uri = "/"
+	}
+	l.PhysicalLocation.ArtifactLocation.URI = strings.TrimSuffix(strings.TrimPrefix(uri, "/"), ",")
+	if l.PhysicalLocation.ArtifactLocation.URI == "" {
+		l.PhysicalLocation.ArtifactLocation.URI = "."
+	}
+	l.PhysicalLocation.ArtifactLocation.URIBaseID = base
+	return l
+}
+
+// WriteSARIF writes the report as SARIF 2.1.0: one rule per control (with
+// its rationale and references), one result per control. Passing controls
+// are kind "pass"; exceptions are failing results with an accepted external
+// suppression carrying the justification; errors are kind "review".
+func (r *Report) WriteSARIF(w io.Writer, p *Profile) error {
+	run := sarifRun{
+		Tool: sarifTool{Driver: sarifDriver{Name: "appliance-audit", Version: r.ToolVersion,
+			InformationURI: "https://github.com/supernode-appliance/appliance/tree/main/hardening"}},
+		Invocations: []sarifInvocation{{ExecutionSuccessful: true}},
+		Results:     []sarifResult{},
+		Properties:  map[string]interface{}{"profile": r.Profile, "profileVersion": r.ProfileVersion, "mode": r.Mode, "target": r.Target},
+	}
+	index := map[string]int{}
+	for _, res := range r.Results {
+		c := p.Control(res.Control)
+		index[res.Control] = len(run.Tool.Driver.Rules)
+		rule := sarifRule{ID: res.Control, Name: res.Control, ShortDescription: sarifText{res.Title},
+			FullDescription: sarifText{res.Rationale}, Default: map[string]string{"level": sarifLevel(res.Severity)},
+			Properties: map[string]interface{}{"tags": append([]string{"security", "hardening"}, res.References...),
+				"security-severity": securitySeverity[res.Severity], "precision": "very-high"}}
+		if c != nil && c.Exception != nil {
+			rule.Properties["exception"] = c.Exception.Justification
+		}
+		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, rule)
+	}
+	for _, res := range r.Results {
+		sr := sarifResult{RuleID: res.Control, RuleIndex: index[res.Control], Message: sarifText{res.Message},
+			Properties: map[string]any{"status": string(res.Status), "evidence": res.Evidence}}
+		switch res.Status {
+		case Pass:
+			sr.Kind, sr.Level = "pass", "none"
+		case Fail:
+			sr.Kind, sr.Level = "fail", sarifLevel(res.Severity)
+		case Exception:
+			sr.Kind, sr.Level = "fail", "note"
+			sr.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: res.Justification}}
+		case Error:
+			sr.Kind, sr.Level = "review", "warning"
+		}
+		seen := map[string]bool{}
+		for _, e := range res.Evidence {
+			if res.Status != Pass && e.OK {
+				continue // point at what is wrong
+			}
+			l := location(e.Where)
+			key := l.PhysicalLocation.ArtifactLocation.URI
+			if !seen[key] {
+				seen[key] = true
+				sr.Locations = append(sr.Locations, l)
+			}
+		}
+		if len(sr.Locations) == 0 {
+			sr.Locations = []sarifLocation{location("/")}
+		}
+		run.Results = append(run.Results, sr)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}})
+}
