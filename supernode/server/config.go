@@ -1,0 +1,95 @@
+package server
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/directory"
+)
+
+// Config is the server's part of supernode.conf. Defaults() gives the
+// compiled-in values; supernode/supernode.conf documents every key.
+type Config struct {
+	Listen         []string      `conf:"listen"`          // UDP addresses; ":3478" is dual-stack IPv4+IPv6
+	Sockets        int           `conf:"sockets"`         // SO_REUSEPORT sockets per address; 0 = one per CPU
+	Batch          int           `conf:"batch"`           // datagrams per recvmmsg/sendmmsg; 1 = plain read/write
+	MaxPeers       int           `conf:"max_peers"`       // directory bound; a full table refuses (471)
+	Lease          time.Duration `conf:"lease"`           // registration lifetime without keepalive
+	CookieLifetime time.Duration `conf:"cookie_lifetime"` // cookie time bucket; a cookie lives 1-2 buckets
+	Software       string        `conf:"software"`        // SOFTWARE attribute in Binding replies; empty = omit
+	RateLimit      float64       `conf:"rate_limit"`      // requests per second per source address (IPv6: per /64)
+	RateBurst      int           `conf:"rate_burst"`      // bucket depth
+	AbuseThreshold int           `conf:"abuse_threshold"` // drops from one source within abuse_window before it is reported
+	AbuseWindow    time.Duration `conf:"abuse_window"`
+	AbuseTTL       time.Duration `conf:"abuse_ttl"`    // block time asked of the XDP controller
+	AbuseSocket    string        `conf:"abuse_socket"` // supernode-xdp control socket; empty = log only
+
+	// Store replaces the built-in directory (the fleet layer sets it).
+	Store directory.Store `conf:"-"`
+	// Abuse replaces the reporter chosen by AbuseSocket (tests set it).
+	Abuse AbuseReporter `conf:"-"`
+}
+
+// Defaults returns the compiled-in configuration.
+func Defaults() Config {
+	return Config{
+		Listen:         []string{":3478"},
+		Batch:          32,
+		MaxPeers:       1_000_000,
+		Lease:          30 * time.Second,
+		CookieLifetime: 30 * time.Second,
+		Software:       "supernode",
+		RateLimit:      50,
+		RateBurst:      100,
+		AbuseThreshold: 1000,
+		AbuseWindow:    10 * time.Second,
+		AbuseTTL:       10 * time.Minute,
+	}
+}
+
+// Validate checks ranges; each error names the key and the fix.
+func (c *Config) Validate() error {
+	if len(c.Listen) == 0 {
+		return fmt.Errorf("listen is empty; give at least one UDP address such as :3478")
+	}
+	for _, l := range c.Listen {
+		if _, err := parseListen(l); err != nil {
+			return fmt.Errorf("listen: %q is not host:port (for example :3478, 0.0.0.0:3478 or [::]:3478)", l)
+		}
+	}
+	switch {
+	case c.Sockets < 0 || c.Sockets > 256:
+		return fmt.Errorf("sockets = %d is out of range; use 0 (one per CPU) to 256", c.Sockets)
+	case c.Batch < 1 || c.Batch > 1024:
+		return fmt.Errorf("batch = %d is out of range; use 1 to 1024", c.Batch)
+	case c.MaxPeers < 1 || c.MaxPeers > 1<<31:
+		return fmt.Errorf("max_peers = %d is out of range; use 1 to 2147483648", c.MaxPeers)
+	case c.Lease < 5*time.Second || c.Lease > time.Hour:
+		return fmt.Errorf("lease = %s is out of range; use 5s to 1h", c.Lease)
+	case c.CookieLifetime < time.Second || c.CookieLifetime > 10*time.Minute:
+		return fmt.Errorf("cookie_lifetime = %s is out of range; use 1s to 10m", c.CookieLifetime)
+	case len(c.Software) > 127:
+		return fmt.Errorf("software is %d bytes; RFC 8489 allows at most 127 characters", len(c.Software))
+	case c.RateLimit <= 0:
+		return fmt.Errorf("rate_limit must be positive (requests per second per source)")
+	case c.RateBurst < 1:
+		return fmt.Errorf("rate_burst must be at least 1")
+	case c.AbuseThreshold < 1:
+		return fmt.Errorf("abuse_threshold must be at least 1")
+	case c.AbuseWindow < time.Second:
+		return fmt.Errorf("abuse_window must be at least 1s")
+	case c.AbuseTTL < time.Second:
+		return fmt.Errorf("abuse_ttl must be at least 1s")
+	}
+	return nil
+}
+
+// parseListen accepts host:port with an empty, IPv4 or IPv6 host.
+func parseListen(s string) (netip.AddrPort, error) {
+	if len(s) > 0 && s[0] == ':' {
+		ap, err := netip.ParseAddrPort("[::]" + s)
+		return netip.AddrPortFrom(netip.Addr{}, ap.Port()), err
+	}
+	return netip.ParseAddrPort(s)
+}

@@ -1,0 +1,350 @@
+package server
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/directory"
+	"github.com/supernode-appliance/appliance/supernode/stun"
+	"github.com/supernode-appliance/appliance/supernode/wire"
+)
+
+// attrChangeRequest is RFC 5780's CHANGE-REQUEST (RFC 3489 section 11.2.4),
+// which classic NAT-type probes such as Debian's `stun` send.
+const attrChangeRequest stun.AttrType = 0x0003
+
+// handle serves one datagram. Replies are queued in w.outs; nothing here
+// blocks, allocates on the Binding path, or panics on any input.
+func (w *worker) handle(pkt []byte, src netip.AddrPort, truncated bool) {
+	s := w.s
+	start := time.Now()
+	if !src.IsValid() {
+		return
+	}
+	if !s.limit.allow(src.Addr(), start.UnixNano()) {
+		w.drop(dropRateLimited, src)
+		return
+	}
+	s.m.total.Add(1)
+	if truncated || len(pkt) > stun.MaxMessageSize {
+		w.drop(dropOversize, src)
+		return
+	}
+	req := w.req
+	if err := req.Decode(pkt); err != nil {
+		w.drop(decodeReason(err), src)
+		return
+	}
+	if req.Type.Class != stun.ClassRequest {
+		w.drop(dropUnexpectedClass, src)
+		return
+	}
+	mi := methodOf(req.Type.Method)
+	if mi == mOther {
+		w.drop(dropUnknownMethod, src)
+		return
+	}
+	var res result
+	if w.unknownAttributes(req, src, mi) {
+		res = rUnknownAttribute
+	} else {
+		switch mi {
+		case mBinding:
+			res = w.binding(req, src)
+		case mRegister:
+			res = w.register(req, src, start)
+		case mKeepalive, mLookup, mLeave:
+			res = w.authenticated(req, src, mi, start)
+		}
+	}
+	s.m.requests[mi][res].Inc()
+	s.m.latency[mi].Observe(time.Since(start).Seconds())
+}
+
+func decodeReason(err error) dropReason {
+	switch err {
+	case stun.ErrNotSTUN:
+		return dropNotSTUN
+	case stun.ErrTruncated, stun.ErrAttrTruncated:
+		return dropTruncated
+	case stun.ErrTooLarge:
+		return dropOversize
+	}
+	return dropMalformed
+}
+
+func methodOf(m stun.Method) methodIdx {
+	switch m {
+	case stun.MethodBinding:
+		return mBinding
+	case wire.MethodRegister:
+		return mRegister
+	case wire.MethodKeepalive:
+		return mKeepalive
+	case wire.MethodLookup:
+		return mLookup
+	case wire.MethodLeave:
+		return mLeave
+	}
+	return mOther
+}
+
+// unknownAttributes answers 420 with UNKNOWN-ATTRIBUTES if req carries
+// comprehension-required attributes we do not know (RFC 8489 section
+// 7.3.1). CHANGE-REQUEST without change flags asks nothing of us and is
+// accepted; with flags we cannot honour it (one address only): modern
+// clients get 420 as RFC 5780 section 7.2 expects, classic RFC 3489 clients
+// (which may not parse 420) get no answer, which their NAT-type test reads as
+// "the change did not get through".
+func (w *worker) unknownAttributes(req *stun.Message, src netip.AddrPort, mi methodIdx) bool {
+	u := w.unknown[:0]
+	for i := range req.Attributes {
+		a := &req.Attributes[i]
+		if !a.Type.Required() || wire.Known(a.Type) {
+			continue
+		}
+		if a.Type == attrChangeRequest && len(a.Value) == 4 && a.Value[3]&0x06 == 0 {
+			continue
+		}
+		u = append(u, a.Type)
+	}
+	if len(u) == 0 {
+		return false
+	}
+	if req.Classic() {
+		w.drop(dropMalformed, src)
+		return true
+	}
+	m := w.out()
+	m.Reply(req, stun.ClassError)
+	m.AddErrorCode(stun.CodeUnknownAttribute, "Unknown Attribute")
+	m.AddUnknownAttributes(u)
+	m.AddFingerprint()
+	if mi == mBinding {
+		w.send(src) // standard STUN behaviour, bounded by the rate limit
+	} else {
+		w.sendBounded(src, len(req.Raw))
+	}
+	return true
+}
+
+// binding answers a Binding request (RFC 8489 section 7.3.1): XOR-MAPPED-
+// ADDRESS, or MAPPED-ADDRESS for an RFC 3489 client (RFC 8489 section 12),
+// plus SOFTWARE and FINGERPRINT.
+func (w *worker) binding(req *stun.Message, src netip.AddrPort) result {
+	if req.Find(stun.AttrFingerprint) >= 0 && req.CheckFingerprint() != nil {
+		w.drop(dropBadFingerprint, src)
+		return rDropped
+	}
+	m := w.out()
+	m.Reply(req, stun.ClassSuccess)
+	if req.Classic() {
+		m.AddMappedAddress(stun.AttrMappedAddress, src)
+		if w.s.cfg.Software != "" {
+			m.AddSoftware(w.s.cfg.Software)
+		}
+	} else {
+		m.AddXORAddress(stun.AttrXORMappedAddress, src)
+		if w.s.cfg.Software != "" {
+			m.AddSoftware(w.s.cfg.Software)
+		}
+		m.AddFingerprint()
+	}
+	w.send(src)
+	return rOK
+}
+
+// errorReply queues an error response with FINGERPRINT, bounded by the
+// request size.
+func (w *worker) errorReply(req *stun.Message, src netip.AddrPort, code int, reason string, key []byte) {
+	m := w.out()
+	m.Reply(req, stun.ClassError)
+	m.AddErrorCode(code, reason)
+	if key != nil {
+		m.AddMessageIntegritySHA256(key)
+	}
+	m.AddFingerprint()
+	w.sendBounded(src, len(req.Raw))
+}
+
+// register: cookie challenge, then signature, then state (wire protocol,
+// supernode/README.md).
+func (w *worker) register(req *stun.Message, src netip.AddrPort, now time.Time) result {
+	s := w.s
+	if req.CheckFingerprint() != nil {
+		w.drop(dropBadFingerprint, src)
+		return rDropped
+	}
+	r := &w.reg
+	if err := wire.ParseRegister(req, r); err != nil {
+		w.drop(dropMalformed, src)
+		return rDropped
+	}
+	if r.Cookie != nil {
+		switch s.cookies.Verify(r.Cookie, src, now) {
+		case nil:
+			return w.registerVerified(req, src, now)
+		case wire.ErrCookieExpired:
+			w.drop(dropCookieExpired, src)
+		default:
+			w.drop(dropBadCookie, src)
+		}
+	}
+	// No state is kept; the challenge is never larger than the request.
+	c := s.cookies.Issue(src, now)
+	m := w.out()
+	m.Reply(req, stun.ClassError)
+	m.AddErrorCode(wire.CodeCookieRequired, wire.ReasonCookie)
+	m.Add(wire.AttrCookie, c[:])
+	m.AddFingerprint()
+	if !w.sendBounded(src, len(req.Raw)) {
+		return rDropped
+	}
+	return rChallenge
+}
+
+func (w *worker) registerVerified(req *stun.Message, src netip.AddrPort, now time.Time) result {
+	s := w.s
+	r := &w.reg
+	if err := wire.VerifySignature(req, r.ID); err != nil {
+		w.drop(dropBadSignature, src)
+		return rDropped
+	}
+	key, err := wire.SessionKey(w.ephemeral(now), r.Ephemeral[:], req.TransactionID, r.ID)
+	if err != nil {
+		w.drop(dropMalformed, src)
+		return rDropped
+	}
+	p := &w.peer
+	*p = directory.Peer{Reflexive: src, NLocal: r.Local.N, Session: key, Stamp: r.Stamp}
+	copy(p.Local[:], r.Local.Addr[:])
+	switch s.store.Register(r.ID, p, s.cfg.Lease) {
+	case nil:
+	case directory.ErrFull:
+		w.errorReply(req, src, wire.CodeDirectoryFull, wire.ReasonFull, nil)
+		return rFull
+	case directory.ErrReplay:
+		w.drop(dropReplay, src)
+		return rDropped
+	default:
+		w.drop(dropMalformed, src)
+		return rDropped
+	}
+	m := w.out()
+	m.Reply(req, stun.ClassSuccess)
+	m.AddXORAddress(stun.AttrXORMappedAddress, src)
+	m.Add(wire.AttrEphemeralKey, w.ephPub[:])
+	wire.AddLease(m, uint32(s.cfg.Lease/time.Second))
+	m.AddMessageIntegritySHA256(key[:])
+	m.AddFingerprint()
+	w.send(src) // the cookie proved src
+	return rOK
+}
+
+// authenticated serves keepalive, lookup and leave: MESSAGE-INTEGRITY-SHA256
+// under the session key, a TIMESTAMP above the last one (replay), and the
+// source must be the registered address (a new address must re-register and
+// prove itself with a cookie: keepalives cannot redirect a peer).
+func (w *worker) authenticated(req *stun.Message, src netip.AddrPort, mi methodIdx, now time.Time) result {
+	s := w.s
+	if req.CheckFingerprint() != nil {
+		w.drop(dropBadFingerprint, src)
+		return rDropped
+	}
+	id, err1 := wire.GetPeerID(req, wire.AttrPeerID)
+	stamp, err2 := wire.GetStamp(req)
+	if err1 != nil || err2 != nil {
+		w.drop(dropMalformed, src)
+		return rDropped
+	}
+	var target wire.PeerID
+	if mi == mLookup {
+		var err error
+		if target, err = wire.GetPeerID(req, wire.AttrTargetID); err != nil {
+			w.drop(dropMalformed, src)
+			return rDropped
+		}
+	}
+	p := &w.peer
+	if !s.store.Lookup(id, p) {
+		w.s.m.drop(dropNotRegistered)
+		w.errorReply(req, src, wire.CodeNotRegistered, wire.ReasonNotRegistered, nil)
+		return rNotRegistered
+	}
+	if req.CheckMessageIntegritySHA256(p.Session[:]) != nil {
+		w.drop(dropBadIntegrity, src)
+		return rDropped
+	}
+	if src != p.Reflexive {
+		w.s.m.drop(dropAddressMismatch)
+		w.errorReply(req, src, wire.CodeNotRegistered, wire.ReasonNotRegistered, p.Session[:])
+		return rNotRegistered
+	}
+	switch s.store.Refresh(id, src, stamp, 0, s.cfg.Lease) {
+	case nil:
+	case directory.ErrReplay:
+		w.drop(dropReplay, src)
+		return rDropped
+	default:
+		w.errorReply(req, src, wire.CodeNotRegistered, wire.ReasonNotRegistered, nil)
+		return rNotRegistered
+	}
+	switch mi {
+	case mKeepalive:
+		m := w.out()
+		m.Reply(req, stun.ClassSuccess)
+		m.AddXORAddress(stun.AttrXORMappedAddress, src)
+		wire.AddLease(m, uint32(s.cfg.Lease/time.Second))
+		m.AddMessageIntegritySHA256(p.Session[:])
+		m.AddFingerprint()
+		w.send(src)
+	case mLeave:
+		s.store.Remove(id)
+		m := w.out()
+		m.Reply(req, stun.ClassSuccess)
+		m.AddMessageIntegritySHA256(p.Session[:])
+		m.AddFingerprint()
+		w.send(src)
+	case mLookup:
+		return w.lookup(req, src, id, target, now)
+	}
+	return rOK
+}
+
+// lookup answers with the target's candidates and sends the target an
+// introduce indication with ours, so both sides punch at the same time.
+func (w *worker) lookup(req *stun.Message, src netip.AddrPort, id, target wire.PeerID, now time.Time) result {
+	s := w.s
+	p, t := &w.peer, &w.target
+	if !s.store.Lookup(target, t) {
+		w.errorReply(req, src, wire.CodeNotFound, wire.ReasonNotFound, p.Session[:])
+		return rNotFound
+	}
+	m := w.out()
+	m.Reply(req, stun.ClassSuccess)
+	wire.AddPeerID(m, wire.AttrTargetID, target)
+	m.AddXORAddress(wire.AttrXORPeerAddress, t.Reflexive)
+	for _, a := range t.Local[:t.NLocal] {
+		m.AddXORAddress(wire.AttrLocalCandidate, a)
+	}
+	m.AddMessageIntegritySHA256(p.Session[:])
+	m.AddFingerprint()
+	w.send(src) // src is the registered, cookie-proven address
+
+	if t.Via != 0 {
+		return rOK // introductions for peers held elsewhere are the fleet's job
+	}
+	ind := w.out()
+	ind.Build(stun.MessageType{Method: wire.MethodIntroduce, Class: stun.ClassIndication}, stun.MagicCookie, stun.NewTransactionID())
+	wire.AddPeerID(ind, wire.AttrPeerID, id)
+	ind.AddXORAddress(wire.AttrXORPeerAddress, src)
+	for _, a := range p.Local[:p.NLocal] {
+		ind.AddXORAddress(wire.AttrLocalCandidate, a)
+	}
+	wire.AddStamp(ind, uint64(now.UnixMilli()))
+	ind.AddMessageIntegritySHA256(t.Session[:])
+	ind.AddFingerprint()
+	w.send(t.Reflexive)
+	s.m.introduced.Inc()
+	return rOK
+}

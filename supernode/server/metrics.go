@@ -1,0 +1,124 @@
+package server
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Drop reasons: every datagram that gets no service is counted under exactly
+// one of these (supernode_drops_total{reason}).
+type dropReason uint8
+
+const (
+	dropRateLimited dropReason = iota
+	dropNotSTUN
+	dropTruncated
+	dropOversize
+	dropMalformed
+	dropBadFingerprint
+	dropUnexpectedClass
+	dropUnknownMethod
+	dropAmplification
+	dropBadCookie
+	dropCookieExpired
+	dropBadSignature
+	dropBadIntegrity
+	dropReplay
+	dropNotRegistered
+	dropAddressMismatch
+	dropSendError
+	nDropReasons
+)
+
+var dropNames = [nDropReasons]string{
+	"rate_limited", "not_stun", "truncated", "oversize", "malformed", "bad_fingerprint",
+	"unexpected_class", "unknown_method", "amplification", "bad_cookie", "cookie_expired",
+	"bad_signature", "bad_integrity", "replay", "not_registered", "address_mismatch", "send_error",
+}
+
+func (r dropReason) String() string { return dropNames[r] }
+
+// Methods and results for supernode_requests_total{method,result}.
+type methodIdx uint8
+
+const (
+	mBinding methodIdx = iota
+	mRegister
+	mKeepalive
+	mLookup
+	mLeave
+	mOther
+	nMethods
+)
+
+var methodNames = [nMethods]string{"binding", "register", "keepalive", "lookup", "leave", "other"}
+
+type result uint8
+
+const (
+	rOK result = iota
+	rChallenge
+	rNotFound
+	rFull
+	rNotRegistered
+	rUnknownAttribute
+	rDropped
+	nResults
+)
+
+var resultNames = [nResults]string{"ok", "challenge", "not_found", "full", "not_registered", "unknown_attribute", "dropped"}
+
+// metrics holds pre-resolved Prometheus children (no label lookups on the
+// packet path) plus plain atomic mirrors that tests and STATUS read.
+type metrics struct {
+	requests   [nMethods][nResults]prometheus.Counter
+	drops      [nDropReasons]prometheus.Counter
+	latency    [nMethods]prometheus.Observer
+	dropCount  [nDropReasons]atomic.Uint64
+	total      atomic.Uint64
+	reports    *prometheus.CounterVec
+	introduced prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer, peers func() float64, expired func() float64) *metrics {
+	m := &metrics{}
+	req := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supernode_requests_total", Help: "Requests answered or refused, by method and result.",
+	}, []string{"method", "result"})
+	drops := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supernode_drops_total", Help: "Datagrams dropped without service, by reason.",
+	}, []string{"reason"})
+	lat := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "supernode_request_duration_seconds",
+		Help:    "Time from decoding a request to queueing its reply.",
+		Buckets: []float64{1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 1e-2},
+	}, []string{"method"})
+	m.reports = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supernode_abuse_reports_total", Help: "Abusive sources reported, by outcome.",
+	}, []string{"result"})
+	m.introduced = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "supernode_introductions_total", Help: "Introduce indications sent to lookup targets.",
+	})
+	for i := range nMethods {
+		for j := range nResults {
+			m.requests[i][j] = req.WithLabelValues(methodNames[i], resultNames[j])
+		}
+		m.latency[i] = lat.WithLabelValues(methodNames[i])
+	}
+	for i := range nDropReasons {
+		m.drops[i] = drops.WithLabelValues(dropNames[i])
+	}
+	if reg != nil {
+		reg.MustRegister(req, drops, lat, m.reports, m.introduced,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "supernode_directory_peers", Help: "Registered peers."}, peers),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "supernode_lease_expiries_total", Help: "Registrations that expired without keepalive."}, expired),
+		)
+	}
+	return m
+}
+
+func (m *metrics) drop(r dropReason) {
+	m.drops[r].Inc()
+	m.dropCount[r].Add(1)
+}

@@ -1,0 +1,179 @@
+// Package server is the supernode's UDP service: STUN Binding for anyone,
+// and the supernode methods (register, keepalive, lookup with introduction,
+// leave) of package wire, over one port, on SO_REUSEPORT sockets with
+// batched I/O, per-source rate limits, drop counters by reason, Prometheus
+// metrics and an abuse hook towards the XDP filter.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/supernode-appliance/appliance/supernode/directory"
+	"github.com/supernode-appliance/appliance/supernode/wire"
+)
+
+// Server is one supernode. New binds its sockets; Serve runs it.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   directory.Store
+	table   *directory.Table // the built-in store, nil if cfg.Store was given
+	cookies *wire.Cookies
+	limit   *limiter
+	m       *metrics
+	abuse   AbuseReporter
+	closeFn func()
+	conns   []*net.UDPConn
+	addrs   []netip.AddrPort
+}
+
+// Stats is a snapshot for the systemd STATUS line.
+type Stats struct {
+	Peers    int
+	Requests uint64 // datagrams accepted past the rate limit since start
+}
+
+// New validates cfg, binds every listen address (one SO_REUSEPORT socket per
+// CPU unless sockets is set) and registers metrics in reg (nil: none).
+func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: cfg.Store, cookies: wire.NewCookies(cfg.CookieLifetime)}
+	if s.store == nil {
+		s.table = directory.New(directory.Config{MaxPeers: cfg.MaxPeers, MaxLease: cfg.Lease})
+		s.store = s.table
+	}
+	s.limit = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.AbuseThreshold, cfg.AbuseWindow)
+	s.m = newMetrics(reg, func() float64 { return float64(s.store.Len()) }, func() float64 {
+		if s.table != nil {
+			return float64(s.table.Expired())
+		}
+		return 0
+	})
+	switch {
+	case cfg.Abuse != nil:
+		s.abuse = cfg.Abuse
+	case cfg.AbuseSocket != "":
+		r := NewSocketReporter(cfg.AbuseSocket, cfg.AbuseTTL, log, func(res string) { s.m.reports.WithLabelValues(res).Inc() })
+		s.abuse, s.closeFn = r, r.Close
+	default:
+		s.abuse = LogReporter{Log: log}
+	}
+	n := cfg.Sockets
+	if n == 0 {
+		n = runtime.NumCPU()
+	}
+	for _, l := range cfg.Listen {
+		conns, err := listen(context.Background(), l, n)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.conns = append(s.conns, conns...)
+		s.addrs = append(s.addrs, addrPortOf(conns[0].LocalAddr()))
+	}
+	return s, nil
+}
+
+// Addrs returns the bound addresses, one per listen entry (with the real
+// port when the configuration said 0).
+func (s *Server) Addrs() []netip.AddrPort { return s.addrs }
+
+// Store returns the directory in use.
+func (s *Server) Store() directory.Store { return s.store }
+
+// Stats returns the current counters.
+func (s *Server) Stats() Stats {
+	return Stats{Peers: s.store.Len(), Requests: s.m.total.Load()}
+}
+
+// Dropped returns how many datagrams were dropped for reason (a
+// supernode_drops_total label value), for tests and diagnostics.
+func (s *Server) Dropped(reason string) uint64 {
+	for i, n := range dropNames {
+		if n == reason {
+			return s.m.dropCount[i].Load()
+		}
+	}
+	return 0
+}
+
+// Close releases the sockets if Serve was never called.
+func (s *Server) Close() {
+	for _, c := range s.conns {
+		c.Close()
+	}
+	if s.closeFn != nil {
+		s.closeFn()
+		s.closeFn = nil
+	}
+}
+
+// Serve answers requests until ctx ends, then closes the sockets and
+// returns nil once every worker has finished its current batch.
+func (s *Server) Serve(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(s.conns))
+	for _, c := range s.conns {
+		w, err := newWorker(s, c)
+		if err != nil {
+			s.Close()
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.run(); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.expireLoop(ctx)
+	}()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	s.Close()
+	wg.Wait()
+	return err
+}
+
+func (s *Server) expireLoop(ctx context.Context) {
+	exp, ok := s.store.(interface{ Expire(time.Time) int })
+	if !ok {
+		return
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if n := exp.Expire(now); n > 0 {
+				s.log.Debug("leases expired", "peers", n)
+			}
+		}
+	}
+}
+
+// isClosed tells a socket closed by shutdown from a real error.
+func isClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
+
+func (s *Server) String() string { return fmt.Sprintf("supernode on %v", s.addrs) }
