@@ -32,7 +32,9 @@ type ErrorResponse struct {
 	Reason string
 }
 
-func (e *ErrorResponse) Error() string { return fmt.Sprintf("supernode answered %d %s", e.Code, e.Reason) }
+func (e *ErrorResponse) Error() string {
+	return fmt.Sprintf("supernode answered %d %s", e.Code, e.Reason)
+}
 
 // Introduction is a peer the supernode introduced us to (someone looked us up).
 type Introduction struct {
@@ -134,7 +136,9 @@ func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr()
 func (c *Client) ID() wire.PeerID { return c.id }
 
 // LocalAddr is the socket's address.
-func (c *Client) LocalAddr() netip.AddrPort { return unmap(c.conn.LocalAddr().(*net.UDPAddr).AddrPort()) }
+func (c *Client) LocalAddr() netip.AddrPort {
+	return unmap(c.conn.LocalAddr().(*net.UDPAddr).AddrPort())
+}
 
 // Mapped is our reflexive address as the supernode last saw it.
 func (c *Client) Mapped() netip.AddrPort { c.mu.Lock(); defer c.mu.Unlock(); return c.mapped }
