@@ -46,52 +46,78 @@ func Bogons() []netip.Prefix { return append([]netip.Prefix(nil), bogons...) }
 
 type aclAction = xdpAclAction
 
-// aclEntries merges the source lists into one longest-prefix-match table.
-// For every prefix P named by any list it stores the action that holds for
-// all addresses in P: own address, else allow if an allow prefix covers P,
-// else block if a block prefix covers P, else bogon if a bogon range covers P
-// and no allowed-bogon prefix does, else none. Every list entry that contains
-// an address either contains the most specific P that contains it, or is P,
-// so the trie's answer for any address equals the answer of the lists.
-func aclEntries(c Config) map[netip.Prefix]aclAction {
-	var all []netip.Prefix
-	own := map[netip.Prefix]bool{}
+// aclLists answers, for a prefix, what the static source lists say about
+// every address in it.
+type aclLists struct {
+	own                       map[netip.Prefix]bool
+	allow, block, allowBogons []netip.Prefix
+}
+
+func listsOf(c Config) aclLists {
+	l := aclLists{own: map[netip.Prefix]bool{}, allow: masked(c.Allow), block: masked(c.Block), allowBogons: masked(c.AllowBogons)}
 	for _, a := range c.OwnAddrs {
-		a = a.Unmap().WithZone("")
-		p := netip.PrefixFrom(a, a.BitLen())
-		own[p] = true
-		all = append(all, p)
+		l.own[hostPrefix(a)] = true
 	}
-	for _, l := range [][]netip.Prefix{bogons, c.AllowBogons, c.Allow, c.Block} {
-		for _, p := range l {
-			all = append(all, p.Masked())
+	return l
+}
+
+func masked(ps []netip.Prefix) []netip.Prefix {
+	out := make([]netip.Prefix, len(ps))
+	for i, p := range ps {
+		out[i] = p.Masked()
+	}
+	return out
+}
+
+func hostPrefix(a netip.Addr) netip.Prefix {
+	a = a.Unmap().WithZone("")
+	return netip.PrefixFrom(a, a.BitLen())
+}
+
+// covered reports whether a prefix of list contains all of p.
+func covered(p netip.Prefix, list []netip.Prefix) bool {
+	for _, q := range list {
+		if q.Addr().Is4() == p.Addr().Is4() && q.Bits() <= p.Bits() && q.Contains(p.Addr()) {
+			return true
 		}
 	}
-	covered := func(p netip.Prefix, list []netip.Prefix) bool {
-		for _, q := range list {
-			q = q.Masked()
-			if q.Addr().Is4() == p.Addr().Is4() && q.Bits() <= p.Bits() && q.Contains(p.Addr()) {
-				return true
+	return false
+}
+
+// action is the verdict of the lists for every address in p: own address,
+// else allow (allow wins), else block, else bogon unless an allowed-bogon
+// prefix covers it, else none.
+func (l aclLists) action(p netip.Prefix) aclAction {
+	switch {
+	case l.own[p]:
+		return xdpAclActionACL_OWN
+	case covered(p, l.allow):
+		return xdpAclActionACL_ALLOW
+	case covered(p, l.block):
+		return xdpAclActionACL_BLOCK
+	case covered(p, bogons) && !covered(p, l.allowBogons):
+		return xdpAclActionACL_BOGON
+	}
+	return xdpAclActionACL_NONE
+}
+
+// aclEntries merges the static source lists into one longest-prefix-match
+// table: every prefix named by any list, with the action that holds for all
+// addresses in it. Every list entry that contains an address either contains
+// the most specific table prefix that contains it, or is that prefix, so the
+// trie's answer for any address equals the answer of the lists.
+func aclEntries(c Config) map[netip.Prefix]aclAction {
+	l := listsOf(c)
+	out := map[netip.Prefix]aclAction{}
+	for p := range l.own {
+		out[p] = l.action(p)
+	}
+	for _, list := range [][]netip.Prefix{bogons, l.allowBogons, l.allow, l.block} {
+		for _, p := range list {
+			p = p.Masked()
+			if _, done := out[p]; !done {
+				out[p] = l.action(p)
 			}
-		}
-		return false
-	}
-	out := make(map[netip.Prefix]aclAction, len(all))
-	for _, p := range all {
-		if _, done := out[p]; done {
-			continue
-		}
-		switch {
-		case own[p]:
-			out[p] = xdpAclActionACL_OWN
-		case covered(p, c.Allow):
-			out[p] = xdpAclActionACL_ALLOW
-		case covered(p, c.Block):
-			out[p] = xdpAclActionACL_BLOCK
-		case covered(p, bogons) && !covered(p, c.AllowBogons):
-			out[p] = xdpAclActionACL_BOGON
-		default:
-			out[p] = xdpAclActionACL_NONE
 		}
 	}
 	return out

@@ -1,12 +1,10 @@
 package filter
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"time"
 
-	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,19 +14,21 @@ type Block struct {
 	Expires time.Time
 }
 
-// bootNow is CLOCK_BOOTTIME, the clock of bpf_ktime_get_boot_ns: it keeps
-// counting through suspend, so a block's time to live means wall time.
-func bootNow() (time.Duration, error) {
+// monoNow is CLOCK_MONOTONIC, the clock behind bpf_ktime_get_coarse_ns (the
+// coarse reading lags by at most one tick, so a block may last a tick
+// longer than asked).
+func monoNow() (time.Duration, error) {
 	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
-		return 0, err
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return 0, fmt.Errorf("read the monotonic clock: %w", err)
 	}
 	return time.Duration(ts.Nano()), nil
 }
 
-// Block drops every packet from a for ttl. The program itself ignores and
-// deletes the entry once it has expired. Blocking an address again replaces
-// its expiry.
+// Block drops every packet from a for ttl. The entry lives in the source
+// trie next to the static lists; once it expires the program applies the
+// static lists' verdict again and deletes it. Blocking an address again
+// replaces its expiry. An address on the allowlist stays allowed: allow wins.
 func (f *Filter) Block(a netip.Addr, ttl time.Duration) error {
 	if !a.IsValid() {
 		return fmt.Errorf("filter: block: %v is not an address", a)
@@ -36,53 +36,72 @@ func (f *Filter) Block(a netip.Addr, ttl time.Duration) error {
 	if ttl <= 0 {
 		return fmt.Errorf("filter: block %v: the time to live %v must be positive", a, ttl)
 	}
-	now, err := bootNow()
+	now, err := monoNow()
 	if err != nil {
-		return fmt.Errorf("filter: block %v: read the boot clock: %w", a, err)
+		return fmt.Errorf("filter: block %v: %w", a, err)
 	}
-	if err := f.objs.DynamicBlocks.Put(addrKey(a), uint64(now+ttl)); err != nil {
+	p := hostPrefix(a)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := aclEntry{Action: f.lists.action(p), Expiry: uint64(now + ttl)}
+	if s, ok := f.static[p]; ok {
+		e.Action, e.IsStatic = s, 1
+	}
+	if e.Action == xdpAclActionACL_ALLOW {
+		return fmt.Errorf("filter: block %v: the address is on the allowlist, which wins; remove it from the allowlist first", a)
+	}
+	if err := f.putEntry(p, e); err != nil {
 		return fmt.Errorf("filter: block %v: %w", a, err)
 	}
 	return nil
 }
 
-// Unblock removes a from the dynamic blocklist; an address that is not
-// blocked is not an error.
+// Unblock ends a's dynamic block; an address that is not blocked is not an
+// error.
 func (f *Filter) Unblock(a netip.Addr) error {
-	err := f.objs.DynamicBlocks.Delete(addrKey(a))
-	if err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+	p := hostPrefix(a)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.unblock(p); err != nil {
 		return fmt.Errorf("filter: unblock %v: %w", a, err)
 	}
 	return nil
 }
 
-// Blocks lists the dynamic blocks still in force, deleting expired ones.
+func (f *Filter) unblock(p netip.Prefix) error {
+	if s, ok := f.static[p]; ok {
+		return f.putEntry(p, aclEntry{Action: s, IsStatic: 1})
+	}
+	return f.deleteEntry(p)
+}
+
+// Blocks lists the dynamic blocks in force and removes expired ones the
+// program has not met again yet.
 func (f *Filter) Blocks() ([]Block, error) {
-	now, err := bootNow()
+	now, err := monoNow()
 	if err != nil {
-		return nil, fmt.Errorf("filter: read the boot clock: %w", err)
+		return nil, fmt.Errorf("filter: %w", err)
 	}
 	wall := time.Now()
-	var (
-		out     []Block
-		expired []xdpAddr
-		k       xdpAddr
-		exp     uint64
-	)
-	it := f.objs.DynamicBlocks.Iterate()
-	for it.Next(&k, &exp) {
-		left := time.Duration(exp) - now
-		if left <= 0 {
-			expired = append(expired, k)
-			continue
-		}
-		out = append(out, Block{Addr: netip.AddrFrom16(k.B).Unmap(), Expires: wall.Add(left)})
-	}
-	if err := it.Err(); err != nil {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	all, err := f.entries()
+	if err != nil {
 		return nil, fmt.Errorf("filter: list the dynamic blocks: %w", err)
 	}
-	for _, k := range expired {
-		_ = f.objs.DynamicBlocks.Delete(k) // the program may have deleted it already
+	var out []Block
+	for p, e := range all {
+		if e.Expiry == 0 {
+			continue
+		}
+		left := time.Duration(e.Expiry) - now
+		if left <= 0 {
+			if err := f.unblock(p); err != nil {
+				return nil, fmt.Errorf("filter: remove the expired block of %v: %w", p.Addr(), err)
+			}
+			continue
+		}
+		out = append(out, Block{Addr: p.Addr(), Expires: wall.Add(left)})
 	}
 	return out, nil
 }

@@ -3,6 +3,8 @@ package filter
 import (
 	"errors"
 	"fmt"
+	"net/netip"
+	"time"
 
 	"github.com/cilium/ebpf"
 )
@@ -15,6 +17,8 @@ func (f *Filter) Configure(c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.writePorts(c); err != nil {
 		return fmt.Errorf("filter: write the port policy: %w", err)
 	}
@@ -88,45 +92,36 @@ func (f *Filter) writePorts(c Config) error {
 	return err
 }
 
+// writeACL replaces the static lists and keeps the dynamic blocks in force,
+// re-deriving what each blocked address falls back to under the new lists.
 func (f *Filter) writeACL(c Config) error {
-	want4 := map[xdpLpm4Key]aclAction{}
-	want6 := map[xdpLpm6Key]aclAction{}
-	for p, a := range aclEntries(c) {
-		if p.Addr().Is4() {
-			want4[xdpLpm4Key{Prefixlen: uint32(p.Bits()), Addr: p.Addr().As4()}] = a
+	static := aclEntries(c)
+	lists := listsOf(c)
+	want := make(map[netip.Prefix]aclEntry, len(static))
+	for p, a := range static {
+		want[p] = aclEntry{Action: a, IsStatic: 1}
+	}
+	now, err := monoNow()
+	if err != nil {
+		return err
+	}
+	have, err := f.entries()
+	if err != nil {
+		return err
+	}
+	for p, e := range have {
+		if e.Expiry == 0 || time.Duration(e.Expiry) <= now {
+			continue
+		}
+		if s, ok := static[p]; ok {
+			want[p] = aclEntry{Action: s, IsStatic: 1, Expiry: e.Expiry}
 		} else {
-			want6[xdpLpm6Key{Prefixlen: uint32(p.Bits()), Addr: p.Addr().As16()}] = a
+			want[p] = aclEntry{Action: lists.action(p), Expiry: e.Expiry}
 		}
 	}
-	if err := syncTrie(f.objs.Acl4, want4); err != nil {
+	if err := f.syncTries(want); err != nil {
 		return err
 	}
-	return syncTrie(f.objs.Acl6, want6)
-}
-
-// syncTrie makes m hold exactly want: put everything, then delete the rest.
-func syncTrie[K comparable](m *ebpf.Map, want map[K]aclAction) error {
-	for k, v := range want {
-		if err := m.Put(k, v); err != nil {
-			return err
-		}
-	}
-	var stale []K
-	var k K
-	var v aclAction
-	it := m.Iterate()
-	for it.Next(&k, &v) {
-		if _, ok := want[k]; !ok {
-			stale = append(stale, k)
-		}
-	}
-	if err := it.Err(); err != nil {
-		return err
-	}
-	for _, k := range stale {
-		if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-			return err
-		}
-	}
+	f.static, f.lists = static, lists
 	return nil
 }

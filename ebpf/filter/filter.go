@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/cilium/ebpf"
 )
@@ -20,6 +21,10 @@ import (
 type Filter struct {
 	objs   xdpObjects
 	pinDir string
+
+	mu     sync.Mutex                 // serialises writers of the source tries
+	static map[netip.Prefix]aclAction // the static lists as last configured
+	lists  aclLists                   // the same, for classifying blocked addresses
 }
 
 // Open loads the program and its maps. If pinDir != "" maps are pinned there
@@ -44,7 +49,7 @@ func Open(pinDir string) (*Filter, error) {
 			}
 		}
 	}
-	f := &Filter{pinDir: pinDir}
+	f := &Filter{pinDir: pinDir, lists: listsOf(Config{})}
 	if err := spec.LoadAndAssign(&f.objs, opts); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
@@ -100,10 +105,5 @@ func (f *Filter) Unpin() error {
 
 func (f *Filter) maps() []*ebpf.Map {
 	o := &f.objs
-	return []*ebpf.Map{o.Counters, o.Config, o.Ports, o.Acl4, o.Acl6, o.DynamicBlocks, o.Sources, o.TrackBudget}
-}
-
-// addrKey is an address in the program's 16-byte form (IPv4 mapped).
-func addrKey(a netip.Addr) xdpAddr {
-	return xdpAddr{B: a.WithZone("").As16()}
+	return []*ebpf.Map{o.Counters, o.Config, o.Ports, o.Acl4, o.Acl6, o.Sources, o.TrackBudget}
 }

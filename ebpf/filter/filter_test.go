@@ -31,7 +31,7 @@ func testConfig() Config {
 	return c
 }
 
-func openTest(t *testing.T, c Config) *Filter {
+func openTest(t testing.TB, c Config) *Filter {
 	t.Helper()
 	testenv.RequireRoot(t)
 	f, err := Open("")
@@ -45,7 +45,7 @@ func openTest(t *testing.T, c Config) *Filter {
 	return f
 }
 
-func snapshot(t *testing.T, f *Filter) map[Reason]Counter {
+func snapshot(t testing.TB, f *Filter) map[Reason]Counter {
 	t.Helper()
 	cs, err := f.Counters()
 	if err != nil {
@@ -60,7 +60,7 @@ func snapshot(t *testing.T, f *Filter) map[Reason]Counter {
 
 // expect runs frame through the program and checks the verdict and that
 // exactly the counter of want moved, by one packet and len(frame) bytes.
-func expect(t *testing.T, f *Filter, frame []byte, want Reason) {
+func expect(t testing.TB, f *Filter, frame []byte, want Reason) {
 	t.Helper()
 	before := snapshot(t, f)
 	ret, err := f.Program().Run(&ebpf.RunOptions{Data: frame})
@@ -379,10 +379,17 @@ func TestDynamicBlock(t *testing.T) {
 	// The program expires the v6 block by itself and deletes the entry.
 	time.Sleep(400 * time.Millisecond)
 	expect(t, f, frame6, ReasonPassService)
-	var exp uint64
-	if err := f.objs.DynamicBlocks.Lookup(addrKey(a6), &exp); err == nil {
+	if all, err := f.entries(); err != nil {
+		t.Fatal(err)
+	} else if _, ok := all[hostPrefix(a6)]; ok {
 		t.Fatal("the program did not delete the expired entry")
 	}
+
+	// A new configuration keeps the blocks in force.
+	if err := f.Configure(testConfig()); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, f, frame4, ReasonDropDynamic)
 
 	if err := f.Unblock(a4); err != nil {
 		t.Fatal(err)
@@ -396,6 +403,52 @@ func TestDynamicBlock(t *testing.T) {
 	}
 	if err := f.Block(a4, 0); err == nil {
 		t.Fatal("a zero time to live was accepted")
+	}
+	if err := f.Block(netip.MustParseAddr("40.1.0.1"), time.Hour); err == nil {
+		t.Fatal("blocking an allowlisted address was accepted")
+	}
+}
+
+// TestDynamicBlockFallsBack checks that when a block inside or on a static
+// entry ends, the static verdict applies again.
+func TestDynamicBlockFallsBack(t *testing.T) {
+	c := testConfig()
+	c.Block = append(c.Block, netip.MustParsePrefix("30.0.9.9/32"))
+	c.AllowBogons = append(c.AllowBogons, netip.MustParsePrefix("10.7.7.7/32"))
+	f := openTest(t, c)
+	cases := []struct {
+		addr  string
+		after Reason
+	}{
+		{"30.0.9.9", ReasonDropBlocked},  // a static host prefix
+		{"10.7.7.7", ReasonPassService},  // an allowed bogon host prefix
+		{"10.7.7.8", ReasonDropBogon},    // inside a bogon range
+		{"40.2.3.4", ReasonDropBlocked},  // inside a blocked range
+		{"30.0.9.10", ReasonPassService}, // on no list
+	}
+	for _, tc := range cases {
+		frame := udp4(tc.addr, 40000, 3478, binding())
+		expect(t, f, frame, tc.after)
+		if err := f.Block(netip.MustParseAddr(tc.addr), 200*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		expect(t, f, frame, ReasonDropDynamic)
+	}
+	time.Sleep(300 * time.Millisecond)
+	for _, tc := range cases {
+		expect(t, f, udp4(tc.addr, 40000, 3478, binding()), tc.after)
+	}
+	// Static entries survive the expiry; the dynamic-only ones are gone.
+	all, err := f.entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		e, ok := all[hostPrefix(netip.MustParseAddr(tc.addr))]
+		static := tc.addr == "30.0.9.9" || tc.addr == "10.7.7.7"
+		if ok != static || e.Expiry != 0 {
+			t.Errorf("%s: entry %+v present=%v after expiry, want present=%v", tc.addr, e, ok, static)
+		}
 	}
 }
 

@@ -23,6 +23,13 @@ const (
 	xdpAclActionACL_OWN   xdpAclAction = 4
 )
 
+type xdpAclEntry struct {
+	_        structs.HostLayout
+	Action   xdpAclAction
+	IsStatic uint32
+	Expiry   uint64
+}
+
 type xdpAddr struct {
 	_ structs.HostLayout
 	B [16]uint8
@@ -132,15 +139,14 @@ type xdpSourceState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	xdpMapAcl4          = "acl4"
-	xdpMapAcl6          = "acl6"
-	xdpMapConfig        = "config"
-	xdpMapCounters      = "counters"
-	xdpMapDynamicBlocks = "dynamic_blocks"
-	xdpMapPorts         = "ports"
-	xdpMapSources       = "sources"
-	xdpMapTrackBudget   = "track_budget"
-	xdpProgXdpFilter    = "xdp_filter"
+	xdpMapAcl4        = "acl4"
+	xdpMapAcl6        = "acl6"
+	xdpMapConfig      = "config"
+	xdpMapCounters    = "counters"
+	xdpMapPorts       = "ports"
+	xdpMapSources     = "sources"
+	xdpMapTrackBudget = "track_budget"
+	xdpProgXdpFilter  = "xdp_filter"
 )
 
 // loadXdp returns the embedded CollectionSpec for xdp.
@@ -192,14 +198,13 @@ type xdpProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type xdpMapSpecs struct {
-	Acl4          *ebpf.MapSpec `ebpf:"acl4"`
-	Acl6          *ebpf.MapSpec `ebpf:"acl6"`
-	Config        *ebpf.MapSpec `ebpf:"config"`
-	Counters      *ebpf.MapSpec `ebpf:"counters"`
-	DynamicBlocks *ebpf.MapSpec `ebpf:"dynamic_blocks"`
-	Ports         *ebpf.MapSpec `ebpf:"ports"`
-	Sources       *ebpf.MapSpec `ebpf:"sources"`
-	TrackBudget   *ebpf.MapSpec `ebpf:"track_budget"`
+	Acl4        *ebpf.MapSpec `ebpf:"acl4"`
+	Acl6        *ebpf.MapSpec `ebpf:"acl6"`
+	Config      *ebpf.MapSpec `ebpf:"config"`
+	Counters    *ebpf.MapSpec `ebpf:"counters"`
+	Ports       *ebpf.MapSpec `ebpf:"ports"`
+	Sources     *ebpf.MapSpec `ebpf:"sources"`
+	TrackBudget *ebpf.MapSpec `ebpf:"track_budget"`
 }
 
 // xdpVariableSpecs contains global variables before they are loaded into the kernel.
@@ -228,14 +233,13 @@ func (o *xdpObjects) Close() error {
 //
 // It can be passed to loadXdpObjects or ebpf.CollectionSpec.LoadAndAssign.
 type xdpMaps struct {
-	Acl4          *ebpf.Map `ebpf:"acl4"`
-	Acl6          *ebpf.Map `ebpf:"acl6"`
-	Config        *ebpf.Map `ebpf:"config"`
-	Counters      *ebpf.Map `ebpf:"counters"`
-	DynamicBlocks *ebpf.Map `ebpf:"dynamic_blocks"`
-	Ports         *ebpf.Map `ebpf:"ports"`
-	Sources       *ebpf.Map `ebpf:"sources"`
-	TrackBudget   *ebpf.Map `ebpf:"track_budget"`
+	Acl4        *ebpf.Map `ebpf:"acl4"`
+	Acl6        *ebpf.Map `ebpf:"acl6"`
+	Config      *ebpf.Map `ebpf:"config"`
+	Counters    *ebpf.Map `ebpf:"counters"`
+	Ports       *ebpf.Map `ebpf:"ports"`
+	Sources     *ebpf.Map `ebpf:"sources"`
+	TrackBudget *ebpf.Map `ebpf:"track_budget"`
 }
 
 func (m *xdpMaps) Close() error {
@@ -244,7 +248,6 @@ func (m *xdpMaps) Close() error {
 		m.Acl6,
 		m.Config,
 		m.Counters,
-		m.DynamicBlocks,
 		m.Ports,
 		m.Sources,
 		m.TrackBudget,

@@ -5,10 +5,10 @@
 // pass, or drop and count the reason.
 //
 // The checks run cheapest first: header parsing and sanity (no map access),
-// then port policy and the STUN header check (array lookups), then the source
-// lists (one LPM lookup), the dynamic blocklist (one hash lookup) and the
-// per-source token buckets (one LRU lookup). A flood of garbage therefore dies
-// before it costs a hash lookup. Every packet ends in exactly one reason
+// then port policy and the STUN header check (array lookups, which the
+// verifier inlines), then the source lists and the dynamic blocklist (one LPM
+// lookup) and the per-source token buckets (one LRU lookup). A flood of
+// garbage therefore dies before it costs a helper call. Every packet ends in exactly one reason
 // counter, passes included, so the counters add up to the traffic seen.
 //
 // Layouts shared with Go (enum reason, struct counter, struct settings, ...)
@@ -130,9 +130,10 @@ struct {
 	__type(value, enum port_flag);
 } ports SEC(".maps");
 
-// Source lists. Go merges the bogon ranges, the allow and block lists and the
-// own addresses into one trie per family and stores, for every prefix, the
-// action that holds for all addresses it covers; one lookup answers all four.
+// Source lists. Go merges the bogon ranges, the allow and block lists, the
+// own addresses and the dynamic blocks into one trie per family and stores,
+// for every prefix, the action that holds for all addresses it covers; one
+// lookup answers all five.
 enum acl_action {
 	ACL_NONE = 0,
 	ACL_ALLOW,
@@ -151,36 +152,41 @@ struct lpm6_key {
 	__u8 addr[16];
 };
 
+// A dynamic block (fed at run time by the controller and the supernode's
+// abuse reports) is a host prefix whose entry carries an expiry in
+// CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_coarse_ns, which costs a load
+// where bpf_ktime_get_boot_ns costs ~30 ns here); until then the source is
+// dropped, afterwards the entry's action (what the static lists say about the
+// address) applies again and the program deletes the entry: a block ends by
+// itself even if the controller is gone. Static entries have expiry 0.
+struct acl_entry {
+	enum acl_action action;
+	__u32 is_static; // also a static lists' prefix: keep it after the block
+	__u64 expiry;
+};
+
+#define ACL_MAX_ENTRIES (16384 + 65536) // static lists + dynamic blocks
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 16384);
+	__uint(max_entries, ACL_MAX_ENTRIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lpm4_key);
-	__type(value, enum acl_action);
+	__type(value, struct acl_entry);
 } acl4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 16384);
+	__uint(max_entries, ACL_MAX_ENTRIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lpm6_key);
-	__type(value, enum acl_action);
+	__type(value, struct acl_entry);
 } acl6 SEC(".maps");
 
 // An address in one 16-byte form: IPv4 as ::ffff:a.b.c.d (RFC 4291 2.5.5.2).
 struct addr {
 	__u8 b[16];
 };
-
-// Dynamic blocklist: source address -> expiry in CLOCK_BOOTTIME nanoseconds
-// (bpf_ktime_get_boot_ns). An expired entry is ignored and deleted by the
-// program itself, so a block ends even if the controller is gone.
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct addr);
-	__type(value, __u64);
-} dynamic_blocks SEC(".maps");
 
 struct bucket {
 	__u64 stamp;
@@ -417,13 +423,12 @@ static __always_inline int take(struct bucket *b, struct bucket_param *bp, __u64
 	return 1;
 }
 
-static __always_inline void source_key(struct pkt *p, struct addr *k, int prefix64)
+static __always_inline void source_key(struct pkt *p, struct addr *k)
 {
 	__u64 *w = (__u64 *)k->b;
 	if (p->v6) {
-		__u64 *s = (__u64 *)p->saddr6;
-		w[0] = s[0];
-		w[1] = prefix64 ? 0 : s[1];
+		w[0] = *(__u64 *)p->saddr6;
+		w[1] = 0; // the /64
 	} else {
 		w[0] = 0;
 		w[1] = ((__u64)p->saddr4 << 32) | bpf_htonl(0xffff);
@@ -431,15 +436,16 @@ static __always_inline void source_key(struct pkt *p, struct addr *k, int prefix
 }
 
 // rate_ok charges the packet to its source's bucket for class.
-static __always_inline int rate_ok(struct pkt *p, struct settings *cfg, int class, __u64 now)
+static __always_inline int rate_ok(struct pkt *p, struct settings *cfg, int class)
 {
 	if (class < 0 || class >= NUM_RATE_CLASSES)
 		return 1;
 	struct bucket_param *bp = &cfg->rate[class];
 	if (bp->ns_per_token == 0)
 		return 1;
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct addr k;
-	source_key(p, &k, 1);
+	source_key(p, &k);
 	struct source_state *st = bpf_map_lookup_elem(&sources, &k);
 	if (st)
 		return take(&st->b[class], bp, now);
@@ -461,19 +467,37 @@ static __always_inline int rate_ok(struct pkt *p, struct settings *cfg, int clas
 	return 1;
 }
 
-static __always_inline enum acl_action acl_lookup(struct pkt *p)
+// acl_lookup returns the source's action, or ACL_DYNAMIC while a dynamic
+// block is in force.
+#define ACL_DYNAMIC 0x100
+
+static __always_inline __u32 acl_entry_action(void *map, void *key, struct acl_entry *e)
 {
-	enum acl_action *a;
+	if (!e)
+		return ACL_NONE;
+	if (!e->expiry)
+		return e->action;
+	if (e->expiry > bpf_ktime_get_coarse_ns())
+		return ACL_DYNAMIC;
+	// Expired: the static lists' verdict for the address applies again.
+	enum acl_action a = e->action;
+	if (e->is_static)
+		e->expiry = 0;
+	else
+		bpf_map_delete_elem(map, key);
+	return a;
+}
+
+static __always_inline __u32 acl_lookup(struct pkt *p)
+{
 	if (p->v6) {
 		struct lpm6_key k = {.prefixlen = 128};
 		__builtin_memcpy(k.addr, p->saddr6, 16);
-		a = bpf_map_lookup_elem(&acl6, &k);
-	} else {
-		struct lpm4_key k = {.prefixlen = 32};
-		__builtin_memcpy(k.addr, &p->saddr4, 4);
-		a = bpf_map_lookup_elem(&acl4, &k);
+		return acl_entry_action(&acl6, &k, bpf_map_lookup_elem(&acl6, &k));
 	}
-	return a ? *a : ACL_NONE;
+	struct lpm4_key k = {.prefixlen = 32};
+	__builtin_memcpy(k.addr, &p->saddr4, 4);
+	return acl_entry_action(&acl4, &k, bpf_map_lookup_elem(&acl4, &k));
 }
 
 static __always_inline int in_range(__u16 port, struct settings *cfg)
@@ -653,8 +677,11 @@ static __always_inline int classify(struct xdp_md *ctx)
 		return REASON_DROP_PROTOCOL;
 	}
 
-	// Sources: one LPM lookup answers own address, allow, block, bogon.
+	// Sources: one LPM lookup answers own address, allow, block, bogon
+	// and dynamic block.
 	switch (acl_lookup(&p)) {
+	case ACL_DYNAMIC:
+		return REASON_DROP_DYNAMIC;
 	case ACL_OWN:
 		return REASON_DROP_OWN_SOURCE;
 	case ACL_ALLOW:
@@ -669,17 +696,7 @@ static __always_inline int classify(struct xdp_md *ctx)
 		break;
 	}
 
-	__u64 now = bpf_ktime_get_boot_ns();
-	struct addr k;
-	source_key(&p, &k, 0);
-	__u64 *expiry = bpf_map_lookup_elem(&dynamic_blocks, &k);
-	if (expiry) {
-		if (*expiry > now)
-			return REASON_DROP_DYNAMIC;
-		bpf_map_delete_elem(&dynamic_blocks, &k);
-	}
-
-	if (!rate_ok(&p, cfg, class, now))
+	if (!rate_ok(&p, cfg, class))
 		return class == RATE_SYN ? REASON_DROP_RATE_SYN
 		       : class == RATE_UDP ? REASON_DROP_RATE_UDP
 					   : REASON_DROP_RATE_ICMP;
