@@ -1,0 +1,85 @@
+package client
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// EchoPrefix is what Listen puts before a datagram it echoes.
+const EchoPrefix = "echo:"
+
+// punchInterval paces hole punching: fast enough that both NATs open within
+// a round trip or two, slow enough to be polite (RFC 8445 section 14.2 paces
+// ICE checks at 50 ms; we probe several candidates per round).
+const punchInterval = 100 * time.Millisecond
+
+// Listen serves introductions and peer traffic until ctx ends, writing the
+// CLI's data lines to out:
+//
+//	introduced <hex> from=<ip:port>   (and punches towards its candidates)
+//	received <ip:port> <text>         (and answers "echo:<text>" to the sender)
+func (c *Client) Listen(ctx context.Context, out io.Writer) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case in := <-c.Introductions():
+			fmt.Fprintf(out, "introduced %s from=%s\n", hex.EncodeToString(in.Peer[:]), in.Reflexive)
+			cands := append([]netip.AddrPort{in.Reflexive}, in.Local...)
+			go c.PunchFor(ctx, cands, 3*time.Second, punchInterval)
+		case d := <-c.Datagrams():
+			text := string(d.Data)
+			if strings.HasPrefix(text, EchoPrefix) {
+				continue // never echo an echo: two listeners would loop
+			}
+			fmt.Fprintf(out, "received %s %s\n", d.From, oneLine(text))
+			c.Send(d.From, append([]byte(EchoPrefix), d.Data...))
+		}
+	}
+}
+
+// PunchResult is the first direct answer from a peer.
+type PunchResult struct {
+	From  netip.AddrPort
+	Reply string
+}
+
+// PunchAndSend punches towards the peer's candidates and sends message to
+// each of them every round, until an echo arrives directly from the peer (not
+// via the supernode: the client only delivers datagrams from other
+// addresses) or ctx ends.
+func (c *Client) PunchAndSend(ctx context.Context, p *Peer, message string) (*PunchResult, error) {
+	cands := p.Candidates()
+	t := time.NewTicker(punchInterval)
+	defer t.Stop()
+	for {
+		c.Punch(cands)
+		for _, a := range cands {
+			c.Send(a, []byte(message))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ErrTimeout
+		case d := <-c.Datagrams():
+			if text := string(d.Data); strings.HasPrefix(text, EchoPrefix) {
+				return &PunchResult{From: d.From, Reply: oneLine(text)}, nil
+			}
+		case <-t.C:
+		}
+	}
+}
+
+// oneLine keeps a peer's text from breaking the one-record-per-line output.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)
+}

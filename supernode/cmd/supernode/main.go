@@ -1,0 +1,130 @@
+// Command supernode is the rendezvous daemon: STUN Binding plus the
+// supernode methods on UDP 3478, metrics on a loopback management port,
+// systemd Type=notify with STATUS and watchdog. Configuration:
+// /etc/supernode/supernode.conf over compiled-in defaults, then systemd
+// credentials (see supernode/README.md).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/conf"
+	"github.com/supernode-appliance/appliance/supernode/server"
+	"github.com/supernode-appliance/appliance/supernode/service"
+)
+
+const defaultConfig = "/etc/supernode/supernode.conf"
+
+// config is supernode.conf: the server's keys plus the daemon's own.
+type config struct {
+	server.Config
+	MetricsListen  string        `conf:"metrics_listen"`  // Prometheus /metrics; empty = off; never the public port
+	StatusInterval time.Duration `conf:"status_interval"` // how often STATUS= is refreshed
+	Debug          bool          `conf:"debug"`
+}
+
+func (c *config) Validate() error {
+	if c.StatusInterval < time.Second {
+		return fmt.Errorf("status_interval = %s is too short; use 1s or more", c.StatusInterval)
+	}
+	return c.Config.Validate()
+}
+
+func main() {
+	cfg := config{Config: server.Defaults(), MetricsListen: "127.0.0.1:9478", StatusInterval: 5 * time.Second}
+	path := flag.String("config", defaultConfig, "configuration file (key = value lines)")
+	version := flag.Bool("version", false, "print the version and exit")
+	flag.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: supernode [-config FILE] [-version]\n\nconfiguration keys: %s\n(see /usr/share/doc/supernode or supernode/README.md)\n", strings.Join(conf.Keys(&cfg), ", "))
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if *version {
+		fmt.Println("supernode", service.Version)
+		return
+	}
+	if flag.NArg() != 0 {
+		fmt.Fprintf(os.Stderr, "supernode: unexpected argument %q; the only flags are -config and -version\n", flag.Arg(0))
+		os.Exit(2)
+	}
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	if err := conf.Load(&cfg, "supernode", *path, explicit); err != nil {
+		fmt.Fprintln(os.Stderr, "supernode:", err)
+		os.Exit(1)
+	}
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "supernode:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config) error {
+	log := service.NewLogger(cfg.Debug)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	reg := service.NewRegistry()
+	srv, err := server.New(cfg.Config, log, reg)
+	if err != nil {
+		return err
+	}
+	maddr, err := service.ServeMetrics(ctx, cfg.MetricsListen, reg, log)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	var served atomic.Bool
+	served.Store(true)
+	done := make(chan error, 1)
+	go func() {
+		done <- srv.Serve(ctx)
+		served.Store(false)
+	}()
+	addrs := make([]string, 0, len(srv.Addrs()))
+	for _, a := range srv.Addrs() {
+		addrs = append(addrs, a.String())
+	}
+	sort.Strings(addrs)
+	log.Info("supernode ready", "version", service.Version, "udp", strings.Join(addrs, ","), "metrics", maddr, "max_peers", cfg.MaxPeers, "lease", cfg.Lease)
+	service.Ready(status(srv.Stats(), 0))
+	go service.Watchdog(ctx, served.Load)
+	go statusLoop(ctx, srv, cfg.StatusInterval)
+
+	err = <-done
+	if ctx.Err() != nil {
+		service.Stopping()
+		log.Info("supernode stopped", "peers", srv.Stats().Peers)
+	}
+	return err
+}
+
+func status(s server.Stats, rate float64) string {
+	return fmt.Sprintf("%d peers, %.0f req/s", s.Peers, rate)
+}
+
+func statusLoop(ctx context.Context, srv *server.Server, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last, lastAt := srv.Stats().Requests, time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			st := srv.Stats()
+			rate := float64(st.Requests-last) / now.Sub(lastAt).Seconds()
+			last, lastAt = st.Requests, now
+			service.Status(status(st, rate))
+		}
+	}
+}
