@@ -49,4 +49,3 @@ func TestBadValueNamesKey(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
-
