@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +54,7 @@ type env struct {
 	socket         string
 	ctl            *exec.Cmd
 	ctlLog         *syncBuffer
+	prefix         []string // command prefix for the controller (setpriv)
 	ctlMu          sync.Mutex
 	ctlClient      *control.Client
 }
@@ -74,10 +76,25 @@ tcp_ports = %d
 
 func newEnv(t *testing.T, extra string) *env {
 	t.Helper()
+	return newEnvAs(t, extra, -1)
+}
+
+// unitCaps are the capabilities ebpf/systemd/supernode-xdp.service grants.
+var unitCaps = []string{"bpf", "net_admin", "perfmon"}
+
+// newEnvAs is newEnv with the controller running as uid (and gid) with only
+// the unit's capabilities (unitCaps), when uid >= 0: its pin and socket directories
+// are created for it, as tmpfiles.d and RuntimeDirectory= do on the
+// appliance.
+func newEnvAs(t *testing.T, extra string, uid int) *env {
+	t.Helper()
 	testenv.RequireRoot(t)
-	testenv.RequireCommands(t, "ip", "setpriv")
+	testenv.RequireCommands(t, "ip")
 	e := &env{t: t, bin: binDir(t), dir: t.TempDir()}
-	os.Chmod(e.dir, 0o755) // unprivileged socket clients must traverse it
+	// Unprivileged controllers and socket clients must reach into it
+	// (t.TempDir's parent is 0700).
+	os.Chmod(filepath.Dir(e.dir), 0o755)
+	os.Chmod(e.dir, 0o755)
 	bpffs := filepath.Join(e.dir, "bpf")
 	if err := os.Mkdir(bpffs, 0o755); err != nil {
 		t.Fatal(err)
@@ -102,6 +119,18 @@ func newEnv(t *testing.T, extra string) *env {
 	e.snd.Exec(t, "ip", "neigh", "replace", rcvIP.String(), "lladdr", e.rcvMAC.String(), "dev", e.sndIf, "nud", "permanent")
 
 	e.writeConfig(e.baseConfig() + extra)
+	if uid >= 0 {
+		testenv.RequireCommands(t, "setpriv")
+		for _, d := range []string{e.pinDir, filepath.Dir(e.socket)} {
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(d, uid, uid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.prefix = leastPrivilege(uid, unitCaps...)
+	}
 	e.startController()
 	if mode := e.waitAttached(); mode != "native" {
 		t.Fatalf("filter attached in mode %q, want native", mode)
@@ -140,12 +169,12 @@ func (e *env) writeConfig(text string) {
 	}
 }
 
-// startController runs bin/supernode-xdp in the receiver's namespace, with
-// the given command prefix (e.g. setpriv) if any.
-func (e *env) startController(prefix ...string) {
+// startController runs bin/supernode-xdp in the receiver's namespace (under
+// e.prefix, if set).
+func (e *env) startController() {
 	e.t.Helper()
 	e.ctlLog = &syncBuffer{}
-	args := append(append([]string{}, prefix...), filepath.Join(e.bin, "supernode-xdp"), "run", "-config", e.confPath)
+	args := append(append([]string{}, e.prefix...), filepath.Join(e.bin, "supernode-xdp"), "run", "-config", e.confPath)
 	e.ctl = e.rcv.Start(e.t, func(c *exec.Cmd) { c.Stdout, c.Stderr = e.ctlLog, e.ctlLog }, args...)
 	e.t.Cleanup(func() {
 		if e.t.Failed() {
@@ -361,4 +390,23 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// leastPrivilege is a setpriv prefix that runs a command as uid/gid with
+// exactly the named capabilities (effective, permitted, ambient, bounding).
+func leastPrivilege(uid int, caps ...string) []string {
+	set := "-all"
+	for _, c := range caps {
+		set += ",+" + c
+	}
+	id := strconv.Itoa(uid)
+	return []string{"setpriv", "--reuid=" + id, "--regid=" + id, "--clear-groups",
+		"--inh-caps=" + set, "--ambient-caps=" + set, "--bounding-set=" + set}
+}
+
+func writeFile(t testing.TB, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
