@@ -46,7 +46,7 @@ func run(ctx context.Context, name string, args ...string) (string, error) {
 
 // OpenImage opens a raw or qcow2 appliance image strictly read-only:
 // qcow2 is converted to a temporary raw copy, partitions are attached as
-// read-only loop devices, the UKI is read from the ESP, the root is verified
+// read-only loop devices, the UKI is copied out of the ESP with mtools, the root is verified
 // against the UKI's roothash with veritysetup verify BEFORE it is opened,
 // and only then mapped and mounted read-only. If verification fails, the
 // returned Image's Target has Abort set and no root is mounted.
@@ -54,9 +54,9 @@ func OpenImage(ctx context.Context, path string) (img *Image, err error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("auditing an image needs root (loop devices, dm-verity, mounts); run as root")
 	}
-	for _, tool := range []string{"losetup", "veritysetup", "mount", "umount"} {
+	for _, tool := range []string{"losetup", "veritysetup", "mount", "umount", "mcopy"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			return nil, fmt.Errorf("%s is not installed; install util-linux, mount and cryptsetup-bin", tool)
+			return nil, fmt.Errorf("%s is not installed; install util-linux, mount, cryptsetup-bin and mtools", tool)
 		}
 	}
 	abs, err := filepath.Abs(path)
@@ -115,11 +115,13 @@ func OpenImage(ctx context.Context, path string) (img *Image, err error) {
 	if err != nil {
 		return img, err
 	}
-	espDir, err := img.mount(ctx, espDev, "esp", "vfat", "ro,nodev,nosuid,noexec")
-	if err != nil {
-		return img, err
+	// mtools reads the FAT ESP from the read-only loop device without a
+	// mount (and without vfat support in the auditing kernel).
+	ukiCopy := filepath.Join(img.tmp, "supernode.efi")
+	if _, err := run(ctx, "mcopy", "-n", "-i", espDev, "::"+UKIPath, ukiCopy); err != nil {
+		return img, fmt.Errorf("image %s: no UKI at %s on the ESP: %w", path, UKIPath, err)
 	}
-	uki, err := ReadUKI(filepath.Join(espDir, UKIPath))
+	uki, err := ReadUKI(ukiCopy)
 	if err != nil {
 		return img, fmt.Errorf("image %s: %w", path, err)
 	}
@@ -149,18 +151,36 @@ func OpenImage(ctx context.Context, path string) (img *Image, err error) {
 	if s := strings.TrimSpace(out); s != "" {
 		facts.VerityOutput += " (" + lastLine(s) + ")"
 	}
+	// Mount through a dm-verity mapping, so every block read is checked
+	// again. Kernels without device-mapper (some CI VMs) mount the loop
+	// device that veritysetup verify has just checked block by block; the
+	// loop device is read-only, and the fact is recorded as evidence.
+	dev := rootDev
 	name := "appliance-audit-" + randHex(6)
-	if _, err := run(ctx, "veritysetup", "open", rootDev, name, verityDev, facts.RootHash); err != nil {
+	if _, err := run(ctx, "veritysetup", "open", rootDev, name, verityDev, facts.RootHash); err == nil {
+		img.push(func() error { _, err := run(context.Background(), "veritysetup", "close", name); return err })
+		dev = "/dev/mapper/" + name
+		t.Facts["root_device"] = "dm-verity mapping " + dev
+	} else if haveDeviceMapper() {
 		return img, err
+	} else {
+		t.Facts["root_device"] = "verified read-only loop device " + rootDev + " (no device-mapper in the auditing kernel)"
+		facts.VerityOutput += "; mounted from the verified read-only loop device (no device-mapper here)"
 	}
-	img.push(func() error { _, err := run(context.Background(), "veritysetup", "close", name); return err })
-	rootDir, err := img.mount(ctx, "/dev/mapper/"+name, "root", "erofs", "ro,nodev,nosuid,noexec")
+	rootDir, err := img.mount(ctx, dev, "root", "erofs", "ro,nodev,nosuid,noexec")
 	if err != nil {
 		return img, err
 	}
 	t.Root = rootDir
 	t.readStamp()
 	return img, nil
+}
+
+// haveDeviceMapper reports whether the running kernel has device-mapper
+// (it registers the "device-mapper" block major in /proc/devices).
+func haveDeviceMapper() bool {
+	b, err := os.ReadFile("/proc/devices")
+	return err == nil && strings.Contains(string(b), " device-mapper\n")
 }
 
 func lastLine(s string) string {
