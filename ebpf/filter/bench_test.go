@@ -65,8 +65,20 @@ func BenchmarkPipeline(b *testing.B) {
 	defer floor.Close()
 	xf := loadXDPFilter(b)
 
-	for _, c := range benchClasses() {
+	// The same STUN packet with the token buckets off shows what the
+	// per-source LRU lookup costs.
+	nb := benchConfig()
+	nb.UDPRate, nb.SYNRate, nb.ICMPRate = 0, 0, 0
+	noBudgets := openTest(b, nb)
+
+	classes := benchClasses()
+	classes = append(classes, benchClass{"stun-v4-budgets-off", classes[0].frame, ReasonPassService})
+	for _, c := range classes {
 		b.Run(c.name, func(b *testing.B) {
+			f := f
+			if c.name == "stun-v4-budgets-off" {
+				f = noBudgets
+			}
 			expect(b, f, c.frame, c.want)
 			var ours, base, theirs time.Duration
 			for b.Loop() {

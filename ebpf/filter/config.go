@@ -38,7 +38,10 @@ type Config struct {
 	EphemeralFirst, EphemeralLast uint16
 
 	// STUNMethodFirst..STUNMethodLast are the STUN methods accepted on
-	// STUN ports besides Binding (0x001).
+	// STUN ports besides Binding (0x001). The default 0x801-0x80f covers
+	// the supernode's methods (supernode/wire: 0x801-0x805, from the
+	// RFC 8489 18.1 expert-review range) with room for ten more; 0 as
+	// the last method accepts Binding only.
 	STUNMethodFirst, STUNMethodLast uint16
 
 	// ReflectorPorts are the UDP source ports of well-known amplification
@@ -64,7 +67,7 @@ func DefaultConfig() Config {
 		ICMPRate: 10, ICMPBurst: 20,
 		TrackRate: 20000, TrackBurst: 20000,
 		EphemeralFirst: 32768, EphemeralLast: 60999,
-		STUNMethodFirst: 0x002, STUNMethodLast: 0x0ff,
+		STUNMethodFirst: 0x801, STUNMethodLast: 0x80f,
 		ReflectorPorts: slices.Clone(DefaultReflectorPorts),
 	}
 }

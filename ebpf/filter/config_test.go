@@ -4,11 +4,25 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/supernode-appliance/appliance/supernode/stun"
+	"github.com/supernode-appliance/appliance/supernode/wire"
 )
 
 func TestDefaultConfigValid(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSupernodeMethodsAccepted keeps the default STUN method range in step
+// with the supernode's wire protocol.
+func TestSupernodeMethodsAccepted(t *testing.T) {
+	c := DefaultConfig()
+	for _, m := range []stun.Method{wire.MethodRegister, wire.MethodLookup, wire.MethodIntroduce, wire.MethodLeave, wire.MethodKeepalive} {
+		if uint16(m) < c.STUNMethodFirst || uint16(m) > c.STUNMethodLast {
+			t.Errorf("supernode method 0x%03x is outside the filter's default range 0x%03x-0x%03x", uint16(m), c.STUNMethodFirst, c.STUNMethodLast)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/supernode-appliance/appliance/supernode/wire"
 	"github.com/supernode-appliance/appliance/tests/testenv"
 )
 
@@ -25,7 +26,6 @@ func testConfig() Config {
 	c.Block = []netip.Prefix{netip.MustParsePrefix("40.0.0.0/8"), netip.MustParsePrefix("2a00:dead::/32")}
 	c.Allow = []netip.Prefix{netip.MustParsePrefix("40.1.0.0/16")}
 	c.AllowBogons = []netip.Prefix{netip.MustParsePrefix("192.168.77.0/24")}
-	c.STUNMethodFirst, c.STUNMethodLast = 0x002, 0x0ff
 	// The budgets have their own test; here they must not interfere.
 	c.UDPRate, c.SYNRate, c.ICMPRate = 0, 0, 0
 	return c
@@ -107,7 +107,9 @@ func legitimate() []testCase {
 		{"stun binding no attributes", udp4(client4, 40000, 3478, stunMsg(0x0001, magicCookie, 0)), ReasonPassService},
 		{"classic stun binding (RFC 3489)", udp4(client4, 40000, 3478, stunMsg(0x0001, 0x01020304, 0)), ReasonPassService},
 		{"stun binding success response", udp4(client4, 40000, 3478, stunMsg(0x0101, magicCookie, 12)), ReasonPassService},
-		{"supernode custom method", udp4(client4, 40000, 3478, stunMsg(0x0012, magicCookie, 36)), ReasonPassService},
+		{"supernode register request", udp4(client4, 40000, 3478, stunMsg(stunType(uint16(wire.MethodRegister), 0), magicCookie, 36)), ReasonPassService},
+		{"supernode introduce indication", udp6(client6, 40000, 3478, stunMsg(stunType(uint16(wire.MethodIntroduce), 1), magicCookie, 36)), ReasonPassService},
+		{"supernode keepalive error response", udp4(client4, 40000, 3478, stunMsg(stunType(uint16(wire.MethodKeepalive), 3), magicCookie, 8)), ReasonPassService},
 		{"served non-stun port", udp4(client4, 40000, 5000, []byte("hello")), ReasonPassService},
 		{"vlan tagged stun", ether(ethIPv4, v4, tpid1Q), ReasonPassService},
 		{"qinq tagged stun", ether(ethIPv4, v4, tpidAD, tpid1Q), ReasonPassService},
@@ -214,7 +216,9 @@ func attacks() []testCase {
 		{"stun length mismatch", with(stun4, func(b []byte) { be16(b[42+2:], 12) }), ReasonDropSTUN},
 		{"stun length not multiple of 4", udp4(client4, 40000, 3478, stunMsg(0x0001, magicCookie, 6)), ReasonDropSTUN},
 		{"stun top bits set", udp4(client4, 40000, 3478, stunMsg(0x8001, magicCookie, 8)), ReasonDropSTUN},
-		{"stun unknown method", udp4(client4, 40000, 3478, stunMsg(0x2201, magicCookie, 8)), ReasonDropSTUN},
+		{"stun unknown method", udp4(client4, 40000, 3478, stunMsg(stunType(0x800, 0), magicCookie, 8)), ReasonDropSTUN},
+		{"stun unknown method above range", udp4(client4, 40000, 3478, stunMsg(stunType(0x810, 0), magicCookie, 8)), ReasonDropSTUN},
+		{"stun turn allocate", udp4(client4, 40000, 3478, stunMsg(stunType(0x003, 0), magicCookie, 8)), ReasonDropSTUN},
 		{"stun method 0", udp4(client4, 40000, 3478, stunMsg(0x0000, magicCookie, 8)), ReasonDropSTUN},
 		{"classic stun not a binding request", udp4(client4, 40000, 3478, stunMsg(0x0101, 0x01020304, 8)), ReasonDropSTUN},
 		{"garbage to stun port v6", udp6(client6, 40000, 3478, make([]byte, 100)), ReasonDropSTUN},

@@ -126,6 +126,13 @@ func stunMsg(typ uint16, cookie uint32, n int) []byte {
 
 const magicCookie = 0x2112A442
 
+// stunType encodes a method and class (0 request, 1 indication, 2 success,
+// 3 error) into a message type (RFC 8489 5: class bits C1 C0 interleaved
+// with the method bits).
+func stunType(method uint16, class uint16) uint16 {
+	return method&0x000f | (method&0x0070)<<1 | (method&0x0f80)<<2 | (class&1)<<4 | (class&2)<<7
+}
+
 func binding() []byte { return stunMsg(0x0001, magicCookie, 8) }
 
 func arp() []byte {
