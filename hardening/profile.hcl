@@ -664,14 +664,13 @@ control "fs-dev-shm" {
 
 control "fs-var" {
   title     = "/var is mounted nodev,nosuid"
-  rationale = "/var is the only writable area; nothing there needs device nodes or setuid. Stateless images get a tmpfs /var from Apply (also noexec); persistent images get it from the builder's partition, so only the live audit sees its options."
+  rationale = "/var is the only writable area; nothing there needs device nodes or setuid. Stateless images get a tmpfs /var from Apply (also noexec); persistent images get an fstab line for the partition systemd-repart makes on first boot from the image builder."
   severity  = "medium"
   references {
     cis = ["1.1.2.4.2", "1.1.2.4.3"]
   }
   apply  = "fstab"
   check  = "mount"
-  scope  = ["live"]
   key    = "/var"
   expect = "nodev,nosuid"
 }
