@@ -71,13 +71,27 @@ func BenchmarkPipeline(b *testing.B) {
 	nb.UDPRate, nb.SYNRate, nb.ICMPRate = 0, 0, 0
 	noBudgets := openTest(b, nb)
 
+	// Under a spoofed random-source flood every packet comes from an
+	// unknown source. Once the admission budget is spent (here by one
+	// other source), each one costs a missed LRU lookup and a look at the
+	// budget: that is the per-packet cost the flood is held to.
+	sp := benchConfig()
+	sp.TrackRate, sp.TrackBurst = 1, 1
+	spoofed := openTest(b, sp)
+	expect(b, spoofed, udp4("31.9.9.9", 40000, 3478, binding()), ReasonPassService)
+
 	classes := benchClasses()
-	classes = append(classes, benchClass{"stun-v4-budgets-off", classes[0].frame, ReasonPassService})
+	classes = append(classes,
+		benchClass{"stun-v4-budgets-off", classes[0].frame, ReasonPassService},
+		benchClass{"stun-v4-spoofed-untracked", classes[0].frame, ReasonPassService})
 	for _, c := range classes {
 		b.Run(c.name, func(b *testing.B) {
 			f := f
-			if c.name == "stun-v4-budgets-off" {
+			switch c.name {
+			case "stun-v4-budgets-off":
 				f = noBudgets
+			case "stun-v4-spoofed-untracked":
+				f = spoofed
 			}
 			expect(b, f, c.frame, c.want)
 			var ours, base, theirs time.Duration

@@ -1,0 +1,47 @@
+package filter
+
+import (
+	"testing"
+
+	"github.com/cilium/ebpf"
+)
+
+// FuzzProgram feeds arbitrary frames to the program: whatever arrives, it
+// must return PASS or DROP (never ABORTED or a redirect), count the packet
+// under exactly one reason, and return the verdict that reason stands for.
+func FuzzProgram(f *testing.F) {
+	for _, c := range append(legitimate(), attacks()...) {
+		f.Add(c.frame)
+	}
+	flt := openTest(f, testConfig())
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		if len(frame) < 14 || len(frame) > 4000 {
+			return // BPF_PROG_TEST_RUN wants a whole Ethernet header, and one page
+		}
+		before := snapshot(t, flt)
+		ret, err := flt.Program().Run(&ebpf.RunOptions{Data: frame})
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := snapshot(t, flt)
+		var moved []Reason
+		for r, c := range after {
+			if c.Packets != before[r].Packets {
+				moved = append(moved, r)
+				if c.Packets-before[r].Packets != 1 {
+					t.Fatalf("%v moved by %d packets", r, c.Packets-before[r].Packets)
+				}
+			}
+		}
+		if len(moved) != 1 {
+			t.Fatalf("counters moved %v, want exactly one", moved)
+		}
+		want := uint32(2)
+		if moved[0].Drop() {
+			want = 1
+		}
+		if ret != want {
+			t.Fatalf("verdict %d for reason %v", ret, moved[0])
+		}
+	})
+}
