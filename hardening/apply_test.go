@@ -10,7 +10,7 @@ import (
 // fakeRoot builds a small root that looks like a freshly bootstrapped
 // Debian: accounts with shells and a password, a setuid binary, wide
 // modes on shadow, the builder's own cmdline and fstab lines.
-func fakeRoot(t *testing.T) string {
+func fakeRoot(t testing.TB) string {
 	t.Helper()
 	root := t.TempDir()
 	files := map[string]struct {

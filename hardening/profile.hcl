@@ -604,6 +604,28 @@ control "modules-lock" {
     Type=oneshot
     RemainAfterExit=yes
     ExecStart=/usr/lib/systemd/systemd-sysctl /usr/lib/supernode/modules-lock.conf
+    CapabilityBoundingSet=CAP_SYS_MODULE
+    NoNewPrivileges=yes
+    PrivateNetwork=yes
+    PrivateTmp=yes
+    PrivateDevices=yes
+    ProtectSystem=strict
+    ProtectHome=yes
+    ProtectKernelLogs=yes
+    ProtectControlGroups=yes
+    ProtectClock=yes
+    ProtectHostname=yes
+    RestrictNamespaces=yes
+    RestrictRealtime=yes
+    RestrictSUIDSGID=yes
+    RestrictAddressFamilies=AF_UNIX
+    LockPersonality=yes
+    MemoryDenyWriteExecute=yes
+    SystemCallArchitectures=native
+    SystemCallFilter=@system-service
+    SystemCallErrorNumber=EPERM
+    IPAddressDeny=any
+    UMask=0077
 
     [Install]
     WantedBy=multi-user.target
