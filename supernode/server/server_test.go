@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -459,5 +460,56 @@ func TestRateLimitAndAbuseReport(t *testing.T) {
 	defer rep.mu.Unlock()
 	if len(rep.got) != 1 || rep.got[0] != netip.MustParseAddr("127.0.0.1") {
 		t.Fatalf("abuse reports %v, want exactly one for 127.0.0.1", rep.got)
+	}
+}
+
+// syncWriter collects Listen's output lines.
+type syncWriter struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func (w *syncWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return string(w.b) }
+
+// TestListenAndPunch runs the CLI's listen and punch logic on loopback: the
+// echo must come straight from the listener's socket, not the supernode.
+func TestListenAndPunch(t *testing.T) {
+	s := start(t, nil)
+	srv := s.Addrs()[0]
+	a, b := newClient(t, srv, true), newClient(t, srv, true)
+	ctx := ctxT(t)
+	for _, c := range []*client.Client{a, b} {
+		if _, err := c.Register(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := &syncWriter{}
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go b.Listen(lctx, out)
+	p, err := a.Lookup(ctx, b.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.PunchAndSend(ctx, p, "hello there")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.From != b.LocalAddr() || res.Reply != "echo:hello there" {
+		t.Fatalf("got %+v, want echo from %s", res, b.LocalAddr())
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for !(strings.Contains(out.String(), "introduced ") && strings.Contains(out.String(), "received "+a.LocalAddr().String()+" hello there")) {
+		if time.Now().After(deadline) {
+			t.Fatalf("listen output:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
