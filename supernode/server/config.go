@@ -18,7 +18,7 @@ type Config struct {
 	Lease          time.Duration `conf:"lease"`           // registration lifetime without keepalive
 	CookieLifetime time.Duration `conf:"cookie_lifetime"` // cookie time bucket; a cookie lives 1-2 buckets
 	Software       string        `conf:"software"`        // SOFTWARE attribute in Binding replies; empty = omit
-	RateLimit      float64       `conf:"rate_limit"`      // requests per second per source address (IPv6: per /64)
+	RateLimit      float64       `conf:"rate_limit"`      // requests per second per source address (IPv6: per /64); 0 = unlimited
 	RateBurst      int           `conf:"rate_burst"`      // bucket depth
 	AbuseThreshold int           `conf:"abuse_threshold"` // drops from one source within abuse_window before it is reported
 	AbuseWindow    time.Duration `conf:"abuse_window"`
@@ -71,8 +71,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("cookie_lifetime = %s is out of range; use 1s to 10m", c.CookieLifetime)
 	case len(c.Software) > 127:
 		return fmt.Errorf("software is %d bytes; RFC 8489 allows at most 127 characters", len(c.Software))
-	case c.RateLimit <= 0:
-		return fmt.Errorf("rate_limit must be positive (requests per second per source)")
+	case c.RateLimit < 0:
+		return fmt.Errorf("rate_limit must be positive (requests per second per source), or 0 for no limit")
 	case c.RateBurst < 1:
 		return fmt.Errorf("rate_burst must be at least 1")
 	case c.AbuseThreshold < 1:
