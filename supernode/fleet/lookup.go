@@ -24,47 +24,44 @@ var ErrUnavailable = errors.New("fleet: no owner of the key answered")
 
 // Lookup finds a peer anywhere in the fleet. An owner answers from its own
 // replica; any other member forwards the question one hop to the owners in
-// rank order, each with LookupTimeout, so one dead owner costs one timeout
-// until the failure detector removes it. An owner that does not hold the key
-// also asks the other owners: right after a join the new owner may not have
-// received its handoff yet. found=false with a nil error is an authoritative
-// "not found".
+// rank order. The next owner is asked when the previous one has not answered
+// within a hedge delay (LookupTimeout/4), so a crashed owner costs a few
+// milliseconds, not a timeout, until the failure detector removes it; the
+// last owner asked gets a full LookupTimeout. An
+// owner that does not hold the key also asks the others: right after a join
+// the new owner may not have its handoff yet. found=false with a nil error is
+// an authoritative "not found".
 func (n *Node) Lookup(ctx context.Context, key Key) (Entry, bool, error) {
 	now := time.Now()
 	v := n.view.Load()
 	var buf [maxReplicas]int
-	owners := v.ring.Owners(&key, n.cfg.Replicas, buf[:0])
-	for _, i := range owners {
-		if v.ring.Name(i) == n.name {
+	var remote []netip.AddrPort
+	self := false
+	for _, i := range v.ring.Owners(&key, n.cfg.Replicas, buf[:0]) {
+		owner := v.ring.Name(i)
+		if owner == n.name {
+			self = true
 			if e, ok := n.st.get(&key, now); ok {
 				n.met.lookups.WithLabelValues("local", "found").Inc()
 				return e, true, nil
 			}
+			continue
+		}
+		if m, ok := v.members[owner]; ok {
+			remote = append(remote, m.Data)
 		}
 	}
-	answered := false
-	for _, i := range owners {
-		owner := v.ring.Name(i)
-		if owner == n.name {
-			answered = true // our own "not found" counts as an answer
-			continue
-		}
-		m, ok := v.members[owner]
-		if !ok {
-			continue
-		}
-		res, err := n.ask(ctx, m.Data, &key)
-		if err != nil {
-			if ctx.Err() != nil {
-				n.met.lookups.WithLabelValues("forwarded", "failed").Inc()
-				return Entry{}, false, err
-			}
-			continue
-		}
-		answered = true
-		if res.found {
+	if len(remote) > 0 {
+		res, answers, err := n.ask(ctx, remote, &key)
+		switch {
+		case res.found:
 			n.met.lookups.WithLabelValues("forwarded", "found").Inc()
 			return res.e, true, nil
+		case err != nil:
+			n.met.lookups.WithLabelValues("forwarded", "failed").Inc()
+			return Entry{}, false, err
+		case answers > 0:
+			self = true // some owner answered "not found"
 		}
 	}
 	// A member that stopped owning the key may still hold it until its
@@ -73,7 +70,7 @@ func (n *Node) Lookup(ctx context.Context, key Key) (Entry, bool, error) {
 		n.met.lookups.WithLabelValues("local", "found").Inc()
 		return e, true, nil
 	}
-	if !answered && len(owners) > 0 {
+	if !self && len(remote) > 0 {
 		n.met.lookups.WithLabelValues("forwarded", "failed").Inc()
 		return Entry{}, false, ErrUnavailable
 	}
@@ -81,14 +78,16 @@ func (n *Node) Lookup(ctx context.Context, key Key) (Entry, bool, error) {
 	return Entry{}, false, nil
 }
 
-// ask sends one lookup to an owner and waits for its answer.
-func (n *Node) ask(ctx context.Context, to netip.AddrPort, key *Key) (lookupResult, error) {
+// ask sends the lookup to the owners in order, hedging, and returns the
+// first positive answer, or how many owners answered "not found". err is
+// set only when the context ended or nothing could be asked.
+func (n *Node) ask(ctx context.Context, owners []netip.AddrPort, key *Key) (lookupResult, int, error) {
 	id := n.reqID.Add(1)
-	ch := make(chan lookupResult, 1)
+	ch := make(chan lookupResult, len(owners))
 	n.pendMu.Lock()
 	if len(n.pending) >= maxPending {
 		n.pendMu.Unlock()
-		return lookupResult{}, ErrBusy
+		return lookupResult{}, 0, ErrBusy
 	}
 	n.pending[id] = ch
 	n.pendMu.Unlock()
@@ -101,18 +100,51 @@ func (n *Node) ask(ctx context.Context, to netip.AddrPort, key *Key) (lookupResu
 	b = appendHeader(b, msgLookup, n.name, time.Now())
 	b = binary.BigEndian.AppendUint64(b, id)
 	b = append(b, key[:]...)
-	if err := n.ch.send(to, b); err != nil {
-		return lookupResult{}, err
+
+	hedge := max(n.cfg.LookupTimeout/4, time.Millisecond)
+	deadline := time.NewTimer(n.cfg.LookupTimeout)
+	defer deadline.Stop()
+	next := time.NewTimer(hedge)
+	defer next.Stop()
+	sent, answers := 0, 0
+	sendNext := func() {
+		for sent < len(owners) {
+			to := owners[sent]
+			sent++
+			if n.ch.send(to, b) == nil {
+				break
+			}
+		}
+		if sent == len(owners) {
+			// The last owner asked gets a full timeout of its own.
+			deadline.Reset(n.cfg.LookupTimeout)
+		}
 	}
-	t := time.NewTimer(n.cfg.LookupTimeout)
-	defer t.Stop()
-	select {
-	case r := <-ch:
-		return r, nil
-	case <-t.C:
-		return lookupResult{}, ErrUnavailable
-	case <-ctx.Done():
-		return lookupResult{}, ctx.Err()
+	sendNext()
+	for {
+		select {
+		case r := <-ch:
+			answers++
+			if r.found {
+				return r, answers, nil
+			}
+			if answers >= sent {
+				if sent == len(owners) {
+					return lookupResult{}, answers, nil
+				}
+				sendNext()
+				next.Reset(hedge)
+			}
+		case <-next.C:
+			if sent < len(owners) {
+				sendNext()
+				next.Reset(hedge)
+			}
+		case <-deadline.C:
+			return lookupResult{}, answers, nil
+		case <-ctx.Done():
+			return lookupResult{}, answers, ctx.Err()
+		}
 	}
 }
 

@@ -10,18 +10,22 @@ import (
 )
 
 // meta is what a member gossips about itself in memberlist's node metadata
-// (at most memberlist.MetaMaxSize bytes): version(1) capacity(4)
-// data-port(2) supernode-address.
+// (at most memberlist.MetaMaxSize bytes): version(1) boot(8) capacity(4)
+// data-port(2) supernode-address. boot is random per process start: a member
+// that crashed and came back under the same name within one settle period
+// has an empty store, and only its new boot tells the others to refill it.
 type meta struct {
+	boot      uint64
 	capacity  uint32
 	dataPort  uint16
 	supernode netip.AddrPort
 }
 
-const metaVersion = 1
+const metaVersion = 2
 
 func (m meta) encode() []byte {
 	b := []byte{metaVersion}
+	b = binary.BigEndian.AppendUint64(b, m.boot)
 	b = binary.BigEndian.AppendUint32(b, m.capacity)
 	b = binary.BigEndian.AppendUint16(b, m.dataPort)
 	return appendAddr(b, m.supernode)
@@ -29,13 +33,14 @@ func (m meta) encode() []byte {
 
 func decodeMeta(b []byte) (meta, bool) {
 	var m meta
-	if len(b) < 7 || b[0] != metaVersion {
+	if len(b) < 15 || b[0] != metaVersion {
 		return m, false
 	}
-	m.capacity = binary.BigEndian.Uint32(b[1:])
-	m.dataPort = binary.BigEndian.Uint16(b[5:])
+	m.boot = binary.BigEndian.Uint64(b[1:])
+	m.capacity = binary.BigEndian.Uint32(b[9:])
+	m.dataPort = binary.BigEndian.Uint16(b[13:])
 	var err error
-	if m.supernode, _, err = readAddr(b[7:]); err != nil {
+	if m.supernode, _, err = readAddr(b[15:]); err != nil {
 		return m, false
 	}
 	return m, true
@@ -48,6 +53,7 @@ type Member struct {
 	Data      netip.AddrPort // data channel
 	Supernode netip.AddrPort // where peers reach its supernode
 	Capacity  uint32         // peers it can hold
+	Boot      uint64         // random per process start
 }
 
 // view is an immutable snapshot of the membership: the ring used for
@@ -55,6 +61,26 @@ type Member struct {
 type view struct {
 	ring    *Ring
 	members map[string]Member
+}
+
+// same reports whether a member is the same process in both views.
+func sameBoot(a, b *view, name string) bool {
+	x, okA := a.members[name]
+	y, okB := b.members[name]
+	return okA && okB && x.Boot == y.Boot
+}
+
+// equal reports whether two views have the same members, same boots.
+func (v *view) equal(o *view) bool {
+	if len(v.members) != len(o.members) {
+		return false
+	}
+	for name := range v.members {
+		if !sameBoot(v, o, name) {
+			return false
+		}
+	}
+	return true
 }
 
 func buildView(h Hasher, nodes []*memberlist.Node) *view {
@@ -76,6 +102,7 @@ func buildView(h Hasher, nodes []*memberlist.Node) *view {
 			Data:      netip.AddrPortFrom(ip, m.dataPort),
 			Supernode: m.supernode,
 			Capacity:  m.capacity,
+			Boot:      m.boot,
 		}
 		names = append(names, n.Name)
 	}

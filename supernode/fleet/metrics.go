@@ -64,4 +64,7 @@ const (
 	dropRate      = "rate"
 	dropUnknown   = "unknown_type"
 	dropNotMember = "not_member"
+	// dropGossipDecrypt counts memberlist gossip and joins that no key of
+	// the ring could decrypt.
+	dropGossipDecrypt = "gossip_decrypt"
 )

@@ -2,8 +2,11 @@ package fleet
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -88,9 +91,9 @@ func Start(opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
 	name := cfg.Name
 	if name == "" {
@@ -104,8 +107,8 @@ func Start(opts Options) (*Node, error) {
 	n := &Node{
 		cfg:         cfg,
 		name:        name,
-		meta:        meta{capacity: opts.Capacity, dataPort: cfg.dataPort(), supernode: opts.Supernode},
-		log:         log.With("fleet_member", name),
+		meta:        meta{boot: randUint64(), capacity: opts.Capacity, dataPort: cfg.dataPort(), supernode: opts.Supernode},
+		log:         logger.With("fleet_member", name),
 		met:         newMetrics(opts.Registry),
 		sec:         sec,
 		hasher:      NewHasher(sec.seed),
@@ -146,7 +149,7 @@ func Start(opts Options) (*Node, error) {
 	mc.SuspicionMult = cfg.SuspicionMult
 	mc.Delegate = delegate{n}
 	mc.Events = events{n}
-	mc.Logger = slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)
+	mc.Logger = log.New(memberlistLog{n.log, n.met}, "", 0)
 	ml, err := memberlist.Create(mc)
 	if err != nil {
 		conn.Close()
@@ -173,6 +176,12 @@ func Start(opts Options) (*Node, error) {
 		}
 	}
 	return n, nil
+}
+
+func randUint64() uint64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:])
 }
 
 // Name is this member's name.

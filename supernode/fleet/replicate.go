@@ -222,9 +222,10 @@ func (n *Node) handoffLoop() {
 			}
 		}
 		cur := n.view.Load()
-		if slices.Equal(cur.ring.Names(), handed.ring.Names()) {
+		if cur.equal(handed) {
 			continue
 		}
+		n.log.Debug("membership view changed", "from", handed.ring.Names(), "to", cur.ring.Names())
 		sent, dropped := n.handoff(handed, cur)
 		if sent > 0 || dropped > 0 {
 			n.log.Info("membership changed: re-replicated the keys whose owners changed",
@@ -237,8 +238,9 @@ func (n *Node) handoffLoop() {
 // handoff compares each held entry's owners under the old and the new view.
 // For a key whose owners changed, one member sends it to each new owner: the
 // best-ranked old owner that is still alive (so R replicas do not all send
-// the same entry), or this member if no old owner survives. Entries this
-// member no longer owns are released afterwards.
+// the same entry), or this member if no old owner survives. An owner that
+// restarted (new boot) counts as new: it came back empty. Entries this member
+// no longer owns are released afterwards.
 func (n *Node) handoff(old, cur *view) (sent, released int) {
 	now := time.Now()
 	R := n.cfg.Replicas
@@ -249,19 +251,20 @@ func (n *Node) handoff(old, cur *view) (sent, released int) {
 			e := &entries[i]
 			before := old.ring.OwnerNames(&e.Key, R)
 			after := cur.ring.OwnerNames(&e.Key, R)
-			if slices.Equal(before, after) {
+			fresh := func(o string) bool { return !slices.Contains(before, o) || !sameBoot(old, cur, o) }
+			if slices.Equal(before, after) && !slices.ContainsFunc(after, fresh) {
 				continue
 			}
 			sender := n.name
 			for _, o := range before {
-				if _, alive := cur.members[o]; alive {
+				if sameBoot(old, cur, o) {
 					sender = o
 					break
 				}
 			}
 			if sender == n.name {
 				for _, o := range after {
-					if o != n.name && !slices.Contains(before, o) {
+					if o != n.name && fresh(o) {
 						if n.enqueueWait(o, outItem{kind: msgPut, handoff: true, e: *e}) {
 							sent++
 							n.met.handoff.Inc()

@@ -1,0 +1,381 @@
+package fleet
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/supernode-appliance/appliance/tests/testenv"
+)
+
+// Failure-detector settings of the test fleet: memberlist's LAN profile
+// scaled down 3x so a test takes seconds, not tens of seconds. The bound a
+// test asserts is computed from them, as memberlist computes its timeouts.
+const (
+	probeInterval = 300 * time.Millisecond
+	probeTimeout  = 150 * time.Millisecond
+	suspicionMult = 4
+	rejoinEvery   = time.Second
+)
+
+// convergeBound is the longest memberlist may take to declare a crashed
+// member dead: Lifeguard's suspicion timeout starts at
+// SuspicionMaxTimeoutMult (6) x SuspicionMult x log10(N) (at least 1) x
+// ProbeInterval, after up to one probe round to notice; plus gossip slack.
+func convergeBound() time.Duration {
+	return probeInterval + probeTimeout + 6*suspicionMult*probeInterval + 2*time.Second
+}
+
+type lab struct {
+	t       *testing.T
+	sw      *testenv.NS
+	members []*member
+	key     string
+	seeds   string
+}
+
+type member struct {
+	lab   *lab
+	i     int
+	name  string
+	ip    string
+	ns    *testenv.NS
+	key   string
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	lines chan string
+	log   string
+}
+
+func fleetKey() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// newLab builds n member namespaces on one bridge (in its own namespace),
+// addresses 10.77.0.1..n/24, without starting anything.
+func newLab(t *testing.T, n int) *lab {
+	testenv.RequireRoot(t)
+	testenv.RequireCommands(t, "ip")
+	l := &lab{t: t, key: fleetKey()}
+	l.sw = testenv.NewNS(t, "flsw")
+	l.sw.Exec(t, "ip", "link", "add", "br0", "type", "bridge")
+	l.sw.Exec(t, "ip", "link", "set", "br0", "up")
+	for i := 0; i < n; i++ {
+		m := &member{lab: l, i: i, name: fmt.Sprintf("node-%d", i+1), ip: fmt.Sprintf("10.77.0.%d", i+1), key: l.key}
+		m.ns = testenv.NewNS(t, "fl")
+		_, swIf := testenv.Veth(t, m.ns, m.ip+"/24", l.sw, "")
+		l.sw.Exec(t, "ip", "link", "set", swIf, "master", "br0")
+		l.members = append(l.members, m)
+	}
+	l.seeds = "10.77.0.1:7946, 10.77.0.2:7946"
+	return l
+}
+
+// start runs the member process: config file plus the key as the systemd
+// credential supernode.fleet_key, as the appliance provides it.
+func (m *member) start() {
+	t := m.lab.t
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`# fleet member %s
+fleet_bind = %s:7946
+fleet_name = %s
+fleet_seeds = %s
+fleet_probe_interval = %s
+fleet_probe_timeout = %s
+fleet_suspicion_mult = %d
+fleet_rejoin_interval = %s
+fleet_lookup_timeout = 300ms
+`, m.name, m.ip, m.name, m.lab.seeds, probeInterval, probeTimeout, suspicionMult, rejoinEvery)
+	confPath := filepath.Join(dir, "supernode.conf")
+	creds := filepath.Join(dir, "credentials")
+	os.Mkdir(creds, 0o700)
+	if err := os.WriteFile(confPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(creds, "supernode.fleet_key"), []byte(m.key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m.log = filepath.Join(dir, "member.log")
+	if d := os.Getenv("FLEET_LOG_DIR"); d != "" { // keep logs for debugging
+		m.log = filepath.Join(d, fmt.Sprintf("%s-%s-%d.log", t.Name(), m.name, time.Now().UnixNano()))
+	}
+	logf, err := os.Create(m.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout io.ReadCloser
+	m.cmd = m.ns.Start(t, func(c *exec.Cmd) {
+		c.Env = append(os.Environ(), "FLEET_MEMBER=1", "FLEET_CONFIG="+confPath, "CREDENTIALS_DIRECTORY="+creds)
+		c.Stderr = logf
+		m.in, _ = c.StdinPipe()
+		stdout, _ = c.StdoutPipe()
+	}, os.Args[0], "-test.run=^$")
+	m.lines = make(chan string, 16)
+	go func(lines chan string) {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}(m.lines)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(m.log)
+			t.Logf("log of %s (last 3000 bytes):\n%s", m.name, tail(b, 3000))
+		}
+	})
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+// do sends one command and returns its one-line answer.
+func (m *member) do(format string, args ...any) string {
+	t := m.lab.t
+	t.Helper()
+	line := fmt.Sprintf(format, args...)
+	if _, err := fmt.Fprintln(m.in, line); err != nil {
+		t.Fatalf("%s: %s: %v", m.name, line, err)
+	}
+	select {
+	case out, ok := <-m.lines:
+		if !ok {
+			t.Fatalf("%s exited during %q", m.name, line)
+		}
+		return out
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s: no answer to %q", m.name, line)
+	}
+	return ""
+}
+
+// kill sends SIGKILL: no leave message, the others must detect the failure.
+func (m *member) kill() {
+	m.cmd.Process.Kill()
+	for range m.lines {
+	}
+}
+
+func (m *member) members() int {
+	var n int
+	fmt.Sscanf(m.do("members"), "members %d", &n)
+	return n
+}
+
+func (m *member) metric(name string, labels ...string) float64 {
+	var v float64
+	fmt.Sscanf(m.do("metric %s %s", name, strings.Join(labels, " ")), "value %g", &v)
+	return v
+}
+
+// waitMembers waits until each of ms sees want members; it returns how
+// long that took.
+func waitMembers(t *testing.T, ms []*member, want int, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		ok := true
+		for _, m := range ms {
+			if m.members() != want {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return time.Since(start)
+		}
+		if time.Since(start) > within {
+			var views []string
+			for _, m := range ms {
+				views = append(views, m.name+": "+m.do("members"))
+			}
+			t.Fatalf("membership did not converge to %d within %s: %s", want, within, strings.Join(views, "; "))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// expectAll checks that every member in ms finds peers [from,to) at version
+// ver.
+func expectAll(t *testing.T, ms []*member, from, to, ver int) {
+	t.Helper()
+	want := fmt.Sprintf("found %d missing 0 stale 0 first-missing -1", to-from)
+	for _, m := range ms {
+		if got := m.do("find %d %d %d", from, to, ver); got != want {
+			t.Fatalf("lookups at %s of peers %d..%d v%d: %s", m.name, from, to-1, ver, got)
+		}
+	}
+}
+
+// waitAll is expectAll after replication had time to settle.
+func waitAll(t *testing.T, ms []*member, from, to, ver int, within time.Duration) {
+	t.Helper()
+	want := fmt.Sprintf("found %d missing 0 stale 0 first-missing -1", to-from)
+	deadline := time.Now().Add(within)
+	for _, m := range ms {
+		for {
+			got := m.do("find %d %d %d", from, to, ver)
+			if got == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("lookups at %s of peers %d..%d v%d: %s", m.name, from, to-1, ver, got)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+}
+
+const peersPerMember = 200
+
+// TestFleetCrashAndRejoin: three members in three namespaces; peers register
+// at different members and are found from every member; a SIGKILLed member
+// loses nothing (replicas), membership converges within the failure
+// detector's bound, and the restarted member rejoins and takes back its
+// share.
+func TestFleetCrashAndRejoin(t *testing.T) {
+	l := newLab(t, 3)
+	for _, m := range l.members {
+		m.start()
+	}
+	waitMembers(t, l.members, 3, 15*time.Second)
+	total := peersPerMember * len(l.members)
+	for i, m := range l.members {
+		if got := m.do("reg %d %d 1", i*peersPerMember, (i+1)*peersPerMember); got != "ok" {
+			t.Fatal(got)
+		}
+	}
+	waitAll(t, l.members, 0, total, 1, 5*time.Second)
+
+	victim, live := l.members[2], l.members[:2]
+	victim.kill()
+	killed := time.Now()
+	// Right after the crash, before anyone noticed: replicas answer (a
+	// lookup the dead owner would have answered is hedged to the other).
+	expectAll(t, live[:1], 2*peersPerMember, 2*peersPerMember+50, 1)
+	waitMembers(t, live, 2, convergeBound())
+	took := time.Since(killed)
+	if took > convergeBound() {
+		t.Fatalf("membership took %s to converge after SIGKILL, bound %s", took, convergeBound())
+	}
+	t.Logf("membership converged %s after SIGKILL (bound %s)", took.Round(10*time.Millisecond), convergeBound())
+	expectAll(t, live, 0, total, 1)
+
+	// The victim's peers notice their supernode is gone and re-register at
+	// a survivor (version 2): the directory is complete and current again.
+	if got := live[0].do("reg %d %d 2", 2*peersPerMember, total); got != "ok" {
+		t.Fatal(got)
+	}
+	waitAll(t, live, 2*peersPerMember, total, 2, 5*time.Second)
+
+	// Restart: it rejoins through the seeds and receives its share.
+	victim.start()
+	waitMembers(t, l.members, 3, 15*time.Second)
+	var owned int
+	fmt.Sscanf(victim.do("share 0 %d", total), "owned %d", &owned)
+	if owned < total/3 { // expected 2/3 of the keys with R=2 of 3
+		t.Fatalf("restarted member owns %d of %d keys", owned, total)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		held := int(victim.metric("supernode_fleet_entries"))
+		if held == owned {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("restarted member holds %d replicas, owns %d keys", held, owned)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	expectAll(t, l.members, 0, 2*peersPerMember, 1)
+	expectAll(t, l.members, 2*peersPerMember, total, 2)
+}
+
+// TestFleetPartitionHeals: four members split 2|2 by blackhole routes; each
+// half carries on alone; after the heal the halves merge again (the rejoin
+// loop) and every registration refreshed after the heal is found everywhere.
+func TestFleetPartitionHeals(t *testing.T) {
+	l := newLab(t, 4)
+	for _, m := range l.members {
+		m.start()
+	}
+	waitMembers(t, l.members, 4, 15*time.Second)
+	total := peersPerMember * len(l.members)
+	for i, m := range l.members {
+		m.do("reg %d %d 1", i*peersPerMember, (i+1)*peersPerMember)
+	}
+	waitAll(t, l.members, 0, total, 1, 5*time.Second)
+
+	a, b := l.members[:2], l.members[2:]
+	cut := func(op string) {
+		for _, x := range a {
+			for _, y := range b {
+				x.ns.Exec(t, "ip", "route", op, "blackhole", y.ip+"/32")
+				y.ns.Exec(t, "ip", "route", op, "blackhole", x.ip+"/32")
+			}
+		}
+	}
+	cut("add")
+	waitMembers(t, a, 2, convergeBound())
+	waitMembers(t, b, 2, convergeBound())
+	// Each half keeps serving the peers attached to it.
+	for i, m := range l.members {
+		m.do("reg %d %d 2", i*peersPerMember, (i+1)*peersPerMember)
+	}
+	waitAll(t, a, 0, 2*peersPerMember, 2, 5*time.Second)
+	waitAll(t, b, 2*peersPerMember, total, 2, 5*time.Second)
+
+	cut("del")
+	took := waitMembers(t, l.members, 4, 10*rejoinEvery+convergeBound())
+	t.Logf("partition healed: 4 members everywhere %s after the routes came back", took.Round(10*time.Millisecond))
+	// Peers refresh after the heal (version 3): nothing is lost, nothing
+	// stale is served.
+	for i, m := range l.members {
+		m.do("reg %d %d 3", i*peersPerMember, (i+1)*peersPerMember)
+	}
+	waitAll(t, l.members, 0, total, 3, 5*time.Second)
+}
+
+// TestFleetWrongKey: a member started with another key, pointed at the
+// fleet's seeds, can neither join nor place entries in the fleet.
+func TestFleetWrongKey(t *testing.T) {
+	l := newLab(t, 4)
+	fleetMembers, intruder := l.members[:3], l.members[3]
+	intruder.key = fleetKey()
+	for _, m := range l.members {
+		m.start()
+	}
+	waitMembers(t, fleetMembers, 3, 15*time.Second)
+	intruder.do("reg 5000 5050 1")
+	// Several probe and rejoin rounds.
+	time.Sleep(3 * rejoinEvery)
+	for _, m := range fleetMembers {
+		if n := m.members(); n != 3 {
+			t.Fatalf("%s sees %d members: the intruder got in", m.name, n)
+		}
+	}
+	if n := intruder.members(); n != 1 {
+		t.Fatalf("intruder sees %d members", n)
+	}
+	if got := fleetMembers[0].do("find 5000 5050 1"); got != "found 0 missing 50 stale 0 first-missing 5000" {
+		t.Fatalf("intruder's peers in the fleet: %s", got)
+	}
+	// Its attempts did arrive, and were refused for the key.
+	if n := fleetMembers[0].metric("supernode_fleet_dropped_total", "reason=gossip_decrypt"); n < 1 {
+		t.Fatalf("%s counted %v undecryptable gossip messages; the intruder never reached it?", fleetMembers[0].name, n)
+	}
+}
