@@ -269,7 +269,7 @@ func (c *Control) References() []string {
 		out = append(out, "CIS Debian 12 v1.1.0 "+r)
 	}
 	for _, r := range c.Refs.STIG {
-		out = append(out, "DISA STIG "+r)
+		out = append(out, "DISA STIG RHEL 8 "+r)
 	}
 	out = append(out, c.Refs.Other...)
 	return out

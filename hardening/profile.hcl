@@ -3,7 +3,8 @@
 # One control per block. Every control says what it enforces (title), why
 # (rationale), where the recommendation comes from (references: KSPP
 # recommended settings, CIS Debian Linux 12 Benchmark v1.1.0 section ids,
-# DISA STIG ids where one exists), how bad a miss is (severity), how the
+# DISA STIG ids where one exists: there is no Debian STIG, so the nearest
+# RHEL 8 STIG rule), how bad a miss is (severity), how the
 # image builder applies it (apply, see hardening/methods.go) and how the
 # audit verifies it (check). A deliberate deviation from a reference is an
 # exception block with its justification and the controls that compensate.
@@ -70,6 +71,7 @@ control "cmdline-pti" {
   severity  = "high"
   references {
     kspp = ["cmdline pti=on"]
+    stig = ["RHEL-08-040004"]
   }
   apply    = "cmdline"
   check    = "cmdline"
@@ -82,6 +84,7 @@ control "cmdline-vsyscall-none" {
   severity  = "medium"
   references {
     kspp = ["cmdline vsyscall=none"]
+    stig = ["RHEL-08-010422"]
   }
   apply    = "cmdline"
   check    = "cmdline"
@@ -187,6 +190,7 @@ control "cmdline-audit" {
   severity  = "medium"
   references {
     cis = ["6.2.1.3", "6.2.1.4"]
+    stig = ["RHEL-08-030601", "RHEL-08-030602"]
   }
   apply    = "cmdline"
   check    = "cmdline"
@@ -201,6 +205,7 @@ control "sysctl-kptr-restrict" {
   severity  = "medium"
   references {
     kspp = ["sysctl kernel.kptr_restrict=2"]
+    stig = ["RHEL-08-040283"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -213,6 +218,7 @@ control "sysctl-dmesg-restrict" {
   severity  = "low"
   references {
     kspp = ["sysctl kernel.dmesg_restrict=1"]
+    stig = ["RHEL-08-010375"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -225,6 +231,7 @@ control "sysctl-perf-event-paranoid" {
   severity  = "medium"
   references {
     kspp = ["sysctl kernel.perf_event_paranoid=3"]
+    stig = ["RHEL-08-010376"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -237,6 +244,7 @@ control "sysctl-kexec-disabled" {
   severity  = "high"
   references {
     kspp = ["sysctl kernel.kexec_load_disabled=1"]
+    stig = ["RHEL-08-010372"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -250,6 +258,7 @@ control "sysctl-yama-ptrace" {
   references {
     kspp = ["sysctl kernel.yama.ptrace_scope=3"]
     cis  = ["1.5.2"]
+    stig = ["RHEL-08-040282"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -263,6 +272,7 @@ control "sysctl-aslr" {
   references {
     kspp = ["sysctl kernel.randomize_va_space=2"]
     cis  = ["1.5.1"]
+    stig = ["RHEL-08-010430"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -275,6 +285,7 @@ control "sysctl-unprivileged-userns" {
   severity  = "high"
   references {
     kspp = ["sysctl kernel.unprivileged_userns_clone=0 (Debian)"]
+    stig = ["RHEL-08-040284"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -311,6 +322,7 @@ control "sysctl-bpf-restrict" {
   severity  = "high"
   references {
     kspp = ["sysctl kernel.unprivileged_bpf_disabled=1", "sysctl net.core.bpf_jit_harden=2"]
+    stig = ["RHEL-08-040281", "RHEL-08-040286"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -323,6 +335,7 @@ control "sysctl-fs-protected" {
   severity  = "medium"
   references {
     kspp = ["sysctl fs.protected_symlinks=1", "sysctl fs.protected_hardlinks=1", "sysctl fs.protected_fifos=2", "sysctl fs.protected_regular=2"]
+    stig = ["RHEL-08-010373", "RHEL-08-010374"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -341,6 +354,7 @@ control "sysctl-core-dumps" {
   references {
     kspp = ["sysctl fs.suid_dumpable=0"]
     cis  = ["1.5.3"]
+    stig = ["RHEL-08-010671"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -377,6 +391,7 @@ control "sysctl-ip-forward" {
   severity  = "medium"
   references {
     cis = ["3.3.1"]
+    stig = ["RHEL-08-040260"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -389,6 +404,7 @@ control "sysctl-send-redirects" {
   severity  = "low"
   references {
     cis = ["3.3.2"]
+    stig = ["RHEL-08-040220", "RHEL-08-040270"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -401,6 +417,7 @@ control "sysctl-icmp-bogus-broadcast" {
   severity  = "low"
   references {
     cis = ["3.3.3", "3.3.4"]
+    stig = ["RHEL-08-040230"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -413,6 +430,7 @@ control "sysctl-accept-redirects" {
   severity  = "medium"
   references {
     cis = ["3.3.5", "3.3.6"]
+    stig = ["RHEL-08-040209", "RHEL-08-040210", "RHEL-08-040279", "RHEL-08-040280"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -432,6 +450,7 @@ control "sysctl-rp-filter" {
   severity  = "medium"
   references {
     cis = ["3.3.7"]
+    stig = ["RHEL-08-040285"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -444,6 +463,7 @@ control "sysctl-source-route" {
   severity  = "medium"
   references {
     cis = ["3.3.8"]
+    stig = ["RHEL-08-040239", "RHEL-08-040240", "RHEL-08-040249", "RHEL-08-040250"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -489,6 +509,7 @@ control "sysctl-accept-ra" {
   severity  = "low"
   references {
     cis = ["3.3.11"]
+    stig = ["RHEL-08-040261", "RHEL-08-040262"]
   }
   apply    = "sysctl"
   check    = "sysctl"
@@ -547,6 +568,7 @@ control "modules-unused-filesystems" {
   severity  = "medium"
   references {
     cis = ["1.1.1.1", "1.1.1.2", "1.1.1.3", "1.1.1.4", "1.1.1.5", "1.1.1.6", "1.1.1.7", "1.1.1.8", "1.1.1.10"]
+    stig = ["RHEL-08-040025"]
   }
   apply  = "modprobe-blacklist"
   check  = "modprobe"
@@ -559,6 +581,7 @@ control "modules-usb-storage" {
   severity  = "medium"
   references {
     cis = ["1.1.1.9"]
+    stig = ["RHEL-08-040080", "RHEL-08-040026"]
   }
   apply  = "modprobe-blacklist"
   check  = "modprobe"
@@ -571,6 +594,7 @@ control "modules-unused-protocols" {
   severity  = "medium"
   references {
     cis = ["3.2.1", "3.2.2", "3.2.3", "3.2.4"]
+    stig = ["RHEL-08-040021", "RHEL-08-040022", "RHEL-08-040023", "RHEL-08-040024", "RHEL-08-040111"]
   }
   apply  = "modprobe-blacklist"
   check  = "modprobe"
@@ -594,7 +618,7 @@ control "modules-lock" {
   expect = <<-UNIT
     [Unit]
     Description=Disable kernel module loading (hardening control modules-lock)
-    Documentation=file:/usr/share/doc/supernode/hardening.md
+    Documentation=https://github.com/supernode-appliance/appliance/tree/main/hardening
     After=systemd-modules-load.service systemd-udev-trigger.service network-online.target nftables.service supernode-xdp.service
     Wants=network-online.target
     DefaultDependencies=no
@@ -664,6 +688,7 @@ control "fs-tmp" {
   severity  = "medium"
   references {
     cis = ["1.1.2.1.1", "1.1.2.1.2", "1.1.2.1.3", "1.1.2.1.4"]
+    stig = ["RHEL-08-040123", "RHEL-08-040124", "RHEL-08-040125"]
   }
   apply  = "fstab"
   check  = "mount"
@@ -677,6 +702,7 @@ control "fs-dev-shm" {
   severity  = "medium"
   references {
     cis = ["1.1.2.2.1", "1.1.2.2.2", "1.1.2.2.3", "1.1.2.2.4"]
+    stig = ["RHEL-08-040120", "RHEL-08-040121", "RHEL-08-040122"]
   }
   apply  = "fstab"
   check  = "mount"
@@ -742,6 +768,7 @@ control "accounts-no-passwords" {
   severity  = "critical"
   references {
     cis = ["7.2.2", "5.4.2.8"]
+    stig = ["RHEL-08-020331"]
   }
   apply = "lock-accounts"
   check = "no-passwords"
@@ -861,7 +888,7 @@ control "svc-masked" {
   rationale = "Ctrl-Alt-Del on a console must not reboot the box; debug-shell.service would give an unauthenticated root shell on tty9."
   severity  = "medium"
   references {
-    stig = ["RHEL-08-040170 (ctrl-alt-del)"]
+    stig = ["RHEL-08-040170", "RHEL-08-040180"]
   }
   apply  = "mask-units"
   check  = "masked"
@@ -874,6 +901,7 @@ control "svc-coredump-off" {
   severity  = "low"
   references {
     cis = ["1.5.3"]
+    stig = ["RHEL-08-010672", "RHEL-08-010674"]
   }
   apply    = "systemd-conf"
   check    = "systemd-conf"
@@ -960,6 +988,7 @@ control "audit-rules" {
   severity  = "high"
   references {
     cis = ["6.2.1.1", "6.2.1.2", "6.2.3.4", "6.2.3.8", "6.2.3.10", "6.2.3.19", "6.2.3.20"]
+    stig = ["RHEL-08-030121", "RHEL-08-030130", "RHEL-08-030150", "RHEL-08-030160", "RHEL-08-030170", "RHEL-08-030180", "RHEL-08-030181", "RHEL-08-030360", "RHEL-08-030380", "RHEL-08-030390"]
   }
   apply = "audit-rules"
   check = "audit-rules"
