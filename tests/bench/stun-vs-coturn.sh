@@ -76,6 +76,9 @@ mport=$(free_port)
 cat >"$tmp/supernode.conf" <<CONF
 listen = 127.0.0.1:$sport
 metrics_listen = 127.0.0.1:$mport
+# The whole benchmark comes from one address; coturn has no per-source
+# limit either. 0 disables the limiter.
+rate_limit = 0
 CONF
 taskset -c "$SERVER_CPU" "$root/bin/supernode" -config "$tmp/supernode.conf" >"$tmp/supernode.log" 2>&1 &
 pids="$pids $!"

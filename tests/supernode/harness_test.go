@@ -24,8 +24,13 @@ import (
 
 // bins builds the binaries once and returns bin/, failing (CI) or skipping
 // (elsewhere) while the supernode part has no binaries yet.
+// SUPERNODE_TEST_BIN=DIR tests binaries already built in DIR instead (for
+// example the ones installed into an image).
 func bins(t *testing.T) string {
 	t.Helper()
+	if dir := os.Getenv("SUPERNODE_TEST_BIN"); dir != "" {
+		return dir
+	}
 	root := testenv.RepoRoot(t)
 	for _, c := range []string{"supernode", "supernode-client"} {
 		if _, err := os.Stat(filepath.Join(root, "supernode", "cmd", c)); err != nil {
@@ -208,14 +213,27 @@ func (s *supernode) metric(t *testing.T, r runner, name string, labels ...string
 	t.Helper()
 	var body []byte
 	err := r.do(func() error {
-		// A fresh transport: its connections must be dialled from inside
-		// the namespace, not reused from another one.
-		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-		resp, err := c.Get(s.metrics + "/metrics")
+		// Dial here, on the namespace's thread: net/http would dial from
+		// another goroutine, outside the namespace.
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(s.metrics, "http://"), 5*time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		req, _ := http.NewRequest("GET", s.metrics+"/metrics", nil)
+		req.Close = true
+		if err := req.Write(c); err != nil {
+			return err
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), req)
 		if err != nil {
 			return err
 		}
 		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %s", resp.Status)
+		}
 		body, err = io.ReadAll(resp.Body)
 		return err
 	})
