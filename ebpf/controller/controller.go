@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -340,7 +341,14 @@ func (c *Controller) Status() [][2]string {
 	blocks, _ := c.Blocks()
 	c.mu.Lock()
 	cfg, ok := c.cfg, c.attachOK
+	own := make([]string, len(c.ownAddrs))
+	for i, a := range c.ownAddrs {
+		own[i] = a.String()
+	}
 	c.mu.Unlock()
+	if len(own) == 0 {
+		own = []string{"-"}
+	}
 	names := ""
 	for i, a := range ifs {
 		if i > 0 {
@@ -357,6 +365,7 @@ func (c *Controller) Status() [][2]string {
 		{"program_id", strconv.FormatUint(uint64(programID(c.filter.Program())), 10)},
 		{"interfaces", names},
 		{"all_attached", strconv.FormatBool(ok)},
+		{"own_addrs", strings.Join(own, ",")},
 		{"blocks", strconv.Itoa(len(blocks))},
 		{"pin_dir", cfg.PinDir},
 	}

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,13 @@ func TestNewInterfacePickedUp(t *testing.T) {
 	}
 	// The new interface's address becomes an own address: a spoof of it
 	// arriving on the first interface is dropped as own-source.
+	deadline = time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(e.status("own_addrs"), "11.12.0.2") {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if own := e.status("own_addrs"); !strings.Contains(own, "11.12.0.2") {
+		t.Fatalf("own addresses %q lack the new interface's 11.12.0.2", own)
+	}
 	tx := newRawSender(t, e.snd, e.sndIf)
 	spoof := e.pkt(netip.MustParseAddr("11.12.0.2"), 17, 40000, stunPort, 0xF101)
 	spoof.payload = stunRequest(7)

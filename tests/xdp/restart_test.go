@@ -105,18 +105,27 @@ func TestRestartAndUpgradeUnderTraffic(t *testing.T) {
 // programID is the program the controller says it attached.
 func (e *env) programID() int {
 	e.t.Helper()
+	id, err := strconv.Atoi(e.status("program_id"))
+	if err != nil {
+		e.t.Fatalf("status program_id: %v", err)
+	}
+	return id
+}
+
+// status returns one value of the controller's status.
+func (e *env) status(key string) string {
+	e.t.Helper()
 	st, err := e.client().Status()
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	for _, kv := range st {
-		if kv[0] == "program_id" {
-			id, _ := strconv.Atoi(kv[1])
-			return id
+		if kv[0] == key {
+			return kv[1]
 		}
 	}
-	e.t.Fatalf("status without program_id: %v", st)
-	return 0
+	e.t.Fatalf("status without %s: %v", key, st)
+	return ""
 }
 
 // kernelProgID is the XDP program id iproute2 reports for the interface.
