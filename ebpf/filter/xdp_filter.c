@@ -622,8 +622,10 @@ static __always_inline int classify(struct xdp_md *ctx)
 			if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN)
 				class = RATE_SYN;
 			pass = REASON_PASS_SERVICE;
-		} else if ((fl & TCP_ACK) && in_range(dport, cfg)) {
-			// Our own connections: SYN+ACK and everything after.
+		} else if ((fl & (TCP_ACK | TCP_RST)) && in_range(dport, cfg)) {
+			// Our own connections: SYN+ACK and everything after,
+			// and the bare RST a peer without the connection sends
+			// (RFC 9293 3.10.7.1: no ACK when answering an ACK).
 			pass = REASON_PASS_REPLY;
 		} else {
 			return REASON_DROP_PORT_CLOSED;
