@@ -6,22 +6,28 @@
 # Fairness: both servers are pinned to the same core (SERVER_CPU, default 0)
 # and the generator to the other (GEN_CPU, default 1); each server runs with
 # its defaults for that one core (coturn picks its thread count itself, the
-# supernode one socket per available core). Rounds alternate the order so
-# background load on this shared machine hits both alike; the result is the
-# median of the rounds. The generator prints its own CPU use (gen_cpu): near
-# 1.00 it, not the server, would be the limit.
+# supernode one socket per available core). All three run at the same
+# raised priority (NICE=-10) so other work on a shared machine disturbs the
+# measurement less. Rounds alternate the order so background load hits both
+# alike; the script reports the median and the best round of each (other
+# load can only lower a round, so the best is the closest to capacity) and
+# judges the target on the median. The generator prints its own CPU use
+# (gen_cpu): near 1.00 it, not the server, would be the limit.
 #
-# Usage: sh tests/bench/stun-vs-coturn.sh   (env: ROUNDS=3 DURATION=5s
-#        SOCKETS=4 WINDOW=32 SERVER_CPU=0 GEN_CPU=1 STRICT=1 to exit 1
-#        below the 1.25x target)
+# Usage: sh tests/bench/stun-vs-coturn.sh   (env: ROUNDS=5 DURATION=3s
+#        SOCKETS=4 WINDOW=32 SERVER_CPU=0 GEN_CPU=1 NICE=-10, STRICT=1 to
+#        exit 1 below the 1.25x target)
 set -eu
 
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-5s}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-3s}
 SOCKETS=${SOCKETS:-4}
 WINDOW=${WINDOW:-32}
 SERVER_CPU=${SERVER_CPU:-0}
 GEN_CPU=${GEN_CPU:-1}
+NICE=${NICE:--10}
+# A negative nice needs root; without it run at normal priority.
+[ "$(id -u)" = 0 ] || NICE=0
 TARGET=1.25
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -66,10 +72,11 @@ free_port() {
 (cd "$root" && GOFLAGS=-mod=mod go build -o "$tmp/stun-loadgen" ./tests/loadgen/cmd/stun-loadgen)
 
 cport=$(free_port)
-taskset -c "$SERVER_CPU" turnserver -n --stun-only --no-cli --no-tcp --no-tls --no-dtls \
+nice -n "$NICE" taskset -c "$SERVER_CPU" turnserver -n --stun-only --no-cli --no-tcp --no-tls --no-dtls \
 	--listening-ip=127.0.0.1 --listening-port="$cport" --userdb="$tmp/turndb" \
 	--pidfile="$tmp/turnserver.pid" --log-file=stdout --simple-log >"$tmp/coturn.log" 2>&1 &
-pids="$pids $!"
+cpid=$!
+pids="$pids $cpid"
 
 sport=$(free_port)
 mport=$(free_port)
@@ -80,8 +87,9 @@ metrics_listen = 127.0.0.1:$mport
 # limit either. 0 disables the limiter.
 rate_limit = 0
 CONF
-taskset -c "$SERVER_CPU" "$root/bin/supernode" -config "$tmp/supernode.conf" >"$tmp/supernode.log" 2>&1 &
-pids="$pids $!"
+nice -n "$NICE" taskset -c "$SERVER_CPU" "$root/bin/supernode" -config "$tmp/supernode.conf" >"$tmp/supernode.log" 2>&1 &
+spid=$!
+pids="$pids $spid"
 
 # wait_ready NAME PORT: a short generator run answers once the server is up.
 wait_ready() {
@@ -99,11 +107,24 @@ wait_ready() {
 wait_ready coturn "$cport"
 wait_ready supernode "$sport"
 
-# run NAME PORT: one measured round; prints the generator line, records rps.
+# cputicks PID: user+system CPU time of a process (all threads), in ticks.
+cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+# run NAME PORT PID: one measured round; prints the generator line and the
+# server's CPU use, records rps, answers and server CPU ticks. Answers per
+# server CPU-second is the second, noise-resistant measure: on a shared
+# machine a server that gets less CPU answers less, but not less per CPU.
 run() {
-	line=$(taskset -c "$GEN_CPU" "$tmp/stun-loadgen" -duration "$DURATION" -sockets "$SOCKETS" -window "$WINDOW" "127.0.0.1:$2")
-	printf '%-10s %s\n' "$1" "$line"
+	t0=$(cputicks "$3")
+	line=$(nice -n "$NICE" taskset -c "$GEN_CPU" "$tmp/stun-loadgen" -duration "$DURATION" -sockets "$SOCKETS" -window "$WINDOW" "127.0.0.1:$2")
+	t1=$(cputicks "$3")
+	answered=$(echo "$line" | sed -n 's/.* answered=\([0-9]*\) .*/\1/p')
+	elapsed=$(echo "$line" | sed -n 's/.* elapsed=\([0-9.]*\)s .*/\1/p')
+	scpu=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v e="$elapsed" 'BEGIN{printf "%.2f", t/hz/e}')
+	printf '%-10s %s server_cpu=%s\n' "$1" "$line" "$scpu"
 	echo "$line" | sed -n 's/^rps=\([0-9]*\) .*/\1/p' >>"$tmp/$1.rps"
+	echo "$answered $((t1 - t0))" >>"$tmp/$1.eff"
 }
 
 echo "STUN Binding on loopback: servers on CPU $SERVER_CPU, generator on CPU $GEN_CPU, $ROUNDS rounds of $DURATION, $SOCKETS sockets x $WINDOW in flight"
@@ -111,19 +132,30 @@ echo "coturn: $(turnserver --version 2>/dev/null | head -n1); supernode: $(git -
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	if [ $((r % 2)) -eq 1 ]; then
-		run coturn "$cport"
-		run supernode "$sport"
+		run coturn "$cport" "$cpid"
+		run supernode "$sport" "$spid"
 	else
-		run supernode "$sport"
-		run coturn "$cport"
+		run supernode "$sport" "$spid"
+		run coturn "$cport" "$cpid"
 	fi
 	r=$((r + 1))
 done
 
 median() { sort -n "$1" | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
+best() { sort -n "$1" | tail -n 1; }
 c=$(median "$tmp/coturn.rps")
 s=$(median "$tmp/supernode.rps")
+cb=$(best "$tmp/coturn.rps")
+sb=$(best "$tmp/supernode.rps")
 ratio=$(awk -v s="$s" -v c="$c" 'BEGIN{printf "%.2f", s/c}')
+bratio=$(awk -v s="$sb" -v c="$cb" 'BEGIN{printf "%.2f", s/c}')
+# per_cpu NAME: answers per second of server CPU time over all rounds.
+per_cpu() { awk -v hz="$hz" '{a += $1; t += $2} END{printf "%.0f", (t > 0) ? a / (t / hz) : 0}' "$tmp/$1.eff"; }
+ce=$(per_cpu coturn)
+se=$(per_cpu supernode)
+eratio=$(awk -v s="$se" -v c="$ce" 'BEGIN{printf "%.2f", (c > 0) ? s/c : 0}')
+echo "answers per server CPU-second: supernode=$se coturn=$ce ratio=${eratio}x"
+echo "best   req/s: supernode=$sb coturn=$cb ratio=${bratio}x"
 echo "median req/s: supernode=$s coturn=$c ratio=${ratio}x (target >= ${TARGET}x)"
 if awk -v r="$ratio" -v t="$TARGET" 'BEGIN{exit !(r < t)}'; then
 	echo "stun-vs-coturn: below the ${TARGET}x target" >&2
