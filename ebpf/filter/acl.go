@@ -101,6 +101,18 @@ func (l aclLists) action(p netip.Prefix) aclAction {
 	return xdpAclActionACL_NONE
 }
 
+// staticVerdict is what the merged static table says about p: the action of
+// its longest prefix containing p, as the program's trie lookup finds it.
+func staticVerdict(static map[netip.Prefix]aclAction, p netip.Prefix) aclAction {
+	best, act := -1, xdpAclActionACL_NONE
+	for q, a := range static {
+		if q.Bits() > best && q.Bits() <= p.Bits() && q.Addr().Is4() == p.Addr().Is4() && q.Contains(p.Addr()) {
+			best, act = q.Bits(), a
+		}
+	}
+	return act
+}
+
 // aclEntries merges the static source lists into one longest-prefix-match
 // table: every prefix named by any list, with the action that holds for all
 // addresses in it. Every list entry that contains an address either contains

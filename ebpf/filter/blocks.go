@@ -43,7 +43,7 @@ func (f *Filter) Block(a netip.Addr, ttl time.Duration) error {
 	p := hostPrefix(a)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	e := aclEntry{Action: f.lists.action(p), Expiry: uint64(now + ttl)}
+	e := aclEntry{Action: staticVerdict(f.static, p), Expiry: uint64(now + ttl)}
 	if s, ok := f.static[p]; ok {
 		e.Action, e.IsStatic = s, 1
 	}

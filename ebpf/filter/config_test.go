@@ -73,15 +73,7 @@ func TestACLEntries(t *testing.T) {
 	c.Block = append(c.Block, netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.77.128/25"))
 	c.AllowBogons = append(c.AllowBogons, netip.MustParsePrefix("fd00:1::/32"))
 	entries := aclEntries(c)
-	lookup := func(a netip.Addr) aclAction {
-		best, act := -1, xdpAclActionACL_NONE
-		for p, v := range entries {
-			if p.Contains(a) && p.Bits() > best {
-				best, act = p.Bits(), v
-			}
-		}
-		return act
-	}
+	lookup := func(a netip.Addr) aclAction { return staticVerdict(entries, hostPrefix(a)) }
 	in := func(a netip.Addr, ps []netip.Prefix) bool {
 		for _, p := range ps {
 			if p.Contains(a) {

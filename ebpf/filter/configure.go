@@ -96,7 +96,6 @@ func (f *Filter) writePorts(c Config) error {
 // re-deriving what each blocked address falls back to under the new lists.
 func (f *Filter) writeACL(c Config) error {
 	static := aclEntries(c)
-	lists := listsOf(c)
 	want := make(map[netip.Prefix]aclEntry, len(static))
 	for p, a := range static {
 		want[p] = aclEntry{Action: a, IsStatic: 1}
@@ -116,12 +115,12 @@ func (f *Filter) writeACL(c Config) error {
 		if s, ok := static[p]; ok {
 			want[p] = aclEntry{Action: s, IsStatic: 1, Expiry: e.Expiry}
 		} else {
-			want[p] = aclEntry{Action: lists.action(p), Expiry: e.Expiry}
+			want[p] = aclEntry{Action: staticVerdict(static, p), Expiry: e.Expiry}
 		}
 	}
 	if err := f.syncTries(want); err != nil {
 		return err
 	}
-	f.static, f.lists = static, lists
+	f.static = static
 	return nil
 }

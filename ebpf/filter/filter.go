@@ -23,8 +23,7 @@ type Filter struct {
 	pinDir string
 
 	mu     sync.Mutex                 // serialises writers of the source tries
-	static map[netip.Prefix]aclAction // the static lists as last configured
-	lists  aclLists                   // the same, for classifying blocked addresses
+	static map[netip.Prefix]aclAction // the merged static lists in the tries
 }
 
 // Open loads the program and its maps. If pinDir != "" maps are pinned there
@@ -49,7 +48,7 @@ func Open(pinDir string) (*Filter, error) {
 			}
 		}
 	}
-	f := &Filter{pinDir: pinDir, lists: listsOf(Config{})}
+	f := &Filter{pinDir: pinDir}
 	if err := spec.LoadAndAssign(&f.objs, opts); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
@@ -59,6 +58,19 @@ func Open(pinDir string) (*Filter, error) {
 			return nil, fmt.Errorf("filter: load the program with maps pinned in %s (is it on a bpf file system, mounted with `mount -t bpf bpf /sys/fs/bpf`?): %w", pinDir, err)
 		}
 		return nil, fmt.Errorf("filter: load the program (needs root or CAP_BPF+CAP_NET_ADMIN): %w", err)
+	}
+	// Reused tries already hold a configuration: learn its static part,
+	// so Block and Unblock are right before the first Configure.
+	all, err := f.entries()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("filter: read the source lists: %w", err)
+	}
+	f.static = map[netip.Prefix]aclAction{}
+	for p, e := range all {
+		if e.IsStatic != 0 {
+			f.static[p] = e.Action
+		}
 	}
 	return f, nil
 }

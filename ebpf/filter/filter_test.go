@@ -638,7 +638,13 @@ func TestPinnedMapsSurvive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f1.Configure(testConfig()); err != nil {
+	c := testConfig()
+	c.Block = append(c.Block, netip.MustParsePrefix("30.0.9.9/32"))
+	if err := f1.Configure(c); err != nil {
+		t.Fatal(err)
+	}
+	onList := netip.MustParseAddr("30.0.9.9")
+	if err := f1.Block(onList, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	a := netip.MustParseAddr("30.0.0.77")
@@ -658,6 +664,23 @@ func TestPinnedMapsSurvive(t *testing.T) {
 	cs := snapshot(t, f2)
 	if cs[ReasonPassService].Packets != 1 {
 		t.Fatalf("pass_service = %d after reopening, want 1", cs[ReasonPassService].Packets)
+	}
+	// Before any Configure, the reopened filter knows the static lists:
+	// unblocking a statically blocked address keeps it blocked, and a
+	// new block in a bogon range falls back to bogon.
+	if err := f2.Unblock(onList); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, f2, udp4(onList.String(), 40000, 3478, binding()), ReasonDropBlocked)
+	if err := f2.Block(netip.MustParseAddr("10.5.5.5"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	all, err := f2.entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := all[netip.MustParsePrefix("10.5.5.5/32")]; e.Action != xdpAclActionACL_BOGON || e.IsStatic != 0 {
+		t.Fatalf("block in a bogon range stored as %+v", e)
 	}
 	if err := f2.Unpin(); err != nil {
 		t.Fatal(err)
