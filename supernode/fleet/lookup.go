@@ -42,7 +42,7 @@ func (n *Node) Lookup(ctx context.Context, key Key) (Entry, bool, error) {
 		if owner == n.name {
 			self = true
 			if e, ok := n.st.get(&key, now); ok {
-				n.met.lookups.WithLabelValues("local", "found").Inc()
+				n.met.lookupLocal.Inc()
 				return e, true, nil
 			}
 			continue
@@ -55,7 +55,7 @@ func (n *Node) Lookup(ctx context.Context, key Key) (Entry, bool, error) {
 		res, answers, err := n.ask(ctx, remote, &key)
 		switch {
 		case res.found:
-			n.met.lookups.WithLabelValues("forwarded", "found").Inc()
+			n.met.lookupForwarded.Inc()
 			return res.e, true, nil
 		case err != nil:
 			n.met.lookups.WithLabelValues("forwarded", "failed").Inc()
@@ -67,7 +67,7 @@ func (n *Node) Lookup(ctx context.Context, key Key) (Entry, bool, error) {
 	// A member that stopped owning the key may still hold it until its
 	// handoff runs; better a slightly stale answer than none.
 	if e, ok := n.st.get(&key, now); ok {
-		n.met.lookups.WithLabelValues("local", "found").Inc()
+		n.met.lookupLocal.Inc()
 		return e, true, nil
 	}
 	if !self && len(remote) > 0 {

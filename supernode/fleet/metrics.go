@@ -17,6 +17,12 @@ type metrics struct {
 	introductions   *prometheus.CounterVec // direction=sent|received
 	dropped         *prometheus.CounterVec // reason
 	memberEvents    *prometheus.CounterVec // event=join|leave|fail|update
+
+	// Children resolved once for the per-datagram paths.
+	receivedEntries prometheus.Counter
+	sentEntries     prometheus.Counter
+	lookupLocal     prometheus.Counter
+	lookupForwarded prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -48,6 +54,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		memberEvents: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "member_events_total",
 			Help: "Membership changes seen, by event."}, []string{"event"}),
 	}
+	m.receivedEntries = m.replicated.WithLabelValues("received")
+	m.sentEntries = m.replicated.WithLabelValues("sent")
+	m.lookupLocal = m.lookups.WithLabelValues("local", "found")
+	m.lookupForwarded = m.lookups.WithLabelValues("forwarded", "found")
 	if reg != nil {
 		reg.MustRegister(m.members, m.ownershipShare, m.entries, m.lookups, m.forwardedServed, m.replicated,
 			m.replicationFail, m.replicationLag, m.handoff, m.introductions, m.dropped, m.memberEvents)

@@ -94,7 +94,7 @@ func (n *Node) handlePut(b []byte, now time.Time) {
 			n.met.replicationFail.WithLabelValues("store_full").Inc()
 			continue
 		case putStored:
-			n.met.replicated.WithLabelValues("received").Inc()
+			n.met.receivedEntries.Inc()
 		}
 		if !handoff {
 			n.met.replicationLag.Observe(max(0, now.Sub(e.Heard).Seconds()))

@@ -99,7 +99,7 @@ func (o *outbox) run() {
 		if err := o.n.ch.send(o.to, buf); err != nil {
 			o.n.met.replicationFail.WithLabelValues("send_error").Add(float64(count))
 		} else if first.kind == msgPut {
-			o.n.met.replicated.WithLabelValues("sent").Add(float64(count))
+			o.n.met.sentEntries.Add(float64(count))
 		}
 	}
 }

@@ -1,0 +1,193 @@
+package fleet
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/directory"
+)
+
+const benchPeers = 3000
+
+var benchKeys = func() []directory.Key {
+	keys := make([]directory.Key, benchPeers)
+	for i := range keys {
+		keys[i] = directory.Key(peer(i).Key)
+	}
+	return keys
+}()
+
+func benchPeer(i int) (directory.Key, *directory.Peer) {
+	e := peer(i)
+	p := &directory.Peer{Reflexive: e.Reflexive, NLocal: 2, Stamp: 1}
+	copy(p.Local[:], e.Local)
+	return directory.Key(e.Key), p
+}
+
+// missRatio reports lookups that found nothing: on a loaded machine a
+// forwarded lookup can time out (both owners' answers late or a datagram
+// dropped); the benchmark counts that instead of stopping.
+func missRatio(b *testing.B, misses int64) {
+	b.ReportMetric(float64(misses)/float64(b.N), "misses/op")
+}
+
+func reportRate(b *testing.B, unit string) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit)
+}
+
+// BenchmarkLookup compares lookups answered by one supernode's own table
+// with lookups through an in-process 3-member fleet (all three share this
+// machine's cores, so the fleet figures understate three real machines).
+// "fleet3" asks a random member about a peer attached at a random member,
+// as real traffic would: 1/3 of the answers come from the attached table,
+// most of the rest from a local replica (R=2 of 3), the others one hop away.
+// "fleet3-forwarded" always asks a member that must forward.
+func BenchmarkLookup(b *testing.B) {
+	b.Run("single", func(b *testing.B) {
+		t := directory.New(directory.Config{MaxPeers: benchPeers, MaxLease: time.Minute})
+		for i := 0; i < benchPeers; i++ {
+			k, p := benchPeer(i)
+			t.Register(k, p, time.Minute)
+		}
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			var p directory.Peer
+			rng := rand.New(rand.NewPCG(rand.Uint64(), 1))
+			for pb.Next() {
+				if !t.Lookup(benchKeys[rng.IntN(benchPeers)], &p) {
+					b.Error("not found")
+				}
+			}
+		})
+		reportRate(b, "lookups/s")
+	})
+	members := startFleet(b, 3, newKey(b))
+	dirs := make([]*Directory, 3)
+	for i, m := range members {
+		dirs[i] = NewDirectory(m.Node, directory.New(directory.Config{MaxPeers: benchPeers, MaxLease: time.Minute}))
+	}
+	attachedAt := make([]int, benchPeers)
+	for i := 0; i < benchPeers; i++ {
+		attachedAt[i] = i % 3
+		k, p := benchPeer(i)
+		dirs[i%3].Register(k, p, time.Minute)
+	}
+	waitFor(b, 10*time.Second, "replication", func() bool {
+		total := 0
+		for _, m := range members {
+			total += m.st.len()
+		}
+		return total == benchPeers*DefaultReplicas
+	})
+	b.Run("fleet3", func(b *testing.B) {
+		b.SetParallelism(32) // many lookups in flight, as many peers ask at once
+		var misses atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			var p directory.Peer
+			rng := rand.New(rand.NewPCG(rand.Uint64(), 2))
+			for pb.Next() {
+				if !dirs[rng.IntN(3)].Lookup(benchKeys[rng.IntN(benchPeers)], &p) {
+					misses.Add(1)
+				}
+			}
+		})
+		reportRate(b, "lookups/s")
+		missRatio(b, misses.Load())
+	})
+	b.Run("fleet3-forwarded", func(b *testing.B) {
+		// For each peer, the one member that neither owns it nor has it
+		// attached (with R=2 of 3 the non-owner; skip peers attached there).
+		var keys []directory.Key
+		var at []int
+		for i := 0; i < benchPeers; i++ {
+			k, _ := benchPeer(i)
+			for j, m := range members {
+				if !m.view.Load().ring.IsOwner((*Key)(&k), DefaultReplicas, m.Name()) && attachedAt[i] != j {
+					keys, at = append(keys, k), append(at, j)
+				}
+			}
+		}
+		b.SetParallelism(32)
+		var misses atomic.Int64
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			var p directory.Peer
+			rng := rand.New(rand.NewPCG(rand.Uint64(), 3))
+			for pb.Next() {
+				i := rng.IntN(len(keys))
+				if !dirs[at[i]].Lookup(keys[i], &p) {
+					misses.Add(1)
+				}
+			}
+		})
+		reportRate(b, "lookups/s")
+		missRatio(b, misses.Load())
+	})
+}
+
+// BenchmarkReplicationReceive is an owner's cost of taking in replicated
+// refreshes: sealed put datagrams of 10 entries each (refreshes of known
+// peers, the steady state of keepalives) through open, parse and store.
+func BenchmarkReplicationReceive(b *testing.B) {
+	n := offlineNode(b)
+	n.st = newStore(1 << 20)
+	const perDatagram = 10
+	var pkts [][]byte
+	for d := 0; d < 100; d++ {
+		msg := appendHeader(nil, msgPut, "other", time.Now())
+		msg = append(msg, putLive, perDatagram)
+		for j := 0; j < perDatagram; j++ {
+			e := peer(d*perDatagram + j)
+			e.Heard, e.Via = time.Now(), "other"
+			msg = appendEntry(msg, &e)
+		}
+		pkts = append(pkts, n.ch.seal(nil, msg))
+	}
+	plain := make([]byte, maxDatagram)
+	from := netip.MustParseAddrPort("127.0.0.1:9")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n.handle(pkts[i%len(pkts)], plain, from)
+	}
+	b.ReportMetric(float64(b.N*perDatagram)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// BenchmarkRegister is the accepting member's cost of one registration or
+// refresh: owners by rendezvous hashing, the local put when it is an owner,
+// and the hand-over to the owners' outboxes (sending is asynchronous and
+// batched; see BenchmarkReplicationReceive for the other end).
+func BenchmarkRegister(b *testing.B) {
+	members := startFleet(b, 3, newKey(b))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		members[0].Register(peer(i % 100000))
+	}
+	reportRate(b, "registrations/s")
+}
+
+// BenchmarkReplicaBytes measures the memory one replica costs an owner.
+func BenchmarkReplicaBytes(b *testing.B) {
+	const entries = 200_000
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		st := newStore(entries)
+		for j := 0; j < entries; j++ {
+			e := peer(j)
+			e.Key[31] ^= byte(j) // peer() keys are unique already; keep them so
+			e.Heard, e.Via = time.Now(), "member-name"
+			st.put(&e)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/entries, "B/replica")
+		runtime.KeepAlive(st)
+	}
+}
