@@ -118,12 +118,11 @@ func (d *Directory) Expire(now time.Time) int { return d.attached.Expire(now) }
 // Expired is the attached table's lease-expiry count.
 func (d *Directory) Expired() uint64 { return d.attached.Expired() }
 
-// Introduce routes an introduction for target (a Peer returned by Lookup)
-// to the member that heard it, whose OnIntroduce sends it to the target from
-// the address the target's NAT has a pinhole for. For Via == 0 the caller
-// delivers it itself. payload is the server's own encoding (at most
-// MaxIntroduction bytes).
-func (d *Directory) Introduce(id directory.Key, target *directory.Peer, payload []byte) error {
+// Introduce routes an introduction for target (a Peer that Lookup returned
+// with Via != 0) to the member that heard it, whose OnIntroduce sends the
+// indication from the address the target's NAT has a pinhole for. For
+// Via == 0 the server introduces locally, as without a fleet.
+func (d *Directory) Introduce(id directory.Key, target *directory.Peer, intro Introduction) error {
 	via := d.node.name
 	if target.Via != 0 {
 		d.viaMu.Lock()
@@ -133,8 +132,13 @@ func (d *Directory) Introduce(id directory.Key, target *directory.Peer, payload 
 		d.viaMu.Unlock()
 	}
 	e := Entry{Key: Key(id), Reflexive: target.Reflexive, Via: via}
-	return d.node.Introduce(&e, payload)
+	return d.node.Introduce(&e, intro)
 }
+
+// Attached is the member's own table: the server should look the requester
+// of a keepalive, leave or lookup up here (its session key is only here),
+// so an unknown requester never costs a forwarded lookup.
+func (d *Directory) Attached() directory.Store { return d.attached }
 
 // viaFor numbers member names for Peer.Via (uint16). Names are few (one per
 // member ever seen); past 65535 the numbering restarts, which at worst sends

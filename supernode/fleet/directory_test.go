@@ -57,7 +57,7 @@ func TestDirectoryOverFleet(t *testing.T) {
 			t.Fatalf("expires %s", q.Expires)
 		}
 		// The introduction reaches the member the peer is attached to.
-		if err := d.Introduce(id, &q, []byte("intro")); err != nil {
+		if err := d.Introduce(id, &q, Introduction{From: Key{9}, Reflexive: netip.MustParseAddrPort("198.51.100.1:1")}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -31,10 +31,11 @@ type Options struct {
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 	// OnIntroduce is called on the member that last heard from target when
-	// another member routes an introduction to it: the server sends payload
-	// (its introduce indication) to the target from its own socket, where the
-	// target's NAT has a pinhole. It must not block.
-	OnIntroduce func(target Key, reflexive netip.AddrPort, payload []byte)
+	// a lookup elsewhere found it: the server sends the target its introduce
+	// indication (signed with the target's session key, which only this
+	// member has) from its own socket, where the target's NAT has a pinhole.
+	// It must not block.
+	OnIntroduce func(target Key, reflexive netip.AddrPort, intro Introduction)
 }
 
 // Node is this supernode's membership in the fleet and the sharded
@@ -51,7 +52,7 @@ type Node struct {
 	ch          *channel
 	st          *store
 	lim         *limiter
-	onIntroduce func(Key, netip.AddrPort, []byte)
+	onIntroduce func(Key, netip.AddrPort, Introduction)
 
 	view  atomic.Pointer[view]
 	dirty chan struct{}
