@@ -24,6 +24,7 @@ type Filter struct {
 
 	mu     sync.Mutex                 // serialises writers of the source tries
 	static map[netip.Prefix]aclAction // the merged static lists in the tries
+	ifaces map[int]ifaceProg          // InterfaceProgram's instances by ifindex
 }
 
 // Open loads the program and its maps. If pinDir != "" maps are pinned there
@@ -97,8 +98,8 @@ func dropIncompatible(path string, ms *ebpf.MapSpec) error {
 // Program is the XDP program to attach.
 func (f *Filter) Program() *ebpf.Program { return f.objs.XdpFilter }
 
-// Close releases the program and the maps; pinned maps stay pinned.
-func (f *Filter) Close() error { return f.objs.Close() }
+// Close releases the programs and the maps; pinned maps stay pinned.
+func (f *Filter) Close() error { return errors.Join(f.closeInterfaces(), f.objs.Close()) }
 
 // Unpin removes the pinned maps (uninstall); the filter stays usable until
 // Close.
@@ -107,7 +108,13 @@ func (f *Filter) Unpin() error {
 		return nil
 	}
 	var errs []error
-	for _, m := range f.maps() {
+	maps := f.maps()
+	f.mu.Lock()
+	for _, ip := range f.ifaces {
+		maps = append(maps, ip.counters)
+	}
+	f.mu.Unlock()
+	for _, m := range maps {
 		if m.IsPinned() {
 			errs = append(errs, m.Unpin())
 		}

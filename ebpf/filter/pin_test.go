@@ -1,25 +1,26 @@
 package filter
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/supernode-appliance/appliance/tests/testenv"
 	"golang.org/x/sys/unix"
 )
 
-// pinDir returns a fresh directory on the bpf file system, removed at
-// cleanup.
+// pinDir returns a directory on a bpf file system of the test's own: a
+// fresh bpffs instance mounted on a temporary directory, unmounted (which
+// drops every pin in it) at cleanup. It does not depend on /sys/fs/bpf.
 func pinDir(t *testing.T) string {
 	t.Helper()
-	var st unix.Statfs_t
-	if err := unix.Statfs("/sys/fs/bpf", &st); err != nil || st.Type != unix.BPF_FS_MAGIC {
-		t.Skip("needs the bpf file system on /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)")
+	testenv.RequireRoot(t)
+	dir := t.TempDir()
+	if err := unix.Mount("bpf", dir, "bpf", 0, "mode=0700"); err != nil {
+		t.Fatalf("mount a bpf file system on %s: %v", dir, err)
 	}
-	dir, err := os.MkdirTemp("/sys/fs/bpf", "filter-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return filepath.Clean(dir)
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
 }
