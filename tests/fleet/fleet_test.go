@@ -95,7 +95,10 @@ fleet_probe_timeout = %s
 fleet_suspicion_mult = %d
 fleet_rejoin_interval = %s
 fleet_lookup_timeout = 300ms
-`, m.name, m.ip, m.name, m.lab.seeds, probeInterval, probeTimeout, suspicionMult, rejoinEvery)
+listen = %s:3478
+sockets = 1
+rate_limit = 0
+`, m.name, m.ip, m.name, m.lab.seeds, probeInterval, probeTimeout, suspicionMult, rejoinEvery, m.ip)
 	confPath := filepath.Join(dir, "supernode.conf")
 	creds := filepath.Join(dir, "credentials")
 	os.Mkdir(creds, 0o700)
@@ -378,4 +381,88 @@ func TestFleetWrongKey(t *testing.T) {
 	if n := fleetMembers[0].metric("supernode_fleet_dropped_total", "reason=gossip_decrypt"); n < 1 {
 		t.Fatalf("%s counted %v undecryptable gossip messages; the intruder never reached it?", fleetMembers[0].name, n)
 	}
+}
+
+// TestFleetClientsAcrossMembers drives the real server with the fleet as its
+// directory, through supernode-client from a client namespace: peers
+// register at different members and every member finds every peer; after a
+// SIGKILL the dead member's peers are still found at the others.
+func TestFleetClientsAcrossMembers(t *testing.T) {
+	l := newLab(t, 3)
+	bin := testenv.BuildBinaries(t)
+	client := filepath.Join(bin, "supernode-client")
+	cl := testenv.NewNS(t, "flcl")
+	_, swIf := testenv.Veth(t, cl, "10.77.0.100/24", l.sw, "")
+	l.sw.Exec(t, "ip", "link", "set", swIf, "master", "br0")
+	for _, m := range l.members {
+		m.start()
+	}
+	waitMembers(t, l.members, 3, 15*time.Second)
+
+	dir := t.TempDir()
+	keygen := func(name string) (file, hex string) {
+		file = filepath.Join(dir, name)
+		out, err := exec.Command(client, "keygen", "-o", file).Output()
+		if err != nil {
+			t.Fatalf("keygen: %v", err)
+		}
+		return file, strings.TrimSpace(string(out))
+	}
+	const peers = 6
+	type peerInfo struct{ key, hex, mapped string }
+	var ps []peerInfo
+	for i := 0; i < peers; i++ {
+		key, hex := keygen(fmt.Sprintf("peer%d.key", i))
+		at := l.members[i%3]
+		out := cl.Exec(t, client, "register", "-key", key, "-once", at.ip+":3478")
+		var mapped string
+		if _, err := fmt.Sscanf(out, "registered mapped=%s", &mapped); err != nil {
+			t.Fatalf("register at %s: %q", at.name, out)
+		}
+		ps = append(ps, peerInfo{key, hex, mapped})
+	}
+	lookers := make([]string, 3)
+	for j := range lookers {
+		lookers[j], _ = keygen(fmt.Sprintf("looker%d.key", j))
+	}
+	lookup := func(j int, p peerInfo) string {
+		cmd := cl.Cmd(client, "lookup", "-key", lookers[j], "-peer", p.hex, l.members[j].ip+":3478")
+		out, _ := cmd.Output()
+		return strings.TrimSpace(string(out))
+	}
+	check := func(members []int, which func(i int) bool) {
+		t.Helper()
+		for _, j := range members {
+			for i, p := range ps {
+				if !which(i) {
+					continue
+				}
+				got := ""
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					got = lookup(j, p)
+					if strings.HasPrefix(got, "peer "+p.hex+" reflexive="+p.mapped) || time.Now().After(deadline) {
+						break
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
+				if !strings.HasPrefix(got, "peer "+p.hex+" reflexive="+p.mapped) {
+					t.Fatalf("lookup at %s of peer %d (registered at %s as %s): %q", l.members[j].name, i, l.members[i%3].name, p.mapped, got)
+				}
+			}
+		}
+	}
+	check([]int{0, 1, 2}, func(int) bool { return true })
+	var forwarded float64
+	for _, m := range l.members {
+		forwarded += m.metric("supernode_fleet_lookups_total", "path=forwarded", "result=found")
+	}
+	if forwarded == 0 {
+		t.Fatal("no lookup went through the fleet")
+	}
+
+	// SIGKILL node-1: the peers that registered there are still found at
+	// the others (their replicas live on two members).
+	l.members[0].kill()
+	check([]int{1, 2}, func(i int) bool { return i%3 == 0 })
 }

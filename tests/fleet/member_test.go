@@ -17,7 +17,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/supernode-appliance/appliance/supernode/conf"
+	"github.com/supernode-appliance/appliance/supernode/directory"
 	"github.com/supernode-appliance/appliance/supernode/fleet"
+	"github.com/supernode-appliance/appliance/supernode/server"
 )
 
 // The fleet member under test runs as this test binary re-executed with
@@ -36,12 +38,24 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// memberConfig is what the daemon's config becomes with the fleet wired
+// in: the server's keys plus the fleet block, one file.
 type memberConfig struct {
-	fleet.Config
+	server.Config
+	Fleet fleet.Config
 }
 
+func (c *memberConfig) Validate() error {
+	if err := c.Config.Validate(); err != nil {
+		return err
+	}
+	return c.Fleet.Validate()
+}
+
+// runMember is the wiring supernode/fleet/README.md asks of the daemon: a
+// fleet node, its Directory as the server's store, then the real server.
 func runMember() int {
-	cfg := memberConfig{Config: fleet.DefaultConfig()}
+	cfg := memberConfig{Config: server.Defaults(), Fleet: fleet.DefaultConfig()}
 	if err := conf.Load(&cfg, "supernode", os.Getenv("FLEET_CONFIG"), true); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -49,13 +63,27 @@ func runMember() int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := prometheus.NewRegistry()
 	n, err := fleet.Start(fleet.Options{
-		Config: cfg.Config, Registry: reg, Logger: log, Capacity: 1_000_000,
-		Supernode: netip.AddrPortFrom(cfg.Bind.Addr(), 3478),
+		Config: cfg.Fleet, Registry: reg, Logger: log, Capacity: uint32(cfg.MaxPeers),
+		Supernode: netip.AddrPortFrom(cfg.Fleet.Bind.Addr(), 3478),
+		// The server cannot yet introduce on the fleet's behalf (see the
+		// README, "Wiring"); the fleet metric counts what arrives.
+		OnIntroduce: func(fleet.Key, netip.AddrPort, fleet.Introduction) {},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	cfg.Store = fleet.NewDirectory(n, directory.New(directory.Config{MaxPeers: cfg.MaxPeers, MaxLease: cfg.Lease}))
+	srv, err := server.New(cfg.Config, log, reg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		n.Close()
+		return 1
+	}
+	ctx, stopServer := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx) }()
+	defer func() { stopServer(); <-served }()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	lines := make(chan string)
