@@ -332,19 +332,42 @@ func (w *worker) lookup(req *stun.Message, src netip.AddrPort, id, target wire.P
 	w.send(src) // src is the registered, cookie-proven address
 
 	if t.Via != 0 {
-		return rOK // introductions for peers held elsewhere are the fleet's job
+		// The target talks to another fleet member: only that member's
+		// address has a pinhole in the target's NAT, and only it holds the
+		// target's session key. Hand it the unsealed introduction.
+		if in, ok := s.store.(Introducer); ok {
+			ind := w.out()
+			buildIntroduction(ind, id, src, p, now)
+			if err := in.Introduce(target, t, ind.Raw); err != nil {
+				s.m.introduced[introFailed].Inc()
+			} else {
+				s.m.introduced[introFleet].Inc()
+			}
+		}
+		return rOK
 	}
 	ind := w.out()
-	ind.Build(stun.MessageType{Method: wire.MethodIntroduce, Class: stun.ClassIndication}, stun.MagicCookie, stun.NewTransactionID())
-	wire.AddPeerID(ind, wire.AttrPeerID, id)
-	ind.AddXORAddress(wire.AttrXORPeerAddress, src)
-	for _, a := range p.Local[:p.NLocal] {
-		ind.AddXORAddress(wire.AttrLocalCandidate, a)
-	}
-	wire.AddStamp(ind, uint64(now.UnixMilli()))
-	ind.AddMessageIntegritySHA256(t.Session[:])
-	ind.AddFingerprint()
+	buildIntroduction(ind, id, src, p, now)
+	sealIntroduction(ind, t.Session[:])
 	w.send(t.Reflexive)
-	s.m.introduced.Inc()
+	s.m.introduced[introLocal].Inc()
 	return rOK
+}
+
+// buildIntroduction writes the unsealed introduce indication telling a
+// target about requester id at src with the candidates in p.
+func buildIntroduction(m *stun.Message, id wire.PeerID, src netip.AddrPort, p *directory.Peer, now time.Time) {
+	m.Build(stun.MessageType{Method: wire.MethodIntroduce, Class: stun.ClassIndication}, stun.MagicCookie, stun.NewTransactionID())
+	wire.AddPeerID(m, wire.AttrPeerID, id)
+	m.AddXORAddress(wire.AttrXORPeerAddress, src)
+	for _, a := range p.Local[:p.NLocal] {
+		m.AddXORAddress(wire.AttrLocalCandidate, a)
+	}
+	wire.AddStamp(m, uint64(now.UnixMilli()))
+}
+
+// sealIntroduction adds the target's integrity and the fingerprint.
+func sealIntroduction(m *stun.Message, key []byte) {
+	m.AddMessageIntegritySHA256(key)
+	m.AddFingerprint()
 }

@@ -69,6 +69,17 @@ const (
 
 var resultNames = [nResults]string{"ok", "challenge", "not_found", "full", "not_registered", "unknown_attribute", "dropped"}
 
+// Introduction paths for supernode_introductions_total{path}.
+const (
+	introLocal = iota
+	introFleet
+	introDelivered
+	introFailed
+	nIntro
+)
+
+var introNames = [nIntro]string{"local", "fleet", "delivered", "failed"}
+
 // metrics holds pre-resolved Prometheus children (no label lookups on the
 // packet path) plus plain atomic mirrors that tests and STATUS read.
 type metrics struct {
@@ -78,7 +89,7 @@ type metrics struct {
 	dropCount  [nDropReasons]atomic.Uint64
 	total      atomic.Uint64
 	reports    *prometheus.CounterVec
-	introduced prometheus.Counter
+	introduced [nIntro]prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, peers func() float64, expired func() float64) *metrics {
@@ -97,9 +108,12 @@ func newMetrics(reg prometheus.Registerer, peers func() float64, expired func() 
 	m.reports = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "supernode_abuse_reports_total", Help: "Abusive sources reported, by outcome.",
 	}, []string{"result"})
-	m.introduced = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "supernode_introductions_total", Help: "Introduce indications sent to lookup targets.",
-	})
+	intro := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supernode_introductions_total", Help: "Introductions of a requester to a lookup target, by path: local (sent here), fleet (handed to the member that holds the target), delivered (sealed and sent here for another member), failed.",
+	}, []string{"path"})
+	for i := range nIntro {
+		m.introduced[i] = intro.WithLabelValues(introNames[i])
+	}
 	for i := range nMethods {
 		for j := range nResults {
 			m.requests[i][j] = req.WithLabelValues(methodNames[i], resultNames[j])
@@ -110,7 +124,7 @@ func newMetrics(reg prometheus.Registerer, peers func() float64, expired func() 
 		m.drops[i] = drops.WithLabelValues(dropNames[i])
 	}
 	if reg != nil {
-		reg.MustRegister(req, drops, lat, m.reports, m.introduced,
+		reg.MustRegister(req, drops, lat, m.reports, intro,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "supernode_directory_peers", Help: "Registered peers."}, peers),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "supernode_lease_expiries_total", Help: "Registrations that expired without keepalive."}, expired),
 		)

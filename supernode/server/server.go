@@ -56,8 +56,9 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server, erro
 	}
 	s.limit = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.AbuseThreshold, cfg.AbuseWindow)
 	s.m = newMetrics(reg, func() float64 { return float64(s.store.Len()) }, func() float64 {
-		if s.table != nil {
-			return float64(s.table.Expired())
+		// The built-in table and the fleet's directory both count expiries.
+		if e, ok := s.store.(interface{ Expired() uint64 }); ok {
+			return float64(e.Expired())
 		}
 		return 0
 	})

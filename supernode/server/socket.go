@@ -66,3 +66,18 @@ func addrPortOf(a net.Addr) netip.AddrPort {
 	}
 	return netip.AddrPort{}
 }
+
+// connFor picks a socket that can send to "to": the first whose address
+// family fits (a dual-stack socket fits both). With one listen address, as
+// by default, every socket shares the address the peer's NAT saw.
+func (s *Server) connFor(to netip.AddrPort) *net.UDPConn {
+	v4 := to.Addr().Unmap().Is4()
+	for _, c := range s.conns {
+		la := addrPortOf(c.LocalAddr()).Addr()
+		switch {
+		case la.Is4() && v4, la.Is6() && !v4, la.Is6() && la.IsUnspecified():
+			return c
+		}
+	}
+	return nil
+}

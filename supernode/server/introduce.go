@@ -1,0 +1,59 @@
+package server
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/directory"
+	"github.com/supernode-appliance/appliance/supernode/stun"
+	"github.com/supernode-appliance/appliance/supernode/wire"
+)
+
+// Introducer is implemented by a Store that can reach peers registered with
+// other members (the fleet layer): for a lookup target with Via != 0 the
+// server passes it the unsealed introduce indication (no integrity, no
+// fingerprint), and the member that holds the target calls
+// DeliverIntroduction with it.
+type Introducer interface {
+	Introduce(target directory.Key, peer *directory.Peer, payload []byte) error
+}
+
+// Errors of DeliverIntroduction.
+var (
+	ErrIntroductionMalformed = errors.New("introduction payload is not an unsealed introduce indication")
+	ErrIntroductionTarget    = errors.New("introduction target is not registered with this member at that address")
+)
+
+// DeliverIntroduction seals an introduction built by another member with the
+// target's session key (which never leaves this member) and sends it to the
+// target from this member's socket, the address the target's NAT has a
+// pinhole for. It is the fleet's OnIntroduce callback.
+func (s *Server) DeliverIntroduction(target directory.Key, reflexive netip.AddrPort, payload []byte) error {
+	in := stun.New()
+	if err := in.Decode(payload); err != nil || in.Type != (stun.MessageType{Method: wire.MethodIntroduce, Class: stun.ClassIndication}) ||
+		in.Find(stun.AttrMessageIntegritySHA256) >= 0 || in.Find(stun.AttrFingerprint) >= 0 || len(payload) > stun.MaxMessageSize-36-8 {
+		s.m.introduced[introFailed].Inc()
+		return ErrIntroductionMalformed
+	}
+	var p directory.Peer
+	if !s.store.Lookup(target, &p) || p.Via != 0 || p.Reflexive != netip.AddrPortFrom(reflexive.Addr().Unmap(), reflexive.Port()) {
+		s.m.introduced[introFailed].Inc()
+		return ErrIntroductionTarget
+	}
+	out := stun.New()
+	out.Raw = append(out.Raw[:0], payload...)
+	sealIntroduction(out, p.Session[:])
+	c := s.connFor(p.Reflexive)
+	if c == nil {
+		s.m.introduced[introFailed].Inc()
+		return ErrIntroductionTarget
+	}
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	if _, err := c.WriteToUDPAddrPort(out.Raw, p.Reflexive); err != nil {
+		s.m.introduced[introFailed].Inc()
+		return err
+	}
+	s.m.introduced[introDelivered].Inc()
+	return nil
+}
