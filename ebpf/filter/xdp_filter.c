@@ -8,8 +8,9 @@
 // then port policy and the STUN header check (array lookups, which the
 // verifier inlines), then the source lists and the dynamic blocklist (one LPM
 // lookup) and the per-source token buckets (one LRU lookup). A flood of
-// garbage therefore dies before it costs a helper call. Every packet ends in exactly one reason
-// counter, passes included, so the counters add up to the traffic seen.
+// garbage therefore dies before it costs a helper call. Every packet ends in
+// exactly one reason counter, passes included, so the counters add up to the
+// traffic seen.
 //
 // Layouts shared with Go (enum reason, struct counter, struct settings, ...)
 // are defined here once and mirrored into Go by bpf2go -type.
@@ -404,7 +405,9 @@ static __always_inline int stun_ok(struct pkt *p, struct udphdr *udp, __u32 payl
 // spent.
 static __always_inline int take(struct bucket *b, struct bucket_param *bp, __u64 now)
 {
-	__u64 elapsed = now - b->stamp;
+	// Another CPU may have stamped the bucket with a reading a tick newer
+	// than ours: that is no time elapsed, not a wrap to a full bucket.
+	__u64 elapsed = now > b->stamp ? now - b->stamp : 0;
 	if (elapsed >= bp->fill_ns) {
 		b->tokens = bp->burst;
 		b->stamp = now;
