@@ -99,10 +99,13 @@ func run(cfg config) error {
 	service.Ready(status(srv.Stats(), 0))
 	go service.Watchdog(ctx, served.Load)
 	go statusLoop(ctx, srv, cfg.StatusInterval)
+	go func() {
+		<-ctx.Done()
+		service.Stopping() // tell systemd at once; workers finish their batch
+	}()
 
 	err = <-done
 	if ctx.Err() != nil {
-		service.Stopping()
 		log.Info("supernode stopped", "peers", srv.Stats().Peers)
 	}
 	return err
