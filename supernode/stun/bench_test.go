@@ -64,3 +64,22 @@ func BenchmarkCheckFingerprint(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkCheckIntegritySHA256(b *testing.B) {
+	m := New()
+	m.Build(MessageType{0x805, ClassRequest}, MagicCookie, NewTransactionID())
+	m.Add(0xC001, make([]byte, 32))
+	m.AddMessageIntegritySHA256(make([]byte, 16))
+	m.AddFingerprint()
+	d := New()
+	if err := d.Decode(m.Raw); err != nil {
+		b.Fatal(err)
+	}
+	key := make([]byte, 16)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.CheckMessageIntegritySHA256(key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

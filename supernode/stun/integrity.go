@@ -22,8 +22,12 @@ func (m *Message) AddMessageIntegrity(key []byte) {
 }
 
 // AddMessageIntegritySHA256 appends MESSAGE-INTEGRITY-SHA256 (HMAC-SHA256).
+// It allocates nothing once m's scratch buffer exists.
 func (m *Message) AddMessageIntegritySHA256(key []byte) {
-	m.addMAC(AttrMessageIntegritySHA256, sha256.New, integritySHA256Size, key)
+	start := len(m.Raw)
+	v := m.grow(AttrMessageIntegritySHA256, integritySHA256Size)
+	sum := m.hmacSHA256(key, m.Raw[:4], m.Raw[4:start])
+	copy(v, sum[:])
 }
 
 // CheckMessageIntegrity verifies MESSAGE-INTEGRITY with key.
@@ -32,8 +36,54 @@ func (m *Message) CheckMessageIntegrity(key []byte) error {
 }
 
 // CheckMessageIntegritySHA256 verifies MESSAGE-INTEGRITY-SHA256 with key.
+// This is the keepalive hot path: it allocates nothing once m's scratch
+// buffer exists (crypto/hmac allocates two hash states per key).
 func (m *Message) CheckMessageIntegritySHA256(key []byte) error {
-	return m.checkMAC(AttrMessageIntegritySHA256, sha256.New, key)
+	i := m.Find(AttrMessageIntegritySHA256)
+	if i < 0 {
+		return ErrAttrNotFound
+	}
+	a := m.Attributes[i]
+	if len(a.Value) < minIntegritySHA256 || len(a.Value) > integritySHA256Size || len(a.Value)%4 != 0 {
+		return ErrBadAttribute
+	}
+	var hdr [4]byte
+	copy(hdr[:], m.Raw[:4])
+	bin.PutUint16(hdr[2:], uint16(int(a.Offset)+attrHeaderSize+integritySHA256Size-HeaderSize))
+	sum := m.hmacSHA256(key, hdr[:], m.Raw[4:a.Offset])
+	if !hmac.Equal(sum[:len(a.Value)], a.Value) {
+		return ErrIntegrity
+	}
+	return nil
+}
+
+// hmacSHA256 is HMAC-SHA256 (RFC 2104) of hdr||body, computed with
+// sha256.Sum256 over m's scratch buffer so nothing escapes to the heap.
+func (m *Message) hmacSHA256(key, hdr, body []byte) [sha256.Size]byte {
+	const block = 64
+	var k [block]byte
+	if len(key) > block {
+		h := sha256.Sum256(key)
+		copy(k[:], h[:])
+	} else {
+		copy(k[:], key)
+	}
+	need := block + len(hdr) + len(body)
+	if cap(m.scratch) < need {
+		m.scratch = make([]byte, 0, max(need, block+MaxMessageSize))
+	}
+	b := m.scratch[:block]
+	for i := range k {
+		b[i] = k[i] ^ 0x36
+	}
+	b = append(append(b, hdr...), body...)
+	inner := sha256.Sum256(b)
+	b = m.scratch[:block]
+	for i := range k {
+		b[i] = k[i] ^ 0x5c
+	}
+	b = append(b, inner[:]...)
+	return sha256.Sum256(b)
 }
 
 func (m *Message) addMAC(t AttrType, h func() hash.Hash, size int, key []byte) {

@@ -18,6 +18,7 @@ type Message struct {
 	TransactionID [TransactionIDSize]byte
 	Attributes    []RawAttribute
 	Raw           []byte
+	scratch       []byte // HMAC input buffer, reused
 }
 
 // New returns a message with room for a full datagram, so building replies

@@ -2,6 +2,7 @@ package stun
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"net/netip"
 	"testing"
 )
@@ -154,5 +155,28 @@ func TestBadAddresses(t *testing.T) {
 	}
 	if _, err := ParseUnknownAttributes(nil, []byte{1}); err == nil {
 		t.Error("odd unknown list accepted")
+	}
+}
+
+// TestHMACSHA256MatchesStdlib checks the allocation-free HMAC against
+// crypto/hmac for keys shorter than, equal to and longer than the block.
+func TestHMACSHA256MatchesStdlib(t *testing.T) {
+	for _, klen := range []int{0, 16, 64, 65, 100} {
+		key := bytes.Repeat([]byte{byte(klen)}, klen)
+		m := New()
+		m.Build(BindingRequest, MagicCookie, NewTransactionID())
+		m.AddSoftware("integrity")
+		m.AddMessageIntegritySHA256(key)
+		m.AddFingerprint()
+		d := New()
+		if err := d.Decode(m.Raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.checkMAC(AttrMessageIntegritySHA256, sha256.New, key); err != nil {
+			t.Fatalf("key %d: stdlib HMAC disagrees: %v", klen, err)
+		}
+		if err := d.CheckMessageIntegritySHA256(key); err != nil {
+			t.Fatalf("key %d: %v", klen, err)
+		}
 	}
 }
