@@ -18,8 +18,13 @@ import (
 // "internet" links and on the supernode's link, and the supernode's
 // counters.
 func TestHolePunchThroughNATs(t *testing.T) {
+	t.Run("distinct LANs", func(t *testing.T) { testHolePunch(t, false) })
+	t.Run("same LAN addresses", func(t *testing.T) { testHolePunch(t, true) })
+}
+
+func testHolePunch(t *testing.T, sameLAN bool) {
 	bin := bins(t)
-	n := newNATNet(t)
+	n := newNATNet(t, sameLAN)
 	capSN := startCapture(t, runner{n.sn}, n.snIf)
 	capA := startCapture(t, runner{n.inet}, n.inetToA)
 	capB := startCapture(t, runner{n.inet}, n.inetToB)

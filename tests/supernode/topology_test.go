@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/supernode-appliance/appliance/tests/testenv"
@@ -19,6 +20,10 @@ import (
 // The public addresses are documentation ranges (RFC 5737), so nothing
 // here can reach a real host. The inet namespace only routes; captures on
 // its interfaces see every datagram that crosses the "internet".
+//
+// With sameLAN both peers sit in 10.0.0.0/24 at 10.0.0.2 behind 10.0.0.1,
+// as behind two stock home routers: each peer's host candidate is then also
+// a valid address on the other's LAN (itself), which a client must survive.
 type natNet struct {
 	inet, sn, natA, natB, peerA, peerB *testenv.NS
 
@@ -28,7 +33,7 @@ type natNet struct {
 	snIf                       string // the supernode's interface, inside sn
 }
 
-func newNATNet(t *testing.T) *natNet {
+func newNATNet(t *testing.T, sameLAN bool) *natNet {
 	t.Helper()
 	testenv.RequireRoot(t)
 	testenv.RequireCommands(t, "ip", "nft", "sysctl")
@@ -44,15 +49,22 @@ func newNATNet(t *testing.T) *natNet {
 	var aWAN, bWAN string
 	n.inetToA, aWAN = testenv.Veth(t, n.inet, "198.51.100.254/24", n.natA, "198.51.100.1/24")
 	n.inetToB, bWAN = testenv.Veth(t, n.inet, "203.0.113.254/24", n.natB, "203.0.113.1/24")
-	testenv.Veth(t, n.natA, "10.0.1.1/24", n.peerA, "10.0.1.2/24")
-	testenv.Veth(t, n.natB, "10.0.2.1/24", n.peerB, "10.0.2.2/24")
+	lanB := "10.0.2"
+	if sameLAN {
+		n.peerAIP = netip.MustParseAddr("10.0.0.2")
+		n.peerBIP = n.peerAIP
+		lanB = "10.0.0"
+	}
+	lanA := n.peerAIP.String()[:strings.LastIndexByte(n.peerAIP.String(), '.')]
+	testenv.Veth(t, n.natA, lanA+".1/24", n.peerA, lanA+".2/24")
+	testenv.Veth(t, n.natB, lanB+".1/24", n.peerB, lanB+".2/24")
 
 	n.inet.Exec(t, "sysctl", "-qw", "net.ipv4.ip_forward=1")
 	n.sn.Exec(t, "ip", "route", "add", "default", "via", "192.0.2.254")
 	n.natA.Exec(t, "ip", "route", "add", "default", "via", "198.51.100.254")
 	n.natB.Exec(t, "ip", "route", "add", "default", "via", "203.0.113.254")
-	n.peerA.Exec(t, "ip", "route", "add", "default", "via", "10.0.1.1")
-	n.peerB.Exec(t, "ip", "route", "add", "default", "via", "10.0.2.1")
+	n.peerA.Exec(t, "ip", "route", "add", "default", "via", lanA+".1")
+	n.peerB.Exec(t, "ip", "route", "add", "default", "via", lanB+".1")
 	natRouter(t, n.natA, aWAN)
 	natRouter(t, n.natB, bWAN)
 	return n
@@ -107,7 +119,7 @@ table inet filter {
 // gets the same public mapping (RFC 5780 §4.3 mapping test), and that
 // mapping is the NAT's WAN address.
 func TestNATIsEndpointIndependent(t *testing.T) {
-	n := newNATNet(t)
+	n := newNATNet(t, false)
 	sn := runner{n.sn}
 	s1 := startCoturn(t, sn, n.snIP)
 	s2 := startCoturn(t, sn, n.snIP)
