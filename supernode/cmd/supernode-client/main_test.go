@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/server"
+)
+
+// TestCLIContract runs the commands in-process against a real server on
+// loopback and checks the output lines and exit codes the netns tests and
+// operators rely on.
+func TestCLIContract(t *testing.T) {
+	cfg := server.Defaults()
+	cfg.Listen = []string{"127.0.0.1:0"}
+	cfg.Sockets = 1
+	s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Serve(ctx)
+	srv := s.Addrs()[0].String()
+	dir := t.TempDir()
+
+	cli := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		c, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		err := run(c, args[0], args[1:], &out)
+		return out.String(), err
+	}
+	code := func(err error) int {
+		var e *exit
+		if errors.As(err, &e) {
+			return e.code
+		}
+		if err != nil {
+			return 1
+		}
+		return 0
+	}
+
+	ka, kb := filepath.Join(dir, "a.key"), filepath.Join(dir, "b.key")
+	pubA, err := cli("keygen", "-o", ka)
+	if err != nil || len(strings.TrimSpace(pubA)) != 64 {
+		t.Fatalf("keygen: %q %v", pubA, err)
+	}
+	pubB, _ := cli("keygen", "-o", kb)
+	pubB = strings.TrimSpace(pubB)
+	if again, err := cli("pubkey", "-key", ka); err != nil || again != pubA {
+		t.Fatalf("pubkey: %q %v", again, err)
+	}
+	if out, err := cli("binding", srv); err != nil || !strings.HasPrefix(out, "mapped 127.0.0.1:") {
+		t.Fatalf("binding: %q %v", out, err)
+	}
+	if _, err := cli("lookup", "-key", ka, "-peer", pubB, srv); code(err) != 3 || err.Error() != "not found" {
+		t.Fatalf("lookup of an absent peer: exit %d %v", code(err), err)
+	}
+	out, err := cli("register", "-key", kb, "-once", srv)
+	if err != nil || !strings.HasPrefix(out, "registered mapped=127.0.0.1:") || !strings.HasSuffix(out, " lease=30s\n") {
+		t.Fatalf("register: %q %v", out, err)
+	}
+	out, err = cli("lookup", "-key", ka, "-peer", pubB, srv)
+	if err != nil || !strings.HasPrefix(out, "peer "+pubB+" reflexive=127.0.0.1:") || !strings.Contains(out, " local=") {
+		t.Fatalf("lookup: %q %v", out, err)
+	}
+	for _, bad := range [][]string{
+		{"binding"},                 // no server
+		{"lookup", "-key", ka, srv}, // no -peer
+		{"lookup", "-key", ka, "-peer", "xyz", srv},
+		{"frobnicate"},
+		{"keygen"},
+	} {
+		if _, err := cli(bad...); code(err) != 2 {
+			t.Errorf("%v: exit %d (%v), want 2", bad, code(err), err)
+		}
+	}
+	if _, err := cli("keygen", "-o", ka); code(err) != 1 {
+		t.Errorf("keygen over an existing file: exit %d", code(err))
+	}
+}
