@@ -20,6 +20,7 @@ type metrics struct {
 
 	// Children resolved once for the per-datagram paths.
 	receivedEntries prometheus.Counter
+	staleEntries    prometheus.Counter
 	sentEntries     prometheus.Counter
 	lookupLocal     prometheus.Counter
 	lookupForwarded prometheus.Counter
@@ -39,7 +40,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		forwardedServed: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "forwarded_lookups_served_total",
 			Help: "Lookups other members forwarded to this one as an owner."}),
 		replicated: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "replicated_entries_total",
-			Help: "Directory entries replicated to or from other members."}, []string{"direction"}),
+			Help: "Directory entries replicated to or from other members (stale: received but older than the record held)."}, []string{"direction"}),
 		replicationFail: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "replication_failures_total",
 			Help: "Entries that could not be replicated, by reason; the peer's next refresh repairs them."}, []string{"reason"}),
 		replicationLag: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "replication_lag_seconds",
@@ -56,6 +57,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	m.receivedEntries = m.replicated.WithLabelValues("received")
 	m.sentEntries = m.replicated.WithLabelValues("sent")
+	m.staleEntries = m.replicated.WithLabelValues("stale")
 	m.lookupLocal = m.lookups.WithLabelValues("local", "found")
 	m.lookupForwarded = m.lookups.WithLabelValues("forwarded", "found")
 	if reg != nil {

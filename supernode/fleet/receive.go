@@ -89,12 +89,18 @@ func (n *Node) handlePut(b []byte, now time.Time) {
 			return
 		}
 		b = rest
+		// Share the member's name string instead of one copy per replica.
+		if m, ok := n.view.Load().members[e.Via]; ok {
+			e.Via = m.Name
+		}
 		switch n.st.put(&e) {
 		case putFull:
 			n.met.replicationFail.WithLabelValues("store_full").Inc()
 			continue
 		case putStored:
 			n.met.receivedEntries.Inc()
+		case putStale:
+			n.met.staleEntries.Inc() // overtaken by a newer record: fine
 		}
 		if !handoff {
 			n.met.replicationLag.Observe(max(0, now.Sub(e.Heard).Seconds()))
