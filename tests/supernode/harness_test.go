@@ -107,6 +107,11 @@ func (p *proc) exited(d time.Duration) int {
 	select {
 	case <-p.done:
 		return p.cmd.ProcessState.ExitCode()
+	default:
+	}
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode()
 	case <-time.After(d):
 		return -1
 	}
@@ -150,12 +155,12 @@ func (b *lineBuffer) String() string {
 	return b.buf.String()
 }
 
-func (b *lineBuffer) lines() []string {
-	return strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-}
-
+// wait returns the first line starting with prefix, waiting up to d for
+// it, or less if done closes (the process exited: cmd.Wait has copied all
+// of its output by then, so one last look settles it).
 func (b *lineBuffer) wait(prefix string, d time.Duration, done <-chan struct{}) (string, bool) {
 	deadline := time.After(d)
+	final := false
 	for {
 		b.mu.Lock()
 		s, ch := b.buf.String(), b.cond
@@ -166,11 +171,13 @@ func (b *lineBuffer) wait(prefix string, d time.Duration, done <-chan struct{}) 
 				return sc.Text(), true
 			}
 		}
+		if final {
+			return "", false
+		}
 		select {
 		case <-ch:
 		case <-done:
-			// One last look: output written just before exit.
-			done = nil
+			final = true
 		case <-deadline:
 			return "", false
 		}
