@@ -106,8 +106,11 @@ func Dial(server string, bind string, priv ed25519.PrivateKey) (*Client, error) 
 	var laddr *net.UDPAddr
 	if bind != "" {
 		ap, err := netip.ParseAddrPort(bind)
+		if a, aerr := netip.ParseAddr(bind); err != nil && aerr == nil {
+			ap, err = netip.AddrPortFrom(a, 0), nil // a bare IP: any port
+		}
 		if err != nil {
-			return nil, fmt.Errorf("-bind %q is not IP:PORT (use 0 as the port for any)", bind)
+			return nil, fmt.Errorf("-bind %q is not IP or IP:PORT (for example 10.0.0.2:40000, or [fd00::2]:0 for any port)", bind)
 		}
 		laddr = net.UDPAddrFromAddrPort(ap)
 	}

@@ -68,9 +68,10 @@ func (w *worker) run() error {
 			if isClosed(err) {
 				return nil
 			}
-			// recvmmsg errors such as ECONNREFUSED (an ICMP error for an
-			// earlier reply) concern one datagram; keep serving.
+			// recvmmsg errors such as ENOMEM concern a moment, not the
+			// socket; keep serving, but never spin on a persistent one.
 			w.s.log.Debug("recvmmsg", "err", err)
+			time.Sleep(time.Millisecond)
 			continue
 		}
 		for i := 0; i < n; i++ {
@@ -99,6 +100,7 @@ func (w *worker) runPlain() error {
 				return nil
 			}
 			w.s.log.Debug("read", "err", err)
+			time.Sleep(time.Millisecond)
 			continue
 		}
 		w.handle(buf[:n], src, n > stun.MaxMessageSize)
