@@ -3,12 +3,15 @@ package filter
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/supernode-appliance/appliance/supernode/wire"
 	"github.com/supernode-appliance/appliance/tests/testenv"
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -602,6 +605,9 @@ func TestTrackBudget(t *testing.T) {
 	c := testConfig()
 	c.UDPRate, c.UDPBurst = 1, 2
 	c.TrackRate, c.TrackBurst = 1, 3
+	// The admission budget is per CPU, and BPF_PROG_TEST_RUN runs on the
+	// caller's CPU: stay on one.
+	onOneCPU(t)
 	timely(t, time.Second, func(int) error {
 		f := openTest(t, c)
 		heavy := udp4("30.0.2.1", 40000, 3478, binding())
@@ -685,4 +691,27 @@ func TestPinnedMapsSurvive(t *testing.T) {
 	if err := f2.Unpin(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// onOneCPU pins the test's goroutine to one OS thread and that thread to
+// the CPU it is on, until the test ends.
+func onOneCPU(t *testing.T) {
+	t.Helper()
+	runtime.LockOSThread()
+	var old, one unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		t.Fatal(err)
+	}
+	var c uint32
+	if _, _, e := unix.Syscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&c)), 0, 0); e != 0 {
+		t.Fatal(e)
+	}
+	one.Set(int(c))
+	if err := unix.SchedSetaffinity(0, &one); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		unix.SchedSetaffinity(0, &old)
+		runtime.UnlockOSThread()
+	})
 }
