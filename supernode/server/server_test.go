@@ -23,7 +23,7 @@ import (
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // start runs a server on loopback (IPv4 and IPv6) until the test ends.
-func start(t *testing.T, mod func(*Config)) *Server {
+func start(t testing.TB, mod func(*Config)) *Server {
 	t.Helper()
 	cfg := Defaults()
 	cfg.Listen = []string{"127.0.0.1:0", "[::1]:0"}
@@ -48,7 +48,7 @@ func start(t *testing.T, mod func(*Config)) *Server {
 	return s
 }
 
-func newClient(t *testing.T, srv netip.AddrPort, withKey bool) *client.Client {
+func newClient(t testing.TB, srv netip.AddrPort, withKey bool) *client.Client {
 	t.Helper()
 	var priv ed25519.PrivateKey
 	if withKey {
