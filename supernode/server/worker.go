@@ -79,7 +79,9 @@ func (w *worker) run() error {
 			w.handle(pkt, src, trunc)
 		}
 		for i := 0; i < w.nout; i++ {
-			w.bc.queue(w.outs[i].Raw, w.dsts[i])
+			if !w.bc.queue(w.outs[i].Raw, w.dsts[i]) {
+				w.s.m.drop(dropSendError) // e.g. an IPv6 target on an IPv4-only socket
+			}
 		}
 		w.nout = 0
 		if failed, err := w.bc.flush(); failed > 0 || err != nil {
