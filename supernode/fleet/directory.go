@@ -118,11 +118,12 @@ func (d *Directory) Expire(now time.Time) int { return d.attached.Expire(now) }
 // Expired is the attached table's lease-expiry count.
 func (d *Directory) Expired() uint64 { return d.attached.Expired() }
 
-// Introduce routes an introduction for target (a Peer that Lookup returned
-// with Via != 0) to the member that heard it, whose OnIntroduce sends the
-// indication from the address the target's NAT has a pinhole for. For
-// Via == 0 the server introduces locally, as without a fleet.
-func (d *Directory) Introduce(id directory.Key, target *directory.Peer, intro Introduction) error {
+// Introduce implements server.Introducer: it routes the server's unsealed
+// introduce indication for target (a Peer that Lookup returned with
+// Via != 0) to the member that heard the target, whose OnIntroduce
+// (server.DeliverIntroduction) seals it with the target's session key and
+// sends it from the address the target's NAT has a pinhole for.
+func (d *Directory) Introduce(id directory.Key, target *directory.Peer, payload []byte) error {
 	via := d.node.name
 	if target.Via != 0 {
 		d.viaMu.Lock()
@@ -132,7 +133,7 @@ func (d *Directory) Introduce(id directory.Key, target *directory.Peer, intro In
 		d.viaMu.Unlock()
 	}
 	e := Entry{Key: Key(id), Reflexive: target.Reflexive, Via: via}
-	return d.node.Introduce(&e, intro)
+	return d.node.Introduce(&e, payload)
 }
 
 // Attached is the member's own table: the server should look the requester

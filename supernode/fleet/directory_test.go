@@ -6,11 +6,15 @@ import (
 	"time"
 
 	"github.com/supernode-appliance/appliance/supernode/directory"
+	"github.com/supernode-appliance/appliance/supernode/server"
 )
 
 func newTable() *directory.Table {
 	return directory.New(directory.Config{MaxPeers: 1000, MaxLease: time.Minute})
 }
+
+// The server finds the fleet's introduction hook through this interface.
+var _ server.Introducer = (*Directory)(nil)
 
 func TestDirectoryOverFleet(t *testing.T) {
 	members := startFleet(t, 3, newKey(t))
@@ -57,7 +61,7 @@ func TestDirectoryOverFleet(t *testing.T) {
 			t.Fatalf("expires %s", q.Expires)
 		}
 		// The introduction reaches the member the peer is attached to.
-		if err := d.Introduce(id, &q, Introduction{From: Key{9}, Reflexive: netip.MustParseAddrPort("198.51.100.1:1")}); err != nil {
+		if err := d.Introduce(id, &q, []byte("intro")); err != nil {
 			t.Fatal(err)
 		}
 	}

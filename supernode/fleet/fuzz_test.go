@@ -31,7 +31,7 @@ func offlineNode(t testing.TB) *Node {
 		st:          newStore(1000),
 		lim:         newLimiter(1 << 30),
 		pending:     map[uint64]chan lookupResult{},
-		onIntroduce: func(Key, netip.AddrPort, Introduction) {},
+		onIntroduce: func(Key, netip.AddrPort, []byte) {},
 	}
 	n.view.Store(&view{ring: NewRing(n.hasher, []string{"self", "other"}), members: map[string]Member{
 		"other": {Name: "other", Data: conn.LocalAddr().(*net.UDPAddr).AddrPort()},
@@ -57,8 +57,7 @@ func FuzzDataChannel(f *testing.F) {
 	f.Add(appendEntry(append(resp, 0, 0, 0, 0, 0, 0, 0, 1, 1), &e))
 	intro := appendHeader(nil, msgIntroduce, "other", now)
 	intro = appendAddr(append(intro, make([]byte, 32)...), e.Reflexive)
-	intro = appendAddr(append(intro, make([]byte, 32)...), e.Reflexive)
-	f.Add(appendAddr(append(intro, 1), e.Local[0]))
+	f.Add(append(intro, 0, 3, 'a', 'b', 'c'))
 	f.Add([]byte{})
 
 	n := offlineNode(f)

@@ -153,25 +153,19 @@ func (n *Node) ask(ctx context.Context, owners []netip.AddrPort, key *Key) (look
 // cannot be delivered until the target re-registers.
 var ErrViaGone = errors.New("fleet: the member that last heard the target left")
 
-// Introduction is what the target of a lookup learns about the requester so
-// both can punch at once: its key and candidates.
-type Introduction struct {
-	From      Key
-	Reflexive netip.AddrPort
-	Local     []netip.AddrPort // at most MaxLocal
-}
-
 // Introduce delivers an introduction for target through target.Via, the
 // member whose address the target's NAT has a pinhole for: locally through
 // OnIntroduce if that is this member, else in one datagram to it, whose
-// OnIntroduce sends it on.
-func (n *Node) Introduce(target *Entry, intro Introduction) error {
-	if len(intro.Local) > MaxLocal {
-		intro.Local = intro.Local[:MaxLocal]
+// OnIntroduce sends it on. payload is the server's unsealed introduce
+// indication (at most MaxIntroduction bytes); only the target's member can
+// seal it, with the target's session key.
+func (n *Node) Introduce(target *Entry, payload []byte) error {
+	if len(payload) > MaxIntroduction {
+		return errors.New("fleet: introduction payload too large")
 	}
 	if target.Via == n.name {
 		if n.onIntroduce != nil {
-			n.onIntroduce(target.Key, target.Reflexive, intro)
+			n.onIntroduce(target.Key, target.Reflexive, payload)
 		}
 		return nil
 	}
@@ -179,16 +173,12 @@ func (n *Node) Introduce(target *Entry, intro Introduction) error {
 	if !ok {
 		return ErrViaGone
 	}
-	b := make([]byte, 0, headerSize(n.name)+32+19+32+19+1+MaxLocal*19)
+	b := make([]byte, 0, headerSize(n.name)+32+19+2+len(payload))
 	b = appendHeader(b, msgIntroduce, n.name, time.Now())
 	b = append(b, target.Key[:]...)
 	b = appendAddr(b, target.Reflexive)
-	b = append(b, intro.From[:]...)
-	b = appendAddr(b, intro.Reflexive)
-	b = append(b, byte(len(intro.Local)))
-	for _, a := range intro.Local {
-		b = appendAddr(b, a)
-	}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(payload)))
+	b = append(b, payload...)
 	if err := n.ch.send(m.Data, b); err != nil {
 		return err
 	}

@@ -31,11 +31,12 @@ type Options struct {
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 	// OnIntroduce is called on the member that last heard from target when
-	// a lookup elsewhere found it: the server sends the target its introduce
-	// indication (signed with the target's session key, which only this
-	// member has) from its own socket, where the target's NAT has a pinhole.
-	// It must not block.
-	OnIntroduce func(target Key, reflexive netip.AddrPort, intro Introduction)
+	// a lookup elsewhere found it, with the requesting member's unsealed
+	// introduce indication: the server seals it with the target's session
+	// key (which only this member has) and sends it from its own socket,
+	// where the target's NAT has a pinhole (server.DeliverIntroduction). It
+	// must not block for long.
+	OnIntroduce func(target Key, reflexive netip.AddrPort, payload []byte)
 }
 
 // Node is this supernode's membership in the fleet and the sharded
@@ -52,7 +53,7 @@ type Node struct {
 	ch          *channel
 	st          *store
 	lim         *limiter
-	onIntroduce func(Key, netip.AddrPort, Introduction)
+	onIntroduce func(Key, netip.AddrPort, []byte)
 
 	view  atomic.Pointer[view]
 	dirty chan struct{}

@@ -86,9 +86,9 @@ func startMember(t testing.TB, cfg Config) *testMember {
 	n, err := Start(Options{
 		Config: cfg, Registry: tm.reg, Capacity: 1000,
 		Supernode: netip.MustParseAddrPort("192.0.2.1:3478"),
-		OnIntroduce: func(k Key, addr netip.AddrPort, in Introduction) {
+		OnIntroduce: func(k Key, addr netip.AddrPort, payload []byte) {
 			tm.mu.Lock()
-			tm.got = append(tm.got, fmt.Sprintf("%x %s from %x %s %v", k[:4], addr, in.From[:4], in.Reflexive, in.Local))
+			tm.got = append(tm.got, fmt.Sprintf("%x %s %s", k[:4], addr, payload))
 			tm.mu.Unlock()
 		},
 	})
@@ -239,9 +239,7 @@ func TestFleetIntroductionGoesThroughVia(t *testing.T) {
 	if e.Via != members[2].Name() {
 		t.Fatalf("via %s, want %s", e.Via, members[2].Name())
 	}
-	requester := peer(7)
-	in := Introduction{From: requester.Key, Reflexive: requester.Reflexive, Local: requester.Local}
-	if err := members[0].Introduce(&e, in); err != nil {
+	if err := members[0].Introduce(&e, []byte("unsealed-indication")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 3*time.Second, "introduction at the via member", func() bool {
@@ -249,7 +247,7 @@ func TestFleetIntroductionGoesThroughVia(t *testing.T) {
 		defer members[2].mu.Unlock()
 		return len(members[2].got) == 1
 	})
-	want := fmt.Sprintf("%x %s from %x %s %v", target.Key[:4], target.Reflexive, requester.Key[:4], requester.Reflexive, requester.Local)
+	want := fmt.Sprintf("%x %s unsealed-indication", target.Key[:4], target.Reflexive)
 	if members[2].got[0] != want {
 		t.Fatalf("introduction %q, want %q", members[2].got[0], want)
 	}

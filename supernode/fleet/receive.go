@@ -174,39 +174,25 @@ func (n *Node) handleLookupResp(b []byte, now time.Time) {
 }
 
 func (n *Node) handleIntroduce(b []byte) {
-	var target Key
-	var intro Introduction
 	if len(b) < 32 {
 		n.drop(dropMalformed)
 		return
 	}
+	var target Key
 	copy(target[:], b)
 	addr, rest, err := readAddr(b[32:])
-	if err != nil || len(rest) < 32 {
+	if err != nil || len(rest) < 2 {
 		n.drop(dropMalformed)
 		return
 	}
-	copy(intro.From[:], rest)
-	if intro.Reflexive, rest, err = readAddr(rest[32:]); err != nil || len(rest) < 1 || rest[0] > MaxLocal {
-		n.drop(dropMalformed)
-		return
-	}
-	count := int(rest[0])
-	rest = rest[1:]
-	for i := 0; i < count; i++ {
-		var a netip.AddrPort
-		if a, rest, err = readAddr(rest); err != nil {
-			n.drop(dropMalformed)
-			return
-		}
-		intro.Local = append(intro.Local, a)
-	}
-	if len(rest) != 0 {
+	size := int(binary.BigEndian.Uint16(rest))
+	if size > MaxIntroduction || len(rest) != 2+size {
 		n.drop(dropMalformed)
 		return
 	}
 	n.met.introductions.WithLabelValues("received").Inc()
 	if n.onIntroduce != nil {
-		n.onIntroduce(target, addr, intro)
+		// rest aliases the receive buffer; the callback may keep its copy.
+		n.onIntroduce(target, addr, append([]byte(nil), rest[2:]...))
 	}
 }

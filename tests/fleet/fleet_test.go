@@ -461,6 +461,50 @@ func TestFleetClientsAcrossMembers(t *testing.T) {
 		t.Fatal("no lookup went through the fleet")
 	}
 
+	// Introduction across members: the target listens at node-1, the
+	// requester punches through node-2; node-2 finds the target in the
+	// fleet and routes the introduction to node-1, which alone holds the
+	// target's pinhole and session key.
+	targetKey, targetHex := keygen("target.key")
+	requesterKey, requesterHex := keygen("requester.key")
+	var listenOut io.ReadCloser
+	cl.Start(t, func(c *exec.Cmd) { listenOut, _ = c.StdoutPipe() }, client, "listen", "-key", targetKey, l.members[0].ip+":3478")
+	heard := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(listenOut)
+		for sc.Scan() {
+			heard <- sc.Text()
+		}
+		close(heard)
+	}()
+	expectLine := func(prefix string) {
+		t.Helper()
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case line, ok := <-heard:
+				if !ok {
+					t.Fatalf("listen exited before printing %q", prefix)
+				}
+				if strings.HasPrefix(line, prefix) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("listen did not print %q", prefix)
+			}
+		}
+	}
+	expectLine("registered ")
+	punch := cl.Cmd(client, "punch", "-key", requesterKey, "-peer", targetHex, "-message", "across-the-fleet", "-timeout", "10s", l.members[1].ip+":3478")
+	out, err := punch.Output()
+	if err != nil || !strings.Contains(string(out), "reply echo:across-the-fleet") {
+		t.Fatalf("punch through node-2 to a peer at node-1: %v\n%s", err, out)
+	}
+	expectLine("introduced " + requesterHex)
+	if n := l.members[0].metric("supernode_fleet_introductions_total", "direction=received"); n < 1 {
+		t.Fatalf("node-1 received %v introductions through the fleet", n)
+	}
+
 	// SIGKILL node-1: the peers that registered there are still found at
 	// the others (their replicas live on two members).
 	l.members[0].kill()

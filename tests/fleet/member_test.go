@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -62,12 +63,19 @@ func runMember() int {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := prometheus.NewRegistry()
+	var srvp atomic.Pointer[server.Server]
 	n, err := fleet.Start(fleet.Options{
 		Config: cfg.Fleet, Registry: reg, Logger: log, Capacity: uint32(cfg.MaxPeers),
 		Supernode: netip.AddrPortFrom(cfg.Fleet.Bind.Addr(), 3478),
-		// The server cannot yet introduce on the fleet's behalf (see the
-		// README, "Wiring"); the fleet metric counts what arrives.
-		OnIntroduce: func(fleet.Key, netip.AddrPort, fleet.Introduction) {},
+		// Introductions for peers attached here, from lookups at other
+		// members: the server seals and sends them.
+		OnIntroduce: func(k fleet.Key, reflexive netip.AddrPort, payload []byte) {
+			if s := srvp.Load(); s != nil {
+				if err := s.DeliverIntroduction(directory.Key(k), reflexive, payload); err != nil {
+					log.Warn("introduction not delivered", "err", err)
+				}
+			}
+		},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -80,6 +88,7 @@ func runMember() int {
 		n.Close()
 		return 1
 	}
+	srvp.Store(srv)
 	ctx, stopServer := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx) }()
