@@ -92,9 +92,8 @@ func registrations(b *testing.B, w *worker, n int) []benchPeer {
 		r := wire.Registration{ID: p.id, Cookie: ck[:], Stamp: 1}
 		r.Local.Addr[0], r.Local.N = netip.MustParseAddrPort("192.168.1.2:5000"), 1
 		copy(r.Ephemeral[:], eph.PublicKey().Bytes())
-		m := stun.New()
-		wire.BuildRegister(m, stun.NewTransactionID(), priv, &r)
-		p.reg = m.Raw
+		wire.BuildRegister(builder, stun.NewTransactionID(), priv, &r)
+		p.reg = append([]byte(nil), builder.Raw...)
 	}
 	return ps
 }
@@ -127,8 +126,12 @@ func registered(b *testing.B, w *worker, n int) ([]benchPeer, [][16]byte) {
 	return ps, keys
 }
 
+// builder is reused so pre-built requests cost only their own bytes (b.N
+// can reach a million for keepalives).
+var builder = stun.New()
+
 func authRequest(method stun.Method, id wire.PeerID, stamp uint64, key []byte, target *wire.PeerID) []byte {
-	m := stun.New()
+	m := builder
 	m.Build(stun.MessageType{Method: method, Class: stun.ClassRequest}, stun.MagicCookie, stun.NewTransactionID())
 	wire.AddPeerID(m, wire.AttrPeerID, id)
 	if target != nil {
@@ -137,7 +140,7 @@ func authRequest(method stun.Method, id wire.PeerID, stamp uint64, key []byte, t
 	wire.AddStamp(m, stamp)
 	m.AddMessageIntegritySHA256(key)
 	m.AddFingerprint()
-	return m.Raw
+	return append([]byte(nil), m.Raw...)
 }
 
 const benchPeers = 1000
