@@ -55,6 +55,7 @@ type env struct {
 	ctl            *exec.Cmd
 	ctlLog         *syncBuffer
 	prefix         []string // command prefix for the controller (setpriv)
+	passOff        func()   // detaches the bare XDP_PASS program (flood benchmark)
 	ctlMu          sync.Mutex
 	ctlClient      *control.Client
 }

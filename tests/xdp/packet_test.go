@@ -19,6 +19,7 @@ type pkt struct {
 	ttl            uint8
 	fragOff        uint16 // in 8-byte units
 	moreFrags      bool
+	noUDPChecksum  bool // send UDP checksum 0 ("none", RFC 768), valid whatever the source
 	payload        []byte
 }
 
@@ -43,7 +44,9 @@ func (p pkt) frame() []byte {
 		binary.BigEndian.PutUint16(l4[2:], p.dport)
 		binary.BigEndian.PutUint16(l4[4:], uint16(len(l4)))
 		copy(l4[8:], p.payload)
-		binary.BigEndian.PutUint16(l4[6:], l4Checksum(p.src, p.dst, 17, l4))
+		if !p.noUDPChecksum {
+			binary.BigEndian.PutUint16(l4[6:], l4Checksum(p.src, p.dst, 17, l4))
+		}
 	case 6:
 		l4 = make([]byte, 20+len(p.payload))
 		binary.BigEndian.PutUint16(l4[0:], p.sport)
