@@ -45,8 +45,13 @@ func NewCookies(bucket time.Duration) *Cookies {
 	return c
 }
 
+// bucketAt is the time bucket of now; if the clock stepped back, the
+// newest bucket already used, so cookies stay issuable and verifiable.
 func (c *Cookies) bucketAt(now time.Time) uint32 {
-	return uint32(now.UnixNano() / int64(c.bucket))
+	b := uint32(now.UnixNano() / int64(c.bucket))
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return max(b, c.cur)
 }
 
 // secretFor returns the secret of bucket b, first rotating if the clock has
