@@ -10,8 +10,8 @@ BENCHTIME ?= 1s
 
 export GOFLAGS
 
-# Every main package under */cmd/<name> becomes bin/<name>, built static.
-CMDS := $(wildcard supernode/cmd/* ebpf/cmd/* image/cmd/* hardening/cmd/*)
+# Every main package under <part>/cmd/<name> becomes bin/<name>, built static.
+CMDS := $(sort $(patsubst %/,%,$(dir $(wildcard $(addsuffix /cmd/*/*.go,supernode ebpf image hardening)))))
 
 .PHONY: help build test unit fuzz bench generate clean image boot audit deps vet
 
