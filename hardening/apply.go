@@ -48,7 +48,7 @@ func (p *Profile) Apply(root string, o ApplyOptions) ([]Change, error) {
 	a := &applier{p: p, root: root, o: o}
 	steps := []func() error{
 		a.cmdline, a.sysctl, a.modprobe, a.fstab, a.fileModes, a.accounts,
-		a.systemdConf, a.auditRules, a.masks, a.units, a.nftables, a.stripSUID, a.stamp,
+		a.systemdConf, a.auditRules, a.masks, a.units, a.dropins, a.disableUnlisted, a.nftables, a.stripSUID, a.stamp,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -461,6 +461,50 @@ func (a *applier) units() error {
 			}
 			if changed {
 				a.add(Change{c.ID, link, "enabled " + c.Key + " in " + t})
+			}
+		}
+	}
+	return nil
+}
+
+// dropins sandbox distribution units without editing their unit files
+// (systemd.unit(5): drop-ins in /etc override /usr/lib).
+func (a *applier) dropins() error {
+	for _, c := range a.controls("unit-dropin") {
+		p := "/etc/systemd/system/" + c.Key + ".d/" + dropinName
+		body := fmt.Sprintf("# control %s: %s\n%s", c.ID, c.Title, c.Expect)
+		changed, err := writeIfChanged(inRoot(a.root, p), []byte(body), 0o644)
+		if err != nil {
+			return err
+		}
+		if changed {
+			a.add(Change{c.ID, p, "drop-in for " + c.Key})
+		}
+	}
+	return nil
+}
+
+// disableUnlisted removes what "systemctl enable" made for every unit not on
+// the allowlist: links in *.wants/ and *.requires/, and aliases. Units the
+// profile itself installs are enabled after this step's list is read, and
+// are on the list anyway.
+func (a *applier) disableUnlisted() error {
+	for _, c := range a.controls("disable-unlisted") {
+		units := enabledUnits(a.root)
+		names := make([]string, 0, len(units))
+		for n := range units {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if matchAny(c.Values, n) {
+				continue
+			}
+			for _, link := range allLinks(a.root, n) {
+				if err := os.Remove(inRoot(a.root, link)); err != nil && !os.IsNotExist(err) {
+					return err
+				}
+				a.add(Change{c.ID, link, "disabled " + n})
 			}
 		}
 	}

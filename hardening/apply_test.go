@@ -27,6 +27,18 @@ func fakeRoot(t testing.TB) string {
 		"/usr/bin/wall":       {"binary", os.ModeSetgid | 0o755},
 		"/usr/lib/systemd/system/nftables.service": {"[Unit]\n", 0o644},
 	}
+	// Enablement links a Debian package leaves behind, and a masked unit.
+	for link, target := range map[string]string{
+		"/etc/systemd/system/timers.target.wants/apt-daily.timer":                              "/usr/lib/systemd/system/apt-daily.timer",
+		"/etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service": "/usr/lib/systemd/system/systemd-networkd-wait-online.service",
+		"/etc/systemd/system/systemd-networkd-wait-online.service":                             "/dev/null",
+		"/etc/systemd/system/multi-user.target.wants/systemd-networkd.service":                 "/usr/lib/systemd/system/systemd-networkd.service",
+	} {
+		os.MkdirAll(filepath.Join(root, filepath.Dir(link)), 0o755)
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for p, f := range files {
 		full := filepath.Join(root, p)
 		os.MkdirAll(filepath.Dir(full), 0o755)
@@ -65,7 +77,7 @@ func TestApplyIdempotentAndTraceable(t *testing.T) {
 	}
 	for _, id := range []string{"cmdline-lockdown", "sysctl-kptr-restrict", "modules-unused-protocols", "fs-tmp", "fs-dev-shm",
 		"fs-account-db-secret", "accounts-root-locked", "accounts-nologin", "sw-no-suid", "log-journald", "audit-rules",
-		"svc-masked", "modules-lock", "net-nftables-default-deny", "profile-stamp"} {
+		"svc-masked", "modules-lock", "net-nftables-default-deny", "profile-stamp", "svc-enabled-allowlist", "svc-network-generator-sandbox"} {
 		if !touched[id] {
 			t.Errorf("no change for control %s", id)
 		}
@@ -111,6 +123,18 @@ func TestApplyIdempotentAndTraceable(t *testing.T) {
 	}
 	if s := read(sysctlFile); !strings.Contains(s, "# control sysctl-kptr-restrict:") || !strings.Contains(s, "kernel.kptr_restrict = 2") || strings.Contains(s, "log_martians") {
 		t.Errorf("sysctl file: %q", s)
+	}
+	if _, err := os.Lstat(filepath.Join(root, "/etc/systemd/system/timers.target.wants/apt-daily.timer")); err == nil {
+		t.Error("apt-daily.timer is not on the allowlist but stays enabled")
+	}
+	if _, err := os.Lstat(filepath.Join(root, "/etc/systemd/system/multi-user.target.wants/systemd-networkd.service")); err != nil {
+		t.Error("an allow-listed unit was disabled")
+	}
+	if units := enabledUnits(root); units["systemd-networkd-wait-online.service"] != "" {
+		t.Error("a masked unit counts as enabled")
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "/etc/systemd/system/systemd-network-generator.service.d", dropinName)); err != nil || !strings.Contains(string(b), "CapabilityBoundingSet=\n") {
+		t.Errorf("network-generator drop-in: %v %q", err, b)
 	}
 	if l, err := os.Readlink(filepath.Join(root, "/etc/systemd/system/debug-shell.service")); err != nil || l != "/dev/null" {
 		t.Errorf("debug-shell not masked: %q %v", l, err)

@@ -155,7 +155,7 @@ func checkNoSUID(c *Control, t *Target) (bool, []Evidence, error) {
 	if err != nil {
 		return false, nil, err
 	}
-	where := t.Root
+	where := "/ (the whole root filesystem)"
 	if t.Live {
 		where = "/ (all mounted filesystems)"
 	}

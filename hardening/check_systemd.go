@@ -113,7 +113,39 @@ func enabledUnits(root string) map[string]string {
 			}
 		}
 	}
+	// A masked unit is not started whatever links to it.
+	for n := range out {
+		if target, _ := os.Readlink(inRoot(root, base+"/"+n)); target == "/dev/null" {
+			delete(out, n)
+		}
+	}
 	return out
+}
+
+// allLinks lists every enablement link for a unit under /etc/systemd/system.
+func allLinks(root, unit string) []string {
+	base := "/etc/systemd/system"
+	var out []string
+	if fi, err := os.Lstat(inRoot(root, base+"/"+unit)); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		out = append(out, base+"/"+unit)
+	}
+	dirs, _ := filepath.Glob(inRoot(root, base+"/*.wants"))
+	reqs, _ := filepath.Glob(inRoot(root, base+"/*.requires"))
+	for _, d := range append(dirs, reqs...) {
+		if _, err := os.Lstat(filepath.Join(d, unit)); err == nil {
+			out = append(out, base+"/"+filepath.Base(d)+"/"+unit)
+		}
+	}
+	return out
+}
+
+func matchAny(patterns []string, name string) bool {
+	for _, pat := range patterns {
+		if m, _ := path.Match(pat, name); m {
+			return true
+		}
+	}
+	return false
 }
 
 func checkMasked(c *Control, t *Target) (bool, []Evidence, error) {
@@ -156,14 +188,7 @@ func checkEnabledUnits(c *Control, t *Target) (bool, []Evidence, error) {
 	sort.Strings(names)
 	var ev []Evidence
 	for _, n := range names {
-		ok := false
-		for _, pat := range c.Values {
-			if m, _ := path.Match(pat, n); m {
-				ok = true
-				break
-			}
-		}
-		ev = append(ev, Evidence{Where: units[n], Found: n, Expected: "on the allowlist", OK: ok})
+		ev = append(ev, Evidence{Where: units[n], Found: n, Expected: "on the allowlist", OK: matchAny(c.Values, n)})
 	}
 	if len(ev) == 0 {
 		return false, []Evidence{{Where: "/etc/systemd/system", Found: "no enabled units", Expected: "the appliance's services"}}, nil

@@ -43,6 +43,8 @@ var applyMethods = map[string]method{
 	"systemd-conf":       {params{key: true, settings: true}, "drop-in /etc/<key>.d/50-supernode-hardening.conf, settings Section.Key = value"},
 	"audit-rules":        {params{values: true}, "/etc/audit/rules.d/50-supernode-hardening.rules"},
 	"mask-units":         {params{values: true}, "symlink /etc/systemd/system/<unit> -> /dev/null"},
+	"disable-unlisted":   {params{values: true}, "remove enablement links in /etc/systemd/system for units matching no pattern in values"},
+	"unit-dropin":        {params{key: true, expect: true}, "drop-in /etc/systemd/system/<key>.d/50-supernode-hardening.conf with body expect"},
 	"unit":               {params{key: true, expect: true, values: true}, "write unit <key> with body expect and enable it in the values targets"},
 	"nftables":           {params{values: true}, "/etc/nftables.conf default-deny input allowing values (proto/port), nftables.service enabled"},
 	"stamp":              {doc: "/usr/lib/supernode/hardening-profile: profile version and image mode"},
