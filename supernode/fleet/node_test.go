@@ -66,8 +66,10 @@ func fastConfig(t testing.TB, name, key string, seeds []string) Config {
 	c.Bind = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), freePorts(t))
 	c.Keys = []string{key}
 	c.Seeds = seeds
-	c.ProbeInterval = 200 * time.Millisecond
-	c.ProbeTimeout = 100 * time.Millisecond
+	// Fast enough for short tests, slow enough that a loaded CI machine
+	// does not get members falsely suspected.
+	c.ProbeInterval = 500 * time.Millisecond
+	c.ProbeTimeout = 250 * time.Millisecond
 	c.RejoinInterval = 300 * time.Millisecond
 	c.LookupTimeout = 500 * time.Millisecond // generous: the test machine is shared
 	return c

@@ -8,5 +8,5 @@
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-GOFLAGS=-mod=mod go test -count=1 -run '^TestSimulation$' -v ./supernode/fleet/ |
+FLEET_SIM=full GOFLAGS=-mod=mod go test -count=1 -run '^TestSimulation$' -v ./supernode/fleet/ |
 	sed -n 's/^ *sim_test.go:[0-9]*: //p'

@@ -17,11 +17,12 @@ import (
 )
 
 // Failure-detector settings of the test fleet: memberlist's LAN profile
-// scaled down 3x so a test takes seconds, not tens of seconds. The bound a
-// test asserts is computed from them, as memberlist computes its timeouts.
+// scaled down 2x so a test takes seconds, not tens of seconds (and a loaded
+// CI machine still does not suspect live members). The bound a test asserts
+// is computed from them, as memberlist computes its timeouts.
 const (
-	probeInterval = 300 * time.Millisecond
-	probeTimeout  = 150 * time.Millisecond
+	probeInterval = 500 * time.Millisecond
+	probeTimeout  = 250 * time.Millisecond
 	suspicionMult = 4
 	rejoinEvery   = time.Second
 )
