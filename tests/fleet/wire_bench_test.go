@@ -1,0 +1,188 @@
+package fleet
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/client"
+	"github.com/supernode-appliance/appliance/supernode/directory"
+	"github.com/supernode-appliance/appliance/supernode/fleet"
+	"github.com/supernode-appliance/appliance/supernode/server"
+	"github.com/supernode-appliance/appliance/supernode/wire"
+)
+
+// BenchmarkWireLookup measures lookups over the wire, through the real
+// server and client on loopback: "single" is one supernode with requester
+// and target attached to it; the fleet cases are three in-process members
+// (fleet + server each), targets attached to member A, requesters at member
+// B. "fleet3" asks for every target (B owns 2/3 of them: local replica),
+// "fleet3-forwarded" only for targets B does not own (one hop). Every lookup
+// also introduces the requester to the target: locally in "single", routed
+// through the fleet to A otherwise. Clients and all servers share this
+// machine's cores, so compare the three, not the absolute rates.
+//
+//	go test -run '^$' -bench WireLookup ./tests/fleet/
+func BenchmarkWireLookup(b *testing.B) {
+	const targets = 64
+	quiet := slog.New(slog.DiscardHandler)
+
+	b.Run("single", func(b *testing.B) {
+		srv := startServer(b, nil, quiet)
+		ids := registerTargets(b, srv, targets)
+		runLookups(b, srv, ids)
+	})
+
+	key := make([]byte, 32)
+	rand.Read(key)
+	var nodes []*fleet.Node
+	var srvs []*server.Server
+	var seeds []string
+	for i := 0; i < 3; i++ {
+		cfg := fleet.DefaultConfig()
+		cfg.Name = fmt.Sprintf("bench-%d", i)
+		cfg.Bind = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), freePort(b))
+		cfg.DataPort = freePort(b)
+		cfg.Keys = []string{base64.StdEncoding.EncodeToString(key)}
+		cfg.Seeds = seeds
+		var srvp atomic.Pointer[server.Server]
+		n, err := fleet.Start(fleet.Options{Config: cfg, Logger: quiet, Capacity: 100000,
+			OnIntroduce: func(k fleet.Key, r netip.AddrPort, p []byte) {
+				if s := srvp.Load(); s != nil {
+					s.DeliverIntroduction(directory.Key(k), r, p)
+				}
+			}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { n.Close() })
+		srv := startServer(b, fleet.NewDirectory(n, directory.New(directory.Config{MaxPeers: 100000, MaxLease: time.Minute})), quiet)
+		srvp.Store(srv)
+		nodes, srvs = append(nodes, n), append(srvs, srv)
+		seeds = []string{cfg.Bind.String()}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if len(nodes[0].Members()) == 3 && len(nodes[1].Members()) == 3 && len(nodes[2].Members()) == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the bench fleet did not form")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ids := registerTargets(b, srvs[0], targets)
+	time.Sleep(200 * time.Millisecond) // replication
+	b.Run("fleet3", func(b *testing.B) { runLookups(b, srvs[1], ids) })
+	var remote []wire.PeerID
+	for _, id := range ids {
+		owned := false
+		for _, o := range nodes[1].Owners(fleet.Key(id)) {
+			owned = owned || o == nodes[1].Name()
+		}
+		if !owned {
+			remote = append(remote, id)
+		}
+	}
+	if len(remote) == 0 {
+		b.Fatal("member B owns every target")
+	}
+	b.Run("fleet3-forwarded", func(b *testing.B) { runLookups(b, srvs[1], remote) })
+}
+
+func startServer(b *testing.B, store directory.Store, log *slog.Logger) *server.Server {
+	cfg := server.Defaults()
+	cfg.Listen = []string{"127.0.0.1:0"}
+	cfg.Sockets = 1
+	cfg.RateLimit = 0 // every benchmark client has the same source address
+	if store != nil {
+		cfg.Store = store
+	}
+	srv, err := server.New(cfg, log, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx); close(done) }()
+	b.Cleanup(func() { cancel(); <-done })
+	return srv
+}
+
+func newClient(b *testing.B, srv *server.Server) *client.Client {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	c, err := client.Dial(srv.Addrs()[0].String(), "127.0.0.1:0", priv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.Register(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func registerTargets(b *testing.B, srv *server.Server, n int) []wire.PeerID {
+	var ids []wire.PeerID
+	for i := 0; i < n; i++ {
+		c := newClient(b, srv)
+		b.Cleanup(func() { c.Close() })
+		ids = append(ids, c.ID())
+	}
+	return ids
+}
+
+func runLookups(b *testing.B, srv *server.Server, ids []wire.PeerID) {
+	b.SetParallelism(8)
+	var failed atomic.Int64
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := newClient(b, srv)
+		defer c.Close()
+		i := 0
+		for pb.Next() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			if _, err := c.Lookup(ctx, ids[i%len(ids)]); err != nil {
+				failed.Add(1)
+			}
+			cancel()
+			i++
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+	b.ReportMetric(float64(failed.Load())/float64(b.N), "failed/op")
+	// Everything runs in this process: clients, servers, fleet members.
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/lookup")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func freePort(b *testing.B) uint16 {
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+		if err == nil {
+			u.Close()
+			return uint16(p)
+		}
+	}
+}
