@@ -15,7 +15,8 @@
 # (gen_cpu): near 1.00 it, not the server, would be the limit.
 #
 # Usage: sh tests/bench/stun-vs-coturn.sh   (env: ROUNDS=5 DURATION=3s
-#        SOCKETS=4 WINDOW=32 SERVER_CPU=0 GEN_CPU=1 NICE=-10, STRICT=1 to
+#        SOCKETS=4 WINDOW=32 SERVER_CPU=0 GEN_CPU=1 NICE=-10
+#        SUPERNODE_BIN=bin/supernode, STRICT=1 to
 #        exit 1 below the 1.25x target)
 set -eu
 
@@ -41,8 +42,9 @@ if [ ! -d "$root/supernode/cmd/supernode" ]; then
 	echo "stun-vs-coturn: skipped: supernode/cmd/supernode does not exist yet" >&2
 	exit 0
 fi
-if [ ! -x "$root/bin/supernode" ]; then
-	echo "stun-vs-coturn: bin/supernode missing; run 'make build' first" >&2
+SUPERNODE_BIN=${SUPERNODE_BIN:-$root/bin/supernode}
+if [ ! -x "$SUPERNODE_BIN" ]; then
+	echo "stun-vs-coturn: $SUPERNODE_BIN missing; run 'make build' first (or set SUPERNODE_BIN)" >&2
 	exit 1
 fi
 
@@ -87,7 +89,7 @@ metrics_listen = 127.0.0.1:$mport
 # limit either. 0 disables the limiter.
 rate_limit = 0
 CONF
-nice -n "$NICE" taskset -c "$SERVER_CPU" "$root/bin/supernode" -config "$tmp/supernode.conf" >"$tmp/supernode.log" 2>&1 &
+nice -n "$NICE" taskset -c "$SERVER_CPU" "$SUPERNODE_BIN" -config "$tmp/supernode.conf" >"$tmp/supernode.log" 2>&1 &
 spid=$!
 pids="$pids $spid"
 

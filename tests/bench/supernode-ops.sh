@@ -10,7 +10,7 @@
 # on a shared machine disturbs far less.
 #
 # Usage: sh tests/bench/supernode-ops.sh   (env: DURATION=3s CLIENTS=64
-#        SERVER_CPU=0 GEN_CPU=1 NICE=-10)
+#        SERVER_CPU=0 GEN_CPU=1 NICE=-10 SUPERNODE_BIN=bin/supernode)
 set -eu
 
 DURATION=${DURATION:-3s}
@@ -25,8 +25,9 @@ if [ ! -d "$root/supernode/cmd/supernode" ]; then
 	echo "supernode-ops: skipped: supernode/cmd/supernode does not exist yet" >&2
 	exit 0
 fi
-if [ ! -x "$root/bin/supernode" ]; then
-	echo "supernode-ops: bin/supernode missing; run 'make build' first" >&2
+SUPERNODE_BIN=${SUPERNODE_BIN:-$root/bin/supernode}
+if [ ! -x "$SUPERNODE_BIN" ]; then
+	echo "supernode-ops: $SUPERNODE_BIN missing; run 'make build' first (or set SUPERNODE_BIN)" >&2
 	exit 1
 fi
 for tool in taskset go ss; do
@@ -65,7 +66,7 @@ metrics_listen = 127.0.0.1:$mport
 # Every client of the benchmark has the same source address.
 rate_limit = 0
 CONF
-nice -n "$NICE" taskset -c "$SERVER_CPU" "$root/bin/supernode" -config "$tmp/supernode.conf" >"$tmp/supernode.log" 2>&1 &
+nice -n "$NICE" taskset -c "$SERVER_CPU" "$SUPERNODE_BIN" -config "$tmp/supernode.conf" >"$tmp/supernode.log" 2>&1 &
 spid=$!
 
 echo "supernode ops over loopback: server on CPU $SERVER_CPU, $CLIENTS clients on CPU $GEN_CPU, $DURATION per operation"
