@@ -1,25 +1,31 @@
 #!/bin/sh
-# Lookups/s through an in-process 3-member fleet against one supernode's own
-# directory, and the ratio (issue #6: the forwarding overhead). The three
-# members share this machine's cores, so the fleet figure understates three
-# real machines. Also the whole fleet's CPU per keepalive refresh and an
-# owner's intake of replicated entries, the inputs of the sizing estimate in
-# supernode/fleet/README.md.
+# Lookups through a 3-member fleet against a single supernode (issue #6: the
+# forwarding overhead as a ratio), twice:
+#  - over the wire: the real server and client on loopback, targets attached
+#    to one member, requesters at another (tests/fleet BenchmarkWireLookup);
+#  - at the directory: fleet.Directory against directory.Table.
+# Also the whole fleet's CPU per keepalive refresh and an owner's intake of
+# replicated entries, the inputs of the sizing estimate in
+# supernode/fleet/README.md. Everything shares this machine's cores: compare
+# the rows and the CPU per operation, not absolute rates.
 #
 # Usage: sh tests/bench/fleet-lookup.sh   (env: BENCHTIME=2s)
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-out=$(GOFLAGS=-mod=mod go test -run '^$' -bench 'BenchmarkLookup|BenchmarkRegister|BenchmarkReplicationReceive' \
-	-benchtime "${BENCHTIME:-2s}" ./supernode/fleet/ | grep '^Benchmark')
-echo "$out"
-echo "$out" | awk '
-	/^BenchmarkLookup\/single/           { for (i = 1; i < NF; i++) if ($(i+1) == "lookups/s") single = $i }
-	/^BenchmarkLookup\/fleet3-forwarded/ { for (i = 1; i < NF; i++) if ($(i+1) == "lookups/s") fwd = $i; next }
-	/^BenchmarkLookup\/fleet3/           { for (i = 1; i < NF; i++) if ($(i+1) == "lookups/s") mixed = $i }
-	END {
-		if (single > 0) {
-			printf "fleet3 (mixed arrival) / single: %.3f\n", mixed / single
-			printf "fleet3 (always forwarded) / single: %.4f\n", fwd / single
-		}
-	}'
+bt=${BENCHTIME:-2s}
+ratio() {
+	awk -v a="$1" -v b="$2" -v label="$3" '
+		$1 ~ "^" a "(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == "lookups/s") x = $i }
+		$1 ~ "^" b "(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == "lookups/s") y = $i }
+		END { if (x > 0 && y > 0) printf "%s: %.3f\n", label, y / x }'
+}
+wire=$(GOFLAGS=-mod=mod go test -run '^$' -bench 'BenchmarkWireLookup' -benchtime "$bt" ./tests/fleet/ | grep '^Benchmark')
+echo "$wire"
+echo "$wire" | ratio BenchmarkWireLookup/single BenchmarkWireLookup/fleet3 "over the wire, fleet3 / single"
+echo "$wire" | ratio BenchmarkWireLookup/single BenchmarkWireLookup/fleet3-forwarded "over the wire, fleet3-forwarded / single"
+dir=$(GOFLAGS=-mod=mod go test -run '^$' -bench 'BenchmarkLookup|BenchmarkRegister|BenchmarkReplicationReceive' \
+	-benchtime "$bt" ./supernode/fleet/ | grep '^Benchmark')
+echo "$dir"
+echo "$dir" | ratio BenchmarkLookup/single BenchmarkLookup/fleet3 "directory, fleet3 / single"
+echo "$dir" | ratio BenchmarkLookup/single BenchmarkLookup/fleet3-forwarded "directory, fleet3-forwarded / single"
