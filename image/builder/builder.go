@@ -1,0 +1,133 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+)
+
+// Version is the builder's version, recorded in every manifest. The build
+// sets it with -ldflags from git describe.
+var Version = "0.1.0-dev"
+
+// Builder builds the appliance image. It implements packersdk.Builder, so
+// Packer runs it as a plugin and the appliance CLI runs it directly.
+type Builder struct {
+	config Config
+	runner multistep.Runner
+}
+
+var _ packersdk.Builder = (*Builder)(nil)
+
+// ConfigSpec is the HCL schema of a `source "supernode"` block.
+func (b *Builder) ConfigSpec() hcldec.ObjectSpec { return b.config.FlatMapstructure().HCL2Spec() }
+
+// Prepare decodes and validates the template's source block.
+func (b *Builder) Prepare(raws ...interface{}) ([]string, []string, error) {
+	warnings, err := b.config.Prepare(raws...)
+	return nil, warnings, err
+}
+
+// Config returns the prepared configuration (for the CLI's boot command).
+func (b *Builder) Config() *Config { return &b.config }
+
+// Steps is the build, top to bottom. Each step lives in step_<verb>_<noun>.go
+// and undoes its own work in Cleanup, so an interrupted or failed build
+// leaves no mounts, loop devices, temporary files or half-written artifacts.
+func (b *Builder) Steps() []multistep.Step {
+	return []multistep.Step{
+		&StepCheckHost{},        // root, host tools, disk space, mirror, before any work
+		&StepCreateWorkdir{},    // private scratch directory next to the output
+		&StepPrepareTools{},     // trixie tools tree (ukify, mkfs.erofs 1.8, sfdisk...)
+		&StepBootstrapRootfs{},  // mmdebstrap trixie minbase + pinned packages + kernel + small initrd
+		&StepPrepareKernel{},    // take kernel + initrd out, strip modules to the allowlist
+		&StepInstallSupernode{}, // static binaries, units, configs, networkd
+		&StepApplyHardening{},   // hardening/ profile onto the root
+		&StepStripRootfs{},      // package manager, docs, compilers, SUID bits, shells
+		&StepMakeErofs{},        // read-only root filesystem
+		&StepMakeVerity{},       // dm-verity hash tree and root hash
+		&StepBuildUKI{},         // kernel + initrd + cmdline (roothash=), optionally signed
+		&StepMakeESP{},          // FAT ESP with systemd-boot and the UKI
+		&StepAssembleDisk{},     // GPT: esp, root, root-verity (+ room for /var)
+		&StepConvertFormats{},   // qcow2, vmdk, vhdx, vhd, ova
+		&StepWriteManifest{},    // manifest.json + SPDX SBOM with sha256 of every artifact
+		&StepPublishArtifacts{}, // atomic renames into output_dir
+	}
+}
+
+// Run executes the build. Cancelling ctx (Ctrl-C) stops the current step and
+// runs every completed step's Cleanup in reverse order.
+func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook) (packersdk.Artifact, error) {
+	st := &State{Config: &b.config, UI: ui, Started: time.Now()}
+	state := new(multistep.BasicStateBag)
+	state.Put("hook", hook)
+	state.Put("ui", ui)
+	state.Put(stateKey, st)
+
+	steps := b.Steps()
+	wrapped := make([]multistep.Step, len(steps))
+	for i, s := range steps {
+		wrapped[i] = &progressStep{inner: s, n: i + 1, total: len(steps), ui: ui}
+	}
+	b.runner = &multistep.BasicRunner{Steps: wrapped}
+	b.runner.Run(ctx, state)
+
+	if err, ok := state.GetOk("error"); ok {
+		return nil, err.(error)
+	}
+	if ctx.Err() != nil {
+		return nil, errors.New("build cancelled; every step's work was undone")
+	}
+	if _, ok := state.GetOk(multistep.StateCancelled); ok {
+		return nil, errors.New("build cancelled")
+	}
+	if _, ok := state.GetOk(multistep.StateHalted); ok {
+		return nil, errors.New("build halted")
+	}
+	ui.Say(st.Summary())
+	return &Artifact{dir: st.OutputDir, files: st.Published, rootHash: st.RootHash, manifest: st.ManifestPath}, nil
+}
+
+// progressStep prints "[n/N] what ... elapsed" around a step.
+type progressStep struct {
+	inner    multistep.Step
+	n, total int
+	ui       packersdk.Ui
+}
+
+// Describer is implemented by steps to name themselves in progress lines.
+type Describer interface{ Describe() string }
+
+func (p *progressStep) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+	name := fmt.Sprintf("%T", p.inner)
+	if d, ok := p.inner.(Describer); ok {
+		name = d.Describe()
+	}
+	start := time.Now()
+	p.ui.Say(fmt.Sprintf("[%d/%d] %s ...", p.n, p.total, name))
+	action := p.inner.Run(ctx, state)
+	d := time.Since(start).Round(100 * time.Millisecond)
+	if action == multistep.ActionContinue {
+		if st := GetState(state); st != nil {
+			st.Timings = append(st.Timings, StepTiming{Step: name, Seconds: d.Seconds()})
+		}
+		p.ui.Say(fmt.Sprintf("[%d/%d] %s done in %s", p.n, p.total, name, d))
+	}
+	return action
+}
+
+func (p *progressStep) Cleanup(state multistep.StateBag) { p.inner.Cleanup(state) }
+
+// halt records err in the state bag and the UI and stops the build.
+func halt(state multistep.StateBag, err error) multistep.StepAction {
+	state.Put("error", err)
+	if ui, ok := state.Get("ui").(packersdk.Ui); ok {
+		ui.Error(err.Error())
+	}
+	return multistep.ActionHalt
+}

@@ -1,0 +1,125 @@
+package builder
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+
+	"github.com/supernode-appliance/appliance/image/tools"
+)
+
+// BasePackages is the pinned package list of the appliance root on top of
+// mmdebstrap's minbase. Versions are whatever the suite serves at build time
+// and are recorded in the manifest; pin a snapshot mirror for fixed versions.
+var BasePackages = []string{
+	"systemd", "systemd-sysv", "udev", "kmod",
+	"systemd-cryptsetup", // systemd-veritysetup(-generator) for the initrd
+	"dracut", "zstd",     // build the small initrd (dracut provides linux-initramfs-tool, so no initramfs-tools); removed after
+}
+
+// BuildOnlyPackages are installed to build the initrd and removed afterwards.
+var BuildOnlyPackages = []string{"dracut", "dracut-core", "dracut-install", "zstd"}
+
+// StepBootstrapRootfs builds the appliance root with mmdebstrap: Debian
+// minbase, the pinned list, the kernel of the chosen flavour, documentation
+// excluded at unpack time, a shared apt cache and SOURCE_DATE_EPOCH. The
+// kernel's postinst runs dracut with our configuration, so the initrd is the
+// small one from the start (only the drivers to find and verify root).
+type StepBootstrapRootfs struct{}
+
+func (*StepBootstrapRootfs) Describe() string { return "bootstrap Debian rootfs (mmdebstrap)" }
+
+// Packages returns the package list for c.
+func Packages(c *Config) []string {
+	pkgs := append([]string(nil), BasePackages...)
+	pkgs = append(pkgs, "linux-image-"+c.KernelFlavour+"-amd64")
+	if !c.Stateless {
+		pkgs = append(pkgs, "systemd-repart", "e2fsprogs") // /var made on first boot
+	}
+	pkgs = append(pkgs, c.ExtraPackages...)
+	sort.Strings(pkgs)
+	return pkgs
+}
+
+// DracutConfig is the initrd recipe: a systemd initrd with udev, the
+// veritysetup generator and only the listed drivers. hostonly=no because the
+// build host is not the target; reproducible=yes clamps timestamps.
+func DracutConfig(c *Config) string {
+	return fmt.Sprintf(`# Written by the supernode image builder.
+hostonly="no"
+reproducible="yes"
+early_microcode="no"
+compress="zstd -19 -T1"
+do_strip="no"
+dracutmodules="systemd systemd-initrd systemd-udevd systemd-journald systemd-veritysetup systemd-modules-load systemd-sysctl udev-rules dracut-systemd dm base fs-lib"
+drivers="%s"
+# dm pulls every device-mapper target; the appliance needs only verity.
+omit_drivers+=" dm-vdo dm-raid dm-cache dm-cache-smq dm-thin-pool dm-era dm-clone dm-integrity dm-crypt dm-log-writes dm-zoned dm-multipath dm-snapshot dm-mirror dm-writecache dm-ebs dm-unstripe dm-flakey dm-delay dm-dust dm-switch dm-region-hash dm-log dm-log-userspace dm-service-time dm-round-robin dm-queue-length dm-historical-service-time dm-io-affinity dm-bio-prison dm-persistent-data raid456 raid1 raid10 raid0 md-mod dm-vdo "
+`, strings.Join(c.InitrdDrivers, " "))
+}
+
+func (*StepBootstrapRootfs) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+	st := GetState(state)
+	c := st.Config
+	dracutConf := filepath.Join(st.Work, "dracut.conf")
+	if err := os.WriteFile(dracutConf, []byte(DracutConfig(c)), 0o644); err != nil {
+		return halt(state, err)
+	}
+	args := []string{"--mount", "--propagation", "private", "mmdebstrap",
+		"--variant=minbase", "--mode=root", "--format=directory",
+		"--include=" + strings.Join(Packages(c), ","),
+		"--aptopt=Acquire::Retries \"3\"",
+		"--aptopt=APT::Install-Recommends \"false\"",
+	}
+	// Nothing on the appliance reads documentation or translations; not
+	// unpacking them is faster than deleting them. Copyright files stay.
+	for _, p := range []string{"/usr/share/man/*", "/usr/share/info/*", "/usr/share/locale/*", "/usr/share/doc/*", "/usr/share/lintian/*", "/usr/share/linda/*"} {
+		args = append(args, "--dpkgopt=path-exclude="+p)
+	}
+	args = append(args, "--dpkgopt=path-include=/usr/share/doc/*/copyright")
+	args = append(args,
+		`--setup-hook=mkdir -p "$1/etc/dracut.conf.d"`,
+		"--setup-hook=upload "+dracutConf+" /etc/dracut.conf.d/50-supernode.conf",
+	)
+	args = append(args, tools.AptCacheHooks(filepath.Join(c.CacheDir, "apt"))...)
+	args = append(args, c.Suite, st.Rootfs, st.Mirror)
+	env := []string{fmt.Sprintf("SOURCE_DATE_EPOCH=%d", st.Epoch), "LC_ALL=C.UTF-8", "TZ=UTC"}
+	if _, err := run(ctx, env, "unshare", args...); err != nil {
+		return halt(state, fmt.Errorf("bootstrapping the Debian %s root failed: %w", c.Suite, err))
+	}
+	// Record every package now: the package database is removed later.
+	out, err := st.inRoot(ctx, "dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architecture}\n")
+	if err != nil {
+		return halt(state, err)
+	}
+	st.Packages = parsePackages(out)
+	st.say("%d packages", len(st.Packages))
+	return multistep.ActionContinue
+}
+
+func parsePackages(out []byte) []Package {
+	var pkgs []Package
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) >= 2 && f[0] != "" {
+			p := Package{Name: f[0], Version: f[1]}
+			if len(f) > 2 {
+				p.Arch = f[2]
+			}
+			pkgs = append(pkgs, p)
+		}
+	}
+	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Name < pkgs[j].Name })
+	return pkgs
+}
+
+// Cleanup: the root lives in the work directory, removed by its step.
+func (*StepBootstrapRootfs) Cleanup(multistep.StateBag) {}

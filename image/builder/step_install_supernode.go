@@ -1,0 +1,206 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+)
+
+// Binaries installed into /usr/bin when `make build` produced them.
+var Binaries = []string{"supernode", "supernode-xdp", "appliance-audit"}
+
+// UnitDirs hold each part's systemd files (*.service, *.sysusers.conf,
+// *.tmpfiles.conf, ...), relative to source_dir.
+var UnitDirs = []string{"supernode/systemd", "ebpf/systemd", "hardening/systemd"}
+
+// ConfigFiles are the daemons' default configs: source -> path in the image.
+var ConfigFiles = map[string]string{
+	"supernode/supernode.conf": "/etc/supernode/supernode.conf",
+	"ebpf/supernode-xdp.conf":  "/etc/supernode/supernode-xdp.conf",
+}
+
+// StepInstallSupernode installs the static binaries, their units, default
+// configs and the network configuration, and enables the services. Inputs
+// still missing (another part not built yet) are logged, not fatal, so the
+// image builds while the parts land; the manifest lists them.
+type StepInstallSupernode struct{}
+
+func (*StepInstallSupernode) Describe() string {
+	return "install supernode, XDP filter and network config"
+}
+
+func (*StepInstallSupernode) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+	st := GetState(state)
+	c := st.Config
+	install := func(src, dst string, mode os.FileMode) error {
+		if _, err := os.Stat(src); err != nil {
+			st.Missing = append(st.Missing, src)
+			st.say("not installed (missing): %s", src)
+			return nil
+		}
+		full := filepath.Join(st.Rootfs, dst)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := copyFile(src, full); err != nil {
+			return err
+		}
+		st.Installed = append(st.Installed, dst)
+		return os.Chmod(full, mode)
+	}
+	for _, b := range Binaries {
+		if err := install(filepath.Join(c.BinDir, b), "/usr/bin/"+b, 0o755); err != nil {
+			return halt(state, err)
+		}
+	}
+	var units []string
+	for _, d := range UnitDirs {
+		files, _ := filepath.Glob(filepath.Join(c.SourceDir, d, "*"))
+		if len(files) == 0 {
+			st.Missing = append(st.Missing, filepath.Join(c.SourceDir, d))
+			st.say("not installed (missing): %s", filepath.Join(c.SourceDir, d))
+		}
+		for _, f := range files {
+			dst := UnitDestination(filepath.Base(f))
+			if dst == "" {
+				continue
+			}
+			if err := install(f, dst, 0o644); err != nil {
+				return halt(state, err)
+			}
+			if strings.HasPrefix(dst, "/usr/lib/systemd/system/") && !strings.Contains(filepath.Base(f), "@") {
+				units = append(units, filepath.Base(f))
+			}
+		}
+	}
+	for src, dst := range ConfigFiles {
+		if err := install(filepath.Join(c.SourceDir, src), dst, 0o644); err != nil {
+			return halt(state, err)
+		}
+	}
+	for path, body := range SystemFiles(c) {
+		full := filepath.Join(st.Rootfs, path)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return halt(state, err)
+		}
+		os.Remove(full) // may be a symlink (e.g. /etc/resolv.conf)
+		if err := os.WriteFile(full, []byte(body), 0o644); err != nil {
+			return halt(state, err)
+		}
+	}
+	// Users and groups must exist at build time: /etc is read-only on the
+	// appliance, so systemd-sysusers cannot add them at boot.
+	if _, err := st.inRoot(ctx, "systemd-sysusers"); err != nil {
+		return halt(state, err)
+	}
+	enable := append([]string{"systemctl", "enable", "systemd-networkd.service", "systemd-network-generator.service"}, units...)
+	if !c.Stateless {
+		enable = append(enable, "systemd-repart.service")
+	}
+	if _, err := st.inRoot(ctx, enable...); err != nil {
+		return halt(state, err)
+	}
+	// Nothing may wait for the network to be "online": the supernode binds
+	// its socket without it and XDP attaches before addresses exist.
+	for _, u := range []string{"systemd-networkd-wait-online.service", "systemd-firstboot.service"} {
+		if _, err := st.inRoot(ctx, "systemctl", "mask", u); err != nil {
+			return halt(state, err)
+		}
+	}
+	st.say("installed %d files, enabled %s", len(st.Installed), strings.Join(units, " "))
+	return multistep.ActionContinue
+}
+
+func (*StepInstallSupernode) Cleanup(multistep.StateBag) {}
+
+// UnitDestination maps a file from a part's systemd folder to its path in
+// the image, or "" for files the image does not take.
+func UnitDestination(name string) string {
+	switch {
+	case strings.HasSuffix(name, ".sysusers.conf"):
+		return "/usr/lib/sysusers.d/" + strings.TrimSuffix(name, ".sysusers.conf") + ".conf"
+	case strings.HasSuffix(name, ".tmpfiles.conf"):
+		return "/usr/lib/tmpfiles.d/" + strings.TrimSuffix(name, ".tmpfiles.conf") + ".conf"
+	case strings.HasSuffix(name, ".network"), strings.HasSuffix(name, ".link"), strings.HasSuffix(name, ".netdev"):
+		return "/usr/lib/systemd/network/" + name
+	}
+	switch filepath.Ext(name) {
+	case ".service", ".socket", ".timer", ".path", ".target", ".mount":
+		return "/usr/lib/systemd/system/" + name
+	}
+	return ""
+}
+
+// SystemFiles are the files the builder writes into the root, by path.
+func SystemFiles(c *Config) map[string]string {
+	files := map[string]string{
+		"/etc/hostname": c.Hostname + "\n",
+		// Empty: systemd mounts a transient machine ID over it at boot,
+		// the correct behaviour for a read-only root shared by many VMs.
+		"/etc/machine-id": "",
+		"/etc/systemd/network/80-supernode-ethernet.network": NetworkConfig(c),
+		"/etc/fstab": FstabConfig(c),
+		// No resolver daemon: networkd's DHCP DNS is not needed by the
+		// supernode, which never resolves names.
+		"/etc/resolv.conf": "",
+	}
+	if !c.Stateless {
+		files["/usr/lib/repart.d/50-var.conf"] = fmt.Sprintf(`# /var is created on first boot in the free space after the root partitions.
+[Partition]
+Type=var
+Label=var
+Format=ext4
+SizeMinBytes=64M
+SizeMaxBytes=%s
+`, c.VarSize)
+	}
+	if !c.Stateless {
+		// systemd-repart needs a temporary directory; /var/tmp does not
+		// exist yet (it lives on the partition being made) and / is
+		// read-only, so give it one under /run.
+		files["/etc/systemd/system/systemd-repart.service.d/tmpdir.conf"] =
+			"[Service]\nRuntimeDirectory=systemd-repart\nEnvironment=TMPDIR=/run/systemd-repart\n"
+	}
+	if c.Debug {
+		files["/etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf"] =
+			"[Service]\nExecStart=\nExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 - $TERM\n"
+	}
+	return files
+}
+
+// NetworkConfig is DHCP on every Ethernet link unless static addresses are
+// set. A systemd credential network.network.<name> (systemd-network-generator)
+// overrides it per instance: files in /run sort before /etc.
+func NetworkConfig(c *Config) string {
+	var b strings.Builder
+	b.WriteString("[Match]\nType=ether\nKind=!*\n\n[Network]\n")
+	if len(c.StaticAddresses) == 0 {
+		b.WriteString("DHCP=yes\n")
+	}
+	for _, a := range c.StaticAddresses {
+		fmt.Fprintf(&b, "Address=%s\n", a)
+	}
+	if c.Gateway != "" {
+		fmt.Fprintf(&b, "Gateway=%s\n", c.Gateway)
+	}
+	for _, d := range c.DNS {
+		fmt.Fprintf(&b, "DNS=%s\n", d)
+	}
+	// RFC 4941 temporary addresses would make the supernode's address
+	// change under its peers; router advertisements are still accepted.
+	b.WriteString("IPv6PrivacyExtensions=no\nLLMNR=no\nMulticastDNS=no\n")
+	return b.String()
+}
+
+// FstabConfig mounts /var: a partition systemd-repart made on first boot, or
+// a tmpfs for stateless appliances. /tmp is a tmpfs (tmp.mount) either way.
+func FstabConfig(c *Config) string {
+	if c.Stateless {
+		return "tmpfs /var tmpfs mode=0755,nosuid,nodev,noexec,size=256M 0 0\n"
+	}
+	return "PARTLABEL=var /var ext4 defaults,nosuid,nodev,noexec,x-systemd.device-timeout=60s 0 2\n"
+}

@@ -1,0 +1,186 @@
+package builder
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+)
+
+//go:embed modules.allowlist
+var defaultAllowlist string
+
+// StepPrepareKernel takes the kernel and the dracut-built initrd out of the
+// root (they go into the UKI, not the read-only root), removes the initrd
+// build tools, and deletes every kernel module not on the allowlist.
+type StepPrepareKernel struct{}
+
+func (*StepPrepareKernel) Describe() string { return "prepare kernel, initrd and modules" }
+
+func (*StepPrepareKernel) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+	st := GetState(state)
+	kernels, _ := filepath.Glob(filepath.Join(st.Rootfs, "boot", "vmlinuz-*"))
+	if len(kernels) != 1 {
+		return halt(state, fmt.Errorf("expected one kernel in the root's /boot, found %d", len(kernels)))
+	}
+	st.KernelVersion = strings.TrimPrefix(filepath.Base(kernels[0]), "vmlinuz-")
+	initrd := filepath.Join(st.Rootfs, "boot", "initrd.img-"+st.KernelVersion)
+	if _, err := os.Stat(initrd); err != nil {
+		return halt(state, fmt.Errorf("dracut did not produce an initrd for %s: %v", st.KernelVersion, err))
+	}
+	st.Kernel = filepath.Join(st.Work, "vmlinuz")
+	st.Initrd = filepath.Join(st.Work, "initrd")
+	for src, dst := range map[string]string{kernels[0]: st.Kernel, initrd: st.Initrd} {
+		if err := copyFile(src, dst); err != nil {
+			return halt(state, err)
+		}
+	}
+	st.say("kernel %s (%s), initrd %s", st.KernelVersion, humanSize(fileSize(st.Kernel)), humanSize(fileSize(st.Initrd)))
+
+	// The initrd exists; its build tools have no place in the appliance.
+	// dpkg, not apt: apt would remove the kernel package with them (it
+	// depends on some initramfs tool), and with it the modules.
+	purge := append([]string{"dpkg", "--purge", "--force-depends"}, BuildOnlyPackages...)
+	if _, err := st.inRoot(ctx, purge...); err != nil {
+		return halt(state, err)
+	}
+	out, err := st.inRoot(ctx, "dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architecture}\n")
+	if err != nil {
+		return halt(state, err)
+	}
+	st.Packages = parsePackages(out)
+
+	patterns := st.Config.ModuleAllowlist
+	if len(patterns) == 0 {
+		patterns = ParseAllowlist(defaultAllowlist)
+	}
+	modDir := filepath.Join(st.Rootfs, "usr/lib/modules", st.KernelVersion)
+	kept, removed, err := StripModules(modDir, patterns)
+	if err != nil {
+		return halt(state, err)
+	}
+	if _, err := st.inRoot(ctx, "depmod", "-a", st.KernelVersion); err != nil {
+		return halt(state, err)
+	}
+	st.say("modules: kept %d, removed %d", kept, removed)
+	for _, g := range []string{"boot/*", "vmlinuz*", "initrd.img*"} {
+		m, _ := filepath.Glob(filepath.Join(st.Rootfs, g))
+		for _, p := range m {
+			os.RemoveAll(p)
+		}
+	}
+	return multistep.ActionContinue
+}
+
+func (*StepPrepareKernel) Cleanup(multistep.StateBag) {}
+
+// ParseAllowlist reads one glob per line; '#' starts a comment.
+func ParseAllowlist(text string) []string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// moduleName turns "kernel/drivers/net/virtio_net.ko.xz" into "virtio_net".
+func moduleName(p string) string {
+	b := path.Base(p)
+	if i := strings.Index(b, ".ko"); i >= 0 {
+		b = b[:i]
+	}
+	return strings.ReplaceAll(b, "-", "_")
+}
+
+// StripModules deletes every module under modDir that is neither matched by
+// patterns nor a dependency (per modules.dep) of a matched one. It returns
+// how many were kept and removed.
+func StripModules(modDir string, patterns []string) (kept, removed int, err error) {
+	f, err := os.Open(filepath.Join(modDir, "modules.dep"))
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading modules.dep: %w", err)
+	}
+	defer f.Close()
+	deps := map[string][]string{} // module path -> dependency paths
+	var all []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		mod, rest, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		all = append(all, mod)
+		deps[mod] = strings.Fields(rest)
+	}
+	if err := sc.Err(); err != nil {
+		return 0, 0, err
+	}
+	for i, p := range patterns {
+		patterns[i] = strings.ReplaceAll(p, "-", "_")
+	}
+	keep := map[string]bool{}
+	var visit func(string)
+	visit = func(m string) {
+		if keep[m] {
+			return
+		}
+		keep[m] = true
+		for _, d := range deps[m] {
+			visit(d)
+		}
+	}
+	for _, m := range all {
+		name := moduleName(m)
+		for _, p := range patterns {
+			if ok, _ := path.Match(p, name); ok {
+				visit(m)
+				break
+			}
+		}
+	}
+	for _, m := range all {
+		if keep[m] {
+			kept++
+			continue
+		}
+		if err := os.Remove(filepath.Join(modDir, m)); err != nil && !os.IsNotExist(err) {
+			return kept, removed, err
+		}
+		removed++
+	}
+	return kept, removed, nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

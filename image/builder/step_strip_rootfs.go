@@ -1,0 +1,124 @@
+package builder
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+)
+
+// RemovePaths is what a running appliance must not carry (globs relative to
+// the root). The package manager goes with its database: the appliance is
+// replaced, never patched in place, and the manifest keeps the package list.
+var RemovePaths = []string{
+	// package management (CIS: no unneeded software; immutable appliance)
+	"usr/bin/apt*", "usr/bin/dpkg*", "usr/sbin/dpkg*", "usr/lib/apt", "usr/lib/dpkg", "usr/share/dpkg",
+	"etc/apt", "etc/dpkg", "var/lib/apt", "var/lib/dpkg", "var/cache/apt", "var/cache/debconf", "var/lib/dpkg",
+	"usr/share/debconf", "usr/share/perl5", "usr/bin/debconf*", "usr/sbin/dpkg-*",
+	"usr/bin/perl*", "usr/lib/x86_64-linux-gnu/perl*", "usr/share/perl*",
+	// compilers and build tools, if any crept in
+	"usr/bin/gcc*", "usr/bin/cc", "usr/bin/c++", "usr/bin/g++*", "usr/bin/as", "usr/bin/ld", "usr/bin/ld.*", "usr/bin/make",
+	// documentation and data nothing reads at run time (copyright files stay)
+	"usr/share/man", "usr/share/info", "usr/share/lintian", "usr/share/bash-completion", "usr/share/zsh",
+	"usr/share/locale", "usr/share/i18n", "usr/share/polkit-1", "usr/share/menu", "usr/share/pixmaps",
+	"usr/lib/systemd/catalog", "usr/lib/udev/hwdb.bin", "usr/lib/udev/hwdb.d", "etc/udev/hwdb.bin",
+	"usr/lib/x86_64-linux-gnu/gconv",
+	// the initrd recipe (the initrd itself is in the UKI)
+	"etc/dracut.conf.d", "etc/kernel", "usr/lib/kernel", "etc/initramfs-tools",
+	// state and caches: /var is a fresh partition or tmpfs at boot
+	"var/*", "tmp/*", "run/*", "etc/ld.so.cache~", "etc/*-", "etc/.pwd.lock",
+	"usr/lib/python3*",
+}
+
+// ShellPaths are removed unless the template asks for a debug image: with no
+// shell an attacker who gets code execution has no interpreter to pivot to.
+var ShellPaths = []string{"usr/bin/bash", "usr/bin/rbash", "usr/bin/dash", "usr/bin/sh", "usr/bin/sh.distrib", "usr/bin/login", "usr/bin/su", "usr/sbin/agetty", "usr/sbin/sulogin", "usr/sbin/nologin.*", "etc/profile.d", "etc/bash.bashrc", "etc/skel"}
+
+// StepStripRootfs removes the package manager, documentation, compilers,
+// shells (unless debug) and every SUID/SGID bit.
+type StepStripRootfs struct{}
+
+func (*StepStripRootfs) Describe() string {
+	return "strip rootfs (package manager, docs, shells, SUID)"
+}
+
+func (*StepStripRootfs) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+	st := GetState(state)
+	// ld.so.cache must describe the final library set; rebuild it while
+	// ldconfig is still there, deterministically.
+	if _, err := st.inRoot(ctx, "ldconfig", "-X"); err != nil {
+		return halt(state, err)
+	}
+	if !st.Config.Debug {
+		// No shell, so no console login: keep getty off the consoles.
+		if _, err := st.inRoot(ctx, "systemctl", "mask", "getty.target", "serial-getty@.service", "getty@.service", "console-getty.service"); err != nil {
+			return halt(state, err)
+		}
+	}
+	paths := append([]string(nil), RemovePaths...)
+	if !st.Config.Debug {
+		paths = append(paths, ShellPaths...)
+	}
+	n, err := RemoveGlobs(st.Rootfs, paths)
+	if err != nil {
+		return halt(state, err)
+	}
+	cleared, err := ClearSUID(st.Rootfs)
+	if err != nil {
+		return halt(state, err)
+	}
+	st.say("removed %d paths, cleared SUID/SGID on %d files", n, cleared)
+	return multistep.ActionContinue
+}
+
+func (*StepStripRootfs) Cleanup(multistep.StateBag) {}
+
+// RemoveGlobs removes every path under root matching one of globs. A glob
+// can never escape root: matches are checked to stay inside it.
+func RemoveGlobs(root string, globs []string) (int, error) {
+	n := 0
+	for _, g := range globs {
+		m, err := filepath.Glob(filepath.Join(root, g))
+		if err != nil {
+			return n, err
+		}
+		for _, p := range m {
+			if !strings.HasPrefix(p, root+"/") {
+				continue
+			}
+			if err := os.RemoveAll(p); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// ClearSUID removes set-user-ID and set-group-ID bits from every regular
+// file under root (CIS 6.1.x reviews SUID/SGID files; the appliance has no
+// user that could need one).
+func ClearSUID(root string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
+			n++
+			return os.Chmod(p, fi.Mode().Perm())
+		}
+		return nil
+	})
+	return n, err
+}
