@@ -102,7 +102,9 @@ func newEnvAs(t *testing.T, extra string, uid int) *env {
 	}
 	// A private bpffs per test: pins of parallel tests cannot collide, and
 	// unmounting it at the end drops every pin (maps, links) at once.
-	if err := unix.Mount("bpf", bpffs, "bpf", 0, "mode=0755"); err != nil {
+	// Mode 0711 as on the appliance (systemd's 0700, opened for traversal
+	// by supernode-xdp.tmpfiles.conf).
+	if err := unix.Mount("bpf", bpffs, "bpf", 0, "mode=0711"); err != nil {
 		t.Fatalf("mount bpffs: %v", err)
 	}
 	t.Cleanup(func() { unix.Unmount(bpffs, unix.MNT_DETACH) })
