@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"context"
+	"crypto/rand"
+	"math"
 	"net/netip"
 	"sync"
 	"time"
@@ -93,7 +95,12 @@ func (d *Directory) Lookup(id directory.Key, p *directory.Peer) bool {
 	if err != nil || !ok {
 		return false
 	}
-	*p = directory.Peer{Reflexive: e.Reflexive, Expires: e.Expires()}
+	// A peer found through the fleet has no session key here. Never hand
+	// the server a zero key: a requester checked against it could forge
+	// MESSAGE-INTEGRITY-SHA256. A random key and the largest stamp make any
+	// authenticated request for it fail as a bad integrity or a replay.
+	*p = directory.Peer{Reflexive: e.Reflexive, Expires: e.Expires(), Stamp: math.MaxUint64}
+	rand.Read(p.Session[:])
 	p.NLocal = uint8(copy(p.Local[:], e.Local))
 	if e.Via != d.node.name {
 		p.Via = d.viaFor(e.Via)

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"math"
 	"net/netip"
 	"testing"
 	"time"
@@ -51,8 +52,11 @@ func TestDirectoryOverFleet(t *testing.T) {
 		if q.Reflexive != p.Reflexive || q.NLocal != 1 || q.Local[0] != p.Local[0] {
 			t.Fatalf("fleet lookup: %+v", q)
 		}
-		if q.Session != ([16]byte{}) {
+		if q.Session == p.Session {
 			t.Fatal("the session key left the member that issued it")
+		}
+		if q.Session == ([16]byte{}) || q.Stamp != math.MaxUint64 {
+			t.Fatal("a fleet result must carry an unusable session (random key, max stamp), not a zero key")
 		}
 		if q.Via == 0 {
 			t.Fatal("a peer attached elsewhere came back with Via 0")
