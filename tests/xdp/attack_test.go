@@ -27,6 +27,7 @@ func TestAttackClasses(t *testing.T) {
 
 	stun := stunRequest(42)
 	public := netip.MustParseAddr("11.11.0.50")
+	public6 := netip.MustParseAddr("2a00:1::50")
 	junk := []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	amp := make([]byte, 400) // a typical amplified answer's size
 
@@ -62,6 +63,15 @@ func TestAttackClasses(t *testing.T) {
 		{"closed_tcp_port", "drop_port_closed", one(withFlags(e.pkt(public, 6, 40000, 22, next()), tcpSYN))},
 		{"malformed_stun", "drop_stun", one(withPayload(e.pkt(public, 17, 40000, stunPort, next()), junk))},
 		{"static_block", "drop_blocked", one(withPayload(e.pkt(netip.MustParseAddr("11.11.0.66"), 17, 40000, stunPort, next()), stun))},
+		// IPv6: the same classes through the IPv6 parser (marker in the
+		// flow label).
+		{"control_clean_stun_v6", "", one(withPayload(e.pkt(public6, 17, 40000, stunPort, next()), stun))},
+		{"bogon_v6_unique_local", "drop_bogon", one(withPayload(e.pkt(netip.MustParseAddr("fd00::1"), 17, 40000, stunPort, next()), stun))},
+		{"bogon_v6_documentation", "drop_bogon", one(withPayload(e.pkt(netip.MustParseAddr("2001:db8::1"), 17, 40000, stunPort, next()), stun))},
+		{"land_v6", "drop_land", one(withPayload(e.pkt(rcvIP6, 17, stunPort, stunPort, next()), stun))},
+		{"reflection_v6_dns", "drop_reflection", one(withPayload(e.pkt(public6, 17, 53, stunPort, next()), amp))},
+		{"tcp_xmas_v6", "drop_tcp_flags", one(withFlags(e.pkt(public6, 6, 40000, tcpPort, next()), tcpFIN|tcpPSH|tcpURG))},
+		{"closed_udp_port_v6", "drop_port_closed", one(withPayload(e.pkt(public6, 17, 40000, 9999, next()), stun))},
 		{"first_fragment_to_service", "drop_fragment", func() []pkt {
 			p := withPayload(e.pkt(public, 17, 40000, stunPort, next()), stun)
 			p.moreFrags = true

@@ -33,6 +33,8 @@ var (
 	sndIP  = netip.MustParseAddr("11.11.0.1")
 	rcvIP  = netip.MustParseAddr("11.11.0.2")
 	rcvIP2 = netip.MustParseAddr("11.11.0.3") // second own address, for own-source spoofing
+	sndIP6 = netip.MustParseAddr("2a00:1::1")
+	rcvIP6 = netip.MustParseAddr("2a00:1::2")
 )
 
 const (
@@ -113,7 +115,7 @@ func newEnvAs(t *testing.T, extra string, uid int) *env {
 	e.confPath = filepath.Join(e.dir, "supernode-xdp.conf")
 
 	e.snd, e.rcv = testenv.NewNS(t, "xs"), testenv.NewNS(t, "xr")
-	e.sndIf, e.rcvIf = testenv.Veth(t, e.snd, sndIP.String()+"/24", e.rcv, rcvIP.String()+"/24,"+rcvIP2.String()+"/24")
+	e.sndIf, e.rcvIf = testenv.Veth(t, e.snd, sndIP.String()+"/24,"+sndIP6.String()+"/64", e.rcv, rcvIP.String()+"/24,"+rcvIP2.String()+"/24,"+rcvIP6.String()+"/64")
 	e.sndMAC = e.mac(e.snd, e.sndIf)
 	e.rcvMAC = e.mac(e.rcv, e.rcvIf)
 	// Static neighbours: the tests send from spoofed sources that would
@@ -273,9 +275,14 @@ func (e *env) counters() map[string]uint64 {
 	return m
 }
 
-// frame returns a template packet from src to the receiver.
+// pkt returns a template packet from src to the receiver's address of the
+// same family.
 func (e *env) pkt(src netip.Addr, proto uint8, sport, dport uint16, id uint16) pkt {
-	return pkt{srcMAC: e.sndMAC, dstMAC: e.rcvMAC, src: src, dst: rcvIP, proto: proto, sport: sport, dport: dport, id: id}
+	dst := rcvIP
+	if src.Is6() {
+		dst = rcvIP6
+	}
+	return pkt{srcMAC: e.sndMAC, dstMAC: e.rcvMAC, src: src, dst: dst, proto: proto, sport: sport, dport: dport, id: id}
 }
 
 // stunServer answers Binding requests on the receiver's STUN port and

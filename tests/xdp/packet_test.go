@@ -68,6 +68,9 @@ func (p pkt) frame() []byte {
 	if ttl == 0 {
 		ttl = 64
 	}
+	if p.src.Is6() {
+		return p.frame6(l4, ttl)
+	}
 	f := make([]byte, 14+20+len(l4))
 	copy(f[0:6], p.dstMAC)
 	copy(f[6:12], p.srcMAC)
@@ -91,6 +94,25 @@ func (p pkt) frame() []byte {
 	return f
 }
 
+// frame6 wraps l4 in Ethernet + IPv6; the tests' marker (id) goes into
+// the flow label, IPv6 having no identification field.
+func (p pkt) frame6(l4 []byte, hops uint8) []byte {
+	f := make([]byte, 14+40+len(l4))
+	copy(f[0:6], p.dstMAC)
+	copy(f[6:12], p.srcMAC)
+	binary.BigEndian.PutUint16(f[12:], 0x86dd)
+	ip := f[14:54]
+	binary.BigEndian.PutUint32(ip[0:], 6<<28|uint32(p.id))
+	binary.BigEndian.PutUint16(ip[4:], uint16(len(l4)))
+	ip[6] = p.proto
+	ip[7] = hops
+	s, d := p.src.As16(), p.dst.As16()
+	copy(ip[8:24], s[:])
+	copy(ip[24:40], d[:])
+	copy(f[54:], l4)
+	return f
+}
+
 func checksum(b []byte, sum uint32) uint16 {
 	for i := 0; i+1 < len(b); i += 2 {
 		sum += uint32(binary.BigEndian.Uint16(b[i:]))
@@ -104,11 +126,16 @@ func checksum(b []byte, sum uint32) uint16 {
 	return ^uint16(sum)
 }
 
+// l4Checksum is the UDP/TCP checksum over the pseudo-header (RFC 768,
+// RFC 8200 section 8.1) and seg.
 func l4Checksum(src, dst netip.Addr, proto uint8, seg []byte) uint16 {
-	s, d := src.As4(), dst.As4()
 	var sum uint32
-	sum += uint32(binary.BigEndian.Uint16(s[0:])) + uint32(binary.BigEndian.Uint16(s[2:]))
-	sum += uint32(binary.BigEndian.Uint16(d[0:])) + uint32(binary.BigEndian.Uint16(d[2:]))
+	for _, a := range []netip.Addr{src, dst} {
+		b := a.AsSlice()
+		for i := 0; i < len(b); i += 2 {
+			sum += uint32(binary.BigEndian.Uint16(b[i:]))
+		}
+	}
 	sum += uint32(proto) + uint32(len(seg))
 	c := checksum(seg, sum)
 	if c == 0 && proto == 17 {

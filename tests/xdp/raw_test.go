@@ -66,7 +66,7 @@ func (s *rawSender) send(t testing.TB, frames ...[]byte) {
 	}
 }
 
-// observer counts the IPv4 frames that arrive on an interface, as seen by
+// observer counts the IPv4 and IPv6 frames that arrive on an interface, as seen by
 // an AF_PACKET tap in the receiver's namespace. Taps run after XDP, so the
 // observer sees exactly what the filter let through to the kernel stack.
 type observer struct {
@@ -90,14 +90,14 @@ func newObserver(t testing.TB, ns *testenv.NS, ifname string) *observer {
 			return err
 		}
 		// SOCK_DGRAM: frames arrive without their Ethernet header.
-		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IP)))
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
 		if err != nil {
 			return err
 		}
 		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 8<<20)
 		tv := unix.NsecToTimeval(int64(100 * time.Millisecond))
 		unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: ifc.Index}); err != nil {
+		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifc.Index}); err != nil {
 			unix.Close(fd)
 			return err
 		}
@@ -131,10 +131,16 @@ func (o *observer) loop() {
 		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
 			continue
 		}
-		if n < 20 || buf[0]>>4 != 4 {
+		var k obsKey
+		switch {
+		case n >= 20 && buf[0]>>4 == 4:
+			k = obsKey{src: netip.AddrFrom4([4]byte(buf[12:16])), id: binary.BigEndian.Uint16(buf[4:6])}
+		case n >= 40 && buf[0]>>4 == 6:
+			// The tests put their marker into the flow label.
+			k = obsKey{src: netip.AddrFrom16([16]byte(buf[8:24])), id: binary.BigEndian.Uint16(buf[2:4])}
+		default:
 			continue
 		}
-		k := obsKey{src: netip.AddrFrom4([4]byte(buf[12:16])), id: binary.BigEndian.Uint16(buf[4:6])}
 		o.mu.Lock()
 		o.counts[k]++
 		o.mu.Unlock()

@@ -99,7 +99,7 @@ func TestRestartAndUpgradeUnderTraffic(t *testing.T) {
 	if res[1] != res[0] || res[0] < 50 {
 		t.Errorf("legitimate client: %d of %d answered across restarts, want all", res[1], res[0])
 	}
-	t.Logf("programs %v; %d bogon + %d blocked frames all dropped; legit %d/%d answered", progs, bogonSent.Load(), blockedSent.Load(), res[1], res[0])
+	t.Logf("programs %v; %d bogon + %d blocked frames sent; legit %d/%d answered", progs, bogonSent.Load(), blockedSent.Load(), res[1], res[0])
 }
 
 // programID is the program the controller says it attached.
