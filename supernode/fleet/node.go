@@ -66,7 +66,7 @@ type Node struct {
 	reqID   atomic.Uint64
 
 	failMu sync.Mutex
-	failed map[string]string // name -> gossip address of failed members
+	failed map[string]failedMember // members declared dead, for the rejoin loop
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -120,7 +120,7 @@ func Start(opts Options) (*Node, error) {
 		dirty:       make(chan struct{}, 1),
 		outboxes:    make(map[string]*outbox),
 		pending:     make(map[uint64]chan lookupResult),
-		failed:      make(map[string]string),
+		failed:      make(map[string]failedMember),
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.view.Store(&view{ring: NewRing(n.hasher, nil), members: map[string]Member{}})
@@ -285,9 +285,18 @@ func (n *Node) rebuildView() {
 	}
 }
 
+// failedMember is a member declared dead, remembered for rejoinFor so a
+// partition heals; a machine that never comes back is forgotten then.
+type failedMember struct {
+	addr  string
+	since time.Time
+}
+
+const rejoinFor = time.Hour
+
 func (n *Node) rememberFailed(name, addr string) {
 	n.failMu.Lock()
-	n.failed[name] = addr
+	n.failed[name] = failedMember{addr: addr, since: time.Now()}
 	n.failMu.Unlock()
 }
 
@@ -330,9 +339,13 @@ func (n *Node) rejoinLoop() {
 		}
 		var addrs []string
 		n.failMu.Lock()
-		for name, a := range n.failed {
-			if _, ok := v.members[name]; !ok {
-				addrs = append(addrs, a)
+		for name, f := range n.failed {
+			switch _, back := v.members[name]; {
+			case back:
+			case time.Since(f.since) > rejoinFor:
+				delete(n.failed, name)
+			default:
+				addrs = append(addrs, f.addr)
 			}
 		}
 		n.failMu.Unlock()
