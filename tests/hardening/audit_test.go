@@ -227,3 +227,11 @@ func TestAuditWeakenedImage(t *testing.T) {
 		}
 	}
 }
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}
