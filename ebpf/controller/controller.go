@@ -9,6 +9,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -51,15 +52,27 @@ func New(cfg Config, log *slog.Logger) (*Controller, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.PinDir, 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create pin_dir %s: %v", cfg.PinDir, err)
+	// Check the file system before creating anything, so a wrong pin_dir
+	// leaves no directories behind on a disk.
+	existing := cfg.PinDir
+	for {
+		if _, err := os.Stat(existing); err == nil || existing == "/" {
+			break
+		}
+		existing = filepath.Dir(existing)
 	}
 	var fs unix.Statfs_t
-	if err := unix.Statfs(cfg.PinDir, &fs); err != nil || fs.Type != unix.BPF_FS_MAGIC {
+	if err := unix.Statfs(existing, &fs); err != nil || fs.Type != unix.BPF_FS_MAGIC {
 		return nil, fmt.Errorf("pin_dir %s is not on a bpffs mount; mount one with `mount -t bpf bpf %s` (systemd mounts /sys/fs/bpf at boot)", cfg.PinDir, filepath.Dir(cfg.PinDir))
+	}
+	if err := os.MkdirAll(cfg.PinDir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create pin_dir %s: %v; it must belong to the daemon's user (supernode-xdp.tmpfiles.conf)", cfg.PinDir, err)
 	}
 	f, err := filter.Open(cfg.PinDir)
 	if err != nil {
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+			return nil, fmt.Errorf("cannot load the XDP filter: %w (supernode-xdp needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)", err)
+		}
 		return nil, fmt.Errorf("cannot load the XDP filter: %w", err)
 	}
 	c := &Controller{log: log, started: time.Now(), cfg: cfg, filter: f, reasons: map[netip.Addr]string{}}

@@ -57,6 +57,9 @@ func parseRequest(line string) (request, error) {
 		if err != nil || secs <= 0 || secs > 1<<31 {
 			return r, fmt.Errorf("%q is not a positive number of seconds", f[2])
 		}
+		if a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() {
+			return r, fmt.Errorf("%s is never a packet's source; give the abusive peer's unicast address", a)
+		}
 		r.addr, r.ttl = a.Unmap(), time.Duration(secs)*time.Second
 		r.reason = strings.Join(f[3:], " ")
 		if r.reason == "" {
