@@ -1,0 +1,77 @@
+package xdp
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMetrics scrapes the management listener (inside the receiver's
+// namespace) after known traffic: drops by verdict and reason, the attached
+// interface with its mode, dynamic blocks and control requests.
+func TestMetrics(t *testing.T) {
+	e := newEnv(t, "")
+	tx := newRawSender(t, e.snd, e.sndIf)
+	bogon := e.pkt(netip.MustParseAddr("192.168.1.1"), 17, 40000, stunPort, 0x7001)
+	bogon.payload = stunRequest(1)
+	for i := 0; i < 7; i++ {
+		tx.send(t, bogon.frame())
+	}
+	if err := e.client().Block(netip.MustParseAddr("11.11.0.77"), time.Minute, "metrics test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(func() bool { return e.counters()["drop_bogon"] >= 7 })
+	body := e.scrape("/metrics")
+	for _, want := range []struct {
+		re  string
+		min float64
+	}{
+		{`supernode_xdp_packets_total\{reason="bogon",verdict="drop"\} (\S+)`, 7},
+		{`supernode_xdp_bytes_total\{reason="bogon",verdict="drop"\} (\S+)`, 7 * 60},
+		{fmt.Sprintf(`supernode_xdp_interface_attached\{interface="%s",mode="native"\} (\S+)`, e.rcvIf), 1},
+		{`supernode_xdp_dynamic_blocks (\S+)`, 1},
+		{`supernode_xdp_dynamic_blocks_added_total (\S+)`, 1},
+		{`supernode_xdp_control_requests_total\{command="block",result="ok"\} (\S+)`, 1},
+		{`supernode_xdp_packets_total\{reason="service",verdict="pass"\} (\S+)`, 0},
+	} {
+		m := regexp.MustCompile(`(?m)^` + want.re).FindStringSubmatch(body)
+		if m == nil {
+			t.Errorf("no %s in /metrics", want.re)
+			continue
+		}
+		if v, _ := strconv.ParseFloat(m[1], 64); v < want.min {
+			t.Errorf("%s = %v, want >= %v", want.re, v, want.min)
+		}
+	}
+	if got := e.scrape("/healthz"); got != "ok\n" {
+		t.Errorf("/healthz = %q", got)
+	}
+}
+
+// scrape GETs path from the controller's management listener, connecting
+// from inside the receiver's namespace.
+func (e *env) scrape(path string) string {
+	e.t.Helper()
+	var conn net.Conn
+	if err := e.rcv.Do(func() (err error) {
+		conn, err = net.Dial("tcp", "127.0.0.1:9101")
+		return err
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path)
+	b, err := io.ReadAll(conn)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	_, body, _ := strings.Cut(string(b), "\r\n\r\n")
+	return body
+}
