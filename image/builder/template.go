@@ -2,6 +2,7 @@ package builder
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/hashicorp/hcl/v2"
@@ -18,6 +19,9 @@ const BuilderType = "supernode"
 // keys are errors with file and line), and that value goes through
 // Builder.Prepare. The `packer` and `build` blocks are accepted and ignored.
 func LoadTemplate(path string) (*Builder, []string, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("template %s not found; pass the path of a .pkr.hcl file (default image/appliance.pkr.hcl)", path)
+	}
 	parser := hclparse.NewParser()
 	f, diags := parser.ParseHCLFile(path)
 	if diags.HasErrors() {

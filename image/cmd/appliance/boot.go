@@ -2,12 +2,51 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/supernode-appliance/appliance/image/builder"
+	"github.com/supernode-appliance/appliance/image/qemu"
 )
 
-var errNotYet = errors.New("not implemented yet")
-
 func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errNotYet
+	fs := newFlags("boot", stderr)
+	accel := fs.String("accel", "auto", "QEMU accelerator: kvm, tcg or auto (KVM if it really works here)")
+	mem := fs.Int("mem", 1024, "guest memory in MiB")
+	port := fs.Int("port", 3478, "host UDP port forwarded to the supernode's 3478")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	arg := defaultTemplate
+	if fs.NArg() == 1 {
+		arg = fs.Arg(0)
+	}
+	img := arg
+	if strings.HasSuffix(arg, ".hcl") {
+		b, _, err := builder.LoadTemplate(arg)
+		if err != nil {
+			return err
+		}
+		c := b.Config()
+		img = filepath.Join(c.OutputDir, c.ImageName+".qcow2")
+		if _, err := os.Stat(img); err != nil {
+			img = filepath.Join(c.OutputDir, c.ImageName+".raw")
+		}
+	}
+	if _, err := os.Stat(img); err != nil {
+		return fmt.Errorf("no image at %s; build it first with 'make image'", img)
+	}
+	fmt.Fprintf(stderr, "booting %s (QEMU + OVMF; Ctrl-A X quits, UDP %d -> supernode 3478)\n", img, *port)
+	vm, err := qemu.Start(ctx, qemu.Options{
+		Image: img, Accel: *accel, MemoryMB: *mem, Interactive: true,
+		HostFwd: []string{fmt.Sprintf("udp::%d-:3478", *port)},
+	})
+	if err != nil {
+		return err
+	}
+	defer vm.Close()
+	return vm.Wait(context.Background())
 }

@@ -83,17 +83,19 @@ type usageError struct{ error }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("appliance "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	fs.SetOutput(io.Discard) // parse reports errors in one line
+	// Flag errors are one line; the full usage is for --help.
+	fs.Usage = func() {}
 	return fs
 }
 
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(os.Stdout, usage)
 			return err
 		}
-		return usageError{err}
+		return usageError{fmt.Errorf("%v; run 'appliance --help'", err)}
 	}
 	if fs.NArg() > 1 {
 		return usageError{fmt.Errorf("expected at most one argument, got %q", fs.Args())}

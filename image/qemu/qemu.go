@@ -1,0 +1,373 @@
+// Package qemu boots an appliance image under QEMU with OVMF (UEFI), with
+// the serial console captured, QMP for an ACPI power-down, and user-mode
+// networking with forwarded ports. `appliance boot` and the end-to-end
+// tests use it.
+package qemu
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Options describe one VM.
+type Options struct {
+	Image    string   // raw or qcow2 disk image
+	Accel    string   // "kvm", "tcg" or "auto" (default)
+	MemoryMB int      // default 1024
+	CPUs     int      // default 2
+	HostFwd  []string // QEMU hostfwd rules, e.g. "udp:127.0.0.1:34780-:3478"
+	// Console receives the serial console; nil means a log file in the
+	// VM's directory (see VM.ConsolePath). Interactive puts the serial
+	// console and the QEMU monitor on the terminal instead.
+	Console     io.Writer
+	Interactive bool
+	// Writable boots the image itself instead of a throw-away snapshot.
+	Writable bool
+	// Binary overrides qemu-system-x86_64.
+	Binary string
+	// ExtraCmdline is appended to the UKI's command line by sd-stub
+	// (SMBIOS io.systemd.stub.kernel-cmdline-extra); sd-stub ignores it
+	// under Secure Boot, so it can debug but never weaken a signed image.
+	ExtraCmdline string
+	// Credentials are systemd credentials passed by SMBIOS type 11
+	// (name -> value), e.g. "supernode.conf" for a per-instance config.
+	Credentials map[string]string
+}
+
+// VM is a running QEMU.
+type VM struct {
+	cmd         *exec.Cmd
+	dir         string
+	qmpPath     string
+	ConsolePath string
+	Accel       string
+	done        chan struct{}
+	waitErr     error
+}
+
+// FindOVMF returns Debian's OVMF firmware code and variable-store template
+// (package ovmf), preferring the 4 MiB build.
+func FindOVMF() (code, vars string, err error) {
+	for _, pair := range [][2]string{
+		{"/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"},
+		{"/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"},
+		{"/usr/share/edk2/x64/OVMF_CODE.4m.fd", "/usr/share/edk2/x64/OVMF_VARS.4m.fd"},
+	} {
+		if _, err := os.Stat(pair[0]); err == nil {
+			if _, err := os.Stat(pair[1]); err == nil {
+				return pair[0], pair[1], nil
+			}
+		}
+	}
+	return "", "", errors.New("OVMF UEFI firmware not found; install the Debian package ovmf")
+}
+
+// ResolveAccel turns "auto" into "kvm" when KVM really runs guests here and
+// "tcg" otherwise. /dev/kvm existing is not enough: nested KVM can fail at
+// run time with "KVM internal error ... emulation failure", so auto boots
+// the firmware under KVM for a few seconds and watches for that.
+func ResolveAccel(ctx context.Context, accel, binary string) (string, error) {
+	switch accel {
+	case "kvm", "tcg":
+		return accel, nil
+	case "", "auto":
+	default:
+		return "", fmt.Errorf("accelerator %q: use kvm, tcg or auto", accel)
+	}
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		return "tcg", nil
+	}
+	f.Close()
+	code, _, err := FindOVMF()
+	if err != nil {
+		return "", err
+	}
+	if binary == "" {
+		binary = "qemu-system-x86_64"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 6*time.Second)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, binary, "-accel", "kvm", "-machine", "q35", "-m", "256",
+		"-nodefaults", "-display", "none", "-serial", "none",
+		"-drive", "if=pflash,format=raw,readonly=on,file="+code).CombinedOutput()
+	if strings.Contains(string(out), "KVM internal error") || strings.Contains(string(out), "failed to initialize kvm") || strings.Contains(string(out), "Could not access KVM") {
+		return "tcg", nil
+	}
+	return "kvm", nil
+}
+
+// Start boots the VM. Stop it with Powerdown (ACPI, clean) or Kill.
+func Start(ctx context.Context, o Options) (*VM, error) {
+	if o.MemoryMB == 0 {
+		o.MemoryMB = 1024
+	}
+	if o.CPUs == 0 {
+		o.CPUs = 2
+	}
+	if o.Binary == "" {
+		o.Binary = "qemu-system-x86_64"
+	}
+	if _, err := exec.LookPath(o.Binary); err != nil {
+		return nil, fmt.Errorf("%s not found; install the Debian package qemu-system-x86", o.Binary)
+	}
+	code, varsTemplate, err := FindOVMF()
+	if err != nil {
+		return nil, err
+	}
+	format, err := imageFormat(o.Image)
+	if err != nil {
+		return nil, err
+	}
+	accel, err := ResolveAccel(ctx, o.Accel, o.Binary)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "appliance-vm-")
+	if err != nil {
+		return nil, err
+	}
+	vm := &VM{dir: dir, qmpPath: filepath.Join(dir, "qmp.sock"), ConsolePath: filepath.Join(dir, "console.log"), Accel: accel, done: make(chan struct{})}
+	// Each VM gets its own copy of the UEFI variable store.
+	vars := filepath.Join(dir, "OVMF_VARS.fd")
+	if err := copyFile(varsTemplate, vars); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	drive := fmt.Sprintf("file=%s,if=virtio,format=%s,cache=unsafe", o.Image, format)
+	if !o.Writable {
+		drive += ",snapshot=on"
+	}
+	nic := "user,model=virtio-net-pci"
+	for _, f := range o.HostFwd {
+		nic += ",hostfwd=" + f
+	}
+	args := []string{
+		"-machine", "q35", "-accel", accel, "-cpu", cpuModel(accel),
+		"-m", fmt.Sprint(o.MemoryMB), "-smp", fmt.Sprint(o.CPUs),
+		"-drive", "if=pflash,format=raw,readonly=on,file=" + code,
+		"-drive", "if=pflash,format=raw,file=" + vars,
+		"-drive", drive,
+		"-nic", nic,
+		"-device", "virtio-rng-pci",
+		"-qmp", "unix:" + vm.qmpPath + ",server=on,wait=off",
+		"-no-reboot",
+	}
+	if o.ExtraCmdline != "" {
+		args = append(args, "-smbios", "type=11,value=io.systemd.stub.kernel-cmdline-extra="+smbiosEscape(o.ExtraCmdline))
+	}
+	for name, value := range o.Credentials {
+		args = append(args, "-smbios", "type=11,value=io.systemd.credential:"+name+"="+smbiosEscape(value))
+	}
+	if o.Interactive {
+		args = append(args, "-nographic")
+	} else {
+		args = append(args, "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "file:"+vm.ConsolePath)
+	}
+	cmd := exec.Command(o.Binary, args...)
+	if o.Interactive {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	} else {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		errLog, _ := os.Create(filepath.Join(dir, "qemu.stderr"))
+		cmd.Stdout, cmd.Stderr = errLog, errLog
+	}
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	vm.cmd = cmd
+	go func() {
+		vm.waitErr = cmd.Wait()
+		close(vm.done)
+	}()
+	if o.Console != nil && !o.Interactive {
+		go vm.follow(o.Console)
+	}
+	return vm, nil
+}
+
+// cpuModel: "host" under KVM; under TCG a model with the x86-64-v2
+// features Debian's userland may use.
+func cpuModel(accel string) string {
+	if accel == "kvm" {
+		return "host"
+	}
+	return "max"
+}
+
+// smbiosEscape doubles commas, QEMU's option separator.
+func smbiosEscape(s string) string { return strings.ReplaceAll(s, ",", ",,") }
+
+func imageFormat(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("image %s: %w", path, err)
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	if _, err := io.ReadFull(f, magic); err != nil {
+		return "", fmt.Errorf("image %s is too short to be a disk", path)
+	}
+	if string(magic) == "QFI\xfb" {
+		return "qcow2", nil
+	}
+	return "raw", nil
+}
+
+// follow copies the console log to w as it grows, until the VM exits.
+func (vm *VM) follow(w io.Writer) {
+	var f *os.File
+	for f == nil {
+		f, _ = os.Open(vm.ConsolePath)
+		if f == nil {
+			select {
+			case <-vm.done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	defer f.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, _ := f.Read(buf)
+		if n > 0 {
+			w.Write(buf[:n])
+			continue
+		}
+		select {
+		case <-vm.done:
+			if n, _ := io.CopyBuffer(w, f, buf); n > 0 {
+				continue
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Console returns the serial console output so far.
+func (vm *VM) Console() string {
+	b, _ := os.ReadFile(vm.ConsolePath)
+	return string(b)
+}
+
+// WaitConsole waits until the console contains any of want; it returns the
+// one seen. It fails when the VM exits or ctx ends first.
+func (vm *VM) WaitConsole(ctx context.Context, want ...string) (string, error) {
+	for {
+		out := vm.Console()
+		for _, w := range want {
+			if strings.Contains(out, w) {
+				return w, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("waiting for %q on the serial console: %w", want, ctx.Err())
+		case <-vm.done:
+			out = vm.Console()
+			for _, w := range want {
+				if strings.Contains(out, w) {
+					return w, nil
+				}
+			}
+			return "", fmt.Errorf("VM exited (%v) before %q appeared on the serial console", vm.waitErr, want)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Powerdown presses the ACPI power button through QMP (system_powerdown):
+// the guest shuts down cleanly, as on a real host.
+func (vm *VM) Powerdown() error { return vm.qmp("system_powerdown") }
+
+func (vm *VM) qmp(command string) error {
+	conn, err := net.DialTimeout("unix", vm.qmpPath, 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("QMP: %w", err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	if _, err := r.ReadBytes('\n'); err != nil { // greeting
+		return fmt.Errorf("QMP greeting: %w", err)
+	}
+	for _, c := range []string{"qmp_capabilities", command} {
+		if err := json.NewEncoder(conn).Encode(map[string]string{"execute": c}); err != nil {
+			return err
+		}
+		for {
+			line, err := r.ReadBytes('\n')
+			if err != nil {
+				return fmt.Errorf("QMP %s: %w", c, err)
+			}
+			var resp map[string]json.RawMessage
+			if json.Unmarshal(line, &resp) != nil {
+				continue
+			}
+			if e, ok := resp["error"]; ok {
+				return fmt.Errorf("QMP %s: %s", c, e)
+			}
+			if _, ok := resp["return"]; ok {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// Wait waits for QEMU to exit, at most until ctx ends.
+func (vm *VM) Wait(ctx context.Context) error {
+	select {
+	case <-vm.done:
+		return vm.waitErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Exited reports whether QEMU has exited.
+func (vm *VM) Exited() bool {
+	select {
+	case <-vm.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close kills QEMU if it still runs and removes the VM's files.
+func (vm *VM) Close() error {
+	if !vm.Exited() {
+		vm.cmd.Process.Kill()
+		<-vm.done
+	}
+	return os.RemoveAll(vm.dir)
+}
+
+// Stderr returns QEMU's own messages (not the guest's).
+func (vm *VM) Stderr() string {
+	b, _ := os.ReadFile(filepath.Join(vm.dir, "qemu.stderr"))
+	return string(b)
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o600)
+}
