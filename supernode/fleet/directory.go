@@ -27,8 +27,6 @@ import (
 type Directory struct {
 	node     *Node
 	attached *directory.Table
-	// lookupTimeout bounds one Lookup through the fleet (all owners).
-	lookupTimeout time.Duration
 
 	viaMu    sync.Mutex
 	viaByNum []string // viaByNum[i-1] is the member numbered i
@@ -38,10 +36,9 @@ type Directory struct {
 // NewDirectory layers the fleet over attached, the member's own table.
 func NewDirectory(node *Node, attached *directory.Table) *Directory {
 	return &Directory{
-		node:          node,
-		attached:      attached,
-		lookupTimeout: time.Duration(node.cfg.Replicas) * node.cfg.LookupTimeout,
-		viaNum:        make(map[string]uint16),
+		node:     node,
+		attached: attached,
+		viaNum:   make(map[string]uint16),
 	}
 }
 
@@ -89,9 +86,9 @@ func (d *Directory) Lookup(id directory.Key, p *directory.Peer) bool {
 	if d.attached.Lookup(id, p) {
 		return true
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), d.lookupTimeout)
-	defer cancel()
-	e, ok, err := d.node.Lookup(ctx, Key(id))
+	// Node.Lookup bounds itself (hedge delays plus one LookupTimeout), so
+	// no context timer is needed on this hot path.
+	e, ok, err := d.node.Lookup(context.Background(), Key(id))
 	if err != nil || !ok {
 		return false
 	}
