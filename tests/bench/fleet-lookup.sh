@@ -20,7 +20,7 @@ ratio() {
 		$1 ~ "^" b "(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == "lookups/s") y = $i }
 		END { if (x > 0 && y > 0) printf "%s: %.3f\n", label, y / x }'
 }
-wire=$(GOFLAGS=-mod=mod go test -run '^$' -bench 'BenchmarkWireLookup' -benchtime "$bt" ./tests/fleet/ | grep '^Benchmark')
+wire=$(GOFLAGS=-mod=mod go test -run '^$' -bench 'BenchmarkWire' -benchtime "$bt" ./tests/fleet/ | grep '^Benchmark')
 echo "$wire"
 echo "$wire" | ratio BenchmarkWireLookup/single BenchmarkWireLookup/fleet3 "over the wire, fleet3 / single"
 echo "$wire" | ratio BenchmarkWireLookup/single BenchmarkWireLookup/fleet3-forwarded "over the wire, fleet3-forwarded / single"

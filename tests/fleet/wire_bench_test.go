@@ -42,6 +42,29 @@ func BenchmarkWireLookup(b *testing.B) {
 		runLookups(b, srv, ids)
 	})
 
+	nodes, srvs := startBenchFleet(b, quiet)
+	ids := registerTargets(b, srvs[0], targets)
+	time.Sleep(200 * time.Millisecond) // replication
+	b.Run("fleet3", func(b *testing.B) { runLookups(b, srvs[1], ids) })
+	var remote []wire.PeerID
+	for _, id := range ids {
+		owned := false
+		for _, o := range nodes[1].Owners(fleet.Key(id)) {
+			owned = owned || o == nodes[1].Name()
+		}
+		if !owned {
+			remote = append(remote, id)
+		}
+	}
+	if len(remote) == 0 {
+		b.Fatal("member B owns every target")
+	}
+	b.Run("fleet3-forwarded", func(b *testing.B) { runLookups(b, srvs[1], remote) })
+}
+
+// startBenchFleet starts three in-process members on loopback, each a fleet
+// node with the real server on top, wired as the daemon should be.
+func startBenchFleet(b *testing.B, quiet *slog.Logger) ([]*fleet.Node, []*server.Server) {
 	key := make([]byte, 32)
 	rand.Read(key)
 	var nodes []*fleet.Node
@@ -79,23 +102,39 @@ func BenchmarkWireLookup(b *testing.B) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	ids := registerTargets(b, srvs[0], targets)
-	time.Sleep(200 * time.Millisecond) // replication
-	b.Run("fleet3", func(b *testing.B) { runLookups(b, srvs[1], ids) })
-	var remote []wire.PeerID
-	for _, id := range ids {
-		owned := false
-		for _, o := range nodes[1].Owners(fleet.Key(id)) {
-			owned = owned || o == nodes[1].Name()
-		}
-		if !owned {
-			remote = append(remote, id)
-		}
+	return nodes, srvs
+}
+
+// BenchmarkWireKeepalive measures keepalives over the wire: "single" on one
+// supernode, "fleet3" at a member of a 3-member fleet, where every
+// keepalive also refreshes the peer's replicas on its owners. The CPU
+// difference is the fleet's cost per keepalive, the largest term of the
+// sizing estimate in supernode/fleet/README.md.
+func BenchmarkWireKeepalive(b *testing.B) {
+	quiet := slog.New(slog.DiscardHandler)
+	run := func(b *testing.B, srv *server.Server) {
+		b.SetParallelism(8)
+		var failed atomic.Int64
+		cpu0 := cpuTime()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			c := newClient(b, srv)
+			defer c.Close()
+			for pb.Next() {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				if _, err := c.Keepalive(ctx); err != nil {
+					failed.Add(1)
+				}
+				cancel()
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "keepalives/s")
+		b.ReportMetric(float64(failed.Load())/float64(b.N), "failed/op")
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/keepalive")
 	}
-	if len(remote) == 0 {
-		b.Fatal("member B owns every target")
-	}
-	b.Run("fleet3-forwarded", func(b *testing.B) { runLookups(b, srvs[1], remote) })
+	b.Run("single", func(b *testing.B) { run(b, startServer(b, nil, quiet)) })
+	_, srvs := startBenchFleet(b, quiet)
+	b.Run("fleet3", func(b *testing.B) { run(b, srvs[0]) })
 }
 
 func startServer(b *testing.B, store directory.Store, log *slog.Logger) *server.Server {
