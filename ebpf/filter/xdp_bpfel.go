@@ -49,6 +49,12 @@ type xdpBucketParam struct {
 	Pad        uint32
 }
 
+type xdpClock struct {
+	_       structs.HostLayout
+	Jiffies uint64
+	Ns      uint64
+}
+
 type xdpCounter struct {
 	_       structs.HostLayout
 	Packets uint64
@@ -141,6 +147,7 @@ type xdpSourceState struct {
 const (
 	xdpMapAcl4        = "acl4"
 	xdpMapAcl6        = "acl6"
+	xdpMapClock       = "clock"
 	xdpMapConfig      = "config"
 	xdpMapCounters    = "counters"
 	xdpMapPorts       = "ports"
@@ -200,6 +207,7 @@ type xdpProgramSpecs struct {
 type xdpMapSpecs struct {
 	Acl4        *ebpf.MapSpec `ebpf:"acl4"`
 	Acl6        *ebpf.MapSpec `ebpf:"acl6"`
+	Clock       *ebpf.MapSpec `ebpf:"clock"`
 	Config      *ebpf.MapSpec `ebpf:"config"`
 	Counters    *ebpf.MapSpec `ebpf:"counters"`
 	Ports       *ebpf.MapSpec `ebpf:"ports"`
@@ -235,6 +243,7 @@ func (o *xdpObjects) Close() error {
 type xdpMaps struct {
 	Acl4        *ebpf.Map `ebpf:"acl4"`
 	Acl6        *ebpf.Map `ebpf:"acl6"`
+	Clock       *ebpf.Map `ebpf:"clock"`
 	Config      *ebpf.Map `ebpf:"config"`
 	Counters    *ebpf.Map `ebpf:"counters"`
 	Ports       *ebpf.Map `ebpf:"ports"`
@@ -246,6 +255,7 @@ func (m *xdpMaps) Close() error {
 	return _XdpClose(
 		m.Acl4,
 		m.Acl6,
+		m.Clock,
 		m.Config,
 		m.Counters,
 		m.Ports,

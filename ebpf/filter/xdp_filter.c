@@ -155,8 +155,8 @@ struct lpm6_key {
 
 // A dynamic block (fed at run time by the controller and the supernode's
 // abuse reports) is a host prefix whose entry carries an expiry in
-// CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_coarse_ns, which costs a load
-// where bpf_ktime_get_boot_ns costs ~30 ns here); until then the source is
+// CLOCK_MONOTONIC nanoseconds (the coarse clock, see now_ns; the precise
+// bpf_ktime_get_boot_ns costs ~30 ns here); until then the source is
 // dropped, afterwards the entry's action (what the static lists say about the
 // address) applies again and the program deletes the entry: a block ends by
 // itself even if the controller is gone. Static entries have expiry 0.
@@ -223,6 +223,41 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bucket);
 } track_budget SEC(".maps");
+
+// The clock. bpf_ktime_get_coarse_ns is a helper call (~15 ns here) but
+// its value only moves once per tick, when jiffies does, and bpf_jiffies64
+// is inlined by the verifier into one load. Each CPU keeps the coarse
+// reading it took at its last jiffy and calls the helper again only when
+// jiffies has moved on: at most one packet per tick and CPU pays for the
+// call. The reading may be taken just before the timekeeper catches up with
+// the new jiffy, so it can lag by two ticks instead of one (8 ms at
+// HZ=250): a block may last that much longer, a bucket refills that much
+// later.
+struct clock {
+	__u64 jiffies;
+	__u64 ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clock);
+} clock SEC(".maps");
+
+static __always_inline __u64 now_ns(void)
+{
+	__u32 zero = 0;
+	struct clock *c = bpf_map_lookup_elem(&clock, &zero);
+	if (!c)
+		return bpf_ktime_get_coarse_ns(); // unreachable: array index 0
+	__u64 j = bpf_jiffies64();
+	if (c->jiffies != j || !c->ns) {
+		c->jiffies = j;
+		c->ns = bpf_ktime_get_coarse_ns();
+	}
+	return c->ns;
+}
 
 #define ETH_P_8021AD_ 0x88A8
 #define MAX_VLAN_TAGS 2
@@ -446,7 +481,7 @@ static __always_inline int rate_ok(struct pkt *p, struct settings *cfg, int clas
 	struct bucket_param *bp = &cfg->rate[class];
 	if (bp->ns_per_token == 0)
 		return 1;
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = now_ns();
 	struct addr k;
 	source_key(p, &k);
 	struct source_state *st = bpf_map_lookup_elem(&sources, &k);
@@ -480,7 +515,7 @@ static __always_inline __u32 acl_entry_action(void *map, void *key, struct acl_e
 		return ACL_NONE;
 	if (!e->expiry)
 		return e->action;
-	if (e->expiry > bpf_ktime_get_coarse_ns())
+	if (e->expiry > now_ns())
 		return ACL_DYNAMIC;
 	// Expired: the static lists' verdict for the address applies again.
 	enum acl_action a = e->action;
