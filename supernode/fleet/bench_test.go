@@ -193,10 +193,8 @@ func BenchmarkRegister(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	backlog := func() int {
-		members[0].outMu.Lock()
-		defer members[0].outMu.Unlock()
 		n := 0
-		for _, ob := range members[0].outboxes {
+		for _, ob := range *members[0].outboxes.Load() {
 			n = max(n, len(ob.ch))
 		}
 		return n

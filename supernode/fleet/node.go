@@ -58,8 +58,11 @@ type Node struct {
 	view  atomic.Pointer[view]
 	dirty chan struct{}
 
+	// outboxes maps member names to their outboxes. Readers (every
+	// registration) load it without a lock; rebuildView replaces it
+	// copy-on-write under outMu.
 	outMu    sync.Mutex
-	outboxes map[string]*outbox
+	outboxes atomic.Pointer[map[string]*outbox]
 
 	pendMu  sync.Mutex
 	pending map[uint64]chan lookupResult
@@ -118,12 +121,12 @@ func Start(opts Options) (*Node, error) {
 		lim:         newLimiter(cfg.MemberRate),
 		onIntroduce: opts.OnIntroduce,
 		dirty:       make(chan struct{}, 1),
-		outboxes:    make(map[string]*outbox),
 		pending:     make(map[uint64]chan lookupResult),
 		failed:      make(map[string]failedMember),
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.view.Store(&view{ring: NewRing(n.hasher, nil), members: map[string]Member{}})
+	n.outboxes.Store(&map[string]*outbox{})
 
 	dataAddr := netip.AddrPortFrom(cfg.Bind.Addr(), cfg.dataPort())
 	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(dataAddr))
@@ -231,10 +234,10 @@ func (n *Node) shutdown() {
 	n.cancel()
 	n.ch.conn.Close()
 	n.outMu.Lock()
-	for name, ob := range n.outboxes {
+	for _, ob := range *n.outboxes.Load() {
 		close(ob.done)
-		delete(n.outboxes, name)
 	}
+	n.outboxes.Store(&map[string]*outbox{})
 	n.outMu.Unlock()
 	n.wg.Wait()
 }
@@ -266,23 +269,26 @@ func (n *Node) rebuildView() {
 	if n.closed.Load() {
 		return
 	}
-	for name, ob := range n.outboxes {
-		if m, ok := v.members[name]; !ok || m.Data != ob.to {
+	next := make(map[string]*outbox, len(v.members))
+	for name, ob := range *n.outboxes.Load() {
+		if m, ok := v.members[name]; ok && m.Data == ob.to {
+			next[name] = ob
+		} else {
 			close(ob.done)
-			delete(n.outboxes, name)
 		}
 	}
 	for name, m := range v.members {
 		if name == n.name {
 			continue
 		}
-		if _, ok := n.outboxes[name]; !ok {
+		if _, ok := next[name]; !ok {
 			ob := newOutbox(n, m.Data)
-			n.outboxes[name] = ob
+			next[name] = ob
 			n.wg.Add(1)
 			go ob.run()
 		}
 	}
+	n.outboxes.Store(&next)
 }
 
 // failedMember is a member declared dead, remembered for rejoinFor so a

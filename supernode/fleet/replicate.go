@@ -110,9 +110,7 @@ func appendUint64(b []byte, v uint64) []byte {
 
 // enqueue hands it to the member's outbox without blocking.
 func (n *Node) enqueue(member string, it outItem) {
-	n.outMu.Lock()
-	ob := n.outboxes[member]
-	n.outMu.Unlock()
+	ob := (*n.outboxes.Load())[member]
 	if ob == nil {
 		n.met.replicationFail.WithLabelValues("no_route").Inc()
 		return
@@ -126,9 +124,7 @@ func (n *Node) enqueue(member string, it outItem) {
 
 // enqueueWait hands it over, waiting while the outbox is full (handoff).
 func (n *Node) enqueueWait(member string, it outItem) bool {
-	n.outMu.Lock()
-	ob := n.outboxes[member]
-	n.outMu.Unlock()
+	ob := (*n.outboxes.Load())[member]
 	if ob == nil {
 		return false
 	}
