@@ -211,9 +211,10 @@ func (n *Node) Owners(key Key) []string {
 }
 
 // Close leaves the fleet gracefully (the others re-replicate at once instead
-// of waiting for the failure detector) and stops everything.
+// of waiting for the failure detector) and stops everything. A nil Node (no
+// fleet configured) closes as a no-op.
 func (n *Node) Close() error {
-	if n.closed.Swap(true) {
+	if n == nil || n.closed.Swap(true) {
 		return nil
 	}
 	err := n.ml.Leave(2 * time.Second)

@@ -11,14 +11,12 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/supernode-appliance/appliance/supernode/conf"
-	"github.com/supernode-appliance/appliance/supernode/directory"
 	"github.com/supernode-appliance/appliance/supernode/fleet"
 	"github.com/supernode-appliance/appliance/supernode/server"
 )
@@ -53,8 +51,8 @@ func (c *memberConfig) Validate() error {
 	return c.Fleet.Validate()
 }
 
-// runMember is the wiring supernode/fleet/README.md asks of the daemon: a
-// fleet node, its Directory as the server's store, then the real server.
+// runMember is the wiring supernode/fleet/README.md asks of the daemon:
+// fleet.Attach, then the real server, then bind.
 func runMember() int {
 	cfg := memberConfig{Config: server.Defaults(), Fleet: fleet.DefaultConfig()}
 	if err := conf.Load(&cfg, "supernode", os.Getenv("FLEET_CONFIG"), true); err != nil {
@@ -63,32 +61,18 @@ func runMember() int {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := prometheus.NewRegistry()
-	var srvp atomic.Pointer[server.Server]
-	n, err := fleet.Start(fleet.Options{
-		Config: cfg.Fleet, Registry: reg, Logger: log, Capacity: uint32(cfg.MaxPeers),
-		Supernode: netip.AddrPortFrom(cfg.Fleet.Bind.Addr(), 3478),
-		// Introductions for peers attached here, from lookups at other
-		// members: the server seals and sends them.
-		OnIntroduce: func(k fleet.Key, reflexive netip.AddrPort, payload []byte) {
-			if s := srvp.Load(); s != nil {
-				if err := s.DeliverIntroduction(directory.Key(k), reflexive, payload); err != nil {
-					log.Warn("introduction not delivered", "err", err)
-				}
-			}
-		},
-	})
+	n, bind, err := fleet.Attach(&cfg.Config, cfg.Fleet, log, reg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	cfg.Store = fleet.NewDirectory(n, directory.New(directory.Config{MaxPeers: cfg.MaxPeers, MaxLease: cfg.Lease}))
 	srv, err := server.New(cfg.Config, log, reg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		n.Close()
 		return 1
 	}
-	srvp.Store(srv)
+	bind(srv)
 	ctx, stopServer := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx) }()

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/supernode-appliance/appliance/supernode/client"
-	"github.com/supernode-appliance/appliance/supernode/directory"
 	"github.com/supernode-appliance/appliance/supernode/fleet"
 	"github.com/supernode-appliance/appliance/supernode/server"
 	"github.com/supernode-appliance/appliance/supernode/wire"
@@ -37,7 +36,7 @@ func BenchmarkWireLookup(b *testing.B) {
 	quiet := slog.New(slog.DiscardHandler)
 
 	b.Run("single", func(b *testing.B) {
-		srv := startServer(b, nil, quiet)
+		srv := startServer(b, quiet)
 		ids := registerTargets(b, srv, targets)
 		runLookups(b, srv, ids)
 	})
@@ -77,19 +76,14 @@ func startBenchFleet(b *testing.B, quiet *slog.Logger) ([]*fleet.Node, []*server
 		cfg.DataPort = freePort(b)
 		cfg.Keys = []string{base64.StdEncoding.EncodeToString(key)}
 		cfg.Seeds = seeds
-		var srvp atomic.Pointer[server.Server]
-		n, err := fleet.Start(fleet.Options{Config: cfg, Logger: quiet, Capacity: 100000,
-			OnIntroduce: func(k fleet.Key, r netip.AddrPort, p []byte) {
-				if s := srvp.Load(); s != nil {
-					s.DeliverIntroduction(directory.Key(k), r, p)
-				}
-			}})
+		sc := benchServerConfig()
+		n, bind, err := fleet.Attach(&sc, cfg, quiet, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { n.Close() })
-		srv := startServer(b, fleet.NewDirectory(n, directory.New(directory.Config{MaxPeers: 100000, MaxLease: time.Minute})), quiet)
-		srvp.Store(srv)
+		srv := startServerConfig(b, sc, quiet)
+		bind(srv)
 		nodes, srvs = append(nodes, n), append(srvs, srv)
 		seeds = []string{cfg.Bind.String()}
 	}
@@ -132,19 +126,26 @@ func BenchmarkWireKeepalive(b *testing.B) {
 		b.ReportMetric(float64(failed.Load())/float64(b.N), "failed/op")
 		b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/keepalive")
 	}
-	b.Run("single", func(b *testing.B) { run(b, startServer(b, nil, quiet)) })
+	b.Run("single", func(b *testing.B) { run(b, startServer(b, quiet)) })
 	_, srvs := startBenchFleet(b, quiet)
 	b.Run("fleet3", func(b *testing.B) { run(b, srvs[0]) })
 }
 
-func startServer(b *testing.B, store directory.Store, log *slog.Logger) *server.Server {
+func benchServerConfig() server.Config {
 	cfg := server.Defaults()
 	cfg.Listen = []string{"127.0.0.1:0"}
 	cfg.Sockets = 1
 	cfg.RateLimit = 0 // every benchmark client has the same source address
-	if store != nil {
-		cfg.Store = store
-	}
+	cfg.MaxPeers = 100000
+	return cfg
+}
+
+// startServer starts a supernode without a fleet.
+func startServer(b *testing.B, log *slog.Logger) *server.Server {
+	return startServerConfig(b, benchServerConfig(), log)
+}
+
+func startServerConfig(b *testing.B, cfg server.Config, log *slog.Logger) *server.Server {
 	srv, err := server.New(cfg, log, nil)
 	if err != nil {
 		b.Fatal(err)
