@@ -53,6 +53,9 @@ func (f *Filter) Block(a netip.Addr, ttl time.Duration) error {
 	if err := f.putEntry(p, e); err != nil {
 		return fmt.Errorf("filter: block %v: %w", a, err)
 	}
+	if err := f.bumpGeneration(); err != nil {
+		return fmt.Errorf("filter: block %v: %w", a, err)
+	}
 	return nil
 }
 
@@ -69,10 +72,16 @@ func (f *Filter) Unblock(a netip.Addr) error {
 }
 
 func (f *Filter) unblock(p netip.Prefix) error {
+	var err error
 	if s, ok := f.static[p]; ok {
-		return f.putEntry(p, aclEntry{Action: s, IsStatic: 1})
+		err = f.putEntry(p, aclEntry{Action: s, IsStatic: 1})
+	} else {
+		err = f.deleteEntry(p)
 	}
-	return f.deleteEntry(p)
+	if err != nil {
+		return err
+	}
+	return f.bumpGeneration()
 }
 
 // Blocks lists the dynamic blocks in force and removes expired ones the

@@ -118,7 +118,13 @@ func (f *Filter) writeACL(c Config) error {
 			want[p] = aclEntry{Action: staticVerdict(static, p), Expiry: e.Expiry}
 		}
 	}
-	if err := f.syncTries(want); err != nil {
+	// A failed sync may have changed some entries: retire the cached
+	// verdicts either way.
+	err = f.syncTries(want)
+	if gerr := f.bumpGeneration(); err == nil {
+		err = gerr
+	}
+	if err != nil {
 		return err
 	}
 	f.static = static

@@ -124,5 +124,5 @@ func (f *Filter) Unpin() error {
 
 func (f *Filter) maps() []*ebpf.Map {
 	o := &f.objs
-	return []*ebpf.Map{o.Counters, o.Config, o.Ports, o.Acl4, o.Acl6, o.Sources, o.TrackBudget, o.Clock}
+	return []*ebpf.Map{o.Counters, o.Config, o.Ports, o.Acl4, o.Acl6, o.AclGen, o.Sources, o.TrackBudget, o.Clock}
 }

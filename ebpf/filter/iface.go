@@ -11,9 +11,9 @@ import (
 // Per-interface counters. Counting by interface inside the program would
 // cost a hash lookup per packet (ingress_ifindex is unbounded); instead each
 // interface gets its own instance of the program, sharing every policy map
-// (config, ports, source tries, token buckets, clock) with the Filter but
-// counting into a counters map of its own. Zero cost per packet, no
-// collisions.
+// (config, ports, source tries and their generation, token buckets, clock)
+// with the Filter but counting into a counters map of its own. Zero cost
+// per packet, no collisions.
 
 type ifaceProg struct {
 	prog     *ebpf.Program
@@ -57,8 +57,8 @@ func (f *Filter) InterfaceProgram(ifindex int) (*ebpf.Program, error) {
 	o := &f.objs
 	repl := map[string]*ebpf.Map{
 		xdpMapCounters: counters, xdpMapConfig: o.Config, xdpMapPorts: o.Ports,
-		xdpMapAcl4: o.Acl4, xdpMapAcl6: o.Acl6, xdpMapSources: o.Sources, xdpMapTrackBudget: o.TrackBudget,
-		xdpMapClock: o.Clock,
+		xdpMapAcl4: o.Acl4, xdpMapAcl6: o.Acl6, xdpMapAclGen: o.AclGen, xdpMapSources: o.Sources,
+		xdpMapTrackBudget: o.TrackBudget, xdpMapClock: o.Clock,
 	}
 	if len(repl) != len(spec.Maps) {
 		counters.Close()

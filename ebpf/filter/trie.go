@@ -81,3 +81,15 @@ func (f *Filter) syncTries(want map[netip.Prefix]aclEntry) error {
 	}
 	return nil
 }
+
+// bumpGeneration tells the program that the tries changed, so the verdicts
+// it cached with the sources it tracks are stale. It runs after the writes
+// (with f.mu held): a packet that read the old generation may have cached a
+// verdict from the old tries, and it is the new generation that retires it.
+func (f *Filter) bumpGeneration() error {
+	var g uint64
+	if err := f.objs.AclGen.Lookup(uint32(0), &g); err != nil {
+		return err
+	}
+	return f.objs.AclGen.Put(uint32(0), g+1)
+}

@@ -137,8 +137,10 @@ type xdpSettings struct {
 }
 
 type xdpSourceState struct {
-	_ structs.HostLayout
-	B [3]xdpBucket
+	_       structs.HostLayout
+	B       [3]xdpBucket
+	Verdict uint64
+	Expiry  uint64
 }
 
 // Names of all BPF objects in the ELF.
@@ -147,6 +149,7 @@ type xdpSourceState struct {
 const (
 	xdpMapAcl4        = "acl4"
 	xdpMapAcl6        = "acl6"
+	xdpMapAclGen      = "acl_gen"
 	xdpMapClock       = "clock"
 	xdpMapConfig      = "config"
 	xdpMapCounters    = "counters"
@@ -207,6 +210,7 @@ type xdpProgramSpecs struct {
 type xdpMapSpecs struct {
 	Acl4        *ebpf.MapSpec `ebpf:"acl4"`
 	Acl6        *ebpf.MapSpec `ebpf:"acl6"`
+	AclGen      *ebpf.MapSpec `ebpf:"acl_gen"`
 	Clock       *ebpf.MapSpec `ebpf:"clock"`
 	Config      *ebpf.MapSpec `ebpf:"config"`
 	Counters    *ebpf.MapSpec `ebpf:"counters"`
@@ -243,6 +247,7 @@ func (o *xdpObjects) Close() error {
 type xdpMaps struct {
 	Acl4        *ebpf.Map `ebpf:"acl4"`
 	Acl6        *ebpf.Map `ebpf:"acl6"`
+	AclGen      *ebpf.Map `ebpf:"acl_gen"`
 	Clock       *ebpf.Map `ebpf:"clock"`
 	Config      *ebpf.Map `ebpf:"config"`
 	Counters    *ebpf.Map `ebpf:"counters"`
@@ -255,6 +260,7 @@ func (m *xdpMaps) Close() error {
 	return _XdpClose(
 		m.Acl4,
 		m.Acl6,
+		m.AclGen,
 		m.Clock,
 		m.Config,
 		m.Counters,

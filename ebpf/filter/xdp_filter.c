@@ -6,11 +6,12 @@
 //
 // The checks run cheapest first: header parsing and sanity (no map access),
 // then port policy and the STUN header check (array lookups, which the
-// verifier inlines), then the source lists and the dynamic blocklist (one LPM
-// lookup) and the per-source token buckets (one LRU lookup). A flood of
-// garbage therefore dies before it costs a helper call. Every packet ends in
-// exactly one reason counter, passes included, so the counters add up to the
-// traffic seen.
+// verifier inlines), then the per-source state (one LRU lookup: token buckets
+// and, for a known source, its cached verdict from the source lists) and,
+// for a new source or a stale verdict, the source lists and the dynamic
+// blocklist (one LPM lookup). A flood of garbage therefore dies before it
+// costs a helper call. Every packet ends in exactly one reason counter,
+// passes included, so the counters add up to the traffic seen.
 //
 // Layouts shared with Go (enum reason, struct counter, struct settings, ...)
 // are defined here once and mirrored into Go by bpf2go -type.
@@ -194,8 +195,25 @@ struct bucket {
 	__u64 tokens;
 };
 
+// A source's state: its token buckets and, so that a known source costs
+// one hash lookup instead of the hash lookup and the LPM lookup, the source
+// lists' verdict for it, tagged with the generation of the tries it was
+// read from (acl_gen). A verdict from an older generation, or a dynamic
+// block that has run out, sends the packet to the trie again, which
+// refreshes the cache.
+//
+// The verdict is one 64-bit word, stored and loaded in one instruction, so
+// two CPUs refreshing the same source can never leave one's action under
+// the other's generation: low 32 bits of the generation << 32 | a 24-bit
+// hash of the IPv6 interface identifier << 8 | the action. Verdicts are per
+// address but IPv6 buckets per /64, hence the hash: it names the address of
+// the /64 the verdict is for (IPv4: 0, the key is the address). A collision
+// can only lend one address of a /64 the verdict of another, which a sender
+// owning the /64 gets anyway by using that address.
 struct source_state {
 	struct bucket b[NUM_RATE_CLASSES];
+	__u64 verdict; // generation << 32 | address hash << 8 | action
+	__u64 expiry;  // end of the dynamic block when the action is ACL_DYNAMIC
 };
 
 // Per-source token buckets, keyed by /32 (IPv4) or /64 (IPv6, one subscriber
@@ -210,6 +228,20 @@ struct {
 	__type(key, struct addr);
 	__type(value, struct source_state);
 } sources SEC(".maps");
+
+// The generation of the source tries. Go increments it after every change
+// to the tries (Configure, Block, Unblock), the program reads it before it
+// looks a source up in a trie: a verdict cached under generation g was read
+// from tries at least as new as g, so it stays valid while acl_gen == g.
+// Only the low 32 bits are kept with a verdict: a cached verdict is stale
+// after 2^32 changes at the latest, and every packet of its source in
+// between would have refreshed it.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} acl_gen SEC(".maps");
 
 // The admission budget for new entries in sources. Under a spoofed
 // random-source flood every packet is a new source; inserting each one would
@@ -473,50 +505,21 @@ static __always_inline void source_key(struct pkt *p, struct addr *k)
 	}
 }
 
-// rate_ok charges the packet to its source's bucket for class.
-static __always_inline int rate_ok(struct pkt *p, struct settings *cfg, int class)
-{
-	if (class < 0 || class >= NUM_RATE_CLASSES)
-		return 1;
-	struct bucket_param *bp = &cfg->rate[class];
-	if (bp->ns_per_token == 0)
-		return 1;
-	__u64 now = now_ns();
-	struct addr k;
-	source_key(p, &k);
-	struct source_state *st = bpf_map_lookup_elem(&sources, &k);
-	if (st)
-		return take(&st->b[class], bp, now);
-
-	if (cfg->track.ns_per_token) {
-		__u32 zero = 0;
-		struct bucket *tb = bpf_map_lookup_elem(&track_budget, &zero);
-		if (tb && !take(tb, &cfg->track, now))
-			return 1; // untracked: see track_budget
-	}
-	struct source_state fresh = {};
-#pragma unroll
-	for (int i = 0; i < NUM_RATE_CLASSES; i++) {
-		fresh.b[i].stamp = now;
-		fresh.b[i].tokens = cfg->rate[i].burst;
-	}
-	fresh.b[class].tokens--;
-	bpf_map_update_elem(&sources, &k, &fresh, BPF_NOEXIST);
-	return 1;
-}
-
 // acl_lookup returns the source's action, or ACL_DYNAMIC while a dynamic
-// block is in force.
-#define ACL_DYNAMIC 0x100
+// block is in force (and sets *expiry to its end).
+#define ACL_DYNAMIC 0x80 // not in enum acl_action; fits the verdict's 8 bits
 
-static __always_inline __u32 acl_entry_action(void *map, void *key, struct acl_entry *e)
+static __always_inline __u32 acl_entry_action(void *map, void *key, struct acl_entry *e,
+					      __u64 *expiry)
 {
 	if (!e)
 		return ACL_NONE;
 	if (!e->expiry)
 		return e->action;
-	if (e->expiry > now_ns())
+	if (e->expiry > now_ns()) {
+		*expiry = e->expiry;
 		return ACL_DYNAMIC;
+	}
 	// Expired: the static lists' verdict for the address applies again.
 	enum acl_action a = e->action;
 	if (e->is_static)
@@ -526,16 +529,126 @@ static __always_inline __u32 acl_entry_action(void *map, void *key, struct acl_e
 	return a;
 }
 
-static __always_inline __u32 acl_lookup(struct pkt *p)
+static __always_inline __u32 acl_lookup(struct pkt *p, __u64 *expiry)
 {
 	if (p->v6) {
 		struct lpm6_key k = {.prefixlen = 128};
 		__builtin_memcpy(k.addr, p->saddr6, 16);
-		return acl_entry_action(&acl6, &k, bpf_map_lookup_elem(&acl6, &k));
+		return acl_entry_action(&acl6, &k, bpf_map_lookup_elem(&acl6, &k), expiry);
 	}
 	struct lpm4_key k = {.prefixlen = 32};
 	__builtin_memcpy(k.addr, &p->saddr4, 4);
-	return acl_entry_action(&acl4, &k, bpf_map_lookup_elem(&acl4, &k));
+	return acl_entry_action(&acl4, &k, bpf_map_lookup_elem(&acl4, &k), expiry);
+}
+
+// verdict_tag is the part of a cached verdict that must match: generation
+// and which address of the /64 (see struct source_state).
+static __always_inline __u64 verdict_tag(struct pkt *p, __u64 gen)
+{
+	__u64 tag = gen << 32;
+	if (p->v6) {
+		__u64 iid = *(__u64 *)&p->saddr6->s6_addr[8];
+		tag |= ((iid * 0x9e3779b97f4a7c15ULL) >> 40) << 8; // Fibonacci hashing
+	}
+	return tag;
+}
+
+// cached_action returns the verdict cached in st if it still holds, else -1.
+static __always_inline int cached_action(struct source_state *st, __u64 tag)
+{
+	__u64 v = *(volatile __u64 *)&st->verdict; // one load: see source_state
+	if ((v & ~0xffULL) != tag)
+		return -1;
+	int action = v & 0xff;
+	if (action == ACL_DYNAMIC && st->expiry <= now_ns())
+		return -1; // the trie restores the static verdict
+	return action;
+}
+
+static __always_inline void cache_action(struct source_state *st, __u64 tag, __u32 action,
+					 __u64 expiry)
+{
+	st->expiry = expiry;
+	asm volatile("" ::: "memory"); // the expiry is in place before the verdict
+	*(volatile __u64 *)&st->verdict = tag | action;
+}
+
+static __always_inline enum reason rate_reason(int class)
+{
+	return class == RATE_SYN ? REASON_DROP_RATE_SYN
+	       : class == RATE_UDP ? REASON_DROP_RATE_UDP
+				   : REASON_DROP_RATE_ICMP;
+}
+
+// check_source applies the source lists (own address, allow, block, bogon,
+// dynamic block) and the source's budget for class to a packet the port
+// policy would let through as pass.
+static __always_inline int check_source(struct pkt *p, struct settings *cfg, int class,
+					int bogon_ok, enum reason pass)
+{
+	__u32 zero = 0;
+	__u64 *genp = bpf_map_lookup_elem(&acl_gen, &zero);
+	__u64 gen = genp ? *genp : 0; // before the trie: see acl_gen
+
+	// A packet charged to a budget looks its source up first: a known
+	// source carries its verdict, which saves the trie lookup.
+	struct source_state *st = 0;
+	struct addr k;
+	int budget = class >= 0 && class < NUM_RATE_CLASSES && cfg->rate[class].ns_per_token;
+	if (budget) {
+		source_key(p, &k);
+		st = bpf_map_lookup_elem(&sources, &k);
+	}
+	__u64 tag = verdict_tag(p, gen);
+	__u64 expiry = 0;
+	int action = st ? cached_action(st, tag) : -1;
+	if (action < 0) {
+		action = acl_lookup(p, &expiry);
+		if (st)
+			cache_action(st, tag, action, expiry);
+	}
+
+	switch (action) {
+	case ACL_DYNAMIC:
+		return REASON_DROP_DYNAMIC;
+	case ACL_OWN:
+		return REASON_DROP_OWN_SOURCE;
+	case ACL_BLOCK:
+		return REASON_DROP_BLOCKED;
+	case ACL_BOGON:
+		if (!bogon_ok)
+			return REASON_DROP_BOGON;
+		break;
+	default:
+		break;
+	}
+	if (!budget || class < 0 || class >= NUM_RATE_CLASSES)
+		return pass;
+	if (st) {
+		// Allowed sources are trusted: they skip the budgets.
+		if (action == ACL_ALLOW || take(&st->b[class], &cfg->rate[class], now_ns()))
+			return pass;
+		return rate_reason(class);
+	}
+
+	// A new source: track it while the admission budget lasts.
+	__u64 now = now_ns();
+	if (cfg->track.ns_per_token) {
+		struct bucket *tb = bpf_map_lookup_elem(&track_budget, &zero);
+		if (tb && !take(tb, &cfg->track, now))
+			return pass; // untracked: see track_budget
+	}
+	struct source_state fresh = {};
+#pragma unroll
+	for (int i = 0; i < NUM_RATE_CLASSES; i++) {
+		fresh.b[i].stamp = now;
+		fresh.b[i].tokens = cfg->rate[i].burst;
+	}
+	if (action != ACL_ALLOW)
+		fresh.b[class].tokens--;
+	cache_action(&fresh, tag, action, expiry);
+	bpf_map_update_elem(&sources, &k, &fresh, BPF_NOEXIST);
+	return pass;
 }
 
 static __always_inline int in_range(__u16 port, struct settings *cfg)
@@ -717,30 +830,9 @@ static __always_inline int classify(struct xdp_md *ctx)
 		return REASON_DROP_PROTOCOL;
 	}
 
-	// Sources: one LPM lookup answers own address, allow, block, bogon
-	// and dynamic block.
-	switch (acl_lookup(&p)) {
-	case ACL_DYNAMIC:
-		return REASON_DROP_DYNAMIC;
-	case ACL_OWN:
-		return REASON_DROP_OWN_SOURCE;
-	case ACL_ALLOW:
-		return pass; // trusted: skips the dynamic list and the budgets
-	case ACL_BLOCK:
-		return REASON_DROP_BLOCKED;
-	case ACL_BOGON:
-		if (!bogon_ok)
-			return REASON_DROP_BOGON;
-		break;
-	default:
-		break;
-	}
-
-	if (!rate_ok(&p, cfg, class))
-		return class == RATE_SYN ? REASON_DROP_RATE_SYN
-		       : class == RATE_UDP ? REASON_DROP_RATE_UDP
-					   : REASON_DROP_RATE_ICMP;
-	return pass;
+	// Sources: the lists (one LPM lookup, or the verdict cached with a
+	// known source) and the per-source budgets.
+	return check_source(&p, cfg, class, bogon_ok, pass);
 }
 
 SEC("xdp")
