@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -163,8 +164,9 @@ func Start(opts Options) (*Node, error) {
 	n.ml = ml
 	n.rebuildView()
 
-	readers := 2
-	for i := 0; i < readers; i++ {
+	// One reader per core (at least two, so one slow datagram never stalls
+	// the channel): handling is inline, so readers are the parallelism.
+	for i := 0; i < max(2, runtime.GOMAXPROCS(0)); i++ {
 		n.wg.Add(1)
 		go n.receive()
 	}
