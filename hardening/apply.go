@@ -34,7 +34,10 @@ const (
 	auditFile    = "/etc/audit/rules.d/99-supernode-hardening.rules"
 	nftFile      = "/etc/nftables.conf"
 	stampFile    = "/usr/lib/supernode/hardening-profile"
-	dropinName   = "50-supernode-hardening.conf"
+	// Drop-ins of every directory are applied in file-name order, and
+	// vendors use plain names (Debian's journald.conf.d/syslog.conf sets
+	// ForwardToSyslog=yes), which sort after any number: "zz-" sorts last.
+	dropinName   = "zz-supernode-hardening.conf"
 	unitDir      = "/usr/lib/systemd/system"
 	nologinShell = "/usr/sbin/nologin"
 )

@@ -26,6 +26,8 @@ func fakeRoot(t testing.TB) string {
 		"/usr/bin/passwd":     {"binary", os.ModeSetuid | 0o755},
 		"/usr/bin/wall":       {"binary", os.ModeSetgid | 0o755},
 		"/usr/lib/systemd/system/nftables.service": {"[Unit]\n", 0o644},
+		// Debian ships this vendor drop-in; it sorts after any numbered name.
+		"/usr/lib/systemd/journald.conf.d/syslog.conf": {"[Journal]\nForwardToSyslog=yes\n", 0o644},
 	}
 	// Enablement links a Debian package leaves behind, and a masked unit.
 	for link, target := range map[string]string{

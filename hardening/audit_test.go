@@ -151,7 +151,7 @@ func TestAuditDetectsEachBreakage(t *testing.T) {
 			return os.Symlink("/usr/lib/systemd/system/ssh.service", filepath.Join(r, "/etc/systemd/system/multi-user.target.wants/ssh.service"))
 		}},
 		{"log-journald", func(r string) error {
-			return writeAt(r, "/etc/systemd/journald.conf.d/99-local.conf", "[Journal]\nStorage=volatile\n")
+			return writeAt(r, "/etc/systemd/journald.conf.d/zzz-local.conf", "[Journal]\nStorage=volatile\n")
 		}},
 		{"audit-rules", func(r string) error { return replaceIn(r, auditFile, "-S bpf", "-S getpid") }},
 		{"net-nftables-default-deny", func(r string) error { return replaceIn(r, nftFile, "udp dport { 3478,", "udp dport { 53, 3478,") }},

@@ -24,6 +24,10 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 			fmt.Fprintf(w, "          justification: %s\n", res.Justification)
 		case Error:
 			fmt.Fprintf(w, "          %s\n", res.Message)
+		case Fail:
+			if strings.HasPrefix(res.Message, "exception not honoured") {
+				fmt.Fprintf(w, "          %s\n", res.Message)
+			}
 		}
 		if res.Status != Pass {
 			for _, e := range res.Evidence {
