@@ -260,6 +260,9 @@ func (n *Node) viewDirty() {
 // cause churn) and updates the outboxes and gauges.
 func (n *Node) rebuildView() {
 	v := buildView(n.hasher, n.ml.Members())
+	// Outboxes first, then the view: a registration that sees a member in
+	// the view finds its outbox.
+	n.updateOutboxes(v)
 	n.view.Store(v)
 	total := len(v.members)
 	n.met.members.Set(float64(total))
@@ -267,6 +270,11 @@ func (n *Node) rebuildView() {
 		n.met.ownershipShare.Set(float64(min(n.cfg.Replicas, total)) / float64(total))
 	}
 	n.lim.retain(func(name string) bool { _, ok := v.members[name]; return ok })
+}
+
+// updateOutboxes starts outboxes for new members and stops those of members
+// that left or moved.
+func (n *Node) updateOutboxes(v *view) {
 	n.outMu.Lock()
 	defer n.outMu.Unlock()
 	if n.closed.Load() {

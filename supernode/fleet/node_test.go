@@ -173,6 +173,20 @@ func lookupAll(members []*testMember, peers int, via func(i int) string) error {
 	return nil
 }
 
+// waitPlaced waits until all R replicas of the peers are stored: found
+// from everywhere is not enough before a member is killed, since a lookup can
+// be answered by one owner while the datagram to the other is in flight.
+func waitPlaced(t testing.TB, members []*testMember, peers int) {
+	t.Helper()
+	waitFor(t, 5*time.Second, "every replica in place", func() bool {
+		total := 0
+		for _, m := range members {
+			total += m.st.len()
+		}
+		return total == peers*DefaultReplicas && lookupAll(members, peers, nil) == nil
+	})
+}
+
 func TestFleetRegisterLookupEverywhere(t *testing.T) {
 	members := startFleet(t, 3, newKey(t))
 	const peers = 300
@@ -184,20 +198,31 @@ func TestFleetRegisterLookupEverywhere(t *testing.T) {
 	via := func(i int) string { return members[i%3].Name() }
 	waitFor(t, 5*time.Second, "replication", func() bool { return lookupAll(members, peers, via) == nil })
 
-	// Each key lives exactly on its R owners.
-	for i := 0; i < peers; i++ {
-		p := peer(i)
-		owners := members[0].Owners(p.Key)
-		if len(owners) != DefaultReplicas {
-			t.Fatalf("owners %v", owners)
-		}
-		for _, m := range members {
-			_, held := m.st.get(&p.Key, time.Now())
-			isOwner := owners[0] == m.Name() || owners[1] == m.Name()
-			if held != isOwner {
-				t.Fatalf("peer %d: %s holds=%v but owners are %v", i, m.Name(), held, owners)
+	// Each key lives exactly on its R owners (once replication, which a
+	// lookup can overtake by asking the other owner, has landed).
+	misplaced := func() error {
+		for i := 0; i < peers; i++ {
+			p := peer(i)
+			owners := members[0].Owners(p.Key)
+			if len(owners) != DefaultReplicas {
+				return fmt.Errorf("owners %v", owners)
+			}
+			for _, m := range members {
+				_, held := m.st.get(&p.Key, time.Now())
+				isOwner := owners[0] == m.Name() || owners[1] == m.Name()
+				if held != isOwner {
+					return fmt.Errorf("peer %d: %s holds=%v but owners are %v", i, m.Name(), held, owners)
+				}
 			}
 		}
+		return nil
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for err := misplaced(); err != nil; err = misplaced() {
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	// Forwarded lookups happened and were counted; ownership share is 2/3.
 	var forwarded float64
@@ -267,7 +292,7 @@ func TestFleetSurvivesCrashAndRejoin(t *testing.T) {
 	for i := 0; i < peers; i++ {
 		members[i%3].Register(peer(i))
 	}
-	waitFor(t, 5*time.Second, "replication", func() bool { return lookupAll(members, peers, nil) == nil })
+	waitPlaced(t, members, peers)
 
 	// Crash m2 (no leave): with two replicas every peer stays findable,
 	// even before the failure detector notices.
@@ -328,7 +353,7 @@ func TestFleetFastRestartRefills(t *testing.T) {
 	for i := 0; i < peers; i++ {
 		members[i%3].Register(peer(i))
 	}
-	waitFor(t, 5*time.Second, "replication", func() bool { return lookupAll(members, peers, nil) == nil })
+	waitPlaced(t, members, peers)
 	cfg := members[2].cfg
 	members[2].Kill()
 	back := startMember(t, cfg)
@@ -351,7 +376,7 @@ func TestFleetGracefulLeave(t *testing.T) {
 	for i := 0; i < 60; i++ {
 		members[i%3].Register(peer(i))
 	}
-	waitFor(t, 3*time.Second, "replication", func() bool { return lookupAll(members, 60, nil) == nil })
+	waitPlaced(t, members, 60)
 	start := time.Now()
 	if err := members[1].Close(); err != nil {
 		t.Fatal(err)

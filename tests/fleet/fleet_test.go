@@ -213,6 +213,26 @@ func waitMembers(t *testing.T, ms []*member, want int, within time.Duration) tim
 	}
 }
 
+// waitReplicas waits until the members together hold want replicas: all R
+// copies in place, not just one that answers lookups.
+func waitReplicas(t *testing.T, ms []*member, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		total := 0
+		for _, m := range ms {
+			total += int(m.metric("supernode_fleet_entries"))
+		}
+		if total == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the members hold %d replicas, want %d", total, want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // expectAll checks that every member in ms finds peers [from,to) at version
 // ver.
 func expectAll(t *testing.T, ms []*member, from, to, ver int) {
@@ -264,6 +284,7 @@ func TestFleetCrashAndRejoin(t *testing.T) {
 		}
 	}
 	waitAll(t, l.members, 0, total, 1, 5*time.Second)
+	waitReplicas(t, l.members, total*2)
 
 	victim, live := l.members[2], l.members[:2]
 	victim.kill()
@@ -454,6 +475,7 @@ func TestFleetClientsAcrossMembers(t *testing.T) {
 		}
 	}
 	check([]int{0, 1, 2}, func(int) bool { return true })
+	waitReplicas(t, l.members, peers*2)
 	var forwarded float64
 	for _, m := range l.members {
 		forwarded += m.metric("supernode_fleet_lookups_total", "path=forwarded", "result=found")
