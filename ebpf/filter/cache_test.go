@@ -164,3 +164,36 @@ func TestCachedActionNotDecision(t *testing.T) {
 		t.Fatalf("cached verdict %#x, want action bogon", st.Verdict)
 	}
 }
+
+// TestOpenRetiresCachedVerdicts checks that a filter reopening pinned maps
+// does not trust verdicts cached before: here the trie is changed behind
+// the generation's back (as an older controller or program version might
+// have), and the reopened filter still sees the change.
+func TestOpenRetiresCachedVerdicts(t *testing.T) {
+	dir := pinDir(t)
+	f1, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f1.Configure(cachedConfig()); err != nil {
+		t.Fatal(err)
+	}
+	a := netip.MustParseAddr("30.0.6.1")
+	frame := udp4(a.String(), 40000, 3478, binding())
+	expect(t, f1, frame, ReasonPassService)
+	if err := f1.putEntry(hostPrefix(a), aclEntry{Action: xdpAclActionACL_BLOCK, IsStatic: 1}); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, f1, frame, ReasonPassService) // the stale cached verdict
+	f1.Close()
+
+	f2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	expect(t, f2, frame, ReasonDropBlocked)
+	if err := f2.Unpin(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -73,6 +73,12 @@ func Open(pinDir string) (*Filter, error) {
 			f.static[p] = e.Action
 		}
 	}
+	// Reused token buckets may carry verdicts cached by an older program
+	// version: retire them, the trie answers once per source.
+	if err := f.bumpGeneration(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("filter: retire the cached source verdicts: %w", err)
+	}
 	return f, nil
 }
 
