@@ -31,6 +31,10 @@ func Cmdline(c *Config, rootHash string, hardening []string) string {
 		// The image is fully configured; never prompt on a console.
 		"systemd.firstboot=off",
 		"console=tty0", "console=ttyS0,115200",
+		// Kernel messages below warning stay off the consoles: serial
+		// output is slow under emulation and the audit records (audit=1)
+		// would flood it. The journal keeps everything.
+		"quiet",
 	}
 	tokens = append(tokens, hardening...)
 	tokens = append(tokens, c.KernelCmdline...)
