@@ -618,10 +618,16 @@ func suidWord(m fs.FileMode) string {
 func walkRoot(root string, fn func(rel string, fi fs.FileInfo)) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if os.IsNotExist(err) || os.IsPermission(err) {
-				return nil
+			// Unreadable or vanished entries, and live mount points that
+			// cannot be entered (an automount of the ESP inside a sandbox
+			// without devices), are skipped rather than ending the walk.
+			if p == root {
+				return err
 			}
-			return err
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
 		}
 		rel := "/" + strings.TrimPrefix(strings.TrimPrefix(p, root), "/")
 		if d.IsDir() && (rel == "/proc" || rel == "/sys" || rel == "/dev" || rel == "/run") {

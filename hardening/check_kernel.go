@@ -123,9 +123,15 @@ func checkSysctl(c *Control, t *Target) (bool, []Evidence, error) {
 			p := filepath.Join(t.Proc, "sys", strings.ReplaceAll(k, ".", "/"))
 			e.Where = p
 			b, err := os.ReadFile(p)
-			if err != nil {
+			switch {
+			case os.IsNotExist(err):
 				e.Found = "not available in this kernel"
-			} else {
+			case os.IsPermission(err):
+				// bpf_jit_* are readable only with CAP_SYS_ADMIN.
+				e.Found = "unreadable without CAP_SYS_ADMIN"
+			case err != nil:
+				e.Found = err.Error()
+			default:
 				e.Found = strings.Join(strings.Fields(string(b)), " ")
 			}
 		} else if v, ok := cfg[k]; ok {
@@ -232,7 +238,8 @@ func kernelConfig(t *Target) (string, map[string]string, error) {
 	var paths []string
 	if t.Live {
 		if rel, err := os.ReadFile(filepath.Join(t.Proc, "sys/kernel/osrelease")); err == nil {
-			paths = append(paths, "/boot/config-"+strings.TrimSpace(string(rel)))
+			r := strings.TrimSpace(string(rel))
+			paths = append(paths, "/boot/config-"+r, "/usr/lib/modules/"+r+"/config")
 		}
 	} else {
 		for _, d := range []string{"/boot", "/usr/lib/modules/*", "/lib/modules/*"} {
@@ -257,7 +264,7 @@ func kernelConfig(t *Target) (string, map[string]string, error) {
 		}
 		return p, cfg, nil
 	}
-	return "", nil, errors.New("no kernel config (/boot/config-*) in the target; keep it in the image to audit kconfig controls")
+	return "", nil, errors.New("no kernel config (/boot/config-* or /usr/lib/modules/<version>/config) in the target; keep it in the image to audit kconfig controls")
 }
 
 func checkKconfig(c *Control, t *Target) (bool, []Evidence, error) {

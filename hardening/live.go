@@ -18,6 +18,11 @@ func liveUnitCaps(t *Target, unit string, allowed map[string]bool) []Evidence {
 		if err != nil || !strings.Contains(string(cg), "/"+unit) {
 			continue
 		}
+		// systemd's own child between fork and exec is named "(name)" and
+		// still holds the manager's capabilities; only the service counts.
+		if comm, _ := os.ReadFile(filepath.Join(pd, "comm")); strings.HasPrefix(string(comm), "(") {
+			continue
+		}
 		st, err := os.ReadFile(filepath.Join(pd, "status"))
 		if err != nil {
 			continue
