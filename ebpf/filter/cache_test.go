@@ -197,3 +197,29 @@ func TestOpenRetiresCachedVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzCachedVerdicts compares, frame by frame, a filter with the budgets
+// on (verdicts cached with the tracked sources, run twice so the second run
+// meets the cache) with one with the budgets off (every packet asks the
+// trie). Budgets too large to run out must never change a verdict.
+func FuzzCachedVerdicts(f *testing.F) {
+	for _, c := range append(legitimate(), attacks()...) {
+		f.Add(c.frame)
+	}
+	cached := openTest(f, cachedConfig())
+	plain := openTest(f, testConfig())
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		if len(frame) < 14 || len(frame) > 4000 {
+			return // BPF_PROG_TEST_RUN wants a whole Ethernet header, and one page
+		}
+		w, err := outcome(plain, frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for run := range 2 {
+			if err := want(cached, frame, w); err != nil {
+				t.Fatalf("run %d with the budgets on: %v", run, err)
+			}
+		}
+	})
+}
