@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,6 +118,9 @@ func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("supernode READY %.0fs after QEMU start (%s)", time.Since(start).Seconds(), vm.Accel)
+	if m := readyStamp.FindStringSubmatch(vm.Console()); m != nil {
+		t.Logf("guest clock: supernode ready %ss after the kernel started", m[1])
+	}
 
 	sctx, scancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer scancel()
@@ -200,6 +204,9 @@ func TestVerityRefusesTamperedRoot(t *testing.T) {
 		t.Fatal("the supernode started from a tampered root")
 	}
 }
+
+// readyStamp finds the kernel timestamp of the journal's READY line.
+var readyStamp = regexp.MustCompile(`\[\s*([0-9.]+)\] supernode\[[0-9]+\]: supernode ready`)
 
 func lineWith(s, sub string) string {
 	for _, l := range strings.Split(s, "\n") {
