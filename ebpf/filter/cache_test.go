@@ -25,10 +25,11 @@ func tracked(t *testing.T, f *Filter, a netip.Addr) xdpSourceState {
 	t.Helper()
 	var k xdpAddr
 	if a.Is4() {
-		k.B = a.As16() // ::ffff:a.b.c.d
+		b := a.As4()
+		k.B = [8]byte{0xff, 0xff, 0xff, 0xff, b[0], b[1], b[2], b[3]}
 	} else {
 		b := a.As16()
-		copy(k.B[:8], b[:8]) // the /64
+		copy(k.B[:], b[:8]) // the /64
 	}
 	var st xdpSourceState
 	if err := f.objs.Sources.Lookup(k, &st); err != nil {

@@ -32,7 +32,7 @@ type xdpAclEntry struct {
 
 type xdpAddr struct {
 	_ structs.HostLayout
-	B [16]uint8
+	B [8]uint8
 }
 
 type xdpBucket struct {
