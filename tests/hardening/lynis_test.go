@@ -12,17 +12,17 @@ import (
 	"github.com/supernode-appliance/appliance/tests/testenv"
 )
 
-// lynisFindings are Lynis test ids whose verdict comes from files in the
-// audited root (--rootdir) and that the profile claims to settle. Lynis
-// runs many other tests against the host it runs on (processes, sysctls in
-// effect, installed packages), so only these are asserted; the rest of its
-// report is logged.
+// lynisFindings are Lynis test ids whose verdict really comes from files in
+// the audited root and that the profile settles. Lynis' --rootdir mode is
+// meant for forensics and mixes in the host it runs on: it finds binaries
+// (grep, compilers) on the host's PATH, so USB-1000 (egrep missing from the
+// image), HRDN-7222 (the host's gcc), ACCT-9628, KRNL-6000 (the host's
+// sysctls) and the process and package tests describe this machine, not the
+// image. NETW-3200 accepts only "install <m> /bin/true" where CIS 3.2.x
+// asks for /bin/false. Only what survives that is asserted; the rest of the
+// report is logged for the reader.
 var lynisFindings = map[string]string{
-	"USB-1000":  "USB storage driver not disabled (modules-usb-storage)",
 	"STRG-1846": "firewire storage driver not disabled (modules-usb-storage)",
-	"NETW-3200": "an uncommon network protocol is loadable (modules-unused-protocols)",
-	"ACCT-9628": "auditd not enabled (audit-rules)",
-	"HRDN-7222": "a compiler is present (sw-no-compilers)",
 }
 
 // TestLynisRootdir runs Lynis (Debian's lynis package, an independent
@@ -40,7 +40,8 @@ func TestLynisRootdir(t *testing.T) {
 	}
 	work := t.TempDir()
 	report := filepath.Join(work, "lynis.dat")
-	cmd := exec.Command("lynis", "audit", "system", "--rootdir", img.Target.Root, "--quick", "--no-colors",
+	// Lynis joins paths as ${ROOTDIR}etc/...: the trailing slash matters.
+	cmd := exec.Command("lynis", "audit", "system", "--rootdir", img.Target.Root+"/", "--quick", "--no-colors",
 		"--report-file", report, "--logfile", filepath.Join(work, "lynis.log"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("lynis: %v\n%s", err, lastLines(string(out), 10))
