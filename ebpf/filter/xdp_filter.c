@@ -296,6 +296,18 @@ static __always_inline __u64 now_ns(void)
 	return c->ns;
 }
 
+// bound16 makes the verifier see that a byte-swapped 16-bit field is below
+// 65536. The verifier of the appliance's kernel (trixie's 6.12) forgets a
+// register's bounds after a byte swap (BPF_END), then refuses to add it to
+// a packet pointer; newer kernels keep them. The empty asm hides the value
+// from the compiler so the mask is not optimised away. tests/kernel loads
+// the program on the appliance's own kernel to keep this true.
+static __always_inline __u64 bound16(__u64 v)
+{
+	asm volatile("%0 &= 0xffff" : "+r"(v));
+	return v;
+}
+
 #define ETH_P_8021AD_ 0x88A8
 #define MAX_VLAN_TAGS 2
 #define MAX_IPV6_EXT 6
@@ -355,7 +367,7 @@ static __always_inline int parse_ipv4(struct pkt *p, void *l3)
 		return REASON_DROP_IP_HEADER;
 	if (iph->ihl != 5)
 		return REASON_DROP_IP_OPTIONS;
-	__u32 tot = bpf_ntohs(iph->tot_len);
+	__u32 tot = bound16(bpf_ntohs(iph->tot_len));
 	// The frame may be longer (Ethernet padding), never shorter.
 	if (tot < sizeof(*iph) || l3 + tot > p->end)
 		return REASON_DROP_IP_HEADER;
@@ -388,7 +400,7 @@ static __always_inline int parse_ipv6(struct pkt *p, void *l3)
 		return REASON_DROP_TRUNCATED;
 	if (ip6->version != 6)
 		return REASON_DROP_IP_HEADER;
-	__u32 plen = bpf_ntohs(ip6->payload_len);
+	__u32 plen = bound16(bpf_ntohs(ip6->payload_len));
 	// payload_len 0 announces a jumbogram (RFC 2675): no uplink carries one.
 	void *ip_end = (void *)(ip6 + 1) + plen;
 	if (plen == 0 || ip_end > p->end)
