@@ -58,7 +58,7 @@ func Open(pinDir string) (*Filter, error) {
 		if pinDir != "" {
 			return nil, fmt.Errorf("filter: load the program with maps pinned in %s (is it on a bpf file system, mounted with `mount -t bpf bpf /sys/fs/bpf`?): %w", pinDir, err)
 		}
-		return nil, fmt.Errorf("filter: load the program (needs root or CAP_BPF+CAP_NET_ADMIN): %w", err)
+		return nil, fmt.Errorf("filter: load the program (needs root or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON): %w", err)
 	}
 	// Reused tries already hold a configuration: learn its static part,
 	// so Block and Unblock are right before the first Configure.
