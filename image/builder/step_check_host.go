@@ -28,7 +28,7 @@ var HostTools = map[string]string{
 
 // MinFreeBytes is the free space the build needs next to the output
 // directory (root tree, tools tree, images in flight).
-const MinFreeBytes = 3 << 30
+var MinFreeBytes int64 = 3 << 30
 
 // StepCheckHost stops the build before any work when it cannot succeed:
 // not root, a host tool missing, too little disk space, no mirror. Each

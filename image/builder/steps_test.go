@@ -186,6 +186,18 @@ func TestCheckHostStopsEarly(t *testing.T) {
 	}
 }
 
+func TestCheckHostNeedsDiskSpace(t *testing.T) {
+	old := MinFreeBytes
+	MinFreeBytes = 1 << 62 // more than any disk here
+	defer func() { MinFreeBytes = old }()
+	st := &State{Config: &Config{OutputDir: t.TempDir(), CacheDir: t.TempDir(), Suite: "trixie", Mirror: "file:///nonexistent"}}
+	s := &StepCheckHost{euid: func() int { return 0 }, lookPath: func(string) (string, error) { return "/x", nil }}
+	err := s.check(context.Background(), st)
+	if err == nil || !strings.Contains(err.Error(), "free some space") {
+		t.Fatalf("got %v", err)
+	}
+}
+
 func TestSBOMIsSPDXJSON(t *testing.T) {
 	st := &State{Config: &Config{ImageName: "img", Suite: "trixie", BinDir: t.TempDir()}, RootHash: "ab", Epoch: 1700000000,
 		Packages: []Package{{Name: "systemd", Version: "257.13-1", Arch: "amd64"}, {Name: "libc6", Version: "2:2.41-12"}}}
