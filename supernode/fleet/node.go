@@ -69,8 +69,9 @@ type Node struct {
 	pending map[uint64]chan lookupResult
 	reqID   atomic.Uint64
 
-	failMu sync.Mutex
-	failed map[string]failedMember // members declared dead, for the rejoin loop
+	failMu  sync.Mutex
+	failed  map[string]failedMember // members declared dead, for the rejoin loop
+	joining map[string]bool         // addresses with a rejoin attempt under way
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -124,6 +125,7 @@ func Start(opts Options) (*Node, error) {
 		dirty:       make(chan struct{}, 1),
 		pending:     make(map[uint64]chan lookupResult),
 		failed:      make(map[string]failedMember),
+		joining:     make(map[string]bool),
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.view.Store(&view{ring: NewRing(n.hasher, nil), members: map[string]Member{}})
@@ -371,13 +373,35 @@ func (n *Node) rejoinLoop() {
 				addrs = append(addrs, s)
 			}
 		}
-		if len(addrs) == 0 {
-			continue
-		}
-		if joined, err := n.ml.Join(addrs); err == nil && joined > 0 {
-			n.log.Debug("rejoined fleet members", "contacted", joined)
+		for _, a := range addrs {
+			n.rejoin(a)
 		}
 	}
+}
+
+// rejoin joins one address in the background, at most one attempt per
+// address at a time. Each address gets its own attempt because a Join can
+// block for memberlist's TCPTimeout (10 s) on an address whose replies are
+// still being dropped, and must not hold up the others: that is what made
+// a healed partition wait for memberlist's 30 s push/pull instead.
+func (n *Node) rejoin(addr string) {
+	n.failMu.Lock()
+	if n.joining[addr] {
+		n.failMu.Unlock()
+		return
+	}
+	n.joining[addr] = true
+	n.failMu.Unlock()
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if joined, err := n.ml.Join([]string{addr}); err == nil && joined > 0 {
+			n.log.Debug("rejoined a fleet member", "addr", addr)
+		}
+		n.failMu.Lock()
+		delete(n.joining, addr)
+		n.failMu.Unlock()
+	}()
 }
 
 // sweepLoop reclaims expired replicas one shard at a time and keeps the
