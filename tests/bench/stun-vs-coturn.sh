@@ -58,30 +58,36 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port prints a UDP port nobody listens on (and its TCP twin, for
-# the supernode's metrics listener).
-free_port() {
+# pick_port VAR sets VAR to a port nobody listens on, UDP or TCP.
+pick_port() {
 	while :; do
-		p=$(awk 'BEGIN{srand(); print 20000 + int(rand()*40000)}')
+		# Below the ephemeral range (32768+): a socket bound to port 0
+		# with SO_REUSEPORT by another root process (both servers set it)
+		# could otherwise land in our port's group and take part of the
+		# load. Never twice the same port in one run: two servers sharing
+		# a SO_REUSEPORT port split the generator's flows between them.
+		p=$(($(od -An -N2 -tu2 /dev/urandom) % 22000 + 10000))
+		case " $used_ports " in *" $p "*) continue ;; esac
 		if ! ss -Hlnu "sport = :$p" | grep -q . && ! ss -Hlnt "sport = :$p" | grep -q .; then
-			echo "$p"
+			used_ports="$used_ports $p"
+			eval "$1=$p"
 			return
 		fi
-		sleep 1 # srand() seeds from the clock in seconds
 	done
 }
+used_ports=""
 
 (cd "$root" && GOFLAGS=-mod=mod go build -o "$tmp/stun-loadgen" ./tests/loadgen/cmd/stun-loadgen)
 
-cport=$(free_port)
+pick_port cport
 nice -n "$NICE" taskset -c "$SERVER_CPU" turnserver -n --stun-only --no-cli --no-tcp --no-tls --no-dtls \
 	--listening-ip=127.0.0.1 --listening-port="$cport" --userdb="$tmp/turndb" \
 	--pidfile="$tmp/turnserver.pid" --log-file=stdout --simple-log >"$tmp/coturn.log" 2>&1 &
 cpid=$!
 pids="$pids $cpid"
 
-sport=$(free_port)
-mport=$(free_port)
+pick_port sport
+pick_port mport
 cat >"$tmp/supernode.conf" <<CONF
 listen = 127.0.0.1:$sport
 metrics_listen = 127.0.0.1:$mport
@@ -109,6 +115,16 @@ wait_ready() {
 wait_ready coturn "$cport"
 wait_ready supernode "$sport"
 
+# check_owner NAME PORT PID: fail if any other process has a socket on the
+# port (a shared SO_REUSEPORT group would split the load between them).
+check_owner() {
+	others=$(ss -Hulnp "sport = :$2" | grep -o 'pid=[0-9]*' | grep -v "^pid=$3\$" || true)
+	if [ -n "$others" ]; then
+		echo "stun-vs-coturn: another process shares $1's port $2 ($others, ours is pid=$3); rerun" >&2
+		exit 1
+	fi
+}
+
 # cputicks PID: user+system CPU time of a process (all threads), in ticks.
 cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
@@ -118,9 +134,11 @@ hz=$(getconf CLK_TCK)
 # server CPU-second is the second, noise-resistant measure: on a shared
 # machine a server that gets less CPU answers less, but not less per CPU.
 run() {
+	check_owner "$1" "$2" "$3"
 	t0=$(cputicks "$3")
 	line=$(nice -n "$NICE" taskset -c "$GEN_CPU" "$tmp/stun-loadgen" -duration "$DURATION" -sockets "$SOCKETS" -window "$WINDOW" "127.0.0.1:$2")
 	t1=$(cputicks "$3")
+	check_owner "$1" "$2" "$3"
 	answered=$(echo "$line" | sed -n 's/.* answered=\([0-9]*\) .*/\1/p')
 	elapsed=$(echo "$line" | sed -n 's/.* elapsed=\([0-9.]*\)s .*/\1/p')
 	scpu=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v e="$elapsed" 'BEGIN{printf "%.2f", t/hz/e}')
