@@ -82,9 +82,10 @@ type Node struct {
 // ErrFull is returned when this member's share of the directory is full.
 var ErrFull = errors.New("fleet directory full")
 
-// Start binds the gossip and data ports, joins the seeds (failing to reach
-// any is logged, not fatal: the rejoin loop keeps trying, so the first
-// member of a fleet can start alone) and returns the running node.
+// Start binds the gossip and data ports, starts joining the seeds in the
+// background (failing to reach any is logged, not fatal: the rejoin loop
+// keeps trying, so the first member of a fleet can start alone) and returns
+// the running node.
 func Start(opts Options) (*Node, error) {
 	cfg := opts.Config
 	if !cfg.Enabled() {
@@ -177,12 +178,20 @@ func Start(opts Options) (*Node, error) {
 	go n.sweepLoop()
 	go n.rejoinLoop()
 
-	if len(cfg.Seeds) > 0 {
-		if joined, err := ml.Join(n.otherSeeds()); err != nil {
-			n.log.Warn("could not reach any fleet seed yet; will keep trying", "seeds", cfg.Seeds, "err", err)
-		} else {
-			n.log.Info("joined the fleet", "contacted", joined, "members", ml.NumMembers())
-		}
+	// Join in the background: an unreachable seed can block a Join for
+	// memberlist's TCPTimeout (10 s) each, which must not delay the
+	// supernode's start. Until then this member serves alone, and the
+	// handoff moves what it took in to the owners once it has joined.
+	if seeds := n.otherSeeds(); len(seeds) > 0 {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			if joined, err := ml.Join(seeds); err != nil {
+				n.log.Warn("could not reach any fleet seed yet; will keep trying", "seeds", seeds, "err", err)
+			} else {
+				n.log.Info("joined the fleet", "contacted", joined, "members", ml.NumMembers())
+			}
+		}()
 	}
 	return n, nil
 }
