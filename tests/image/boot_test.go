@@ -132,8 +132,17 @@ func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 	if !xa.IP.Equal(net.ParseIP("10.0.2.2")) {
 		t.Errorf("XOR-MAPPED-ADDRESS %v, want 10.0.2.2 (the slirp host address)", xa)
 	}
-	if _, err := vm.WaitConsole(ctx, "attached XDP filter"); err != nil {
+	// The controller logs one line per attached interface, or why it
+	// could not load the program (then fail at once, with the reason).
+	seen, err := vm.WaitConsole(ctx, "attached XDP filter", "cannot load the XDP filter")
+	if err != nil {
 		t.Fatalf("the XDP filter did not report attaching: %v", err)
+	}
+	if seen != "attached XDP filter" {
+		t.Errorf("the XDP filter was not attached: %s", lineWith(vm.Console(), seen))
+		if v := lineWith(vm.Console(), "is not allowed"); v != "" {
+			t.Errorf("verifier: %s", v)
+		}
 	}
 	con := vm.Console()
 	for _, bad := range []string{"emergency mode", "Failed to start"} {
