@@ -21,7 +21,10 @@ import (
 var BasePackages = []string{
 	"systemd", "systemd-sysv", "udev", "kmod",
 	"systemd-cryptsetup", // systemd-veritysetup(-generator) for the initrd
-	"dracut", "zstd",     // build the small initrd (dracut provides linux-initramfs-tool, so no initramfs-tools); removed after
+	// The hardening profile's firewall (default-deny nftables ruleset) and
+	// audit rules need their tools on the appliance.
+	"nftables", "auditd",
+	"dracut", "zstd", // build the small initrd (dracut provides linux-initramfs-tool, so no initramfs-tools); removed after
 }
 
 // BuildOnlyPackages are installed to build the initrd and removed afterwards.

@@ -98,6 +98,12 @@ func (*StepInstallSupernode) Run(ctx context.Context, state multistep.StateBag) 
 		return halt(state, err)
 	}
 	enable := append([]string{"systemctl", "enable", "systemd-networkd.service", "systemd-network-generator.service"}, units...)
+	// The firewall and the audit daemon the hardening profile configures.
+	for _, u := range []string{"nftables.service", "auditd.service"} {
+		if _, err := os.Stat(filepath.Join(st.Rootfs, "usr/lib/systemd/system", u)); err == nil {
+			enable = append(enable, u)
+		}
+	}
 	if !c.Stateless {
 		enable = append(enable, "systemd-repart.service")
 	}

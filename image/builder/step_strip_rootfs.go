@@ -34,8 +34,9 @@ var RemovePaths = []string{
 }
 
 // ShellPaths are removed unless the template asks for a debug image: with no
-// shell an attacker who gets code execution has no interpreter to pivot to.
-var ShellPaths = []string{"usr/bin/bash", "usr/bin/rbash", "usr/bin/dash", "usr/bin/sh", "usr/bin/sh.distrib", "usr/bin/login", "usr/bin/su", "usr/sbin/agetty", "usr/sbin/sulogin", "usr/sbin/nologin.*", "etc/profile.d", "etc/bash.bashrc", "etc/skel"}
+// shell or script interpreter (awk included) an attacker who gets code
+// execution has nothing to pivot to.
+var ShellPaths = []string{"usr/bin/awk", "usr/bin/mawk", "usr/bin/nawk", "etc/alternatives/awk", "etc/alternatives/nawk", "usr/bin/bash", "usr/bin/rbash", "usr/bin/dash", "usr/bin/sh", "usr/bin/sh.distrib", "usr/bin/login", "usr/bin/su", "usr/sbin/agetty", "usr/sbin/sulogin", "usr/sbin/nologin.*", "etc/profile.d", "etc/bash.bashrc", "etc/skel"}
 
 // StepStripRootfs removes the package manager, documentation, compilers,
 // shells (unless debug) and every SUID/SGID bit.
