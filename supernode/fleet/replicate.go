@@ -192,15 +192,31 @@ func (n *Node) Remove(key Key) {
 
 // handoffLoop rebuilds the view on membership changes and then moves only
 // the keys whose owners changed. A short settle delay merges the bursts of
-// events a join or a partition produces.
+// events a join or a partition produces. A while after the last change it
+// also releases what this member holds but does not own: other members'
+// handoffs for views this one never settled on (a member that died and
+// came back within the settle delay, say) can still arrive after its own.
 func (n *Node) handoffLoop() {
 	defer n.wg.Done()
-	const settle = 200 * time.Millisecond
+	const (
+		settle       = 200 * time.Millisecond
+		releaseAfter = 3 * time.Second
+	)
 	handed := n.view.Load()
+	release := time.NewTimer(time.Hour)
+	release.Stop()
+	defer release.Stop()
 	for {
 		select {
 		case <-n.ctx.Done():
 			return
+		case <-release.C:
+			if cur := n.view.Load(); cur.equal(handed) {
+				if k := n.releaseUnowned(cur); k > 0 {
+					n.log.Info("released replicas this member does not own", "released", k)
+				}
+			}
+			continue
 		case <-n.dirty:
 		}
 		n.rebuildView()
@@ -228,7 +244,25 @@ func (n *Node) handoffLoop() {
 				"members", cur.ring.Len(), "sent", sent, "released", dropped)
 		}
 		handed = cur
+		release.Reset(releaseAfter)
 	}
+}
+
+// releaseUnowned drops the held entries this member does not own under v.
+func (n *Node) releaseUnowned(v *view) int {
+	now := time.Now()
+	released := 0
+	var entries []Entry
+	for s := 0; s < storeShards; s++ {
+		entries = n.st.snapshot(s, now, entries[:0])
+		for i := range entries {
+			e := &entries[i]
+			if !v.ring.IsOwner(&e.Key, n.cfg.Replicas, n.name) && n.st.remove(&e.Key, e.Heard) {
+				released++
+			}
+		}
+	}
+	return released
 }
 
 // handoff compares each held entry's owners under the old and the new view.

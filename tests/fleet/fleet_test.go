@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -227,7 +228,11 @@ func waitReplicas(t *testing.T, ms []*member, want int) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the members hold %d replicas, want %d", total, want)
+			var each []string
+			for _, m := range ms {
+				each = append(each, fmt.Sprintf("%s holds %v, %s", m.name, m.metric("supernode_fleet_entries"), m.do("share 0 %d", want/2)))
+			}
+			t.Fatalf("the members hold %d replicas, want %d: %s", total, want, strings.Join(each, "; "))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -328,6 +333,27 @@ func TestFleetCrashAndRejoin(t *testing.T) {
 	}
 	expectAll(t, l.members, 0, 2*peersPerMember, 1)
 	expectAll(t, l.members, 2*peersPerMember, total, 2)
+
+	// SIGTERM is a graceful leave: gossiped at once, not detected by the
+	// suspicion timeout, and counted as a leave, not a failure.
+	leaving, rest := l.members[1], []*member{l.members[0], l.members[2]}
+	waitReplicas(t, l.members, total*2)
+	failsBefore := rest[0].metric("supernode_fleet_member_events_total", "event=fail")
+	leaving.cmd.Process.Signal(syscall.SIGTERM)
+	for range leaving.lines {
+	}
+	took = waitMembers(t, rest, 2, convergeBound())
+	if took > suspicionMult*probeInterval {
+		t.Errorf("a graceful leave took %s to be seen, as long as a failure", took)
+	}
+	if n := rest[0].metric("supernode_fleet_member_events_total", "event=leave"); n < 1 {
+		t.Errorf("%s counted %v leaves", rest[0].name, n)
+	}
+	if n := rest[0].metric("supernode_fleet_member_events_total", "event=fail"); n != failsBefore {
+		t.Errorf("the graceful leave was counted as a failure")
+	}
+	expectAll(t, rest, 0, 2*peersPerMember, 1)
+	expectAll(t, rest, 2*peersPerMember, total, 2)
 }
 
 // TestFleetPartitionHeals: four members split 2|2 by blackhole routes; each
