@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -80,10 +81,20 @@ func BenchmarkPipeline(b *testing.B) {
 	spoofed := openTest(b, sp)
 	expect(b, spoofed, udp4("31.9.9.9", 40000, 3478, binding()), ReasonPassService)
 
+	// A known source the controller then blocks (the supernode's abuse
+	// reports): its state entry carries the block.
+	abuser := netip.MustParseAddr("30.0.7.7")
+	abuse := udp4(abuser.String(), 40000, 3478, binding())
+	expect(b, f, abuse, ReasonPassService)
+	if err := f.Block(abuser, time.Hour); err != nil {
+		b.Fatal(err)
+	}
+
 	classes := benchClasses()
 	classes = append(classes,
 		benchClass{"stun-v4-budgets-off", classes[0].frame, ReasonPassService},
-		benchClass{"stun-v4-spoofed-untracked", classes[0].frame, ReasonPassService})
+		benchClass{"stun-v4-spoofed-untracked", classes[0].frame, ReasonPassService},
+		benchClass{"dynamically-blocked-known-source", abuse, ReasonDropDynamic})
 	for _, c := range classes {
 		b.Run(c.name, func(b *testing.B) {
 			f := f
