@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -120,53 +120,128 @@ func TestInterruptUndoesEverything(t *testing.T) {
 	}
 }
 
-// TestReproducibleBuild builds the default template a second time with the
-// first build's SOURCE_DATE_EPOCH and compares the raw images bit for bit.
-// If they differ, the test names the partitions (and GPT) that differ.
+// TestReproducibleBuild builds the default template twice from the same
+// inputs (one snapshot of bin/, the same SOURCE_DATE_EPOCH) and compares the
+// raw images bit for bit. If they differ it names the partitions that
+// differ and, for the root, the files (both erofs images are extracted with
+// fsck.erofs from the tools tree and compared file by file).
 func TestReproducibleBuild(t *testing.T) {
-	first := testenv.Image(t)
+	testenv.RequireRoot(t)
+	testenv.RequireCommands(t, "mmdebstrap", "qemu-img")
 	bin, root := appliance(t)
-	var m struct {
-		Epoch    int64  `json:"source_date_epoch"`
-		RootHash string `json:"root_hash"`
+	tmp := t.TempDir()
+	// Freeze the inputs: other packages may rebuild bin/ meanwhile.
+	bins := filepath.Join(tmp, "bin")
+	os.Mkdir(bins, 0o755)
+	for _, b := range []string{"supernode", "supernode-xdp", "appliance-audit"} {
+		if data, err := os.ReadFile(filepath.Join(filepath.Dir(bin), b)); err == nil {
+			os.WriteFile(filepath.Join(bins, b), data, 0o755)
+		}
 	}
-	b, err := os.ReadFile(filepath.Join(first, "manifest.json"))
+	tmpl, err := os.ReadFile(filepath.Join(root, "image", "appliance.pkr.hcl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	json.Unmarshal(b, &m)
-	out := filepath.Join(t.TempDir(), "out")
-	cmd := exec.Command(bin, "build", "-out", out, filepath.Join(root, "image", "appliance.pkr.hcl"))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), fmt.Sprintf("SOURCE_DATE_EPOCH=%d", m.Epoch))
-	if o, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("second build: %v\n%s", err, o)
+	frozen := strings.Replace(string(tmpl), `source "supernode" "appliance" {`, `source "supernode" "appliance" {
+  bin_dir = "`+bins+`"`, 1)
+	tmplPath := filepath.Join(tmp, "repro.pkr.hcl")
+	os.WriteFile(tmplPath, []byte(frozen), 0o644)
+	epoch := fmt.Sprint(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
+	var outs [2]string
+	for i := range outs {
+		outs[i] = filepath.Join(tmp, fmt.Sprint("out", i))
+		cmd := exec.Command(bin, "build", "-keep-work", "-out", outs[i], tmplPath)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH="+epoch)
+		if o, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build %d: %v\n%s", i+1, err, o)
+		}
 	}
-	a, bb := filepath.Join(first, "supernode-appliance.raw"), filepath.Join(out, "supernode-appliance.raw")
+	a, bb := filepath.Join(outs[0], "supernode-appliance.raw"), filepath.Join(outs[1], "supernode-appliance.raw")
 	if sumFile(t, a) == sumFile(t, bb) {
+		t.Logf("two builds are bit-identical: sha256 %s", sumFile(t, a))
 		return
 	}
 	pa, _ := disk.ReadGPTFile(a)
 	pb, _ := disk.ReadGPTFile(bb)
-	var diffs []string
 	if len(pa) != len(pb) {
 		t.Fatalf("raw images differ, even in their partition count (%d vs %d)", len(pa), len(pb))
 	}
+	var diffs []string
 	for i := range pa {
-		if pa[i] != pb[i] {
-			diffs = append(diffs, fmt.Sprintf("GPT entry %s (%+v vs %+v)", pa[i].Name, pa[i], pb[i]))
-			continue
-		}
 		if sumRange(t, a, pa[i].Start, pa[i].Size) != sumRange(t, bb, pb[i].Start, pb[i].Size) {
 			diffs = append(diffs, "partition "+pa[i].Name)
+		} else if pa[i] != pb[i] {
+			diffs = append(diffs, "GPT entry "+pa[i].Name)
 		}
 	}
-	var m2 struct {
-		RootHash string `json:"root_hash"`
+	t.Errorf("raw images differ: %s", strings.Join(diffs, ", "))
+	if files := erofsDiff(t, outs[0], outs[1]); len(files) > 0 {
+		t.Errorf("root files that differ: %s", strings.Join(files, ", "))
 	}
-	b2, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
-	json.Unmarshal(b2, &m2)
-	t.Fatalf("raw images differ: %s (root hashes %s vs %s)", strings.Join(diffs, ", "), m.RootHash, m2.RootHash)
+}
+
+// erofsDiff extracts the root.erofs of both kept work directories and
+// returns the paths whose content, mode or link target differ.
+func erofsDiff(t *testing.T, outA, outB string) []string {
+	tools, _ := filepath.Glob("/var/cache/supernode-appliance/tools-*")
+	work := func(out string) string {
+		m, _ := filepath.Glob(filepath.Join(out, ".build-*"))
+		if len(m) == 0 {
+			return ""
+		}
+		return m[0]
+	}
+	wa, wb := work(outA), work(outB)
+	if len(tools) == 0 || wa == "" || wb == "" {
+		return nil
+	}
+	trees := [2]map[string]string{}
+	for i, w := range []string{wa, wb} {
+		dst := filepath.Join(w, "extract")
+		cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+			`mkdir -p "$1$2" && mount --bind "$2" "$1$2" && exec chroot "$1" fsck.erofs --extract="$2/extract" "$2/root.erofs"`, "sh", tools[0], w)
+		if o, err := cmd.CombinedOutput(); err != nil {
+			t.Logf("fsck.erofs --extract: %v %s", err, o)
+			return nil
+		}
+		trees[i] = treeSums(dst)
+	}
+	var diff []string
+	for p, s := range trees[0] {
+		if trees[1][p] != s {
+			diff = append(diff, p)
+		}
+	}
+	for p := range trees[1] {
+		if _, ok := trees[0][p]; !ok {
+			diff = append(diff, p)
+		}
+	}
+	sort.Strings(diff)
+	return diff
+}
+
+func treeSums(dir string) map[string]string {
+	sums := map[string]string{}
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		sig := fi.Mode().String()
+		switch {
+		case fi.Mode().IsRegular():
+			b, _ := os.ReadFile(p)
+			sig += fmt.Sprintf(" %x", sha256.Sum256(b))
+		case fi.Mode()&os.ModeSymlink != 0:
+			l, _ := os.Readlink(p)
+			sig += " -> " + l
+		}
+		sums[rel] = sig
+		return nil
+	})
+	return sums
 }
 
 func sumFile(t *testing.T, p string) string {
