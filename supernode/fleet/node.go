@@ -218,6 +218,13 @@ func (n *Node) Members() []Member {
 	return out
 }
 
+// Holds reports whether this member stores a live replica of key (for
+// diagnostics and tests; Lookup is the way to find a peer).
+func (n *Node) Holds(key Key) bool {
+	_, ok := n.st.get(&key, time.Now())
+	return ok
+}
+
 // Owners returns the names of the members owning key, best first.
 func (n *Node) Owners(key Key) []string {
 	return n.view.Load().ring.OwnerNames(&key, n.cfg.Replicas)

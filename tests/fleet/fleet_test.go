@@ -475,7 +475,12 @@ func TestFleetClientsAcrossMembers(t *testing.T) {
 	}
 	lookup := func(j int, p peerInfo) string {
 		cmd := cl.Cmd(client, "lookup", "-key", lookers[j], "-peer", p.hex, l.members[j].ip+":3478")
-		out, _ := cmd.Output()
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Sprintf("%s (%v: %s)", strings.TrimSpace(string(out)), err, strings.TrimSpace(stderr.String()))
+		}
 		return strings.TrimSpace(string(out))
 	}
 	check := func(members []int, which func(i int) bool) {
@@ -501,7 +506,25 @@ func TestFleetClientsAcrossMembers(t *testing.T) {
 		}
 	}
 	check([]int{0, 1, 2}, func(int) bool { return true })
-	waitReplicas(t, l.members, peers*2)
+	// Both replicas of every peer are in place before a member is killed.
+	for i, p := range ps {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			held := 0
+			for _, m := range l.members {
+				if m.do("holds %s", p.hex) == "holds 1" {
+					held++
+				}
+			}
+			if held == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("peer %d has %d replicas, want 2", i, held)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	var forwarded float64
 	for _, m := range l.members {
 		forwarded += m.metric("supernode_fleet_lookups_total", "path=forwarded", "result=found")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -163,6 +164,17 @@ func command(n *fleet.Node, reg *prometheus.Registry, args []string) string {
 			}
 		}
 		return fmt.Sprintf("owned %d", owned)
+	case "holds": // holds HEX -> holds 0|1: a replica of that peer key is stored here
+		var k fleet.Key
+		if b, err := hex.DecodeString(args[1]); err != nil || len(b) != len(k) {
+			return "error: bad key"
+		} else {
+			copy(k[:], b)
+		}
+		if n.Holds(k) {
+			return "holds 1"
+		}
+		return "holds 0"
 	case "metric": // metric NAME [LABEL=VALUE] -> value V (sum over matches)
 		return fmt.Sprintf("value %g", gather(reg, args[1], args[2:]))
 	}
