@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -261,4 +262,34 @@ func sumRange(t *testing.T, p string, off, n int64) string {
 	h := sha256.New()
 	io.Copy(h, io.NewSectionReader(f, off, n))
 	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// TestInspectReadsTheImage: `appliance inspect` finds the three DPS
+// partitions, reads the UKI's command line out of the ESP, and that command
+// line carries the manifest's root hash.
+func TestInspectReadsTheImage(t *testing.T) {
+	testenv.RequireCommands(t, "mtype")
+	dir := testenv.Image(t)
+	bin, _ := appliance(t)
+	out, err := exec.Command(bin, "inspect", filepath.Join(dir, "supernode-appliance.raw")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var m struct {
+		RootHash string `json:"root_hash"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err := json.Unmarshal(b, &m); err != nil || len(m.RootHash) != 64 {
+		t.Fatalf("manifest root_hash: %v %q", err, m.RootHash)
+	}
+	for _, want := range []string{
+		" esp ", "C12A7328-F81F-11D2-BA4B-00A0C93EC93B",
+		" root ", "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709",
+		" root-verity ", "2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5",
+		"roothash=" + m.RootHash,
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, out)
+		}
+	}
 }
