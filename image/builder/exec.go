@@ -56,8 +56,20 @@ func (s *State) inTools(ctx context.Context, argv ...string) ([]byte, error) {
 
 // inRoot runs argv chrooted into the appliance root (with /proc, /sys, /dev
 // in a private mount namespace that dies with the command).
+// SOURCE_DATE_EPOCH is set explicitly (not only inherited): tools such as
+// systemd-sysusers stamp it into /etc/shadow.
 func (s *State) inRoot(ctx context.Context, argv ...string) ([]byte, error) {
-	return tools.Run(ctx, s.Rootfs, nil, argv...)
+	cmd := tools.Command(ctx, s.Rootfs, nil, argv...)
+	cmd.Env = append(cmd.Environ(), fmt.Sprintf("SOURCE_DATE_EPOCH=%d", s.Epoch), "TZ=UTC", "LC_ALL=C.UTF-8")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%s (in the image root) failed: %v: %s", argv[0], err, lastLines(stderr.String()+stdout.String(), 10))
+	}
+	return stdout.Bytes(), nil
 }
 
 func lastLines(s string, n int) string {
