@@ -2,6 +2,7 @@ package hardening_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -41,6 +42,12 @@ func TestSystemdAnalyzeExposure(t *testing.T) {
 	if root == "" {
 		t.Fatalf("image root not verified: %s", img.Target.Abort)
 	}
+	// The tools tree runner creates the bind mount point inside the tree;
+	// remove the empty skeleton once the namespace is gone.
+	t.Cleanup(func() {
+		os.Remove(filepath.Join(tree, root))
+		os.Remove(filepath.Join(tree, filepath.Dir(root)))
+	})
 	run := func(args ...string) string {
 		out, _ := toolsRun(t, tree, []string{root}, args...)
 		return out
