@@ -46,7 +46,9 @@ func ReadGPT(r io.ReaderAt) ([]Partition, error) {
 		entLBA := int64(binary.LittleEndian.Uint64(hdr[72:]))
 		n := binary.LittleEndian.Uint32(hdr[80:])
 		size := binary.LittleEndian.Uint32(hdr[84:])
-		if size < 128 || n > 1024 {
+		// UEFI: entries are 128 * 2^k bytes, 128 of them usually; bound
+		// both so a crafted header cannot make us allocate gigabytes.
+		if size < 128 || size > 4096 || n > 1024 || entLBA < 2 || entLBA > 1<<40 {
 			return nil, fmt.Errorf("GPT header: implausible %d entries of %d bytes", n, size)
 		}
 		buf := make([]byte, int64(n)*int64(size))
