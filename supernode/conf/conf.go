@@ -263,6 +263,10 @@ func set(v reflect.Value, value string) error {
 		v.SetFloat(n)
 	case reflect.Slice:
 		parts := splitList(value)
+		if len(parts) == 0 {
+			v.SetZero() // "key =" means no list, the same as the default nil
+			return nil
+		}
 		s := reflect.MakeSlice(v.Type(), len(parts), len(parts))
 		for i, p := range parts {
 			if err := set(s.Index(i), p); err != nil {

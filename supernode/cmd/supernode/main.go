@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/supernode-appliance/appliance/supernode/conf"
+	"github.com/supernode-appliance/appliance/supernode/fleet"
 	"github.com/supernode-appliance/appliance/supernode/server"
 	"github.com/supernode-appliance/appliance/supernode/service"
 )
@@ -27,6 +28,7 @@ const defaultConfig = "/etc/supernode/supernode.conf"
 // config is supernode.conf: the server's keys plus the daemon's own.
 type config struct {
 	server.Config
+	Fleet          fleet.Config  // the fleet_* keys; no fleet_bind = a standalone supernode
 	MetricsListen  string        `conf:"metrics_listen"`  // Prometheus /metrics; empty = off; never the public port
 	StatusInterval time.Duration `conf:"status_interval"` // how often STATUS= is refreshed
 	Debug          bool          `conf:"debug"`
@@ -36,11 +38,19 @@ func (c *config) Validate() error {
 	if c.StatusInterval < time.Second {
 		return fmt.Errorf("status_interval = %s is too short; use 1s or more", c.StatusInterval)
 	}
+	if err := c.Fleet.Validate(); err != nil {
+		return err
+	}
 	return c.Config.Validate()
 }
 
+// defaults are the compiled-in values supernode.conf states.
+func defaults() config {
+	return config{Config: server.Defaults(), Fleet: fleet.DefaultConfig(), MetricsListen: "127.0.0.1:9478", StatusInterval: 5 * time.Second}
+}
+
 func main() {
-	cfg := config{Config: server.Defaults(), MetricsListen: "127.0.0.1:9478", StatusInterval: 5 * time.Second}
+	cfg := defaults()
 	path := flag.String("config", defaultConfig, "configuration file (key = value lines)")
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Usage = func() {
@@ -74,10 +84,18 @@ func run(cfg config) error {
 	defer stop()
 
 	reg := service.NewRegistry()
+	// With fleet_bind set, the directory becomes the fleet's sharded store
+	// (a no-op otherwise); the node leaves the fleet gracefully on return.
+	node, bind, err := fleet.Attach(&cfg.Config, cfg.Fleet, log, reg)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
 	srv, err := server.New(cfg.Config, log, reg)
 	if err != nil {
 		return err
 	}
+	bind(srv)
 	maddr, err := service.ServeMetrics(ctx, cfg.MetricsListen, reg, log)
 	if err != nil {
 		srv.Close()

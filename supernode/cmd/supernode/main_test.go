@@ -8,12 +8,7 @@ import (
 	"time"
 
 	"github.com/supernode-appliance/appliance/supernode/conf"
-	"github.com/supernode-appliance/appliance/supernode/server"
 )
-
-func defaults() config {
-	return config{Config: server.Defaults(), MetricsListen: "127.0.0.1:9478", StatusInterval: 5 * time.Second}
-}
 
 // TestShippedConfigIsTheDefaults keeps supernode/supernode.conf honest: it
 // must parse, validate, name every key, and state the compiled-in values.
