@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/supernode-appliance/appliance/image/builder"
 	"github.com/supernode-appliance/appliance/image/disk"
 	"github.com/supernode-appliance/appliance/tests/testenv"
 )
@@ -143,8 +144,20 @@ func TestReproducibleBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// ... and the units and configs the build takes from the other parts.
+	src := filepath.Join(tmp, "src")
+	for _, d := range builder.UnitDirs {
+		files, _ := filepath.Glob(filepath.Join(root, d, "*"))
+		for _, f := range files {
+			copyInto(t, f, filepath.Join(src, d, filepath.Base(f)))
+		}
+	}
+	for from := range builder.ConfigFiles {
+		copyInto(t, filepath.Join(root, from), filepath.Join(src, from))
+	}
 	frozen := strings.Replace(string(tmpl), `source "supernode" "appliance" {`, `source "supernode" "appliance" {
-  bin_dir = "`+bins+`"`, 1)
+  bin_dir    = "`+bins+`"
+  source_dir = "`+src+`"`, 1)
 	tmplPath := filepath.Join(tmp, "repro.pkr.hcl")
 	os.WriteFile(tmplPath, []byte(frozen), 0o644)
 	epoch := fmt.Sprint(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
@@ -243,6 +256,17 @@ func treeSums(dir string) map[string]string {
 		return nil
 	})
 	return sums
+}
+
+func copyInto(t *testing.T, from, to string) {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return // a part not written yet: both builds lack it alike
+	}
+	os.MkdirAll(filepath.Dir(to), 0o755)
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func sumFile(t *testing.T, p string) string {
