@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pion/stun/v3"
 )
 
 // TestHolePunchThroughNATs: peer A (behind NAT A) listens, peer B (behind
@@ -104,7 +106,25 @@ func testHolePunch(t *testing.T, sameLAN bool) {
 			t.Errorf("%s: want B's text NAT B > NAT A (seen %v) and A's echo NAT A > NAT B (seen %v)", c.name, sawB, sawA)
 		}
 	}
+	methods := map[string]int{}
+	introductions := 0 // indications from the supernode to NAT A
 	for _, d := range capSN.stop(t) {
+		// Everything on the supernode's port is STUN (DESIGN.md, wire
+		// protocol): pion/stun, which nobody here wrote, must decode every
+		// datagram, our custom methods included, with a valid FINGERPRINT.
+		if d.src == sn.addr || d.dst == sn.addr {
+			m := &stun.Message{Raw: d.payload}
+			if err := m.Decode(); err != nil {
+				t.Errorf("pion/stun cannot decode %s: %v", d, err)
+			} else if m.Contains(stun.AttrFingerprint) && stun.Fingerprint.Check(m) != nil {
+				t.Errorf("%s: FINGERPRINT fails pion/stun's check", d)
+			} else {
+				methods[m.Type.String()]++
+				if m.Type.Class == stun.ClassIndication && d.src == sn.addr && d.dst.Addr() == n.natAWAN {
+					introductions++
+				}
+			}
+		}
 		if bytes.Contains(d.payload, fromB) {
 			t.Errorf("supernode link carried the peers' text: %s", d)
 		}
@@ -114,6 +134,10 @@ func testHolePunch(t *testing.T, sameLAN bool) {
 		if d.src.Addr() == n.snIP && d.src != sn.addr || d.dst.Addr() == n.snIP && d.dst != sn.addr {
 			t.Errorf("supernode used a port other than its service port: %s", d)
 		}
+	}
+	t.Logf("supernode link, by message type (pion/stun's names): %v", methods)
+	if introductions == 0 {
+		t.Errorf("no indication (the introduction of B) went from the supernode to NAT A")
 	}
 }
 

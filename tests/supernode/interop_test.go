@@ -2,6 +2,7 @@ package supernode
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"os/exec"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/stun/v3"
 	"github.com/supernode-appliance/appliance/tests/loadgen"
 	"github.com/supernode-appliance/appliance/tests/testenv"
 )
@@ -153,4 +155,64 @@ func TestLoadgenAgainstServers(t *testing.T) {
 			t.Fatalf("want answers and no bad ones: %s", res)
 		}
 	})
+}
+
+// TestPionUnknownAttribute: a request carrying a comprehension-required
+// attribute the server cannot know gets the RFC 8489 §7.3.1 answer, a 420
+// error listing it in UNKNOWN-ATTRIBUTES, as decoded by pion/stun.
+func TestPionUnknownAttribute(t *testing.T) {
+	const unknown = stun.AttrType(0x7F31) // comprehension-required, unassigned
+	eachServer(t, []netip.Addr{loop4, loop6}, func(t *testing.T, ip netip.Addr, server netip.AddrPort) {
+		req := stun.MustBuild(stun.TransactionID, stun.BindingRequest,
+			stun.RawAttribute{Type: unknown, Value: []byte{1, 2, 3, 4}}, stun.Fingerprint)
+		resp := pionExchange(t, server, req.Raw)
+		if resp.TransactionID != req.TransactionID {
+			t.Fatalf("answer to another transaction: %x", resp.TransactionID)
+		}
+		if resp.Type != stun.NewType(stun.MethodBinding, stun.ClassErrorResponse) {
+			t.Fatalf("answer of type %s, want a Binding error response", resp.Type)
+		}
+		var code stun.ErrorCodeAttribute
+		if err := code.GetFrom(resp); err != nil || code.Code != stun.CodeUnknownAttribute {
+			t.Fatalf("ERROR-CODE %v (%v), want 420", code, err)
+		}
+		var ua stun.UnknownAttributes
+		if err := ua.GetFrom(resp); err != nil || len(ua) != 1 || ua[0] != unknown {
+			t.Fatalf("UNKNOWN-ATTRIBUTES %v (%v), want [%s]", ua, err, unknown)
+		}
+	})
+}
+
+// pionExchange sends raw to server and decodes the first answer with
+// pion/stun, checking its FINGERPRINT when there is one.
+func pionExchange(t *testing.T, server netip.AddrPort, raw []byte) *stun.Message {
+	t.Helper()
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(server))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	buf := make([]byte, 1500)
+	for attempt := 0; attempt < 3; attempt++ {
+		if _, err := conn.Write(raw); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(time.Second))
+		n, err := conn.Read(buf)
+		if err != nil {
+			continue
+		}
+		m := &stun.Message{Raw: append([]byte(nil), buf[:n]...)}
+		if err := m.Decode(); err != nil {
+			t.Fatalf("pion/stun cannot decode the answer: %v", err)
+		}
+		if m.Contains(stun.AttrFingerprint) {
+			if err := stun.Fingerprint.Check(m); err != nil {
+				t.Fatalf("answer's FINGERPRINT: %v", err)
+			}
+		}
+		return m
+	}
+	t.Fatalf("no answer from %s", server)
+	return nil
 }
