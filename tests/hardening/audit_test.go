@@ -217,13 +217,17 @@ func TestAuditWeakenedImage(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("weakened image: exit %d\n%s", code, summary)
 	}
+	// "Exactly that control": the weakened image fails the removed control
+	// and nothing that passes on the default image. (Controls may pass in
+	// the weakened image and not in the cached default one when the builder
+	// changed in between; that is not a new failure.)
 	want, got := statuses(base), statuses(r)
 	if got[removed] != "fail" {
 		t.Errorf("%s: %s", removed, got[removed])
 	}
 	for id, s := range got {
-		if id != removed && s != want[id] {
-			t.Errorf("%s changed from %s to %s in the weakened image", id, want[id], s)
+		if id != removed && (s == "fail" || s == "error") && want[id] == "pass" {
+			t.Errorf("%s passes on the default image but is %s in the weakened one", id, s)
 		}
 	}
 }
