@@ -11,10 +11,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
-// ImageCacheDir is where Image keeps the default image between test packages
-// (and between runs, while its inputs stay the same).
+// ImageCacheDir is where Image keeps default images between test packages
+// and runs, one subdirectory per set of inputs.
 const ImageCacheDir = "/var/tmp/supernode-test-image"
 
 var (
@@ -39,7 +40,7 @@ func Image(t testing.TB) string {
 	bin := BuildBinaries(t)
 	root := RepoRoot(t)
 	imageOnce.Do(func() {
-		if err := os.MkdirAll(filepath.Dir(ImageCacheDir), 0o755); err != nil {
+		if err := os.MkdirAll(ImageCacheDir, 0o755); err != nil {
 			imageErr = err.Error()
 			return
 		}
@@ -54,18 +55,21 @@ func Image(t testing.TB) string {
 			imageErr = err.Error()
 			return
 		}
-		stamp := filepath.Join(ImageCacheDir, "inputs.sha256")
-		if old, err := os.ReadFile(stamp); err == nil && string(old) == sum {
-			imageDir = ImageCacheDir
+		// One directory per set of inputs: a test process never replaces an
+		// image another process (an older checkout, a parallel run) still uses.
+		dir := filepath.Join(ImageCacheDir, sum[:16])
+		if _, err := os.Stat(filepath.Join(dir, "inputs.sha256")); err == nil {
+			imageDir = dir
 			return
 		}
-		tmp := ImageCacheDir + ".new"
+		pruneImages(dir)
+		tmp := dir + ".new"
 		os.RemoveAll(tmp)
 		cmd := exec.Command(filepath.Join(bin, "appliance"), "build", "-out", tmp, filepath.Join(root, "image", "appliance.pkr.hcl"))
 		cmd.Dir = root
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
-		t.Logf("building the default image into %s (takes minutes)", ImageCacheDir)
+		t.Logf("building the default image into %s (takes minutes)", dir)
 		if err := cmd.Run(); err != nil {
 			os.RemoveAll(tmp)
 			imageErr = "appliance build: " + err.Error() + "\n" + out.String()
@@ -75,12 +79,11 @@ func Image(t testing.TB) string {
 			imageErr = err.Error()
 			return
 		}
-		os.RemoveAll(ImageCacheDir)
-		if err := os.Rename(tmp, ImageCacheDir); err != nil {
+		if err := os.Rename(tmp, dir); err != nil {
 			imageErr = err.Error()
 			return
 		}
-		imageDir = ImageCacheDir
+		imageDir = dir
 	})
 	if imageErr != "" {
 		t.Fatal(imageErr)
@@ -110,4 +113,16 @@ func treeHash(dirs ...string) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// pruneImages removes cached images of other inputs that nobody has built
+// for a day, so the cache does not grow without bound.
+func pruneImages(keep string) {
+	entries, _ := os.ReadDir(ImageCacheDir)
+	for _, e := range entries {
+		p := filepath.Join(ImageCacheDir, e.Name())
+		if info, err := e.Info(); err == nil && p != keep && time.Since(info.ModTime()) > 24*time.Hour {
+			os.RemoveAll(p)
+		}
+	}
 }
