@@ -39,7 +39,6 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if _, err := os.Stat(img); err != nil {
 		return fmt.Errorf("no image at %s; build it first with 'make image'", img)
 	}
-	fmt.Fprintf(stderr, "booting %s (QEMU + OVMF; Ctrl-A X quits, UDP %d -> supernode 3478)\n", img, *port)
 	vm, err := qemu.Start(ctx, qemu.Options{
 		Image: img, Accel: *accel, MemoryMB: *mem, Interactive: true,
 		HostFwd: []string{fmt.Sprintf("udp::%d-:3478", *port)},
@@ -48,5 +47,6 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer vm.Close()
+	fmt.Fprintf(stderr, "booting %s under QEMU (%s) + OVMF; Ctrl-A X quits; host UDP %d -> supernode 3478\n", img, vm.Accel, *port)
 	return vm.Wait(context.Background())
 }
