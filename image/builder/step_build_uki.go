@@ -30,6 +30,9 @@ func Cmdline(c *Config, rootHash string, hardening []string) string {
 		"root=/dev/mapper/root", "rootfstype=erofs", "ro",
 		// The image is fully configured; never prompt on a console.
 		"systemd.firstboot=off",
+		// No automount of the ESP on /boot (gpt-auto): the running
+		// appliance never touches its boot partition.
+		"systemd.gpt_auto=0",
 		"console=tty0", "console=ttyS0,115200",
 		// Kernel messages below warning stay off the consoles: serial
 		// output is slow under emulation and the audit records (audit=1)

@@ -59,7 +59,10 @@ func startVM(t *testing.T, img string, o qemu.Options) *qemu.VM {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("serial console (last 6000 bytes):\n%s", tail(vm.Console(), 6000))
+			// The whole console goes to a file; the test log gets its end.
+			keep := filepath.Join(os.TempDir(), "appliance-console-"+t.Name()+".log")
+			os.WriteFile(keep, []byte(vm.Console()), 0o644)
+			t.Logf("serial console saved to %s; last 6000 bytes:\n%s", keep, tail(vm.Console(), 6000))
 			t.Logf("qemu stderr:\n%s", vm.Stderr())
 		}
 		vm.Close()
