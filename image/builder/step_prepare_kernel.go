@@ -70,6 +70,12 @@ func (*StepPrepareKernel) Run(ctx context.Context, state multistep.StateBag) mul
 		return halt(state, err)
 	}
 	st.say("modules: kept %d, removed %d", kept, removed)
+	// Keep the kernel's build configuration where modules live (and where
+	// the hardening audit looks for it) before /boot goes.
+	kconfig := filepath.Join(st.Rootfs, "boot", "config-"+st.KernelVersion)
+	if err := os.Rename(kconfig, filepath.Join(modDir, "config")); err != nil {
+		return halt(state, fmt.Errorf("keep the kernel config: %w", err))
+	}
 	for _, g := range []string{"boot/*", "vmlinuz*", "initrd.img*"} {
 		m, _ := filepath.Glob(filepath.Join(st.Rootfs, g))
 		for _, p := range m {
