@@ -27,7 +27,7 @@ var (
 // Image returns a directory holding the default appliance image
 // (supernode-appliance.raw, .qcow2, manifest.json), built with
 // `bin/appliance build -out DIR image/appliance.pkr.hcl`. The build runs once
-// per set of inputs (binaries, image/ and hardening/ sources) under a file
+// per set of inputs (binaries, units, configs, profile, template) under a file
 // lock, so test packages running in parallel share one build. Set
 // SUPERNODE_TEST_IMAGE to a directory to use an image built elsewhere.
 func Image(t testing.TB) string {
@@ -50,7 +50,10 @@ func Image(t testing.TB) string {
 			return
 		}
 		defer unlock()
-		sum, err := treeHash(bin, filepath.Join(root, "image"), filepath.Join(root, "hardening"))
+		// The binaries, and the sources of everything else the image
+		// carries: units, default configs, the profile, the template.
+		sum, err := treeHash(bin, filepath.Join(root, "image"), filepath.Join(root, "hardening"),
+			filepath.Join(root, "supernode"), filepath.Join(root, "ebpf"))
 		if err != nil {
 			imageErr = err.Error()
 			return
