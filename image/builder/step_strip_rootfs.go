@@ -38,6 +38,10 @@ var RemovePaths = []string{
 // execution has nothing to pivot to.
 var ShellPaths = []string{"usr/bin/awk", "usr/bin/mawk", "usr/bin/nawk", "etc/alternatives/awk", "etc/alternatives/nawk", "usr/bin/bash", "usr/bin/rbash", "usr/bin/dash", "usr/bin/sh", "usr/bin/sh.distrib", "usr/bin/login", "usr/bin/su", "usr/sbin/agetty", "usr/sbin/sulogin", "usr/sbin/nologin.*", "etc/profile.d", "etc/bash.bashrc", "etc/skel"}
 
+// AuditRulesDropIn loads the rules augenrules merged at build time with
+// auditctl, so the unit works without a shell.
+const AuditRulesDropIn = "[Service]\nExecStart=\nExecStart=/usr/sbin/auditctl -R /etc/audit/audit.rules\n"
+
 // StepStripRootfs removes the package manager, documentation, compilers,
 // shells (unless debug) and every SUID/SGID bit.
 type StepStripRootfs struct{}
@@ -56,6 +60,18 @@ func (*StepStripRootfs) Run(ctx context.Context, state multistep.StateBag) multi
 	if !st.Config.Debug {
 		// No shell, so no console login: keep getty off the consoles.
 		if _, err := st.inRoot(ctx, "systemctl", "mask", "getty.target", "serial-getty@.service", "getty@.service", "console-getty.service"); err != nil {
+			return halt(state, err)
+		}
+	}
+	// audit-rules.service runs augenrules, a shell script: merge the rules
+	// now, while there is a shell, and load the result with auditctl.
+	if _, err := os.Stat(filepath.Join(st.Rootfs, "usr/sbin/augenrules")); err == nil {
+		if _, err := st.inRoot(ctx, "augenrules"); err != nil {
+			return halt(state, err)
+		}
+		dropin := filepath.Join(st.Rootfs, "etc/systemd/system/audit-rules.service.d/no-shell.conf")
+		os.MkdirAll(filepath.Dir(dropin), 0o755)
+		if err := os.WriteFile(dropin, []byte(AuditRulesDropIn), 0o644); err != nil {
 			return halt(state, err)
 		}
 	}

@@ -47,7 +47,7 @@ func TestStripModulesKeepsAllowlistAndDependencies(t *testing.T) {
 
 func TestDefaultAllowlistCoversRootAndNetwork(t *testing.T) {
 	list := strings.Join(ParseAllowlist(defaultAllowlist), " ")
-	for _, m := range []string{"virtio_blk", "dm_verity", "erofs", "virtio_net", "ext4"} {
+	for _, m := range []string{"virtio_blk", "dm_verity", "erofs", "virtio_net", "ext4", "nf_tables", "nfnetlink"} {
 		if !strings.Contains(" "+list+" ", " "+m+" ") {
 			t.Errorf("allowlist lacks %s", m)
 		}
