@@ -926,7 +926,6 @@ control "svc-network-generator-sandbox" {
     ProtectClock=yes
     ProtectHostname=yes
     ProtectProc=invisible
-    ProcSubset=pid
     RestrictNamespaces=yes
     RestrictRealtime=yes
     RestrictSUIDSGID=yes
