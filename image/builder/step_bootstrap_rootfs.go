@@ -24,6 +24,9 @@ var BasePackages = []string{
 	// The hardening profile's firewall (default-deny nftables ruleset) and
 	// audit rules need their tools on the appliance.
 	"nftables", "auditd",
+	// systemd-logind handles the ACPI power button (a hypervisor's
+	// "shut down" or a pressed button); it needs the system bus.
+	"dbus",
 	"dracut", "zstd", // build the small initrd (dracut provides linux-initramfs-tool, so no initramfs-tools); removed after
 }
 
