@@ -24,6 +24,7 @@ var BasePackages = []string{
 	// The hardening profile's firewall (default-deny nftables ruleset) and
 	// audit rules need their tools on the appliance.
 	"nftables", "auditd",
+	"netbase", // /etc/protocols: nft resolves "ipv6-icmp" in the ruleset
 	// systemd-logind handles the ACPI power button (a hypervisor's
 	// "shut down" or a pressed button); it needs the system bus.
 	"dbus",
