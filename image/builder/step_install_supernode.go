@@ -153,6 +153,9 @@ func SystemFiles(c *Config) map[string]string {
 		// No resolver daemon: networkd's DHCP DNS is not needed by the
 		// supernode, which never resolves names.
 		"/etc/resolv.conf": "",
+		// /var starts empty (new partition or tmpfs): auditd needs its log
+		// directory before it starts.
+		"/usr/lib/tmpfiles.d/supernode-audit.conf": "d /var/log/audit 0700 root root -\n",
 	}
 	if !c.Stateless {
 		files["/usr/lib/repart.d/50-var.conf"] = fmt.Sprintf(`# /var is created on first boot in the free space after the root partitions.
