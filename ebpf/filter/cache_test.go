@@ -210,8 +210,8 @@ func FuzzCachedVerdicts(f *testing.F) {
 	cached := openTest(f, cachedConfig())
 	plain := openTest(f, testConfig())
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		if len(frame) < 14 || len(frame) > 4000 {
-			return // BPF_PROG_TEST_RUN wants a whole Ethernet header, and one page
+		if len(frame) < 14 || len(frame) > maxTestFrame {
+			return // BPF_PROG_TEST_RUN wants a whole Ethernet header, and a linear buffer
 		}
 		w, err := outcome(plain, frame)
 		if err != nil {
