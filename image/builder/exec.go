@@ -22,15 +22,29 @@ func run(ctx context.Context, env []string, name string, args ...string) ([]byte
 	if env != nil {
 		cmd.Env = append(cmd.Environ(), env...)
 	}
+	return capture(ctx, cmd, name)
+}
+
+// capture runs cmd and returns its stdout; a failure is reported as "what
+// failed" with the last lines of its output, or as the context's error
+// when the build was cancelled.
+func capture(ctx context.Context, cmd *exec.Cmd, what string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return stdout.Bytes(), fmt.Errorf("%s failed: %v: %s", name, err, lastLines(stderr.String()+stdout.String(), 10))
+		return stdout.Bytes(), fmt.Errorf("%s failed: %v: %s", what, err, lastLines(stderr.String()+stdout.String(), 10))
 	}
 	return stdout.Bytes(), nil
+}
+
+// reproducibleEnv is the environment every tool of the build sees:
+// SOURCE_DATE_EPOCH set explicitly (not only inherited; tools such as
+// systemd-sysusers stamp it into /etc/shadow), UTC and a fixed locale.
+func (s *State) reproducibleEnv(cmd *exec.Cmd) {
+	cmd.Env = append(cmd.Environ(), fmt.Sprintf("SOURCE_DATE_EPOCH=%d", s.Epoch), "TZ=UTC", "LC_ALL=C.UTF-8")
 }
 
 // inTools runs argv inside the tools tree with the work directory visible.
@@ -42,34 +56,24 @@ func (s *State) inTools(ctx context.Context, argv ...string) ([]byte, error) {
 		}
 	}
 	cmd := tools.Command(ctx, s.ToolsRoot, binds, argv...)
-	cmd.Env = append(cmd.Environ(), fmt.Sprintf("SOURCE_DATE_EPOCH=%d", s.Epoch), "TZ=UTC", "LC_ALL=C.UTF-8")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("%s failed: %v: %s", argv[0], err, lastLines(stderr.String()+stdout.String(), 10))
+	s.reproducibleEnv(cmd)
+	out, err := capture(ctx, cmd, argv[0])
+	if err != nil {
+		return nil, err
 	}
-	return stdout.Bytes(), nil
+	return out, nil
 }
 
 // inRoot runs argv chrooted into the appliance root (with /proc, /sys, /dev
 // in a private mount namespace that dies with the command).
-// SOURCE_DATE_EPOCH is set explicitly (not only inherited): tools such as
-// systemd-sysusers stamp it into /etc/shadow.
 func (s *State) inRoot(ctx context.Context, argv ...string) ([]byte, error) {
 	cmd := tools.Command(ctx, s.Rootfs, nil, argv...)
-	cmd.Env = append(cmd.Environ(), fmt.Sprintf("SOURCE_DATE_EPOCH=%d", s.Epoch), "TZ=UTC", "LC_ALL=C.UTF-8")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("%s (in the image root) failed: %v: %s", argv[0], err, lastLines(stderr.String()+stdout.String(), 10))
+	s.reproducibleEnv(cmd)
+	out, err := capture(ctx, cmd, argv[0]+" (in the image root)")
+	if err != nil {
+		return nil, err
 	}
-	return stdout.Bytes(), nil
+	return out, nil
 }
 
 func lastLines(s string, n int) string {
