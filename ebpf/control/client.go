@@ -7,8 +7,8 @@
 //	block <ip> <ttl-seconds> <reason>\n   -> ok\n
 //	unblock <ip>\n                        -> ok\n
 //	list\n                                -> <ip> <seconds-left> [reason]\n ... ok\n
-//	counters\n                            -> <reason> <packets> <bytes>\n ... ok\n
-//	interfaces\n                          -> <name> <ifindex> <mode>\n ... ok\n
+//	counters [interface]\n               -> <reason> <packets> <bytes>\n ... ok\n
+//	interfaces\n                          -> <name> <ifindex> <mode> <program-id>\n ... ok\n
 //	status\n                              -> <key> <value>\n ... ok\n
 //
 // Any request may instead be answered "error: <text>\n".
@@ -151,7 +151,20 @@ type Counter struct {
 
 // Counters returns the filter's counters by reason.
 func (c *Client) Counters() ([]Counter, error) {
-	lines, err := c.Do("counters")
+	return c.counters("counters")
+}
+
+// InterfaceCounters returns the counters of the filter on one interface
+// (by name): each interface runs its own instance of the filter.
+func (c *Client) InterfaceCounters(name string) ([]Counter, error) {
+	if name == "" || strings.ContainsAny(name, " \t\r\n") {
+		return nil, fmt.Errorf("control: %q is not an interface name", name)
+	}
+	return c.counters("counters " + name)
+}
+
+func (c *Client) counters(req string) ([]Counter, error) {
+	lines, err := c.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -173,9 +186,10 @@ func (c *Client) Counters() ([]Counter, error) {
 
 // Interface is one interface the filter is attached to.
 type Interface struct {
-	Name  string
-	Index int
-	Mode  string // "native" (driver) or "generic" (skb)
+	Name    string
+	Index   int
+	Mode    string // "native" (driver) or "generic" (skb)
+	Program int    // id of the filter instance attached to it (0: not reported)
 }
 
 // Interfaces lists the interfaces the filter is attached to.
@@ -186,15 +200,20 @@ func (c *Client) Interfaces() ([]Interface, error) {
 	}
 	out := make([]Interface, 0, len(lines))
 	for _, l := range lines {
+		// Controllers before per-interface programs sent three fields.
 		f := strings.Fields(l)
-		if len(f) != 3 {
+		if len(f) != 3 && len(f) != 4 {
 			return nil, fmt.Errorf("control socket: malformed interface line %q", l)
 		}
 		idx, err := strconv.Atoi(f[1])
+		prog := 0
+		if err == nil && len(f) == 4 {
+			prog, err = strconv.Atoi(f[3])
+		}
 		if err != nil {
 			return nil, fmt.Errorf("control socket: malformed interface line %q", l)
 		}
-		out = append(out, Interface{Name: f[0], Index: idx, Mode: f[2]})
+		out = append(out, Interface{Name: f[0], Index: idx, Mode: f[2], Program: prog})
 	}
 	return out, nil
 }

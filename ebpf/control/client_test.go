@@ -56,7 +56,8 @@ func TestClient(t *testing.T) {
 		"unblock 2001:db8::1":      "ok\n",
 		"list":                     "192.0.2.7 90 flood from peer\n2001:db8::1 5\nok\n",
 		"counters":                 "pass_service 10 600\ndrop_bogon 3 180\nok\n",
-		"interfaces":               "eth0 2 native\nok\n",
+		"counters eth1":            "pass_service 4 240\nok\n",
+		"interfaces":               "eth0 2 native 41\neth1 3 generic\nok\n",
 		"status":                   "version dev\ninterfaces eth0:native\nok\n",
 	})
 	c, err := Dial(path)
@@ -87,8 +88,16 @@ func TestClient(t *testing.T) {
 	if err != nil || len(ks) != 2 || ks[1] != (Counter{"drop_bogon", 3, 180}) {
 		t.Errorf("Counters = %+v, %v", ks, err)
 	}
+	ks, err = c.InterfaceCounters("eth1")
+	if err != nil || len(ks) != 1 || ks[0] != (Counter{"pass_service", 4, 240}) {
+		t.Errorf("InterfaceCounters = %+v, %v", ks, err)
+	}
+	if _, err := c.InterfaceCounters("eth1 status"); err == nil {
+		t.Error("InterfaceCounters sent a name with a space")
+	}
+	// The program id is the fourth field; older controllers sent three.
 	is, err := c.Interfaces()
-	if err != nil || len(is) != 1 || is[0] != (Interface{"eth0", 2, "native"}) {
+	if err != nil || len(is) != 2 || is[0] != (Interface{"eth0", 2, "native", 41}) || is[1] != (Interface{"eth1", 3, "generic", 0}) {
 		t.Errorf("Interfaces = %+v, %v", is, err)
 	}
 	st, err := c.Status()

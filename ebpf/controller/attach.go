@@ -17,11 +17,12 @@ import (
 
 // Attachment is the filter attached to one interface.
 type Attachment struct {
-	Name  string
-	Index int
-	Mode  string // ModeNative, ModeGeneric, ... as the kernel reports it
-	link  link.Link
-	pin   string
+	Name    string
+	Index   int
+	Mode    string         // ModeNative, ModeGeneric, ... as the kernel reports it
+	Program ebpf.ProgramID // the interface's own instance of the filter
+	link    link.Link
+	pin     string
 }
 
 // attacher owns the XDP links. Every link is pinned under dir (one file per
@@ -29,19 +30,24 @@ type Attachment struct {
 // controller process: a restart finds the pins and takes them over, an
 // upgrade swaps the program inside the pinned link with BPF_LINK_UPDATE,
 // which the kernel does atomically (no packet sees "no program").
+//
+// Each interface runs its own instance of the filter (progFor, normally
+// filter.InterfaceProgram), which shares every policy map but counts into
+// counters of its own: that is what makes per-interface metrics free.
 type attacher struct {
-	dir   string
-	mode  string // config: auto, native or generic
-	prog  *ebpf.Program
-	log   *slog.Logger
-	links map[int]*Attachment
+	dir     string
+	mode    string // config: auto, native or generic
+	progFor func(ifindex int) (*ebpf.Program, error)
+	release func(ifindex int) error // the instance of an interface that is gone
+	log     *slog.Logger
+	links   map[int]*Attachment
 }
 
-func newAttacher(dir, mode string, prog *ebpf.Program, log *slog.Logger) (*attacher, error) {
+func newAttacher(dir, mode string, progFor func(int) (*ebpf.Program, error), release func(int) error, log *slog.Logger) (*attacher, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the link pin directory %s: %v", dir, err)
 	}
-	return &attacher{dir: dir, mode: mode, prog: prog, log: log, links: map[int]*Attachment{}}, nil
+	return &attacher{dir: dir, mode: mode, progFor: progFor, release: release, log: log, links: map[int]*Attachment{}}, nil
 }
 
 // adopt takes over the links a previous controller pinned and moves them to
@@ -69,20 +75,31 @@ func (a *attacher) adopt() error {
 			a.log.Info("removing the pinned link of an interface that is gone", "pin", pin)
 			l.Unpin()
 			l.Close()
+			// The pin is named after the ifindex: drop that interface's
+			// pinned counters too.
+			if gone, err := strconv.Atoi(e.Name()); err == nil && gone > 0 {
+				a.release(gone)
+			}
 			continue
 		}
 		old := ebpf.ProgramID(0)
 		if info != nil {
 			old = info.Program
 		}
-		if err := l.Update(a.prog); err != nil {
+		at := &Attachment{Name: iface.Name, Index: index, Program: old, link: l, pin: pin}
+		prog, err := a.progFor(index)
+		if err == nil {
+			err = l.Update(prog)
+		}
+		if err != nil {
 			// The old program stays attached and keeps filtering; say so
 			// loudly rather than detach.
 			a.log.Error("cannot replace the XDP program on a pinned link; the previous version keeps running", "interface", iface.Name, "err", err)
 		} else {
-			a.log.Info("took over pinned XDP link", "interface", iface.Name, "old_program", old, "new_program", programID(a.prog))
+			at.Program = programID(prog)
+			a.log.Info("took over pinned XDP link", "interface", iface.Name, "old_program", old, "new_program", at.Program)
 		}
-		a.links[index] = &Attachment{Name: iface.Name, Index: index, link: l, pin: pin}
+		a.links[index] = at
 	}
 	return nil
 }
@@ -130,16 +147,21 @@ func (a *attacher) attach(iface net.Interface) error {
 	default:
 		tries = []link.XDPAttachFlags{link.XDPDriverMode, link.XDPGenericMode}
 	}
+	prog, err := a.progFor(iface.Index)
+	if err != nil {
+		return fmt.Errorf("load the filter for %s: %w", iface.Name, err)
+	}
 	var l link.Link
-	var err error
 	for _, flags := range tries {
-		l, err = link.AttachXDP(link.XDPOptions{Program: a.prog, Interface: iface.Index, Flags: flags})
+		l, err = link.AttachXDP(link.XDPOptions{Program: prog, Interface: iface.Index, Flags: flags})
 		if err == nil {
 			break
 		}
 		a.log.Debug("XDP attach failed", "interface", iface.Name, "flags", flags, "err", err)
 	}
 	if err != nil {
+		// Keep the instance (and its pinned counters): the attach is
+		// retried at the next sync.
 		if errors.Is(err, os.ErrExist) || errors.Is(err, unix.EBUSY) {
 			return fmt.Errorf("%s already has an XDP program not owned by supernode-xdp; remove it with `ip link set dev %s xdp off`", iface.Name, iface.Name)
 		}
@@ -151,8 +173,8 @@ func (a *attacher) attach(iface net.Interface) error {
 		l.Close()
 		return fmt.Errorf("cannot pin the XDP link of %s at %s: %v", iface.Name, pin, err)
 	}
-	a.links[iface.Index] = &Attachment{Name: iface.Name, Index: iface.Index, link: l, pin: pin}
-	a.log.Info("attached XDP filter", "interface", iface.Name, "ifindex", iface.Index)
+	a.links[iface.Index] = &Attachment{Name: iface.Name, Index: iface.Index, Program: programID(prog), link: l, pin: pin}
+	a.log.Info("attached XDP filter", "interface", iface.Name, "ifindex", iface.Index, "program", programID(prog))
 	return nil
 }
 
@@ -163,7 +185,7 @@ func (a *attacher) detach(at *Attachment) error {
 	err := at.link.Unpin()
 	at.link.Close()
 	a.log.Info("detached XDP filter", "interface", at.Name)
-	return err
+	return errors.Join(err, a.release(at.Index))
 }
 
 // refreshModes records the mode the kernel reports for each link.
@@ -182,7 +204,7 @@ func (a *attacher) refreshModes() {
 func (a *attacher) list() []Attachment {
 	out := make([]Attachment, 0, len(a.links))
 	for _, at := range a.links {
-		out = append(out, Attachment{Name: at.Name, Index: at.Index, Mode: at.Mode})
+		out = append(out, Attachment{Name: at.Name, Index: at.Index, Mode: at.Mode, Program: at.Program})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

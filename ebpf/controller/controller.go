@@ -85,7 +85,7 @@ func New(cfg Config, log *slog.Logger) (*Controller, error) {
 		f.Close()
 		return nil, err
 	}
-	c.att, err = newAttacher(filepath.Join(cfg.PinDir, "links"), cfg.Mode, f.Program(), log)
+	c.att, err = newAttacher(filepath.Join(cfg.PinDir, "links"), cfg.Mode, f.InterfaceProgram, f.ReleaseInterface, log)
 	if err == nil {
 		err = c.att.adopt()
 	}
@@ -315,9 +315,20 @@ func (c *Controller) Blocks() ([]BlockEntry, error) {
 	return out, nil
 }
 
-// Counters returns the filter's counters.
+// Counters returns the filter's counters, summed over every interface.
 func (c *Controller) Counters() ([]filter.Counter, error) {
 	return c.filter.Counters()
+}
+
+// InterfaceCounters returns the counters of the filter on one attached
+// interface, by name.
+func (c *Controller) InterfaceCounters(name string) ([]filter.Counter, error) {
+	for _, a := range c.Interfaces() {
+		if a.Name == name {
+			return c.filter.InterfaceCounters(a.Index)
+		}
+	}
+	return nil, fmt.Errorf("the filter is not attached to %q; the interfaces command lists those it is", name)
 }
 
 // Interfaces lists the attachments.
@@ -362,21 +373,23 @@ func (c *Controller) Status() [][2]string {
 	if len(own) == 0 {
 		own = []string{"-"}
 	}
-	names := ""
+	names, progs := "", ""
 	for i, a := range ifs {
 		if i > 0 {
 			names += ","
+			progs += ","
 		}
 		names += a.Name + ":" + a.Mode
+		progs += a.Name + ":" + strconv.FormatUint(uint64(a.Program), 10)
 	}
 	if names == "" {
-		names = "-"
+		names, progs = "-", "-"
 	}
 	return [][2]string{
 		{"version", service.Version},
 		{"uptime", time.Since(c.started).Round(time.Second).String()},
-		{"program_id", strconv.FormatUint(uint64(programID(c.filter.Program())), 10)},
 		{"interfaces", names},
+		{"programs", progs},
 		{"all_attached", strconv.FormatBool(ok)},
 		{"own_addrs", strings.Join(own, ",")},
 		{"blocks", strconv.Itoa(len(blocks))},

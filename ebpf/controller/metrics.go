@@ -7,8 +7,9 @@ import (
 )
 
 // metrics exports the filter's counters at scrape time (reading the per-CPU
-// maps is cheap and keeps one source of truth), plus the controller's own
-// counters. Dynamic-block reasons are free text, so they are never labels.
+// maps is cheap and keeps one source of truth), per interface (each runs its
+// own instance of the program with counters of its own), plus the
+// controller's own counters. Dynamic-block reasons are free text, so they are never labels.
 type metrics struct {
 	c *Controller
 
@@ -24,9 +25,9 @@ func newMetrics(c *Controller) *metrics {
 	return &metrics{
 		c: c,
 		packets: prometheus.NewDesc("supernode_xdp_packets_total",
-			"Packets the XDP filter decided on, by verdict and reason.", []string{"verdict", "reason"}, nil),
+			"Packets the XDP filter decided on, by interface, verdict and reason.", []string{"interface", "verdict", "reason"}, nil),
 		bytes: prometheus.NewDesc("supernode_xdp_bytes_total",
-			"Bytes the XDP filter decided on, by verdict and reason.", []string{"verdict", "reason"}, nil),
+			"Bytes the XDP filter decided on, by interface, verdict and reason.", []string{"interface", "verdict", "reason"}, nil),
 		attached: prometheus.NewDesc("supernode_xdp_interface_attached",
 			"1 for each interface the filter is attached to, with the mode the kernel reports.", []string{"interface", "mode"}, nil),
 		blocks: prometheus.NewDesc("supernode_xdp_dynamic_blocks",
@@ -73,15 +74,17 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	if counters, err := m.c.Counters(); err == nil {
-		for _, k := range counters {
-			v, cause := k.Reason.Verdict(), k.Reason.Cause()
-			ch <- prometheus.MustNewConstMetric(m.packets, prometheus.CounterValue, float64(k.Packets), v, cause)
-			ch <- prometheus.MustNewConstMetric(m.bytes, prometheus.CounterValue, float64(k.Bytes), v, cause)
-		}
-	}
 	for _, a := range m.c.Interfaces() {
 		ch <- prometheus.MustNewConstMetric(m.attached, prometheus.GaugeValue, 1, a.Name, a.Mode)
+		counters, err := m.c.filter.InterfaceCounters(a.Index)
+		if err != nil {
+			continue // adopted link whose program could not be replaced: it counts elsewhere
+		}
+		for _, k := range counters {
+			v, cause := k.Reason.Verdict(), k.Reason.Cause()
+			ch <- prometheus.MustNewConstMetric(m.packets, prometheus.CounterValue, float64(k.Packets), a.Name, v, cause)
+			ch <- prometheus.MustNewConstMetric(m.bytes, prometheus.CounterValue, float64(k.Bytes), a.Name, v, cause)
+		}
 	}
 	if bs, err := m.c.Blocks(); err == nil {
 		ch <- prometheus.MustNewConstMetric(m.blocks, prometheus.GaugeValue, float64(len(bs)))

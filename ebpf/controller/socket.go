@@ -34,6 +34,7 @@ type request struct {
 	addr   netip.Addr
 	ttl    time.Duration
 	reason string
+	iface  string // counters of one interface
 }
 
 // parseRequest parses one line of the control protocol (see package
@@ -74,7 +75,14 @@ func parseRequest(line string) (request, error) {
 			return r, fmt.Errorf("%q is not an IP address", f[1])
 		}
 		r.addr = a.Unmap()
-	case "list", "counters", "interfaces", "status":
+	case "counters":
+		if len(f) > 2 {
+			return r, errors.New("usage: counters [interface]")
+		}
+		if len(f) == 2 {
+			r.iface = f[1]
+		}
+	case "list", "interfaces", "status":
 		if len(f) != 1 {
 			return r, fmt.Errorf("usage: %s", r.cmd)
 		}
@@ -244,6 +252,9 @@ func (c *Controller) exec(log *slog.Logger, req request, w *bufio.Writer) error 
 		}
 	case "counters":
 		ks, err := c.Counters()
+		if req.iface != "" {
+			ks, err = c.InterfaceCounters(req.iface)
+		}
 		if err != nil {
 			return err
 		}
@@ -252,7 +263,7 @@ func (c *Controller) exec(log *slog.Logger, req request, w *bufio.Writer) error 
 		}
 	case "interfaces":
 		for _, a := range c.Interfaces() {
-			fmt.Fprintf(w, "%s %d %s\n", a.Name, a.Index, a.Mode)
+			fmt.Fprintf(w, "%s %d %s %d\n", a.Name, a.Index, a.Mode, a.Program)
 		}
 	case "status":
 		for _, kv := range c.Status() {

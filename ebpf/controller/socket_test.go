@@ -18,6 +18,7 @@ func TestParseRequest(t *testing.T) {
 		{"unblock 192.0.2.7", request{cmd: "unblock", addr: netip.MustParseAddr("192.0.2.7")}},
 		{"list", request{cmd: "list"}},
 		{"counters", request{cmd: "counters"}},
+		{"counters eth0", request{cmd: "counters", iface: "eth0"}},
 		{"interfaces", request{cmd: "interfaces"}},
 		{"  status  ", request{cmd: "status"}},
 	}
@@ -40,6 +41,7 @@ func TestParseRequest(t *testing.T) {
 		"unblock":                       "usage",
 		"unblock 1.2.3.4 5":             "usage",
 		"list all":                      "usage",
+		"counters eth0 eth1":            "usage",
 		"flush":                         "unknown command",
 	}
 	for line, want := range bad {

@@ -3,6 +3,7 @@ package filter
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/cilium/ebpf"
@@ -89,15 +90,23 @@ func (f *Filter) InterfaceCounters(ifindex int) ([]Counter, error) {
 }
 
 // ReleaseInterface closes the program and counters of an interface that
-// is gone (its pinned counters are removed too). Counters no longer include
-// what it counted.
+// is gone (its pinned counters are removed too, also when this Filter never
+// made a program for it: an earlier run may have). Counters no longer
+// include what it counted.
 func (f *Filter) ReleaseInterface(ifindex int) error {
 	f.mu.Lock()
 	ip, ok := f.ifaces[ifindex]
 	delete(f.ifaces, ifindex)
 	f.mu.Unlock()
 	if !ok {
-		return nil
+		if f.pinDir == "" || ifindex <= 0 {
+			return nil
+		}
+		err := os.Remove(filepath.Join(f.pinDir, fmt.Sprintf("counters_%d", ifindex)))
+		if errors.Is(err, os.ErrNotExist) {
+			err = nil
+		}
+		return err
 	}
 	var errs []error
 	if ip.counters.IsPinned() {

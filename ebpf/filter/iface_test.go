@@ -142,3 +142,35 @@ func TestInterfaceCountersPinned(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An interface that vanished while no controller ran: the next Filter never
+// makes a program for it, yet ReleaseInterface still removes the counters
+// the earlier run pinned.
+func TestReleaseInterfaceOfEarlierRun(t *testing.T) {
+	dir := pinDir(t)
+	f1, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f1.InterfaceProgram(9); err != nil {
+		t.Fatal(err)
+	}
+	f1.Close()
+	f2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	if err := f2.ReleaseInterface(9); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "counters_9")); !os.IsNotExist(err) {
+		t.Fatalf("counters of an interface gone before this run are still pinned: %v", err)
+	}
+	if err := f2.ReleaseInterface(9); err != nil {
+		t.Fatalf("releasing twice: %v", err)
+	}
+	if err := f2.Unpin(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -275,6 +275,21 @@ func (e *env) counters() map[string]uint64 {
 	return m
 }
 
+// ifaceCounters is counters for one interface.
+func (e *env) ifaceCounters(name string) map[string]uint64 {
+	e.t.Helper()
+	ks, err := e.client().InterfaceCounters(name)
+	if err != nil {
+		e.t.Errorf("counters %s: %v", name, err)
+		e.redial()
+	}
+	m := map[string]uint64{}
+	for _, k := range ks {
+		m[k.Reason] = k.Packets
+	}
+	return m
+}
+
 // pkt returns a template packet from src to the receiver's address of the
 // same family.
 func (e *env) pkt(src netip.Addr, proto uint8, sport, dport uint16, id uint16) pkt {

@@ -1,9 +1,11 @@
 package xdp
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +19,7 @@ import (
 // matter much), and one that disappears loses its pin.
 func TestNewInterfacePickedUp(t *testing.T) {
 	e := newEnv(t, "interfaces = vb*\n")
-	_, second := testenv.Veth(t, e.snd, "11.12.0.1/24", e.rcv, "11.12.0.2/24")
+	secondPeer, second := testenv.Veth(t, e.snd, "11.12.0.1/24", e.rcv, "11.12.0.2/24")
 	var ifs []control.Interface
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
@@ -27,10 +29,10 @@ func TestNewInterfacePickedUp(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	found := false
+	found, secondIndex := false, 0
 	for _, i := range ifs {
 		if i.Name == second {
-			found = i.Mode == "native"
+			found, secondIndex = i.Mode == "native", i.Index
 		}
 	}
 	if !found {
@@ -61,6 +63,36 @@ func TestNewInterfacePickedUp(t *testing.T) {
 		t.Errorf("spoofs of the new interface's address: drop_own_source moved %d, want 5", d)
 	}
 
+	// Each interface counts on its own: bogons sent into the second one
+	// show up in its counters and its metrics, not in the first one's,
+	// while the total covers both.
+	bogon := e.pkt(netip.MustParseAddr("192.168.9.9"), 17, 40000, stunPort, 0xF102)
+	bogon.payload = stunRequest(8)
+	bogon.srcMAC, bogon.dstMAC = e.mac(e.snd, secondPeer), e.mac(e.rcv, second)
+	tx2 := newRawSender(t, e.snd, secondPeer)
+	firstBefore := e.ifaceCounters(e.rcvIf)
+	totalBefore := e.counters()
+	for i := 0; i < 6; i++ {
+		tx2.send(t, bogon.frame())
+	}
+	waitFor(func() bool { return e.ifaceCounters(second)["drop_bogon"] >= 6 })
+	if n := e.ifaceCounters(second)["drop_bogon"]; n != 6 {
+		t.Errorf("%s counted %d bogons, want the 6 sent into it", second, n)
+	}
+	if d := e.ifaceCounters(e.rcvIf)["drop_bogon"] - firstBefore["drop_bogon"]; d != 0 {
+		t.Errorf("%s counted %d of the bogons sent into %s", e.rcvIf, d, second)
+	}
+	if d := e.counters()["drop_bogon"] - totalBefore["drop_bogon"]; d != 6 {
+		t.Errorf("total drop_bogon moved %d, want 6", d)
+	}
+	if own := e.ifaceCounters(e.rcvIf)["drop_own_source"]; own != 5 {
+		t.Errorf("%s drop_own_source = %d, want the 5 spoofs sent into it", e.rcvIf, own)
+	}
+	metric := fmt.Sprintf(`supernode_xdp_packets_total{interface="%s",reason="bogon",verdict="drop"} 6`, second)
+	if body := e.scrape("/metrics"); !strings.Contains(body, metric) {
+		t.Errorf("/metrics lacks %s", metric)
+	}
+
 	e.rcv.Exec(t, "ip", "link", "del", second)
 	deadline = time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
@@ -74,5 +106,8 @@ func TestNewInterfacePickedUp(t *testing.T) {
 	}
 	if pins, _ := os.ReadDir(filepath.Join(e.pinDir, "links")); len(pins) != 1 {
 		t.Errorf("%d pinned links after the interface went away, want 1", len(pins))
+	}
+	if _, err := os.Stat(filepath.Join(e.pinDir, "counters_"+strconv.Itoa(secondIndex))); !os.IsNotExist(err) {
+		t.Errorf("the counters of %s are still pinned after it went away (%v)", second, err)
 	}
 }

@@ -32,13 +32,13 @@ func TestMetrics(t *testing.T) {
 		re  string
 		min float64
 	}{
-		{`supernode_xdp_packets_total\{reason="bogon",verdict="drop"\} (\S+)`, 7},
-		{`supernode_xdp_bytes_total\{reason="bogon",verdict="drop"\} (\S+)`, 7 * 60},
+		{fmt.Sprintf(`supernode_xdp_packets_total\{interface="%s",reason="bogon",verdict="drop"\} (\S+)`, e.rcvIf), 7},
+		{fmt.Sprintf(`supernode_xdp_bytes_total\{interface="%s",reason="bogon",verdict="drop"\} (\S+)`, e.rcvIf), 7 * 60},
 		{fmt.Sprintf(`supernode_xdp_interface_attached\{interface="%s",mode="native"\} (\S+)`, e.rcvIf), 1},
 		{`supernode_xdp_dynamic_blocks (\S+)`, 1},
 		{`supernode_xdp_dynamic_blocks_added_total (\S+)`, 1},
 		{`supernode_xdp_control_requests_total\{command="block",result="ok"\} (\S+)`, 1},
-		{`supernode_xdp_packets_total\{reason="service",verdict="pass"\} (\S+)`, 0},
+		{fmt.Sprintf(`supernode_xdp_packets_total\{interface="%s",reason="service",verdict="pass"\} (\S+)`, e.rcvIf), 0},
 	} {
 		m := regexp.MustCompile(`(?m)^` + want.re).FindStringSubmatch(body)
 		if m == nil {

@@ -102,14 +102,21 @@ func TestRestartAndUpgradeUnderTraffic(t *testing.T) {
 	t.Logf("programs %v; %d bogon + %d blocked frames sent; legit %d/%d answered", progs, bogonSent.Load(), blockedSent.Load(), res[1], res[0])
 }
 
-// programID is the program the controller says it attached.
+// programID is the program the controller says it attached to the
+// receiving interface (each interface runs an instance of its own).
 func (e *env) programID() int {
 	e.t.Helper()
-	id, err := strconv.Atoi(e.status("program_id"))
+	ifs, err := e.client().Interfaces()
 	if err != nil {
-		e.t.Fatalf("status program_id: %v", err)
+		e.t.Fatalf("interfaces: %v", err)
 	}
-	return id
+	for _, i := range ifs {
+		if i.Name == e.rcvIf {
+			return i.Program
+		}
+	}
+	e.t.Fatalf("the controller lists no %s: %+v", e.rcvIf, ifs)
+	return 0
 }
 
 // status returns one value of the controller's status.

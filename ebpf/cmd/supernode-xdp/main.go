@@ -41,9 +41,11 @@ Daemon:
 
 Operator commands (talk to the running daemon over its control socket):
   status              controller summary
-  counters            packets and bytes by verdict reason
+  counters [IFACE]    packets and bytes by verdict reason (all interfaces,
+                      or the one named)
   blocks              dynamic blocks with seconds left and reason
-  interfaces          interfaces the filter is attached to, with mode
+  interfaces          interfaces the filter is attached to, with mode and
+                      the id of the program instance on each
   block IP TTL [REASON]  drop every packet from IP for TTL (seconds, or 10m, 1h)
   unblock IP          remove a dynamic block
 
@@ -209,10 +211,10 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func operate(cmd string, args []string, socket string, stdout io.Writer) error {
-	want := map[string][2]int{"block": {2, 3}, "unblock": {1, 1}}[cmd]
+	want := map[string][2]int{"block": {2, 3}, "unblock": {1, 1}, "counters": {0, 1}}[cmd]
 	if len(args) < want[0] || len(args) > want[1] && cmd != "block" {
 		return usageError{fmt.Sprintf("%s takes %s; see supernode-xdp --help", cmd, map[string]string{
-			"block": "IP TTL [REASON]", "unblock": "IP", "status": "no arguments", "counters": "no arguments",
+			"block": "IP TTL [REASON]", "unblock": "IP", "status": "no arguments", "counters": "at most an interface name",
 			"blocks": "no arguments", "interfaces": "no arguments"}[cmd])}
 	}
 	var addr netip.Addr
@@ -246,6 +248,9 @@ func operate(cmd string, args []string, socket string, stdout io.Writer) error {
 		return err
 	case "counters":
 		ks, err := c.Counters()
+		if len(args) == 1 {
+			ks, err = c.InterfaceCounters(args[0])
+		}
 		fmt.Fprintln(tw, "REASON\tPACKETS\tBYTES")
 		for _, k := range ks {
 			fmt.Fprintf(tw, "%s\t%d\t%d\n", k.Reason, k.Packets, k.Bytes)
@@ -260,9 +265,9 @@ func operate(cmd string, args []string, socket string, stdout io.Writer) error {
 		return err
 	case "interfaces":
 		is, err := c.Interfaces()
-		fmt.Fprintln(tw, "INTERFACE\tIFINDEX\tMODE")
+		fmt.Fprintln(tw, "INTERFACE\tIFINDEX\tMODE\tPROGRAM")
 		for _, i := range is {
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", i.Name, i.Index, i.Mode)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%d\n", i.Name, i.Index, i.Mode, i.Program)
 		}
 		return err
 	}
