@@ -1,6 +1,8 @@
 package filter
 
 import (
+	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -20,22 +22,38 @@ func cachedConfig() Config {
 	return c
 }
 
-// tracked reports whether the program holds state for the source of a.
+// sourceKey and sourceSlot mirror source_key and source_slot_index in
+// xdp_filter.c.
+func sourceKey(a netip.Addr) uint64 {
+	var b [8]byte
+	if a.Is4() {
+		v4 := a.As4()
+		b = [8]byte{0xff, 0xff, 0xff, 0xff, v4[0], v4[1], v4[2], v4[3]}
+	} else {
+		v6 := a.As16()
+		copy(b[:], v6[:8]) // the /64
+	}
+	return binary.LittleEndian.Uint64(b[:]) // the program reads it from memory
+}
+
+const sourceSlotBits = 17
+
+func sourceSlot(a netip.Addr) uint32 {
+	return uint32((sourceKey(a) * 0x9e3779b97f4a7c15) >> (64 - sourceSlotBits))
+}
+
+// tracked returns the state the program holds for the source of a, and
+// fails the test when it holds none.
 func tracked(t *testing.T, f *Filter, a netip.Addr) xdpSourceState {
 	t.Helper()
-	var k xdpAddr
-	if a.Is4() {
-		b := a.As4()
-		k.B = [8]byte{0xff, 0xff, 0xff, 0xff, b[0], b[1], b[2], b[3]}
-	} else {
-		b := a.As16()
-		copy(k.B[:], b[:8]) // the /64
+	var slot xdpSourceSlot
+	if err := f.objs.Sources.Lookup(sourceSlot(a), &slot); err != nil {
+		t.Fatal(err)
 	}
-	var st xdpSourceState
-	if err := f.objs.Sources.Lookup(k, &st); err != nil {
-		t.Fatalf("no state for %v: %v", a, err)
+	if slot.Key != sourceKey(a) {
+		t.Fatalf("no state for %v: its slot %d holds key %#x", a, sourceSlot(a), slot.Key)
 	}
-	return st
+	return slot.St
 }
 
 // TestVerdictsCached runs every legitimate and attack packet three times
@@ -223,4 +241,88 @@ func FuzzCachedVerdicts(f *testing.F) {
 			}
 		}
 	})
+}
+
+// colliding returns an IPv4 address in 30.0.0.0/8, other than a, whose
+// source takes the same slot as a's.
+func colliding(t *testing.T, a netip.Addr) netip.Addr {
+	t.Helper()
+	want := sourceSlot(a)
+	for i := uint32(1); i < 1<<24; i++ {
+		b := netip.AddrFrom4([4]byte{30, byte(i >> 16), byte(i >> 8), byte(i)})
+		if b != a && sourceSlot(b) == want {
+			return b
+		}
+	}
+	t.Fatalf("no address of 30.0.0.0/8 shares the slot of %v", a)
+	return netip.Addr{}
+}
+
+// TestSlotCollision: the token buckets live in a direct-mapped table. A new
+// source whose slot holds a source being limited passes untracked and
+// leaves it alone (a collision never resets a budget); once the occupant's
+// buckets have refilled, the newcomer takes the slot over.
+func TestSlotCollision(t *testing.T) {
+	c := testConfig()
+	c.UDPRate, c.UDPBurst = 10, 2 // full again 200 ms after the last packet
+	onOneCPU(t)
+	timely(t, 150*time.Millisecond, func(int) error {
+		f := openTest(t, c)
+		heavyAddr := netip.MustParseAddr("30.0.3.1")
+		newAddr := colliding(t, heavyAddr)
+		heavy := udp4(heavyAddr.String(), 40000, 3478, binding())
+		newcomer := udp4(newAddr.String(), 40000, 3478, binding())
+		for i, w := range []Reason{ReasonPassService, ReasonPassService, ReasonDropRateUDP} {
+			if err := want(f, heavy, w); err != nil {
+				return fmt.Errorf("heavy source %v, packet %d: %w", heavyAddr, i, err)
+			}
+		}
+		// The newcomer is not limited by the heavy source's empty
+		// bucket, and does not take its slot.
+		for i := range 5 {
+			if err := want(f, newcomer, ReasonPassService); err != nil {
+				return fmt.Errorf("newcomer %v (same slot), packet %d: %w", newAddr, i, err)
+			}
+		}
+		if err := want(f, heavy, ReasonDropRateUDP); err != nil {
+			return fmt.Errorf("heavy source after the newcomer: %w", err)
+		}
+		return nil
+	})
+	f := openTest(t, c)
+	heavyAddr := netip.MustParseAddr("30.0.3.1")
+	newAddr := colliding(t, heavyAddr)
+	if err := want(f, udp4(heavyAddr.String(), 40000, 3478, binding()), ReasonPassService); err != nil {
+		t.Fatal(err)
+	}
+	// 200 ms refill plus two ticks of the coarse clock's lag.
+	time.Sleep(300 * time.Millisecond)
+	if err := want(f, udp4(newAddr.String(), 40000, 3478, binding()), ReasonPassService); err != nil {
+		t.Fatal(err)
+	}
+	if st := tracked(t, f, newAddr); st.B[1].Tokens != 1 {
+		t.Errorf("newcomer's UDP bucket holds %d tokens, want burst - 1 = 1", st.B[1].Tokens)
+	}
+}
+
+// TestCachedVerdictKeepsFamilies: an IPv4 source's key is the /64
+// ffff:ffff:a.b.c.d::/64, so an IPv6 packet from that multicast /64 shares
+// its slot; it must not share its cached verdict. Here an allowlisted IPv4
+// source's "allow" would otherwise let an IPv6 multicast source in.
+func TestCachedVerdictKeepsFamilies(t *testing.T) {
+	c := cachedConfig()
+	f := openTest(t, c)
+	allowed := udp4("40.1.2.3", 40000, 3478, binding()) // 40.1.0.0/16 is allowed
+	for range 2 {
+		if err := want(f, allowed, ReasonPassService); err != nil {
+			t.Fatal(err)
+		}
+	}
+	twin := netip.MustParseAddr("ffff:ffff:2801:203::")
+	if sourceSlot(twin) != sourceSlot(netip.MustParseAddr("40.1.2.3")) {
+		t.Fatalf("test premise: %v and 40.1.2.3 should share a slot", twin)
+	}
+	if err := want(f, udp6(twin.String(), 40000, 3478, binding()), ReasonDropBogon); err != nil {
+		t.Fatalf("IPv6 source in the IPv4 source's slot: %v", err)
+	}
 }

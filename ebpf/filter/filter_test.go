@@ -624,10 +624,12 @@ func TestTrackBudget(t *testing.T) {
 			}
 		}
 		n := 0
-		var k xdpAddr
-		var v xdpSourceState
+		var k uint32
+		var v xdpSourceSlot
 		for it := f.objs.Sources.Iterate(); it.Next(&k, &v); {
-			n++
+			if v.Key != 0 {
+				n++
+			}
 		}
 		if n != 3 {
 			return fmt.Errorf("%d sources tracked, want 3 (the heavy one + the 2 tokens left)", n)

@@ -91,5 +91,9 @@ func (f *Filter) bumpGeneration() error {
 	if err := f.objs.AclGen.Lookup(uint32(0), &g); err != nil {
 		return err
 	}
-	return f.objs.AclGen.Put(uint32(0), g+1)
+	g++
+	if uint32(g) == 0 {
+		g++ // the program caches the low 32 bits; 0 marks a cleared verdict
+	}
+	return f.objs.AclGen.Put(uint32(0), g)
 }

@@ -30,11 +30,6 @@ type xdpAclEntry struct {
 	Expiry   uint64
 }
 
-type xdpAddr struct {
-	_ structs.HostLayout
-	B [8]uint8
-}
-
 type xdpBucket struct {
 	_      structs.HostLayout
 	Stamp  uint64
@@ -134,6 +129,12 @@ type xdpSettings struct {
 	Pad             uint32
 	Rate            [3]xdpBucketParam
 	Track           xdpBucketParam
+}
+
+type xdpSourceSlot struct {
+	_   structs.HostLayout
+	Key uint64
+	St  xdpSourceState
 }
 
 type xdpSourceState struct {

@@ -6,8 +6,9 @@
 //
 // The checks run cheapest first: header parsing and sanity (no map access),
 // then port policy and the STUN header check (array lookups, which the
-// verifier inlines), then the per-source state (one LRU lookup: token buckets
-// and, for a known source, its cached verdict from the source lists) and,
+// verifier inlines), then the per-source state (one inlined array lookup:
+// token buckets and, for a known source, its cached verdict from the source
+// lists) and,
 // for a new source or a stale verdict, the source lists and the dynamic
 // blocklist (one LPM lookup). A flood of garbage therefore dies before it
 // costs a helper call. Every packet ends in exactly one reason counter,
@@ -185,15 +186,13 @@ struct {
 	__type(value, struct acl_entry);
 } acl6 SEC(".maps");
 
-// A source as the token buckets see it, in 8 bytes (half the hashing of a
-// 16-byte key: ~4 ns a packet here): an IPv6 /64, or an IPv4 address as
+// A source as the token buckets see it is one 64-bit word (struct
+// source_slot's key, in memory order): an IPv6 /64, or an IPv4 address as
 // ffff:ffff:a.b.c.d, a /64 in the multicast range. A multicast source only
 // gets this far in the rare packets that accept bogon sources (ICMPv6
 // errors, DHCPv6 replies) and would then share the budget of that IPv4
-// address, which spoofing the IPv4 address itself does just as well.
-struct addr {
-	__u8 b[8];
-};
+// address, which spoofing the IPv4 address itself does just as well (the
+// cached verdict is not shared: its tag names the family).
 
 struct bucket {
 	__u64 stamp;
@@ -201,8 +200,8 @@ struct bucket {
 };
 
 // A source's state: its token buckets and, so that a known source costs
-// one hash lookup instead of the hash lookup and the LPM lookup, the source
-// lists' verdict for it, tagged with the generation of the tries it was
+// one array lookup instead of that and the LPM lookup, the source lists'
+// verdict for it, tagged with the generation of the tries it was
 // read from (acl_gen). A verdict from an older generation, or a dynamic
 // block that has run out, sends the packet to the trie again, which
 // refreshes the cache.
@@ -210,11 +209,13 @@ struct bucket {
 // The verdict is one 64-bit word, stored and loaded in one instruction, so
 // two CPUs refreshing the same source can never leave one's action under
 // the other's generation: low 32 bits of the generation << 32 | a 24-bit
-// hash of the IPv6 interface identifier << 8 | the action. Verdicts are per
-// address but IPv6 buckets per /64, hence the hash: it names the address of
-// the /64 the verdict is for (IPv4: 0, the key is the address). A collision
-// can only lend one address of a /64 the verdict of another, which a sender
-// owning the /64 gets anyway by using that address.
+// address tag << 8 | the action. The address tag is a 23-bit hash of the
+// IPv4 address, or of the IPv6 interface identifier, and a family bit.
+// Verdicts are per address but IPv6 buckets per /64, hence the hash: it
+// names the address of the /64 the verdict is for. A collision can only
+// lend one address of a /64 the verdict of another, which a sender owning
+// the /64 gets anyway by using that address. For IPv4 the hash guards the
+// moment a slot changes hands (see source_slot).
 struct source_state {
 	struct bucket b[NUM_RATE_CLASSES];
 	__u64 verdict; // generation << 32 | address hash << 8 | action
@@ -222,16 +223,36 @@ struct source_state {
 };
 
 // Per-source token buckets, keyed by /32 (IPv4) or /64 (IPv6, one subscriber
-// usually owns a whole /64). BPF_F_NO_COMMON_LRU keeps the LRU lists per CPU:
-// no cross-CPU lock when a flood churns the table. Updates are not atomic;
-// two CPUs racing on one source may each spend the same token, which only
-// makes the limit slightly generous.
+// usually owns a whole /64), in a direct-mapped table: slot = Fibonacci hash
+// of the key. An array lookup is inlined by the verifier into a few
+// instructions, where a hash map's lookup cost ~30 ns a packet here, as much
+// as all the rest of the legitimate path together.
+//
+// A source whose slot holds another source takes it over only if the
+// occupant has nothing to lose (see evictable): every one of its buckets
+// has refilled to its burst, which is where a new entry starts anyway. A
+// source that is being limited is never pushed out; the newcomer then
+// passes untracked, like a source beyond the admission budget. So
+// collisions can make a budget generous, never reset one. With 2^17 slots
+// and a few thousand active sources, collisions are rare (see README).
+//
+// Updates are not atomic; two CPUs racing on one source may each spend the
+// same token, which only makes the limit slightly generous. A slot that
+// changes hands is written verdict-first (cleared), then key, then state, so
+// a reader that sees the new key never sees the old source's verdict; the
+// verdict's address tag (source_state) guards that too.
+struct source_slot {
+	__u64 key; // 0: empty
+	struct source_state st;
+};
+
+#define SOURCE_SLOT_BITS 17
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, struct addr);
-	__type(value, struct source_state);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << SOURCE_SLOT_BITS);
+	__type(key, __u32);
+	__type(value, struct source_slot);
 } sources SEC(".maps");
 
 // The generation of the source tries. Go increments it after every change
@@ -249,11 +270,11 @@ struct {
 } acl_gen SEC(".maps");
 
 // The admission budget for new entries in sources. Under a spoofed
-// random-source flood every packet is a new source; inserting each one would
-// evict the real sources and cost an LRU insert per packet. Once this budget
-// is spent, unknown sources are passed untracked (a source seen once cannot
-// exceed a per-source budget anyway), so the cost per packet stays one
-// failed lookup and the sources being limited stay in the table.
+// random-source flood every packet is a new source; writing each one would
+// push idle real sources out and cost a 72-byte write per packet. Once this
+// budget is spent, unknown sources are passed untracked (a source seen once
+// cannot exceed a per-source budget anyway), so the cost per packet stays
+// one missed lookup.
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -510,13 +531,18 @@ static __always_inline int take(struct bucket *b, struct bucket_param *bp, __u64
 	return 1;
 }
 
-static __always_inline void source_key(struct pkt *p, struct addr *k)
+#define FIB64 0x9e3779b97f4a7c15ULL // 2^64 / golden ratio: Fibonacci hashing
+
+static __always_inline __u64 source_key(struct pkt *p)
 {
-	__u64 *w = (__u64 *)k->b;
 	if (p->v6)
-		w[0] = *(__u64 *)p->saddr6; // the /64
-	else
-		w[0] = ((__u64)p->saddr4 << 32) | 0xffffffff;
+		return *(__u64 *)p->saddr6; // the /64
+	return ((__u64)p->saddr4 << 32) | 0xffffffff;
+}
+
+static __always_inline __u32 source_slot_index(__u64 key)
+{
+	return (key * FIB64) >> (64 - SOURCE_SLOT_BITS);
 }
 
 // acl_lookup returns the source's action, or ACL_DYNAMIC while a dynamic
@@ -562,7 +588,9 @@ static __always_inline __u64 verdict_tag(struct pkt *p, __u64 gen)
 	__u64 tag = gen << 32;
 	if (p->v6) {
 		__u64 iid = *(__u64 *)&p->saddr6->s6_addr[8];
-		tag |= ((iid * 0x9e3779b97f4a7c15ULL) >> 40) << 8; // Fibonacci hashing
+		tag |= (((iid * FIB64) >> 41) << 9) | (1 << 8);
+	} else {
+		tag |= (((__u64)p->saddr4 * FIB64) >> 41) << 9;
 	}
 	return tag;
 }
@@ -587,6 +615,26 @@ static __always_inline void cache_action(struct source_state *st, __u64 tag, __u
 	*(volatile __u64 *)&st->verdict = tag | action;
 }
 
+// evictable reports whether the occupant of a slot would lose nothing by
+// being replaced: each bucket is, or has refilled to, full. Only new
+// sources pay for it, after the admission budget.
+static __always_inline int evictable(struct source_slot *slot, struct settings *cfg, __u64 now)
+{
+	if (!slot->key)
+		return 1;
+#pragma unroll
+	for (int i = 0; i < NUM_RATE_CLASSES; i++) {
+		struct bucket *b = &slot->st.b[i];
+		struct bucket_param *bp = &cfg->rate[i];
+		if (!bp->ns_per_token || b->tokens >= bp->burst)
+			continue;
+		__u64 elapsed = now > b->stamp ? now - b->stamp : 0;
+		if (elapsed < bp->fill_ns && elapsed < (bp->burst - b->tokens) * bp->ns_per_token)
+			return 0;
+	}
+	return 1;
+}
+
 static __always_inline enum reason rate_reason(int class)
 {
 	return class == RATE_SYN ? REASON_DROP_RATE_SYN
@@ -607,11 +655,15 @@ static __always_inline int check_source(struct pkt *p, struct settings *cfg, int
 	// A packet charged to a budget looks its source up first: a known
 	// source carries its verdict, which saves the trie lookup.
 	struct source_state *st = 0;
-	struct addr k;
+	struct source_slot *slot = 0;
+	__u64 key = 0;
 	int budget = class >= 0 && class < NUM_RATE_CLASSES && cfg->rate[class].ns_per_token;
 	if (budget) {
-		source_key(p, &k);
-		st = bpf_map_lookup_elem(&sources, &k);
+		key = source_key(p);
+		__u32 idx = source_slot_index(key);
+		slot = bpf_map_lookup_elem(&sources, &idx);
+		if (slot && slot->key == key)
+			st = &slot->st;
 	}
 	__u64 tag = verdict_tag(p, gen);
 	__u64 expiry = 0;
@@ -645,23 +697,32 @@ static __always_inline int check_source(struct pkt *p, struct settings *cfg, int
 		return rate_reason(class);
 	}
 
-	// A new source: track it while the admission budget lasts.
+	// A new source: track it while the admission budget lasts and its slot
+	// is free to take (the ::/64 key is 0, "empty": never tracked).
+	if (!slot || !key)
+		return pass;
 	__u64 now = now_ns();
 	if (cfg->track.ns_per_token) {
 		struct bucket *tb = bpf_map_lookup_elem(&track_budget, &zero);
 		if (tb && !take(tb, &cfg->track, now))
 			return pass; // untracked: see track_budget
 	}
-	struct source_state fresh = {};
+	if (!evictable(slot, cfg, now))
+		return pass; // untracked: the occupant is being limited
+	// A cleared verdict has generation 0, which Go never writes: no tag
+	// matches it (see source_slot).
+	*(volatile __u64 *)&slot->st.verdict = 0;
+	asm volatile("" ::: "memory");
+	*(volatile __u64 *)&slot->key = key;
+	asm volatile("" ::: "memory");
 #pragma unroll
 	for (int i = 0; i < NUM_RATE_CLASSES; i++) {
-		fresh.b[i].stamp = now;
-		fresh.b[i].tokens = cfg->rate[i].burst;
+		slot->st.b[i].stamp = now;
+		slot->st.b[i].tokens = cfg->rate[i].burst;
 	}
 	if (action != ACL_ALLOW)
-		fresh.b[class].tokens--;
-	cache_action(&fresh, tag, action, expiry);
-	bpf_map_update_elem(&sources, &k, &fresh, BPF_NOEXIST);
+		slot->st.b[class].tokens--;
+	cache_action(&slot->st, tag, action, expiry);
 	return pass;
 }
 
