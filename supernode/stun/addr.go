@@ -22,6 +22,8 @@ func (m *Message) AddXORAddress(t AttrType, ap netip.AddrPort) {
 	m.addAddress(t, ap, true)
 }
 
+// An IPv4-mapped IPv6 address (what a dual-stack socket reports for an IPv4
+// peer) is sent with the IPv4 family: the peer's address is IPv4.
 func (m *Message) addAddress(t AttrType, ap netip.AddrPort, xor bool) {
 	a := ap.Addr().Unmap()
 	port := ap.Port()
