@@ -37,13 +37,34 @@ type Options struct {
 	// Binary overrides qemu-system-x86_64.
 	Binary string
 	// ExtraCmdline is appended to the UKI's command line by sd-stub
-	// (SMBIOS io.systemd.stub.kernel-cmdline-extra); sd-stub ignores it
-	// under Secure Boot, so it can debug but never weaken a signed image.
+	// (SMBIOS io.systemd.stub.kernel-cmdline-extra). systemd 257's sd-stub
+	// appends it under Secure Boot too, measured into PCR 12; only in a
+	// confidential VM does it ignore it. Whoever sets SMBIOS strings (the
+	// hypervisor, the firmware) is inside the Secure Boot trust boundary.
 	ExtraCmdline string
 	// Credentials are systemd credentials passed by SMBIOS type 11
 	// (name -> value), e.g. "supernode.conf" for a per-instance config.
 	Credentials map[string]string
+	// SecureBoot boots firmware that enforces Secure Boot (OVMF built
+	// with SMM, whose variable store is write-protected from the OS).
+	SecureBoot bool
+	// Vars is the UEFI variable store the VM's copy is made from; "" is
+	// the default for the mode: no keys, or with SecureBoot Microsoft's
+	// (OVMF_VARS_4M.ms.fd). SnakeoilVars has the ovmf package's test key
+	// enrolled, for images signed with SnakeoilKey/SnakeoilCert.
+	Vars string
 }
+
+// Debian's ovmf package ships a test key and a variable store with it
+// enrolled as PK, KEK and db, to try Secure Boot without real keys. The
+// key is encrypted with the passphrase "snakeoil".
+const (
+	SecureBootCode = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+	MicrosoftVars  = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"
+	SnakeoilVars   = "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd"
+	SnakeoilKey    = "/usr/share/ovmf/PkKek-1-snakeoil.key"
+	SnakeoilCert   = "/usr/share/ovmf/PkKek-1-snakeoil.pem"
+)
 
 // VM is a running QEMU.
 type VM struct {
@@ -126,6 +147,19 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 	if err != nil {
 		return nil, err
 	}
+	machine := "q35"
+	if o.SecureBoot {
+		code, varsTemplate, machine = SecureBootCode, MicrosoftVars, "q35,smm=on"
+		if _, err := os.Stat(code); err != nil {
+			return nil, fmt.Errorf("Secure Boot firmware %s not found; install the Debian package ovmf", code)
+		}
+	}
+	if o.Vars != "" {
+		varsTemplate = o.Vars
+	}
+	if _, err := os.Stat(varsTemplate); err != nil {
+		return nil, fmt.Errorf("UEFI variable store %s not found; give an existing file (the ovmf package installs them in /usr/share/OVMF)", varsTemplate)
+	}
 	format, err := imageFormat(o.Image)
 	if err != nil {
 		return nil, err
@@ -154,7 +188,7 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 		nic += ",hostfwd=" + f
 	}
 	args := []string{
-		"-machine", "q35", "-accel", accel, "-cpu", cpuModel(accel),
+		"-machine", machine, "-accel", accel, "-cpu", cpuModel(accel),
 		"-m", fmt.Sprint(o.MemoryMB), "-smp", fmt.Sprint(o.CPUs),
 		"-drive", "if=pflash,format=raw,readonly=on,file=" + code,
 		"-drive", "if=pflash,format=raw,file=" + vars,
@@ -163,6 +197,10 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 		"-device", "virtio-rng-pci",
 		"-qmp", "unix:" + vm.qmpPath + ",server=on,wait=off",
 		"-no-reboot",
+	}
+	if o.SecureBoot {
+		// Only code running in SMM may write the variable store.
+		args = append(args, "-global", "driver=cfi.pflash01,property=secure,value=on")
 	}
 	if o.ExtraCmdline != "" {
 		args = append(args, "-smbios", "type=11,value=io.systemd.stub.kernel-cmdline-extra="+smbiosEscape(o.ExtraCmdline))

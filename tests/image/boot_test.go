@@ -60,7 +60,7 @@ func startVM(t *testing.T, img string, o qemu.Options) *qemu.VM {
 	t.Cleanup(func() {
 		if t.Failed() {
 			// The whole console goes to a file; the test log gets its end.
-			keep := filepath.Join(os.TempDir(), "appliance-console-"+t.Name()+".log")
+			keep := filepath.Join(os.TempDir(), "appliance-console-"+strings.ReplaceAll(t.Name(), "/", "_")+".log")
 			os.WriteFile(keep, []byte(vm.Console()), 0o644)
 			t.Logf("serial console saved to %s; last 6000 bytes:\n%s", keep, tail(vm.Console(), 6000))
 			t.Logf("qemu stderr:\n%s", vm.Stderr())

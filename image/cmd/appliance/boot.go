@@ -17,6 +17,8 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	accel := fs.String("accel", "auto", "QEMU accelerator: kvm, tcg or auto (KVM if it really works here)")
 	mem := fs.Int("mem", 1024, "guest memory in MiB")
 	port := fs.Int("port", 3478, "host UDP port forwarded to the supernode's 3478")
+	secure := fs.Bool("secure-boot", false, "enforce Secure Boot (OVMF with SMM; Microsoft's keys unless -vars says otherwise)")
+	vars := fs.String("vars", "", "UEFI variable store to start from, e.g. "+qemu.SnakeoilVars+" for images signed with Debian's OVMF test key")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -40,13 +42,17 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("no image at %s; build it first with 'make image'", img)
 	}
 	vm, err := qemu.Start(ctx, qemu.Options{
-		Image: img, Accel: *accel, MemoryMB: *mem, Interactive: true,
+		Image: img, Accel: *accel, MemoryMB: *mem, Interactive: true, SecureBoot: *secure, Vars: *vars,
 		HostFwd: []string{fmt.Sprintf("udp::%d-:3478", *port)},
 	})
 	if err != nil {
 		return err
 	}
 	defer vm.Close()
-	fmt.Fprintf(stderr, "booting %s under QEMU (%s) + OVMF; Ctrl-A X quits; host UDP %d -> supernode 3478\n", img, vm.Accel, *port)
+	sb := ""
+	if *secure {
+		sb = " with Secure Boot enforced"
+	}
+	fmt.Fprintf(stderr, "booting %s under QEMU (%s) + OVMF%s; Ctrl-A X quits; host UDP %d -> supernode 3478\n", img, vm.Accel, sb, *port)
 	return vm.Wait(context.Background())
 }
