@@ -887,15 +887,13 @@ control "svc-exposure" {
     # networkd keeps the sandbox systemd ships: 2.9 with systemd 257, 3.1
     # as scored by systemd 252 (an auditing Debian 12 host).
     "systemd-networkd.service"       = "3.2"
-    # Debian's units for the firewall and the audit daemon, as shipped:
-    # both must run as root with CAP_NET_ADMIN / CAP_AUDIT_* and load
-    # kernel state, and neither reads network input. Declared at their
-    # measured score (9.4, 8.9, 9.4 with systemd 257; 9.5, 9.0, 9.5 with
-    # 252) so any loosening fails the audit;
-    # sandboxing them with drop-ins is future work.
-    "nftables.service"               = "9.6"
+    # Debian's unit for the audit daemon, with the partial sandbox it
+    # ships: it must run as root with CAP_AUDIT_*, write /var/log/audit
+    # and start plugins, and reads no network input. Declared at its
+    # measured score (8.9 with systemd 257, 9.0 with 252) so any
+    # loosening fails the audit. nftables and audit-rules have controls
+    # of their own (svc-nftables-sandbox, svc-audit-rules-sandbox).
     "auditd.service"                 = "9.1"
-    "audit-rules.service"            = "9.6"
   }
 }
 
@@ -940,6 +938,96 @@ control "svc-network-generator-sandbox" {
     RemoveIPC=yes
     DevicePolicy=closed
     UMask=0022
+  DROPIN
+}
+
+control "svc-nftables-sandbox" {
+  title     = "nftables.service runs sandboxed"
+  rationale = "Debian's unit loads the firewall as root with every capability and next to no sandbox (exposure 9.4). It only needs to read /etc/nftables.conf and talk netlink with CAP_NET_ADMIN; a drop-in takes every other capability, write access, devices, other address families and the IP network away (exposure 1.4 with systemd 257). The kernel still autoloads nf_tables modules on its behalf (request_module runs modprobe outside the sandbox), before supernode-modules-lock."
+  severity  = "medium"
+  references {
+    other = ["systemd-analyze(1) security", "systemd.exec(5)"]
+  }
+  apply    = "unit-dropin"
+  check    = "exposure"
+  key      = "nftables.service"
+  settings = { "nftables.service" = "1.6" }
+  expect   = <<-DROPIN
+    [Service]
+    CapabilityBoundingSet=CAP_NET_ADMIN
+    NoNewPrivileges=yes
+    PrivateMounts=yes
+    PrivateDevices=yes
+    ProtectSystem=strict
+    ProtectHome=yes
+    ProtectKernelTunables=yes
+    ProtectKernelModules=yes
+    ProtectKernelLogs=yes
+    ProtectControlGroups=yes
+    ProtectClock=yes
+    ProtectHostname=yes
+    ProtectProc=invisible
+    ProcSubset=pid
+    PrivateIPC=yes
+    RestrictNamespaces=yes
+    RestrictRealtime=yes
+    RestrictSUIDSGID=yes
+    RestrictAddressFamilies=AF_NETLINK AF_UNIX
+    LockPersonality=yes
+    MemoryDenyWriteExecute=yes
+    SystemCallArchitectures=native
+    SystemCallFilter=@system-service
+    SystemCallFilter=~@privileged @resources
+    SystemCallErrorNumber=EPERM
+    IPAddressDeny=any
+    RemoveIPC=yes
+    DevicePolicy=closed
+    UMask=0077
+  DROPIN
+}
+
+control "svc-audit-rules-sandbox" {
+  title     = "audit-rules.service runs sandboxed"
+  rationale = "Debian's unit loads the audit rules as root with no sandbox at all (exposure 9.4; its comment says sandboxing tends to interfere with augenrules, which the image replaces by one auditctl -R). auditctl needs CAP_AUDIT_CONTROL and an audit netlink socket, nothing else (exposure 1.3 with systemd 257)."
+  severity  = "medium"
+  references {
+    other = ["systemd-analyze(1) security", "systemd.exec(5)"]
+  }
+  apply    = "unit-dropin"
+  check    = "exposure"
+  key      = "audit-rules.service"
+  settings = { "audit-rules.service" = "1.5" }
+  expect   = <<-DROPIN
+    [Service]
+    CapabilityBoundingSet=CAP_AUDIT_CONTROL
+    NoNewPrivileges=yes
+    PrivateMounts=yes
+    PrivateDevices=yes
+    ProtectSystem=strict
+    ProtectHome=yes
+    ProtectKernelTunables=yes
+    ProtectKernelModules=yes
+    ProtectKernelLogs=yes
+    ProtectControlGroups=yes
+    ProtectClock=yes
+    ProtectHostname=yes
+    ProtectProc=invisible
+    ProcSubset=pid
+    PrivateIPC=yes
+    RestrictNamespaces=yes
+    RestrictRealtime=yes
+    RestrictSUIDSGID=yes
+    RestrictAddressFamilies=AF_NETLINK AF_UNIX
+    LockPersonality=yes
+    MemoryDenyWriteExecute=yes
+    SystemCallArchitectures=native
+    SystemCallFilter=@system-service
+    SystemCallFilter=~@privileged @resources
+    SystemCallErrorNumber=EPERM
+    IPAddressDeny=any
+    RemoveIPC=yes
+    DevicePolicy=closed
+    UMask=0077
   DROPIN
 }
 

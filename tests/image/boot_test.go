@@ -151,10 +151,35 @@ func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 			t.Errorf("verifier: %s", v)
 		}
 	}
+	// The live audit runs after the supernode; its summary line says how
+	// the running system measures up to the profile.
+	if _, err := vm.WaitConsole(ctx, " controls: "); err != nil {
+		t.Fatalf("no live audit summary on the console: %v", err)
+	}
 	con := vm.Console()
+	t.Logf("live audit: %s", lineWith(con, " controls: "))
+	for _, l := range regexp.MustCompile(`appliance-audit\[\d+\]: (FAIL|ERROR|EXCEPTION) .*`).FindAllString(con, -1) {
+		t.Logf("live audit: %s", l)
+	}
+	if !regexp.MustCompile(` controls: \d+ pass, 0 fail, \d+ exception, 0 error`).MatchString(con) {
+		t.Errorf("the live audit of the booted image found failures or errors (see above)")
+	}
 	for _, bad := range []string{"emergency mode", "Failed to start"} {
 		if strings.Contains(con, bad) {
 			t.Errorf("serial console shows %q", bad)
+		}
+	}
+	// Debian's firewall and audit units run inside the profile's sandbox
+	// drop-ins: they must still load the ruleset and the rules, and the
+	// live audit must find both in the kernel.
+	for _, want := range []string{"Finished nftables.service", "Finished audit-rules.service", "Started auditd.service"} {
+		if !strings.Contains(con, want) {
+			t.Errorf("serial console lacks %q", want)
+		}
+	}
+	for _, control := range []string{"net-nftables-default-deny", "audit-rules"} {
+		if m := regexp.MustCompile(`(FAIL|ERROR)\s+` + control + ` \[.*`).FindString(con); m != "" {
+			t.Errorf("live audit: %s", m)
 		}
 	}
 
