@@ -83,9 +83,10 @@ func newLab(t *testing.T, n int) *lab {
 	return l
 }
 
-// start runs the member process: config file plus the key as the systemd
-// credential supernode.fleet_key, as the appliance provides it.
-func (m *member) start() {
+// files writes the member's config file (plus extra lines) and its key as
+// the systemd credential supernode.fleet_key, as the appliance provides it,
+// and opens its log.
+func (m *member) files(extra string) (confPath, creds string, logf *os.File) {
 	t := m.lab.t
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`# fleet member %s
@@ -100,9 +101,9 @@ fleet_lookup_timeout = 300ms
 listen = %s:3478
 sockets = 1
 rate_limit = 0
-`, m.name, m.ip, m.name, m.lab.seeds, probeInterval, probeTimeout, suspicionMult, rejoinEvery, m.ip)
-	confPath := filepath.Join(dir, "supernode.conf")
-	creds := filepath.Join(dir, "credentials")
+`, m.name, m.ip, m.name, m.lab.seeds, probeInterval, probeTimeout, suspicionMult, rejoinEvery, m.ip) + extra
+	confPath = filepath.Join(dir, "supernode.conf")
+	creds = filepath.Join(dir, "credentials")
 	os.Mkdir(creds, 0o700)
 	if err := os.WriteFile(confPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -118,6 +119,20 @@ rate_limit = 0
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(m.log)
+			t.Logf("log of %s (last 3000 bytes):\n%s", m.name, tail(b, 3000))
+		}
+	})
+	return confPath, creds, logf
+}
+
+// start runs the member process (this test binary as a member, driven
+// over stdin; see member_test.go).
+func (m *member) start() {
+	t := m.lab.t
+	confPath, creds, logf := m.files("")
 	var stdout io.ReadCloser
 	m.cmd = m.ns.Start(t, func(c *exec.Cmd) {
 		c.Env = append(os.Environ(), "FLEET_MEMBER=1", "FLEET_CONFIG="+confPath, "CREDENTIALS_DIRECTORY="+creds)
@@ -133,12 +148,6 @@ rate_limit = 0
 		}
 		close(lines)
 	}(m.lines)
-	t.Cleanup(func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(m.log)
-			t.Logf("log of %s (last 3000 bytes):\n%s", m.name, tail(b, 3000))
-		}
-	})
 }
 
 func tail(b []byte, n int) []byte {

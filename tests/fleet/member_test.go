@@ -26,11 +26,9 @@ import (
 // FLEET_MEMBER=1 inside a namespace: a real process that can be SIGKILLed,
 // configured the way the daemon is (a config file through conf.Load, the key
 // from the systemd credential supernode.fleet_key). It reads one command per
-// line on stdin and answers one line on stdout.
-//
-// The supernode daemon does not wire the fleet yet (see
-// supernode/fleet/README.md, "Wiring"); once it does, these tests can start
-// bin/supernode instead and drive it with supernode-client.
+// line on stdin and answers one line on stdout, so the tests can register
+// thousands of synthetic peers and read a member's state directly.
+// TestFleetDaemons runs bin/supernode itself, driven only from outside.
 func TestMain(m *testing.M) {
 	if os.Getenv("FLEET_MEMBER") == "1" {
 		os.Exit(runMember())
