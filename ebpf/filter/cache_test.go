@@ -32,6 +32,9 @@ func sourceKey(a netip.Addr) uint64 {
 	} else {
 		v6 := a.As16()
 		copy(b[:], v6[:8]) // the /64
+		if b == [8]byte{} {
+			b[0] = 1 // ::/64 shares 100::/64's key: 0 marks an empty slot
+		}
 	}
 	return binary.LittleEndian.Uint64(b[:]) // the program reads it from memory
 }
@@ -325,4 +328,23 @@ func TestCachedVerdictKeepsFamilies(t *testing.T) {
 	if err := want(f, udp6(twin.String(), 40000, 3478, binding()), ReasonDropBogon); err != nil {
 		t.Fatalf("IPv6 source in the IPv4 source's slot: %v", err)
 	}
+}
+
+// TestUnspecifiedPrefixIsTracked: the all-zero key marks an empty slot, so
+// the /64 ::/64 gets another key; ICMPv6 errors, which accept special-purpose
+// sources, from ::/64 are charged to a budget like any other source.
+func TestUnspecifiedPrefixIsTracked(t *testing.T) {
+	c := testConfig()
+	c.ICMPRate, c.ICMPBurst = 1, 2
+	onOneCPU(t)
+	timely(t, time.Second, func(int) error {
+		f := openTest(t, c)
+		for i, w := range []Reason{ReasonPassICMP, ReasonPassICMP, ReasonDropRateICMP} {
+			ptb := ether(ethIPv6, ip6(fmt.Sprintf("::9:%d", i+1), own6, protoICMPv6, icmp(2, 0)))
+			if err := want(f, ptb, w); err != nil {
+				return fmt.Errorf("packet too big %d from ::/64: %w", i, err)
+			}
+		}
+		return nil
+	})
 }

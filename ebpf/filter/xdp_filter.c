@@ -535,8 +535,13 @@ static __always_inline int take(struct bucket *b, struct bucket_param *bp, __u64
 
 static __always_inline __u64 source_key(struct pkt *p)
 {
-	if (p->v6)
-		return *(__u64 *)p->saddr6; // the /64
+	if (p->v6) {
+		__u64 k = *(__u64 *)p->saddr6; // the /64
+		// 0 marks an empty slot: ::/64 shares the budget of 100::/64
+		// (RFC 6666 discard-only), both special-purpose sources that
+		// only get here in packets accepting bogons (ICMPv6 errors).
+		return k ? k : 1;
+	}
 	return ((__u64)p->saddr4 << 32) | 0xffffffff;
 }
 
@@ -698,8 +703,8 @@ static __always_inline int check_source(struct pkt *p, struct settings *cfg, int
 	}
 
 	// A new source: track it while the admission budget lasts and its slot
-	// is free to take (the ::/64 key is 0, "empty": never tracked).
-	if (!slot || !key)
+	// is free to take.
+	if (!slot)
 		return pass;
 	__u64 now = now_ns();
 	if (cfg->track.ns_per_token) {
