@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/cilium/ebpf"
 )
 
 // The program caches the source lists' verdict with each tracked source
@@ -220,16 +222,46 @@ func TestOpenRetiresCachedVerdicts(t *testing.T) {
 	}
 }
 
-// FuzzCachedVerdicts compares, frame by frame, a filter with the budgets
-// on (verdicts cached with the tracked sources, run twice so the second run
-// meets the cache) with one with the budgets off (every packet asks the
-// trie). Budgets too large to run out must never change a verdict.
+// spendAdmission spends every CPU's admission budget for good (its stamp in
+// the far future, so it never refills): f tracks no new source, and every
+// packet of an unknown source asks the trie.
+func spendAdmission(tb testing.TB, f *Filter) {
+	tb.Helper()
+	ncpu, err := ebpf.PossibleCPU()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	spent := make([]xdpBucket, ncpu)
+	for i := range spent {
+		spent[i].Stamp = 1 << 62
+	}
+	if err := f.objs.TrackBudget.Put(uint32(0), spent); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// uncachedFilter is a filter that never tracks a source, so never caches a
+// verdict: the oracle the cache is compared with.
+func uncachedFilter(tb testing.TB, c Config) *Filter {
+	tb.Helper()
+	c.TrackRate, c.TrackBurst = 1, 1
+	f := openTest(tb, c)
+	spendAdmission(tb, f)
+	return f
+}
+
+// FuzzCachedVerdicts compares, frame by frame, a filter that caches
+// verdicts with the sources it tracks (budgets on, and budgets off: the
+// state is kept for the cache alone; each run twice so the second run meets
+// the cache) with one that tracks nothing (every packet asks the trie).
+// Neither the cache nor budgets too large to run out may change a verdict.
 func FuzzCachedVerdicts(f *testing.F) {
 	for _, c := range append(legitimate(), attacks()...) {
 		f.Add(c.frame)
 	}
 	cached := openTest(f, cachedConfig())
-	plain := openTest(f, testConfig())
+	cachedOff := openTest(f, testConfig())
+	plain := uncachedFilter(f, testConfig())
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		if len(frame) < 14 || len(frame) > maxTestFrame {
 			return // BPF_PROG_TEST_RUN wants a whole Ethernet header, and a linear buffer
@@ -241,6 +273,9 @@ func FuzzCachedVerdicts(f *testing.F) {
 		for run := range 2 {
 			if err := want(cached, frame, w); err != nil {
 				t.Fatalf("run %d with the budgets on: %v", run, err)
+			}
+			if err := want(cachedOff, frame, w); err != nil {
+				t.Fatalf("run %d with the budgets off: %v", run, err)
 			}
 		}
 	})

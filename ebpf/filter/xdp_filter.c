@@ -657,13 +657,15 @@ static __always_inline int check_source(struct pkt *p, struct settings *cfg, int
 	__u64 *genp = bpf_map_lookup_elem(&acl_gen, &zero);
 	__u64 gen = genp ? *genp : 0; // before the trie: see acl_gen
 
-	// A packet charged to a budget looks its source up first: a known
-	// source carries its verdict, which saves the trie lookup.
+	// A packet of a rate class (charged to a budget, or that would be if
+	// the budget were on) looks its source up first: a known source
+	// carries its verdict, which saves the trie lookup.
 	struct source_state *st = 0;
 	struct source_slot *slot = 0;
 	__u64 key = 0;
-	int budget = class >= 0 && class < NUM_RATE_CLASSES && cfg->rate[class].ns_per_token;
-	if (budget) {
+	int tracked = class >= 0 && class < NUM_RATE_CLASSES;
+	int budget = tracked && cfg->rate[class].ns_per_token;
+	if (tracked) {
 		key = source_key(p);
 		__u32 idx = source_slot_index(key);
 		slot = bpf_map_lookup_elem(&sources, &idx);
@@ -693,11 +695,11 @@ static __always_inline int check_source(struct pkt *p, struct settings *cfg, int
 	default:
 		break;
 	}
-	if (!budget || class < 0 || class >= NUM_RATE_CLASSES)
+	if (!tracked || class < 0 || class >= NUM_RATE_CLASSES)
 		return pass;
 	if (st) {
 		// Allowed sources are trusted: they skip the budgets.
-		if (action == ACL_ALLOW || take(&st->b[class], &cfg->rate[class], now_ns()))
+		if (!budget || action == ACL_ALLOW || take(&st->b[class], &cfg->rate[class], now_ns()))
 			return pass;
 		return rate_reason(class);
 	}
@@ -725,7 +727,7 @@ static __always_inline int check_source(struct pkt *p, struct settings *cfg, int
 		slot->st.b[i].stamp = now;
 		slot->st.b[i].tokens = cfg->rate[i].burst;
 	}
-	if (action != ACL_ALLOW)
+	if (budget && action != ACL_ALLOW)
 		slot->st.b[class].tokens--;
 	cache_action(&slot->st, tag, action, expiry);
 	return pass;
