@@ -2,8 +2,6 @@ package fleet
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,20 +107,10 @@ func TestFleetDaemons(t *testing.T) {
 	t.Logf("fleet entries per daemon: %s", strings.Join(per, " "))
 }
 
-// scrape GETs /metrics from the member's daemon, inside its namespace.
+// scrape GETs /metrics from the member's daemon, inside its namespace ("" if
+// it does not answer yet).
 func (m *member) scrape(t *testing.T) string {
 	t.Helper()
-	var conn net.Conn
-	if err := m.ns.Do(func() (err error) {
-		conn, err = net.DialTimeout("tcp", m.ip+":9478", time.Second)
-		return err
-	}); err != nil {
-		return ""
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(conn, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
-	b, _ := io.ReadAll(conn)
-	_, body, _ := strings.Cut(string(b), "\r\n\r\n")
+	body, _ := testenv.HTTPGet(m.ns.Do, m.ip+":9478", "/metrics")
 	return body
 }

@@ -140,10 +140,6 @@ func TestReproducibleBuild(t *testing.T) {
 			os.WriteFile(filepath.Join(bins, b), data, 0o755)
 		}
 	}
-	tmpl, err := os.ReadFile(filepath.Join(root, "image", "appliance.pkr.hcl"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// ... and the units and configs the build takes from the other parts.
 	src := filepath.Join(tmp, "src")
 	for _, d := range builder.UnitDirs {
@@ -155,11 +151,9 @@ func TestReproducibleBuild(t *testing.T) {
 	for from := range builder.ConfigFiles {
 		copyInto(t, filepath.Join(root, from), filepath.Join(src, from))
 	}
-	frozen := strings.Replace(string(tmpl), `source "supernode" "appliance" {`, `source "supernode" "appliance" {
+	tmplPath := templateWith(t, root, filepath.Join(tmp, "repro.pkr.hcl"), `
   bin_dir    = "`+bins+`"
-  source_dir = "`+src+`"`, 1)
-	tmplPath := filepath.Join(tmp, "repro.pkr.hcl")
-	os.WriteFile(tmplPath, []byte(frozen), 0o644)
+  source_dir = "`+src+`"`)
 	epoch := fmt.Sprint(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
 	var outs [2]string
 	for i := range outs {
@@ -193,6 +187,24 @@ func TestReproducibleBuild(t *testing.T) {
 	if files := erofsDiff(t, outs[0], outs[1]); len(files) > 0 {
 		t.Errorf("root files that differ: %s", strings.Join(files, ", "))
 	}
+}
+
+// templateWith writes the default template with lines added at the top of
+// its source block to path, and returns path.
+func templateWith(t *testing.T, root, path, lines string) string {
+	t.Helper()
+	tmpl, err := os.ReadFile(filepath.Join(root, "image", "appliance.pkr.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const block = `source "supernode" "appliance" {`
+	if !strings.Contains(string(tmpl), block) {
+		t.Fatalf("image/appliance.pkr.hcl has no %s block", block)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(tmpl), block, block+lines, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // erofsDiff extracts the root.erofs of both kept work directories and

@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -218,38 +216,13 @@ func startSupernode(t *testing.T, r runner, bin string, listen netip.Addr, extra
 // supernode's namespace because the management listener is on loopback.
 func (s *supernode) metric(t *testing.T, r runner, name string, labels ...string) float64 {
 	t.Helper()
-	var body []byte
-	err := r.do(func() error {
-		// Dial here, on the namespace's thread: net/http would dial from
-		// another goroutine, outside the namespace.
-		c, err := net.DialTimeout("tcp", strings.TrimPrefix(s.metrics, "http://"), 5*time.Second)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		req, _ := http.NewRequest("GET", s.metrics+"/metrics", nil)
-		req.Close = true
-		if err := req.Write(c); err != nil {
-			return err
-		}
-		resp, err := http.ReadResponse(bufio.NewReader(c), req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("status %s", resp.Status)
-		}
-		body, err = io.ReadAll(resp.Body)
-		return err
-	})
+	body, err := testenv.HTTPGet(r.do, strings.TrimPrefix(s.metrics, "http://"), "/metrics")
 	if err != nil {
 		t.Fatalf("scrape %s/metrics: %v", s.metrics, err)
 	}
-	v, found := sumMetric(string(body), name, labels...)
+	v, found := sumMetric(body, name, labels...)
 	if !found {
-		t.Fatalf("metric %s{%s} not exported; the supernode exports:\n%s", name, strings.Join(labels, ","), metricNames(string(body)))
+		t.Fatalf("metric %s{%s} not exported; the supernode exports:\n%s", name, strings.Join(labels, ","), metricNames(body))
 	}
 	return v
 }

@@ -259,28 +259,25 @@ func (e *env) waitAttached() string {
 	return ""
 }
 
-// counters reads the filter's counters by reason name.
-func (e *env) counters() map[string]uint64 {
-	e.t.Helper()
-	ks, err := e.client().Counters()
-	if err != nil {
-		// Errorf, not Fatal: this runs inside subtests too.
-		e.t.Errorf("counters: %v", err)
-		e.redial()
-	}
-	m := map[string]uint64{}
-	for _, k := range ks {
-		m[k.Reason] = k.Packets
-	}
-	return m
-}
+// counters returns the filter's packet counters by reason, summed over
+// every interface.
+func (e *env) counters() map[string]uint64 { return e.countersOf("") }
 
 // ifaceCounters is counters for one interface.
-func (e *env) ifaceCounters(name string) map[string]uint64 {
+func (e *env) ifaceCounters(name string) map[string]uint64 { return e.countersOf(name) }
+
+func (e *env) countersOf(iface string) map[string]uint64 {
 	e.t.Helper()
-	ks, err := e.client().InterfaceCounters(name)
+	var ks []control.Counter
+	var err error
+	if iface == "" {
+		ks, err = e.client().Counters()
+	} else {
+		ks, err = e.client().InterfaceCounters(iface)
+	}
 	if err != nil {
-		e.t.Errorf("counters %s: %v", name, err)
+		// Errorf, not Fatal: this runs inside subtests too.
+		e.t.Errorf("counters %s: %v", iface, err)
 		e.redial()
 	}
 	m := map[string]uint64{}

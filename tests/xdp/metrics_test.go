@@ -2,14 +2,13 @@ package xdp
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"net/netip"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/supernode-appliance/appliance/tests/testenv"
 )
 
 // TestMetrics scrapes the management listener (inside the receiver's
@@ -58,20 +57,9 @@ func TestMetrics(t *testing.T) {
 // from inside the receiver's namespace.
 func (e *env) scrape(path string) string {
 	e.t.Helper()
-	var conn net.Conn
-	if err := e.rcv.Do(func() (err error) {
-		conn, err = net.Dial("tcp", "127.0.0.1:9101")
-		return err
-	}); err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path)
-	b, err := io.ReadAll(conn)
+	body, err := testenv.HTTPGet(e.rcv.Do, "127.0.0.1:9101", path)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	_, body, _ := strings.Cut(string(b), "\r\n\r\n")
 	return body
 }
