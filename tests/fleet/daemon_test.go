@@ -26,9 +26,7 @@ func TestFleetDaemons(t *testing.T) {
 	l := newLab(t, n)
 	bin := testenv.BuildBinaries(t)
 	client := filepath.Join(bin, "supernode-client")
-	cl := testenv.NewNS(t, "flcl")
-	_, swIf := testenv.Veth(t, cl, "10.77.0.100/24", l.sw, "")
-	l.sw.Exec(t, "ip", "link", "set", swIf, "master", "br0")
+	cl := l.clientNS()
 	for _, m := range l.members {
 		confPath, creds, logf := m.files("metrics_listen = " + m.ip + ":9478\n")
 		m.cmd = m.ns.Start(t, func(c *exec.Cmd) {
@@ -52,24 +50,11 @@ func TestFleetDaemons(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	keygen := func(name string) (file, hex string) {
-		file = filepath.Join(dir, name)
-		out, err := exec.Command(client, "keygen", "-o", file).Output()
-		if err != nil {
-			t.Fatalf("keygen: %v", err)
-		}
-		return file, strings.TrimSpace(string(out))
-	}
-	looker, _ := keygen("looker.key")
+	looker, _ := keygen(t, client, dir, "looker.key")
 	for i := range 4 {
-		key, hex := keygen(fmt.Sprintf("peer%d.key", i))
+		key, hex := keygen(t, client, dir, fmt.Sprintf("peer%d.key", i))
 		at, via := l.members[i%n], l.members[(i+1)%n]
-		out := cl.Exec(t, client, "register", "-key", key, "-once", at.ip+":3478")
-		var mapped string
-		if _, err := fmt.Sscanf(out, "registered mapped=%s", &mapped); err != nil {
-			t.Fatalf("register at %s: %q", at.name, out)
-		}
-		want := "peer " + hex + " reflexive=" + mapped
+		want := "peer " + hex + " reflexive=" + register(t, cl, client, key, at)
 		got := ""
 		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
 			cmd := cl.Cmd(client, "lookup", "-key", looker, "-peer", hex, via.ip+":3478")

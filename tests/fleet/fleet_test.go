@@ -448,35 +448,20 @@ func TestFleetClientsAcrossMembers(t *testing.T) {
 	l := newLab(t, 3)
 	bin := testenv.BuildBinaries(t)
 	client := filepath.Join(bin, "supernode-client")
-	cl := testenv.NewNS(t, "flcl")
-	_, swIf := testenv.Veth(t, cl, "10.77.0.100/24", l.sw, "")
-	l.sw.Exec(t, "ip", "link", "set", swIf, "master", "br0")
+	cl := l.clientNS()
 	for _, m := range l.members {
 		m.start()
 	}
 	waitMembers(t, l.members, 3, 15*time.Second)
 
 	dir := t.TempDir()
-	keygen := func(name string) (file, hex string) {
-		file = filepath.Join(dir, name)
-		out, err := exec.Command(client, "keygen", "-o", file).Output()
-		if err != nil {
-			t.Fatalf("keygen: %v", err)
-		}
-		return file, strings.TrimSpace(string(out))
-	}
+	keygen := func(name string) (file, hex string) { return keygen(t, client, dir, name) }
 	const peers = 6
 	type peerInfo struct{ key, hex, mapped string }
 	var ps []peerInfo
 	for i := 0; i < peers; i++ {
 		key, hex := keygen(fmt.Sprintf("peer%d.key", i))
-		at := l.members[i%3]
-		out := cl.Exec(t, client, "register", "-key", key, "-once", at.ip+":3478")
-		var mapped string
-		if _, err := fmt.Sscanf(out, "registered mapped=%s", &mapped); err != nil {
-			t.Fatalf("register at %s: %q", at.name, out)
-		}
-		ps = append(ps, peerInfo{key, hex, mapped})
+		ps = append(ps, peerInfo{key, hex, register(t, cl, client, key, l.members[i%3])})
 	}
 	lookers := make([]string, 3)
 	for j := range lookers {
@@ -590,4 +575,36 @@ func TestFleetClientsAcrossMembers(t *testing.T) {
 	// the others (their replicas live on two members).
 	l.members[0].kill()
 	check([]int{1, 2}, func(i int) bool { return i%3 == 0 })
+}
+
+// clientNS is a namespace for clients on the lab's bridge, at 10.77.0.100.
+func (l *lab) clientNS() *testenv.NS {
+	cl := testenv.NewNS(l.t, "flcl")
+	_, swIf := testenv.Veth(l.t, cl, "10.77.0.100/24", l.sw, "")
+	l.sw.Exec(l.t, "ip", "link", "set", swIf, "master", "br0")
+	return cl
+}
+
+// keygen makes a peer key with supernode-client in dir and returns its
+// file and its public key in hex.
+func keygen(t *testing.T, client, dir, name string) (file, hex string) {
+	t.Helper()
+	file = filepath.Join(dir, name)
+	out, err := exec.Command(client, "keygen", "-o", file).Output()
+	if err != nil {
+		t.Fatalf("keygen: %v", err)
+	}
+	return file, strings.TrimSpace(string(out))
+}
+
+// register registers the peer with key at m once, from cl, and returns the
+// reflexive address m saw.
+func register(t *testing.T, cl *testenv.NS, client, key string, m *member) string {
+	t.Helper()
+	out := cl.Exec(t, client, "register", "-key", key, "-once", m.ip+":3478")
+	var mapped string
+	if _, err := fmt.Sscanf(out, "registered mapped=%s", &mapped); err != nil {
+		t.Fatalf("register at %s: %q", m.name, out)
+	}
+	return mapped
 }
