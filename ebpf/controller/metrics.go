@@ -9,7 +9,8 @@ import (
 // metrics exports the filter's counters at scrape time (reading the per-CPU
 // maps is cheap and keeps one source of truth), per interface (each runs its
 // own instance of the program with counters of its own), plus the
-// controller's own counters. Dynamic-block reasons are free text, so they are never labels.
+// controller's own counters. Dynamic-block reasons are free text, so they
+// are never labels.
 type metrics struct {
 	c *Controller
 

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/supernode-appliance/appliance/ebpf/control"
+	"github.com/supernode-appliance/appliance/ebpf/filter"
 )
 
 // Limits on the control socket, so a stuck or hostile local client cannot
@@ -251,9 +252,12 @@ func (c *Controller) exec(log *slog.Logger, req request, w *bufio.Writer) error 
 			w.WriteByte('\n')
 		}
 	case "counters":
-		ks, err := c.Counters()
+		var ks []filter.Counter
+		var err error
 		if req.iface != "" {
 			ks, err = c.InterfaceCounters(req.iface)
+		} else {
+			ks, err = c.Counters()
 		}
 		if err != nil {
 			return err
