@@ -2,8 +2,10 @@ package server
 
 import (
 	"errors"
+	"net"
 	"net/netip"
-	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/supernode-appliance/appliance/supernode/directory"
 	"github.com/supernode-appliance/appliance/supernode/stun"
@@ -49,11 +51,36 @@ func (s *Server) DeliverIntroduction(target directory.Key, reflexive netip.AddrP
 		s.m.introduced[introFailed].Inc()
 		return ErrIntroductionTarget
 	}
-	c.SetWriteDeadline(time.Now().Add(time.Second))
-	if _, err := c.WriteToUDPAddrPort(out.Raw, p.Reflexive); err != nil {
+	if err := sendNow(c, out.Raw, p.Reflexive); err != nil {
 		s.m.introduced[introFailed].Inc()
 		return err
 	}
 	s.m.introduced[introDelivered].Inc()
 	return nil
+}
+
+// sendNow sends one datagram on a socket that the packet workers share,
+// without waiting: MSG_DONTWAIT makes a full send buffer an error
+// (EAGAIN) instead of a stall. It never touches the socket's deadlines,
+// which belong to every worker: a deadline set here once made every later
+// reply on the socket fail.
+func sendNow(c *net.UDPConn, b []byte, to netip.AddrPort) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var sa unix.Sockaddr
+	if la := addrPortOf(c.LocalAddr()).Addr(); la.Is4() {
+		sa = &unix.SockaddrInet4{Port: int(to.Port()), Addr: to.Addr().Unmap().As4()}
+	} else {
+		sa = &unix.SockaddrInet6{Port: int(to.Port()), Addr: to.Addr().As16()}
+	}
+	var serr error
+	if err := rc.Write(func(fd uintptr) bool {
+		serr = unix.Sendto(int(fd), b, unix.MSG_DONTWAIT, sa)
+		return true
+	}); err != nil {
+		return err
+	}
+	return serr
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -68,5 +69,45 @@ func TestIntroductionThroughAnotherMember(t *testing.T) {
 	// A payload that is not an unsealed introduction is refused.
 	if err := b.DeliverIntroduction(x.ID(), x.LocalAddr(), []byte("junk")); err != ErrIntroductionMalformed {
 		t.Fatalf("junk payload: %v", err)
+	}
+}
+
+// TestRoutedIntroductionKeepsSocketWritable: delivering an introduction
+// routed from another member must not leave a deadline on the socket that
+// every worker shares. It once set a one-second write deadline, and from
+// then on every reply on that socket failed (issue: a fleet member stopped
+// answering one second after a routed introduction).
+func TestRoutedIntroductionKeepsSocketWritable(t *testing.T) {
+	b := start(t, func(c *Config) { c.Listen = []string{"127.0.0.1:0"}; c.Sockets = 1 })
+	a := start(t, func(c *Config) {
+		c.Listen = []string{"127.0.0.1:0"}
+		c.Sockets = 1
+		c.Store = &remoteStore{Table: directory.New(directory.Config{MaxPeers: 10, MaxLease: time.Minute}), other: b}
+	})
+	x := newClient(t, b.Addrs()[0], true)
+	y := newClient(t, a.Addrs()[0], true)
+	ctx := ctxT(t)
+	if _, err := x.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := y.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := y.Lookup(ctx, x.ID()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-x.Introductions():
+	case <-ctx.Done():
+		t.Fatal("no introduction through the other member")
+	}
+	time.Sleep(1500 * time.Millisecond) // past the deadline the bug left behind
+	ctx2, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if _, err := x.Keepalive(ctx2); err != nil {
+		t.Fatalf("keepalive to the delivering member after a routed introduction: %v", err)
+	}
+	if _, err := newClient(t, b.Addrs()[0], false).Binding(ctx2); err != nil {
+		t.Fatalf("binding to the delivering member after a routed introduction: %v", err)
 	}
 }
