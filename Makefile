@@ -3,7 +3,7 @@ GO        ?= go
 GOFLAGS   ?= -mod=mod
 BIN       := bin
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -X github.com/supernode-appliance/appliance/supernode/service.Version=$(VERSION)
+LDFLAGS   := -s -w -X github.com/supernode-appliance/appliance/internal/daemon.Version=$(VERSION)
 TEMPLATE  ?= image/appliance.pkr.hcl
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s

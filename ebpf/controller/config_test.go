@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/supernode-appliance/appliance/supernode/conf"
+	"github.com/supernode-appliance/appliance/internal/conf"
 )
 
 // The shipped example file documents every key with its default. With the

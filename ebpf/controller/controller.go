@@ -26,7 +26,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/supernode-appliance/appliance/ebpf/filter"
-	"github.com/supernode-appliance/appliance/supernode/service"
+	"github.com/supernode-appliance/appliance/internal/daemon"
 )
 
 // Controller is one running supernode-xdp.
@@ -216,7 +216,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		c.Sync()
-		service.Status(c.StatusLine())
+		daemon.Status(c.StatusLine())
 	}
 }
 
@@ -386,7 +386,7 @@ func (c *Controller) Status() [][2]string {
 		names, progs = "-", "-"
 	}
 	return [][2]string{
-		{"version", service.Version},
+		{"version", daemon.Version},
 		{"uptime", time.Since(c.started).Round(time.Second).String()},
 		{"interfaces", names},
 		{"programs", progs},

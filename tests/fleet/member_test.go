@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/supernode-appliance/appliance/supernode/conf"
+	"github.com/supernode-appliance/appliance/internal/conf"
 	"github.com/supernode-appliance/appliance/supernode/fleet"
 	"github.com/supernode-appliance/appliance/supernode/server"
 )

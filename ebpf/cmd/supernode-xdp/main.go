@@ -26,8 +26,8 @@ import (
 
 	"github.com/supernode-appliance/appliance/ebpf/control"
 	"github.com/supernode-appliance/appliance/ebpf/controller"
-	"github.com/supernode-appliance/appliance/supernode/conf"
-	"github.com/supernode-appliance/appliance/supernode/service"
+	"github.com/supernode-appliance/appliance/internal/conf"
+	"github.com/supernode-appliance/appliance/internal/daemon"
 )
 
 const usage = `usage: supernode-xdp <command> [flags] [args]
@@ -69,7 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if args[0] == "version" || args[0] == "--version" {
-		fmt.Fprintln(stdout, "supernode-xdp", service.Version)
+		fmt.Fprintln(stdout, "supernode-xdp", daemon.Version)
 		return 0
 	}
 	cmd := args[0]
@@ -100,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	switch cmd {
 	case "run":
-		return daemon(*configPath, explicit, *debug, stderr)
+		return runDaemon(*configPath, explicit, *debug, stderr)
 	case "check":
 		if _, err := loadConfig(*configPath, explicit); err != nil {
 			fmt.Fprintln(stderr, "supernode-xdp:", err)
@@ -145,13 +145,13 @@ func loadConfig(path string, mustExist bool) (controller.Config, error) {
 	return cfg, err
 }
 
-func daemon(configPath string, explicit, debug bool, stderr io.Writer) int {
+func runDaemon(configPath string, explicit, debug bool, stderr io.Writer) int {
 	cfg, err := loadConfig(configPath, explicit)
 	if err != nil {
 		fmt.Fprintln(stderr, "supernode-xdp:", err)
 		return 1
 	}
-	log := service.NewLogger(debug || cfg.Debug)
+	log := daemon.NewLogger(debug || cfg.Debug)
 	ctx, cancel := signal.NotifyContext(context.Background(), unix.SIGTERM, unix.SIGINT)
 	defer cancel()
 
@@ -161,12 +161,12 @@ func daemon(configPath string, explicit, debug bool, stderr io.Writer) int {
 		return 1
 	}
 	defer c.Close() // the pins keep the filter attached after we exit
-	reg := service.NewRegistry()
+	reg := daemon.NewRegistry()
 	if err := c.Register(reg); err != nil {
 		log.Error("cannot register metrics", "err", err)
 		return 1
 	}
-	if _, err := service.ServeMetrics(ctx, cfg.MetricsListen, reg, log); err != nil {
+	if _, err := daemon.ServeMetrics(ctx, cfg.MetricsListen, reg, log); err != nil {
 		fmt.Fprintln(stderr, "supernode-xdp:", err)
 		return 1
 	}
@@ -177,15 +177,15 @@ func daemon(configPath string, explicit, debug bool, stderr io.Writer) int {
 	if err := c.Sync(); err != nil {
 		log.Error("initial attach incomplete; retrying at each rescan", "err", err)
 	}
-	log.Info("started", "version", service.Version, "status", c.StatusLine())
-	service.Ready(c.StatusLine())
-	go service.Watchdog(ctx, c.Healthy)
+	log.Info("started", "version", daemon.Version, "status", c.StatusLine())
+	daemon.Ready(c.StatusLine())
+	go daemon.Watchdog(ctx, c.Healthy)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, unix.SIGHUP)
 	go func() {
 		for range hup {
-			service.Reloading()
+			daemon.Reloading()
 			next, err := loadConfig(configPath, explicit)
 			if err == nil {
 				err = c.Reload(next)
@@ -196,12 +196,12 @@ func daemon(configPath string, explicit, debug bool, stderr io.Writer) int {
 			} else {
 				log.Info("configuration reloaded")
 			}
-			service.Ready(c.StatusLine())
+			daemon.Ready(c.StatusLine())
 		}
 	}()
 
 	c.Run(ctx)
-	service.Stopping()
+	daemon.Stopping()
 	log.Info("stopping; the filter stays attached through its pinned links")
 	return 0
 }

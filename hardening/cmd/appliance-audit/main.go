@@ -13,7 +13,7 @@ import (
 	"syscall"
 
 	"github.com/supernode-appliance/appliance/hardening"
-	"github.com/supernode-appliance/appliance/supernode/service"
+	"github.com/supernode-appliance/appliance/internal/daemon"
 )
 
 const usage = `Usage:
@@ -63,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case *version:
-		fmt.Fprintln(stdout, "appliance-audit", service.Version)
+		fmt.Fprintln(stdout, "appliance-audit", daemon.Version)
 		return 0
 	case *printProfile:
 		stdout.Write(hardening.DefaultSource())
@@ -103,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	rep := p.Audit(t)
-	rep.ToolVersion = service.Version
+	rep.ToolVersion = daemon.Version
 	if err := writeOutputs(rep, p, *jsonOut, *sarifOut, *junitOut, *metricsOut); err != nil {
 		fmt.Fprintf(stderr, "appliance-audit: %v\n", err)
 		return 2

@@ -17,10 +17,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/supernode-appliance/appliance/supernode/conf"
+	"github.com/supernode-appliance/appliance/internal/conf"
+	"github.com/supernode-appliance/appliance/internal/daemon"
 	"github.com/supernode-appliance/appliance/supernode/fleet"
 	"github.com/supernode-appliance/appliance/supernode/server"
-	"github.com/supernode-appliance/appliance/supernode/service"
 )
 
 const defaultConfig = "/etc/supernode/supernode.conf"
@@ -59,7 +59,7 @@ func main() {
 	}
 	flag.Parse()
 	if *version {
-		fmt.Println("supernode", service.Version)
+		fmt.Println("supernode", daemon.Version)
 		return
 	}
 	if flag.NArg() != 0 {
@@ -79,11 +79,11 @@ func main() {
 }
 
 func run(cfg config) error {
-	log := service.NewLogger(cfg.Debug)
+	log := daemon.NewLogger(cfg.Debug)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
-	reg := service.NewRegistry()
+	reg := daemon.NewRegistry()
 	// With fleet_bind set, the directory becomes the fleet's sharded store
 	// (a no-op otherwise); the node leaves the fleet gracefully on return.
 	node, bind, err := fleet.Attach(&cfg.Config, cfg.Fleet, log, reg)
@@ -96,7 +96,7 @@ func run(cfg config) error {
 		return err
 	}
 	bind(srv)
-	maddr, err := service.ServeMetrics(ctx, cfg.MetricsListen, reg, log)
+	maddr, err := daemon.ServeMetrics(ctx, cfg.MetricsListen, reg, log)
 	if err != nil {
 		srv.Close()
 		return err
@@ -113,13 +113,13 @@ func run(cfg config) error {
 		addrs = append(addrs, a.String())
 	}
 	sort.Strings(addrs)
-	log.Info("supernode ready", "version", service.Version, "udp", strings.Join(addrs, ","), "metrics", maddr, "max_peers", cfg.MaxPeers, "lease", cfg.Lease)
-	service.Ready(status(srv.Stats(), 0))
-	go service.Watchdog(ctx, served.Load)
+	log.Info("supernode ready", "version", daemon.Version, "udp", strings.Join(addrs, ","), "metrics", maddr, "max_peers", cfg.MaxPeers, "lease", cfg.Lease)
+	daemon.Ready(status(srv.Stats(), 0))
+	go daemon.Watchdog(ctx, served.Load)
 	go statusLoop(ctx, srv, cfg.StatusInterval)
 	go func() {
 		<-ctx.Done()
-		service.Stopping() // tell systemd at once; workers finish their batch
+		daemon.Stopping() // tell systemd at once; workers finish their batch
 	}()
 
 	err = <-done
@@ -145,7 +145,7 @@ func statusLoop(ctx context.Context, srv *server.Server, every time.Duration) {
 			st := srv.Stats()
 			rate := float64(st.Requests-last) / now.Sub(lastAt).Seconds()
 			last, lastAt = st.Requests, now
-			service.Status(status(st, rate))
+			daemon.Status(status(st, rate))
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/supernode-appliance/appliance/supernode/conf"
+	"github.com/supernode-appliance/appliance/internal/conf"
 )
 
 // TestShippedConfigIsTheDefaults keeps supernode/supernode.conf honest: it

@@ -1,8 +1,8 @@
-// Package service is the systemd glue every appliance daemon shares: one
+// Package daemon is the systemd glue every appliance daemon shares: one
 // logger (the journal under systemd, stderr otherwise), sd_notify READY,
 // STATUS and STOPPING, the watchdog, and the management HTTP listener that
 // serves Prometheus metrics (never on a public port).
-package service
+package daemon
 
 import (
 	"context"
