@@ -13,6 +13,8 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/supernode-appliance/appliance/internal/inventory"
+	"github.com/zclconf/go-cty/cty"
 	"os"
 	"regexp"
 	"sort"
@@ -132,7 +134,7 @@ func Parse(name string, src []byte) (*Profile, error) {
 		return nil, diagError(diags)
 	}
 	var raw file
-	if diags := gohcl.DecodeBody(f.Body, nil, &raw); diags.HasErrors() {
+	if diags := gohcl.DecodeBody(f.Body, inventoryContext(), &raw); diags.HasErrors() {
 		return nil, diagError(diags)
 	}
 	if !versionRE.MatchString(raw.Version) {
@@ -287,4 +289,17 @@ func diagError(diags hcl.Diagnostics) error {
 		return fmt.Errorf("%s%s: %s", pos, d.Summary, d.Detail)
 	}
 	return diags
+}
+
+// inventoryContext lets the profile name the service inventory instead of
+// restating ports: `values = inventory.firewall` is every proto/port that
+// a non-loopback address may reach on some appliance (internal/inventory).
+func inventoryContext() *hcl.EvalContext {
+	var specs []cty.Value
+	for _, s := range inventory.Specs(inventory.Reachable()) {
+		specs = append(specs, cty.StringVal(s))
+	}
+	return &hcl.EvalContext{Variables: map[string]cty.Value{
+		"inventory": cty.ObjectVal(map[string]cty.Value{"firewall": cty.ListVal(specs)}),
+	}}
 }

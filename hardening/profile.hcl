@@ -1081,7 +1081,8 @@ control "net-nftables-default-deny" {
   }
   apply  = "nftables"
   check  = "nftables"
-  values = ["udp/3478", "tcp/7946", "udp/7946", "udp/68", "udp/546"]
+  # every proto/port of internal/inventory that is not loopback-only
+  values = inventory.firewall
 }
 
 control "net-listening" {
@@ -1094,7 +1095,7 @@ control "net-listening" {
   apply  = "none"
   check  = "listening"
   scope  = ["live"]
-  values = ["udp/3478", "tcp/7946", "udp/7946", "udp/68", "udp/546"]
+  values = inventory.firewall
 }
 
 control "net-xdp-attached" {

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"github.com/supernode-appliance/appliance/internal/inventory"
 	"net/netip"
 	"path"
 	"path/filepath"
@@ -78,7 +79,7 @@ func DefaultConfig() Config {
 		Rescan:        30 * time.Second,
 		ControlSocket: control.DefaultSocket,
 		MaxBlockTTL:   7 * 24 * time.Hour,
-		MetricsListen: "127.0.0.1:9101",
+		MetricsListen: inventory.XDPMetrics.Listen(),
 
 		UDPPorts:             f.UDPPorts,
 		TCPPorts:             f.TCPPorts,

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"fmt"
+	"github.com/supernode-appliance/appliance/internal/inventory"
 	"net/netip"
 	"slices"
 )
@@ -59,8 +60,8 @@ var DefaultReflectorPorts = []uint16{17, 19, 53, 69, 111, 123, 137, 161, 389, 52
 // per-source budgets (a peer sends a few requests a second).
 func DefaultConfig() Config {
 	return Config{
-		UDPPorts:             []uint16{3478},
-		STUNPorts:            []uint16{3478},
+		UDPPorts:             []uint16{inventory.STUN.Port},
+		STUNPorts:            []uint16{inventory.STUN.Port},
 		DropServiceFragments: true,
 		UDPRate:              100, UDPBurst: 200,
 		SYNRate: 10, SYNBurst: 20,

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"github.com/supernode-appliance/appliance/internal/inventory"
 	"net/netip"
 	"time"
 
@@ -34,7 +35,7 @@ type Config struct {
 // Defaults returns the compiled-in configuration.
 func Defaults() Config {
 	return Config{
-		Listen:         []string{":3478"},
+		Listen:         []string{inventory.STUN.Listen()},
 		Batch:          32,
 		MaxPeers:       1_000_000,
 		Lease:          30 * time.Second,

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/supernode-appliance/appliance/internal/inventory"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,7 +17,8 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("boot", stderr)
 	accel := fs.String("accel", "auto", "QEMU accelerator: kvm, tcg or auto (KVM if it really works here)")
 	mem := fs.Int("mem", 1024, "guest memory in MiB")
-	port := fs.Int("port", 3478, "host UDP port forwarded to the supernode's 3478")
+	stun := inventory.STUN.Port
+	port := fs.Int("port", int(stun), fmt.Sprintf("host UDP port forwarded to the supernode's %d", stun))
 	secure := fs.Bool("secure-boot", false, "enforce Secure Boot (OVMF with SMM; Microsoft's keys unless -vars says otherwise)")
 	vars := fs.String("vars", "", "UEFI variable store to start from, e.g. "+qemu.SnakeoilVars+" for images signed with Debian's OVMF test key")
 	if err := parse(fs, args); err != nil {
@@ -43,7 +45,7 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	vm, err := qemu.Start(ctx, qemu.Options{
 		Image: img, Accel: *accel, MemoryMB: *mem, Interactive: true, SecureBoot: *secure, Vars: *vars,
-		HostFwd: []string{fmt.Sprintf("udp::%d-:3478", *port)},
+		HostFwd: []string{fmt.Sprintf("udp::%d-:%d", *port, stun)},
 	})
 	if err != nil {
 		return err
@@ -53,6 +55,6 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *secure {
 		sb = " with Secure Boot enforced"
 	}
-	fmt.Fprintf(stderr, "booting %s under QEMU (%s) + OVMF%s; Ctrl-A X quits; host UDP %d -> supernode 3478\n", img, vm.Accel, sb, *port)
+	fmt.Fprintf(stderr, "booting %s under QEMU (%s) + OVMF%s; Ctrl-A X quits; host UDP %d -> supernode %d\n", img, vm.Accel, sb, *port, stun)
 	return vm.Wait(context.Background())
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/supernode-appliance/appliance/internal/inventory"
 	"os"
 	"os/signal"
 	"sort"
@@ -46,7 +47,7 @@ func (c *config) Validate() error {
 
 // defaults are the compiled-in values supernode.conf states.
 func defaults() config {
-	return config{Config: server.Defaults(), Fleet: fleet.DefaultConfig(), MetricsListen: "127.0.0.1:9478", StatusInterval: 5 * time.Second}
+	return config{Config: server.Defaults(), Fleet: fleet.DefaultConfig(), MetricsListen: inventory.SupernodeMetrics.Listen(), StatusInterval: 5 * time.Second}
 }
 
 func main() {
