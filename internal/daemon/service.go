@@ -84,7 +84,7 @@ func Watchdog(ctx context.Context, healthy func() bool) {
 // and process collectors already registered.
 func NewRegistry() *prometheus.Registry {
 	r := prometheus.NewRegistry()
-	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), BuildInfo(procCmdline()))
 	return r
 }
 

@@ -25,6 +25,7 @@ import (
 
 	"github.com/supernode-appliance/appliance/ebpf/controller"
 	"github.com/supernode-appliance/appliance/hardening"
+	"github.com/supernode-appliance/appliance/internal/daemon"
 	"github.com/supernode-appliance/appliance/supernode/fleet"
 	"github.com/supernode-appliance/appliance/supernode/server"
 )
@@ -80,6 +81,7 @@ func (n names) add(m string, ls ...string) {
 // textfile.
 func exported(t *testing.T) names {
 	n := names{}
+	n.Register(daemon.BuildInfo("")) // every daemon's registry has it
 	cfg := server.Defaults()
 	cfg.Listen = []string{"127.0.0.1:0"}
 	cfg.Sockets = 1
