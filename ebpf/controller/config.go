@@ -2,14 +2,13 @@ package controller
 
 import (
 	"fmt"
-	"github.com/supernode-appliance/appliance/internal/inventory"
-	"net/netip"
 	"path"
 	"path/filepath"
 	"time"
 
 	"github.com/supernode-appliance/appliance/ebpf/control"
 	"github.com/supernode-appliance/appliance/ebpf/filter"
+	"github.com/supernode-appliance/appliance/internal/inventory"
 )
 
 // Name is the daemon's name for the config loader: the file
@@ -20,9 +19,9 @@ const Name = "supernode-xdp"
 // DefaultConfigPath is read when -config is not given (absent is fine).
 const DefaultConfigPath = "/etc/supernode/supernode-xdp.conf"
 
-// Config is everything supernode-xdp reads from its config file. The filter
-// policy keys map one to one onto filter.Config; the rest says where to
-// attach and how the controller is reached.
+// Config is everything supernode-xdp reads from its config file: the
+// filter policy (filter.Config, embedded) and where to attach and how the
+// controller is reached.
 type Config struct {
 	// Interfaces are names or shell glob patterns (path.Match) of the
 	// uplinks to filter. Interfaces that appear later are picked up.
@@ -44,34 +43,15 @@ type Config struct {
 	MetricsListen string        `conf:"metrics_listen"`
 	Debug         bool          `conf:"debug"`
 
-	// Filter policy (see ebpf/README.md "XDP filter program").
-	UDPPorts             []uint16       `conf:"udp_ports"`
-	TCPPorts             []uint16       `conf:"tcp_ports"`
-	STUNPorts            []uint16       `conf:"stun_ports"`
-	DropServiceFragments bool           `conf:"drop_service_fragments"`
-	AllowBogons          []netip.Prefix `conf:"allow_bogons"`
-	Allow                []netip.Prefix `conf:"allow"`
-	Block                []netip.Prefix `conf:"block"`
-	OwnAddrs             []netip.Addr   `conf:"own_addrs"`
-	UDPRate              uint32         `conf:"udp_rate"`
-	UDPBurst             uint32         `conf:"udp_burst"`
-	SYNRate              uint32         `conf:"syn_rate"`
-	SYNBurst             uint32         `conf:"syn_burst"`
-	ICMPRate             uint32         `conf:"icmp_rate"`
-	ICMPBurst            uint32         `conf:"icmp_burst"`
-	TrackRate            uint32         `conf:"track_rate"`
-	TrackBurst           uint32         `conf:"track_burst"`
-	EphemeralFirst       uint16         `conf:"ephemeral_first"`
-	EphemeralLast        uint16         `conf:"ephemeral_last"`
-	STUNMethodFirst      uint16         `conf:"stun_method_first"`
-	STUNMethodLast       uint16         `conf:"stun_method_last"`
-	ReflectorPorts       []uint16       `conf:"reflector_ports"`
+	// The filter policy (see ebpf/README.md "XDP filter program"): the
+	// filter's own Config, whose fields carry their config keys. OwnAddrs
+	// is completed with the interfaces' addresses before it is written.
+	filter.Config
 }
 
 // DefaultConfig is the compiled-in configuration: the filter's own defaults,
 // every Ethernet uplink by its predictable (en*) or classic (eth*) name.
 func DefaultConfig() Config {
-	f := filter.DefaultConfig()
 	return Config{
 		Interfaces:    []string{"en*", "eth*"},
 		Mode:          "auto",
@@ -80,57 +60,12 @@ func DefaultConfig() Config {
 		ControlSocket: control.DefaultSocket,
 		MaxBlockTTL:   7 * 24 * time.Hour,
 		MetricsListen: inventory.XDPMetrics.Listen(),
-
-		UDPPorts:             f.UDPPorts,
-		TCPPorts:             f.TCPPorts,
-		STUNPorts:            f.STUNPorts,
-		DropServiceFragments: f.DropServiceFragments,
-		AllowBogons:          f.AllowBogons,
-		Allow:                f.Allow,
-		Block:                f.Block,
-		OwnAddrs:             f.OwnAddrs,
-		UDPRate:              f.UDPRate,
-		UDPBurst:             f.UDPBurst,
-		SYNRate:              f.SYNRate,
-		SYNBurst:             f.SYNBurst,
-		ICMPRate:             f.ICMPRate,
-		ICMPBurst:            f.ICMPBurst,
-		TrackRate:            f.TrackRate,
-		TrackBurst:           f.TrackBurst,
-		EphemeralFirst:       f.EphemeralFirst,
-		EphemeralLast:        f.EphemeralLast,
-		STUNMethodFirst:      f.STUNMethodFirst,
-		STUNMethodLast:       f.STUNMethodLast,
-		ReflectorPorts:       f.ReflectorPorts,
+		Config:        filter.DefaultConfig(),
 	}
 }
 
 // Filter returns the policy part as the filter package wants it.
-func (c Config) Filter() filter.Config {
-	return filter.Config{
-		UDPPorts:             c.UDPPorts,
-		TCPPorts:             c.TCPPorts,
-		STUNPorts:            c.STUNPorts,
-		DropServiceFragments: c.DropServiceFragments,
-		AllowBogons:          c.AllowBogons,
-		Allow:                c.Allow,
-		Block:                c.Block,
-		OwnAddrs:             c.OwnAddrs,
-		UDPRate:              c.UDPRate,
-		UDPBurst:             c.UDPBurst,
-		SYNRate:              c.SYNRate,
-		SYNBurst:             c.SYNBurst,
-		ICMPRate:             c.ICMPRate,
-		ICMPBurst:            c.ICMPBurst,
-		TrackRate:            c.TrackRate,
-		TrackBurst:           c.TrackBurst,
-		EphemeralFirst:       c.EphemeralFirst,
-		EphemeralLast:        c.EphemeralLast,
-		STUNMethodFirst:      c.STUNMethodFirst,
-		STUNMethodLast:       c.STUNMethodLast,
-		ReflectorPorts:       c.ReflectorPorts,
-	}
-}
+func (c Config) Filter() filter.Config { return c.Config }
 
 // Validate checks the controller's own keys, then the filter policy. Each
 // error names the key and says what would be accepted.

@@ -38,15 +38,22 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 	}
 }
 
-// normalise treats nil and empty lists alike.
+// normalise treats nil and empty lists alike, in the embedded filter
+// policy too.
 func normalise(c Config) Config {
-	v := reflect.ValueOf(&c).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		f := v.Field(i)
-		if f.Kind() == reflect.Slice && f.Len() == 0 {
-			f.Set(reflect.Zero(f.Type()))
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Field(i)
+			switch {
+			case f.Kind() == reflect.Slice && f.Len() == 0:
+				f.Set(reflect.Zero(f.Type()))
+			case f.Kind() == reflect.Struct && v.Type().Field(i).Anonymous:
+				walk(f)
+			}
 		}
 	}
+	walk(reflect.ValueOf(&c).Elem())
 	return c
 }
 

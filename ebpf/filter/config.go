@@ -8,46 +8,59 @@ import (
 )
 
 // Config is what the filter enforces. Configure writes it into the maps.
+// The `conf` tags are the keys of supernode-xdp's config file, whose
+// Config embeds this one (one declaration per key).
 type Config struct {
-	UDPPorts, TCPPorts []uint16 // ports the appliance serves; others default-deny
-	STUNPorts          []uint16 // subset of UDPPorts with the STUN header check
+	// UDPPorts and TCPPorts are the ports the appliance serves; others
+	// default-deny.
+	UDPPorts  []uint16 `conf:"udp_ports"`
+	TCPPorts  []uint16 `conf:"tcp_ports"`
+	STUNPorts []uint16 `conf:"stun_ports"` // subset of UDPPorts with the STUN header check
 
 	// DropServiceFragments drops fragments to service ports and every
 	// non-first fragment (which carries no port, so can never match a
 	// port rule). Default true: the supernode's messages fit in one packet.
-	DropServiceFragments bool
+	DropServiceFragments bool `conf:"drop_service_fragments"`
 
-	AllowBogons []netip.Prefix // special-purpose ranges to accept (private deployments)
-	Allow       []netip.Prefix // trusted sources: skip block lists and budgets (allow wins)
-	Block       []netip.Prefix // static blocklist
-	OwnAddrs    []netip.Addr   // the appliance's addresses: never a valid source
+	AllowBogons []netip.Prefix `conf:"allow_bogons"` // special-purpose ranges to accept (private deployments)
+	Allow       []netip.Prefix `conf:"allow"`        // trusted sources: skip block lists and budgets (allow wins)
+	Block       []netip.Prefix `conf:"block"`        // static blocklist
+	OwnAddrs    []netip.Addr   `conf:"own_addrs"`    // the appliance's addresses: never a valid source
 
 	// Per-source budgets in packets per second and burst size; a zero
 	// rate switches the budget off. UDP covers every UDP packet passed,
 	// SYN new TCP connections to served ports, ICMP every ICMP except NDP.
-	UDPRate, UDPBurst, SYNRate, SYNBurst, ICMPRate, ICMPBurst uint32
+	UDPRate   uint32 `conf:"udp_rate"`
+	UDPBurst  uint32 `conf:"udp_burst"`
+	SYNRate   uint32 `conf:"syn_rate"`
+	SYNBurst  uint32 `conf:"syn_burst"`
+	ICMPRate  uint32 `conf:"icmp_rate"`
+	ICMPBurst uint32 `conf:"icmp_burst"`
 
 	// TrackRate bounds how many new sources per second and per CPU get a
 	// token-bucket entry (burst TrackBurst); beyond it new sources pass
 	// untracked, which keeps a spoofed random-source flood from churning
 	// the table. 0 = no bound.
-	TrackRate, TrackBurst uint32
+	TrackRate  uint32 `conf:"track_rate"`
+	TrackBurst uint32 `conf:"track_burst"`
 
 	// EphemeralFirst..EphemeralLast is the appliance's local port range
 	// (net.ipv4.ip_local_port_range): replies to its own connections
 	// arrive there.
-	EphemeralFirst, EphemeralLast uint16
+	EphemeralFirst uint16 `conf:"ephemeral_first"`
+	EphemeralLast  uint16 `conf:"ephemeral_last"`
 
 	// STUNMethodFirst..STUNMethodLast are the STUN methods accepted on
 	// STUN ports besides Binding (0x001). The default 0x801-0x80f covers
 	// the supernode's methods (supernode/wire: 0x801-0x805, from the
 	// RFC 8489 18.1 expert-review range) with room for ten more; 0 as
 	// the last method accepts Binding only.
-	STUNMethodFirst, STUNMethodLast uint16
+	STUNMethodFirst uint16 `conf:"stun_method_first"`
+	STUNMethodLast  uint16 `conf:"stun_method_last"`
 
 	// ReflectorPorts are the UDP source ports of well-known amplification
 	// reflectors; their traffic to service ports is dropped.
-	ReflectorPorts []uint16
+	ReflectorPorts []uint16 `conf:"reflector_ports"`
 }
 
 // DefaultReflectorPorts are UDP services abused for reflection/amplification
