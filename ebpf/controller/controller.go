@@ -43,6 +43,8 @@ type Controller struct {
 	attachOK   bool                  // the last sync attached everything wanted
 	warnedNone bool                  // "no interface matches" was logged
 	metrics    *metrics
+	control    *net.UnixListener // the control socket, once served
+	unlock     func()            // releases the lock on pin_dir
 }
 
 // New loads the filter (reusing maps pinned by an earlier run), writes the
@@ -68,14 +70,23 @@ func New(cfg Config, log *slog.Logger) (*Controller, error) {
 	if err := os.MkdirAll(cfg.PinDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create pin_dir %s: %v; it must belong to the daemon's user (supernode-xdp.tmpfiles.conf)", cfg.PinDir, err)
 	}
+	// One controller per pin_dir: a second one would swap its own program
+	// into the pinned links and its own policy into the shared maps. The
+	// lock comes before any pin, map or socket is touched, and the kernel
+	// drops it when the process dies, however it dies.
+	unlock, err := lockPinDir(cfg.PinDir)
+	if err != nil {
+		return nil, err
+	}
 	f, err := filter.Open(cfg.PinDir)
 	if err != nil {
+		unlock()
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
 			return nil, fmt.Errorf("cannot load the XDP filter: %w (supernode-xdp needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)", err)
 		}
 		return nil, fmt.Errorf("cannot load the XDP filter: %w", err)
 	}
-	c := &Controller{log: log, started: time.Now(), cfg: cfg, filter: f, reasons: map[netip.Addr]string{}}
+	c := &Controller{log: log, started: time.Now(), cfg: cfg, filter: f, reasons: map[netip.Addr]string{}, unlock: unlock}
 	// Include the interfaces' addresses from the first write on: the maps
 	// may be the ones a running filter uses (restart), and dropping the own
 	// addresses even briefly would let spoofed own-source packets through.
@@ -83,6 +94,7 @@ func New(cfg Config, log *slog.Logger) (*Controller, error) {
 	c.ownAddrs = ownAddrs(cfg, ifaces)
 	if err := c.configure(cfg, c.ownAddrs); err != nil {
 		f.Close()
+		unlock()
 		return nil, err
 	}
 	c.att, err = newAttacher(filepath.Join(cfg.PinDir, "links"), cfg.Mode, f.InterfaceProgram, f.ReleaseInterface, log)
@@ -91,6 +103,7 @@ func New(cfg Config, log *slog.Logger) (*Controller, error) {
 	}
 	if err != nil {
 		f.Close()
+		unlock()
 		return nil, err
 	}
 	c.metrics = newMetrics(c)
@@ -398,22 +411,32 @@ func (c *Controller) Status() [][2]string {
 }
 
 // Close releases the controller's handles. The pinned links and maps stay,
-// so the filter keeps running until the next controller takes over.
+// so the filter keeps running until the next controller takes over. The
+// control socket is removed before the lock on pin_dir is released, so it
+// can never remove the socket of a successor.
 func (c *Controller) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.control != nil {
+		c.control.Close()
+	}
 	c.att.close()
-	return c.filter.Close()
+	err := c.filter.Close()
+	c.unlock()
+	return err
 }
 
-// Detach removes the filter from every interface and deletes all pins under
-// pinDir. The controller must be stopped first (a running one holds the
-// links open). For operators taking the filter out and for test clean-up.
-func Detach(pinDir string) error {
-	links := filepath.Join(pinDir, "links")
-	entries, _ := os.ReadDir(links)
-	for _, e := range entries {
-		os.Remove(filepath.Join(links, e.Name()))
+// AttachedPins lists the interfaces whose pinned link is still in place,
+// for the last word at stop: the filter stays on exactly these.
+func (c *Controller) AttachedPins() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, at := range c.att.links {
+		if _, err := os.Lstat(at.pin); err == nil {
+			out = append(out, at.Name)
+		}
 	}
-	return os.RemoveAll(pinDir)
+	sort.Strings(out)
+	return out
 }

@@ -112,6 +112,15 @@ func listenControl(path, group string) (*net.UnixListener, error) {
 		if fi.Mode()&os.ModeSocket == 0 {
 			return nil, fmt.Errorf("control_socket %s exists and is not a socket; remove it or choose another path", path)
 		}
+		// Replace a stale socket, never a live one: its server (another
+		// controller with another pin_dir) would become unreachable.
+		if live, pid := socketServer(path); live {
+			who := "another process"
+			if pid > 0 {
+				who = fmt.Sprintf("another process (pid %d)", pid)
+			}
+			return nil, fmt.Errorf("control_socket %s is served by %s; stop it or give this controller its own control_socket", path, who)
+		}
 		os.Remove(path)
 	}
 	// Create the socket with no permissions for others from the start, so
@@ -136,6 +145,27 @@ func listenControl(path, group string) (*net.UnixListener, error) {
 	return ln, nil
 }
 
+// socketServer reports whether a process accepts connections on the unix
+// socket at path, and its PID (SO_PEERCRED) if known.
+func socketServer(path string) (bool, int) {
+	conn, err := net.DialTimeout("unix", path, time.Second)
+	if err != nil {
+		return false, 0
+	}
+	defer conn.Close()
+	raw, err := conn.(*net.UnixConn).SyscallConn()
+	if err != nil {
+		return true, 0
+	}
+	pid := 0
+	raw.Control(func(fd uintptr) {
+		if cred, err := unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED); err == nil {
+			pid = int(cred.Pid)
+		}
+	})
+	return true, pid
+}
+
 // ServeControl listens on the configured control socket and answers
 // requests until ctx ends. It returns once the socket exists.
 func (c *Controller) ServeControl(ctx context.Context) error {
@@ -144,6 +174,9 @@ func (c *Controller) ServeControl(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.mu.Lock()
+	c.control = ln
+	c.mu.Unlock()
 	go func() {
 		<-ctx.Done()
 		ln.Close()

@@ -3,8 +3,10 @@ package filter
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -113,4 +115,34 @@ func (f *Filter) Blocks() ([]Block, error) {
 		out = append(out, Block{Addr: p.Addr(), Expires: wall.Add(left)})
 	}
 	return out, nil
+}
+
+// PinnedBlocks counts the dynamic blocks in force in the maps pinned under
+// pinDir, without loading the program (for `supernode-xdp detach`, which
+// says what it removes).
+func PinnedBlocks(pinDir string) (int, error) {
+	now, err := monoNow()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for name, key := range map[string]any{"acl4": new(xdpLpm4Key), "acl6": new(xdpLpm6Key)} {
+		m, err := ebpf.LoadPinnedMap(filepath.Join(pinDir, name), nil)
+		if err != nil {
+			return n, fmt.Errorf("filter: open the pinned map %s: %w", name, err)
+		}
+		var e aclEntry
+		it := m.Iterate()
+		for it.Next(key, &e) {
+			if e.Expiry != 0 && time.Duration(e.Expiry) > now {
+				n++
+			}
+		}
+		err = it.Err()
+		m.Close()
+		if err != nil {
+			return n, fmt.Errorf("filter: read the pinned map %s: %w", name, err)
+		}
+	}
+	return n, nil
 }

@@ -5,7 +5,7 @@
 //	supernode-xdp status|counters|blocks|interfaces [-socket PATH]
 //	supernode-xdp block IP TTL [REASON]     TTL in seconds or as 10m, 1h
 //	supernode-xdp unblock IP
-//	supernode-xdp detach [-config FILE]     remove the filter (daemon stopped)
+//	supernode-xdp detach [-config FILE] [-force]   remove the filter and its pins
 package main
 
 import (
@@ -37,7 +37,8 @@ Daemon:
              control socket and metrics (SIGHUP reloads the config)
   check      validate the config file and exit
   detach     remove the filter from every interface and delete its pins
-             (stop the daemon first)
+             (maps included: counters and dynamic blocks); refused while
+             the daemon runs, -force stops it first
 
 Operator commands (talk to the running daemon over its control socket):
   status              controller summary
@@ -53,6 +54,7 @@ Flags:
   -config FILE   config file (default ` + controller.DefaultConfigPath + `)
   -socket PATH   control socket (default ` + control.DefaultSocket + `)
   -debug         debug logging (run)
+  -force         detach: stop the running daemon (SIGTERM) first
 
 Config keys: `
 
@@ -79,6 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", controller.DefaultConfigPath, "config file")
 	socket := fs.String("socket", control.DefaultSocket, "control socket")
 	debug := fs.Bool("debug", false, "debug logging")
+	force := fs.Bool("force", false, "detach: stop a running controller first")
 	// Flags may come before or after the arguments
 	// (supernode-xdp block 192.0.2.7 600 -socket PATH).
 	var rest []string
@@ -113,7 +116,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "supernode-xdp:", err)
 			return 1
 		}
-		if err := controller.Detach(cfg.PinDir); err != nil {
+		rep, err := controller.Detach(cfg.PinDir, *force)
+		fmt.Fprint(stdout, rep)
+		if err != nil {
 			fmt.Fprintln(stderr, "supernode-xdp:", err)
 			return 1
 		}
@@ -202,7 +207,11 @@ func runDaemon(configPath string, explicit, debug bool, stderr io.Writer) int {
 
 	c.Run(ctx)
 	daemon.Stopping()
-	log.Info("stopping; the filter stays attached through its pinned links")
+	if on := c.AttachedPins(); len(on) > 0 {
+		log.Info("stopping; the filter stays attached through its pinned links", "interfaces", strings.Join(on, ","))
+	} else {
+		log.Info("stopping; the filter is attached to no interface")
+	}
 	return 0
 }
 
