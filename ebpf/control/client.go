@@ -4,7 +4,9 @@
 // The protocol is one request line per command and one answer per request,
 // so it can be driven by hand with `socat - UNIX:/run/supernode-xdp/control.sock`:
 //
-//	block <ip> <ttl-seconds> <reason>\n   -> ok\n
+//	block <ip> <ttl-seconds> <reason>\n   -> blocked <ip-or-/64> <seconds>\n ok\n
+//	force-block <ip> <ttl-seconds> <reason>\n  (root only: skips the never-block
+//	                                       list and the report TTL cap)
 //	unblock <ip>\n                        -> ok\n
 //	list\n                                -> <ip> <seconds-left> [reason]\n ... ok\n
 //	counters [interface]\n               -> <reason> <packets> <bytes>\n ... ok\n
@@ -88,16 +90,61 @@ func (c *Client) Do(request string) ([]string, error) {
 	}
 }
 
-// Block asks the controller to drop every packet from addr for ttl (rounded
-// up to whole seconds). reason is logged by the controller and shown by List;
+// Block asks the controller to drop every packet from addr (its /64 for
+// IPv6) for ttl (rounded up to whole seconds; the controller may shorten
+// it, see BlockAs). reason is logged by the controller and shown by List;
 // it must not contain a newline.
 func (c *Client) Block(addr netip.Addr, ttl time.Duration, reason string) error {
+	_, err := c.BlockAs(addr, ttl, reason, false)
+	return err
+}
+
+// Blocked is what the controller blocked and for how long.
+type Blocked struct {
+	Prefix netip.Prefix
+	TTL    time.Duration
+}
+
+// BlockAs is Block returning what the controller granted; force (root
+// only) asks for a block the never-block list and report_max_ttl would
+// refuse or shorten.
+func (c *Client) BlockAs(addr netip.Addr, ttl time.Duration, reason string, force bool) (Blocked, error) {
 	secs := int64((ttl + time.Second - 1) / time.Second)
 	if reason = strings.TrimSpace(reason); reason == "" {
 		reason = "-"
 	}
-	_, err := c.Do(fmt.Sprintf("block %s %d %s", addr, secs, reason))
-	return err
+	cmd := "block"
+	if force {
+		cmd = "force-block"
+	}
+	lines, err := c.Do(fmt.Sprintf("%s %s %d %s", cmd, addr, secs, reason))
+	if err != nil {
+		return Blocked{}, err
+	}
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) == 3 && f[0] == "blocked" {
+			p, perr := parseBlocked(f[1])
+			n, nerr := strconv.ParseInt(f[2], 10, 64)
+			if perr == nil && nerr == nil {
+				return Blocked{Prefix: p, TTL: time.Duration(n) * time.Second}, nil
+			}
+		}
+	}
+	// An older controller answers a bare "ok".
+	return Blocked{Prefix: netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()), TTL: time.Duration(secs) * time.Second}, nil
+}
+
+// parseBlocked reads a block as listed: an address or a prefix.
+func parseBlocked(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // Unblock removes a dynamic block before it expires.
@@ -108,9 +155,10 @@ func (c *Client) Unblock(addr netip.Addr) error {
 
 // Block is one entry of the dynamic block list.
 type Block struct {
-	Addr    netip.Addr
-	Expires time.Time // computed from the seconds left when listed
-	Reason  string    // empty if the controller no longer knows it (e.g. after a restart)
+	Addr    netip.Addr   // the blocked address, or the first of the IPv6 /64
+	Prefix  netip.Prefix // what is blocked: Addr/32, or the IPv6 /64
+	Expires time.Time    // computed from the seconds left when listed
+	Reason  string       // empty if the controller no longer knows it (e.g. after a restart)
 }
 
 // List returns the current dynamic blocks.
@@ -126,7 +174,7 @@ func (c *Client) List() ([]Block, error) {
 		if len(f) < 2 {
 			return nil, fmt.Errorf("control socket: malformed block line %q", l)
 		}
-		a, err := netip.ParseAddr(f[0])
+		p, err := parseBlocked(f[0])
 		if err != nil {
 			return nil, fmt.Errorf("control socket: malformed block line %q", l)
 		}
@@ -134,7 +182,7 @@ func (c *Client) List() ([]Block, error) {
 		if err != nil {
 			return nil, fmt.Errorf("control socket: malformed block line %q", l)
 		}
-		b := Block{Addr: a, Expires: now.Add(time.Duration(secs) * time.Second)}
+		b := Block{Addr: p.Addr(), Prefix: p, Expires: now.Add(time.Duration(secs) * time.Second)}
 		if len(f) == 3 {
 			b.Reason = f[2]
 		}

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"net/netip"
 	"path"
 	"path/filepath"
 	"time"
@@ -37,11 +38,25 @@ type Config struct {
 	// netlink notifications, and expired blocks are removed.
 	Rescan time.Duration `conf:"rescan_interval"`
 
-	ControlSocket string        `conf:"control_socket"`
-	ControlGroup  string        `conf:"control_group"`
-	MaxBlockTTL   time.Duration `conf:"max_block_ttl"`
-	MetricsListen string        `conf:"metrics_listen"`
-	Debug         bool          `conf:"debug"`
+	ControlSocket string `conf:"control_socket"`
+	ControlGroup  string `conf:"control_group"`
+	// MaxBlockTTL bounds an operator's forced block (force-block);
+	// ReportMaxTTL caps the TTL of a block request (the supernode's abuse
+	// reports): a longer one is shortened, not refused.
+	MaxBlockTTL  time.Duration `conf:"max_block_ttl"`
+	ReportMaxTTL time.Duration `conf:"report_max_ttl"`
+	// MaxBlocks bounds the dynamic blocks in force; a report beyond it is
+	// refused and counted (the filter's tries keep room for
+	// filter.MaxDynamicBlocks).
+	MaxBlocks int `conf:"max_blocks"`
+	// NeverBlock are prefixes a report may never block (fleet members,
+	// partners), besides what the controller finds itself: gateways,
+	// resolvers, NTP and DHCP servers, own addresses and, with
+	// NeverBlockConnected, the interfaces' subnets (protect.go).
+	NeverBlock          []netip.Prefix `conf:"never_block"`
+	NeverBlockConnected bool           `conf:"never_block_connected"`
+	MetricsListen       string         `conf:"metrics_listen"`
+	Debug               bool           `conf:"debug"`
 
 	// The filter policy (see ebpf/README.md "XDP filter program"): the
 	// filter's own Config, whose fields carry their config keys. OwnAddrs
@@ -53,14 +68,17 @@ type Config struct {
 // every Ethernet uplink by its predictable (en*) or classic (eth*) name.
 func DefaultConfig() Config {
 	return Config{
-		Interfaces:    []string{"en*", "eth*"},
-		Mode:          "auto",
-		PinDir:        "/sys/fs/bpf/supernode-xdp",
-		Rescan:        30 * time.Second,
-		ControlSocket: control.DefaultSocket,
-		MaxBlockTTL:   7 * 24 * time.Hour,
-		MetricsListen: inventory.XDPMetrics.Listen(),
-		Config:        filter.DefaultConfig(),
+		Interfaces:          []string{"en*", "eth*"},
+		Mode:                "auto",
+		PinDir:              "/sys/fs/bpf/supernode-xdp",
+		Rescan:              30 * time.Second,
+		ControlSocket:       control.DefaultSocket,
+		MaxBlockTTL:         7 * 24 * time.Hour,
+		ReportMaxTTL:        10 * time.Minute,
+		MaxBlocks:           16384,
+		NeverBlockConnected: true,
+		MetricsListen:       inventory.XDPMetrics.Listen(),
+		Config:              filter.DefaultConfig(),
 	}
 }
 
@@ -94,6 +112,17 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBlockTTL < time.Second {
 		return fmt.Errorf("max_block_ttl = %s is too short; use 1s or more", c.MaxBlockTTL)
+	}
+	if c.ReportMaxTTL < time.Second || c.ReportMaxTTL > c.MaxBlockTTL {
+		return fmt.Errorf("report_max_ttl = %s is out of range; use 1s to max_block_ttl (%s)", c.ReportMaxTTL, c.MaxBlockTTL)
+	}
+	if c.MaxBlocks < 1 || c.MaxBlocks > filter.MaxDynamicBlocks {
+		return fmt.Errorf("max_blocks = %d is out of range; use 1 to %d, the room the filter keeps for dynamic blocks", c.MaxBlocks, filter.MaxDynamicBlocks)
+	}
+	for _, p := range c.NeverBlock {
+		if !p.IsValid() || p.Addr().Zone() != "" {
+			return fmt.Errorf("never_block: %v is not a valid CIDR prefix; write it as ADDRESS/BITS", p)
+		}
 	}
 	if err := c.Filter().Validate(); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -38,10 +39,13 @@ type Controller struct {
 	cfg        Config
 	filter     *filter.Filter
 	att        *attacher
-	reasons    map[netip.Addr]string // why each dynamic block was added, for list
-	ownAddrs   []netip.Addr          // own_addrs plus the addresses of attached interfaces
-	attachOK   bool                  // the last sync attached everything wanted
-	warnedNone bool                  // "no interface matches" was logged
+	blocks     map[netip.Prefix]blockInfo // the dynamic blocks in force (max_blocks)
+	protected  []protection               // what reports may never block
+	refused    map[string]uint64          // block requests refused, by cause
+	ttlCapped  uint64                     // reports whose TTL report_max_ttl shortened
+	ownAddrs   []netip.Addr               // own_addrs plus the addresses of attached interfaces
+	attachOK   bool                       // the last sync attached everything wanted
+	warnedNone bool                       // "no interface matches" was logged
 	metrics    *metrics
 	control    *net.UnixListener // the control socket, once served
 	unlock     func()            // releases the lock on pin_dir
@@ -86,7 +90,15 @@ func New(cfg Config, log *slog.Logger) (*Controller, error) {
 		}
 		return nil, fmt.Errorf("cannot load the XDP filter: %w", err)
 	}
-	c := &Controller{log: log, started: time.Now(), cfg: cfg, filter: f, reasons: map[netip.Addr]string{}, unlock: unlock}
+	c := &Controller{log: log, started: time.Now(), cfg: cfg, filter: f, blocks: map[netip.Prefix]blockInfo{}, refused: map[string]uint64{}, unlock: unlock}
+	c.protected = protections(cfg)
+	// The blocks a previous controller left in the pinned maps count
+	// towards max_blocks; their reasons died with it.
+	if bs, err := f.Blocks(); err == nil {
+		for _, b := range bs {
+			c.blocks[b.Prefix] = blockInfo{expires: b.Expires}
+		}
+	}
 	// Include the interfaces' addresses from the first write on: the maps
 	// may be the ones a running filter uses (restart), and dropping the own
 	// addresses even briefly would let spoofed own-source packets through.
@@ -145,6 +157,7 @@ func (c *Controller) Sync() error {
 		}
 	}
 	c.sweepLocked()
+	c.protected = protections(c.cfg)
 	return err
 }
 
@@ -183,19 +196,22 @@ func ownAddrs(cfg Config, ifaces []net.Interface) []netip.Addr {
 
 // sweepLocked lets the filter delete expired dynamic blocks (the program
 // already ignores them; this keeps the map from filling with dead entries)
-// and forgets the reasons of blocks that are gone.
+// and forgets the blocks that are gone.
 func (c *Controller) sweepLocked() {
 	blocks, err := c.filter.Blocks()
 	if err != nil {
 		return
 	}
-	live := make(map[netip.Addr]bool, len(blocks))
+	live := make(map[netip.Prefix]time.Time, len(blocks))
 	for _, b := range blocks {
-		live[b.Addr] = true
+		live[b.Prefix] = b.Expires
 	}
-	for a := range c.reasons {
-		if !live[a] {
-			delete(c.reasons, a)
+	for p, bi := range c.blocks {
+		if exp, ok := live[p]; ok {
+			bi.expires = exp
+			c.blocks[p] = bi
+		} else {
+			delete(c.blocks, p)
 		}
 	}
 }
@@ -269,6 +285,7 @@ func (c *Controller) Reload(cfg Config) error {
 		return err
 	}
 	c.cfg, c.ownAddrs = cfg, own
+	c.protected = protections(cfg)
 	c.att.mode = cfg.Mode
 	c.mu.Unlock()
 	return c.Sync()
@@ -287,25 +304,72 @@ type BlockEntry struct {
 	Reason string
 }
 
-// Block drops every packet from addr for ttl.
-func (c *Controller) Block(addr netip.Addr, ttl time.Duration, reason string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if ttl <= 0 || ttl > c.cfg.MaxBlockTTL {
-		return fmt.Errorf("ttl %s is out of range; use 1 to %d seconds (max_block_ttl)", ttl, int64(c.cfg.MaxBlockTTL/time.Second))
-	}
-	if err := c.filter.Block(addr.Unmap(), ttl); err != nil {
-		return err
-	}
-	c.reasons[addr.Unmap()] = reason
-	return nil
+type blockInfo struct {
+	expires time.Time
+	reason  string
 }
 
-// Unblock removes a dynamic block.
+// Causes of a refused block request, for the metrics and status.
+const (
+	refusedProtected = "protected"
+	refusedFull      = "full"
+)
+
+// Block drops every packet from addr's block prefix (filter.BlockPrefix:
+// the address, or its IPv6 /64) and returns the prefix and the TTL
+// granted. A request (force false: the supernode's abuse reports, and
+// operators by default) is refused if the prefix overlaps a protected one
+// (protect.go) and has its TTL capped at report_max_ttl; force (an
+// operator, see socket.go) skips both and may ask up to max_block_ttl.
+// Either way a new block is refused while max_blocks are in force.
+func (c *Controller) Block(addr netip.Addr, ttl time.Duration, reason string, force bool) (netip.Prefix, time.Duration, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := filter.BlockPrefix(addr)
+	if !force {
+		if pr, ok := protectedBy(c.protected, p); ok {
+			c.refused[refusedProtected]++
+			return p, 0, fmt.Errorf("%s is never blocked on a report: it overlaps %s, %s; an operator can still block it with supernode-xdp block -force", p, pr.prefix, pr.why)
+		}
+		if ttl > c.cfg.ReportMaxTTL {
+			ttl = c.cfg.ReportMaxTTL
+			c.ttlCapped++
+		}
+	}
+	if ttl <= 0 || ttl > c.cfg.MaxBlockTTL {
+		return p, 0, fmt.Errorf("ttl %s is out of range; use 1 to %d seconds (max_block_ttl)", ttl, int64(c.cfg.MaxBlockTTL/time.Second))
+	}
+	if _, renew := c.blocks[p]; !renew && c.liveBlocksLocked() >= c.cfg.MaxBlocks {
+		c.refused[refusedFull]++
+		return p, 0, fmt.Errorf("the dynamic block table is full (max_blocks = %d); raise max_blocks or wait for blocks to expire", c.cfg.MaxBlocks)
+	}
+	if err := c.filter.Block(addr.Unmap(), ttl); err != nil {
+		return p, 0, err
+	}
+	c.blocks[p] = blockInfo{expires: time.Now().Add(ttl), reason: reason}
+	return p, ttl, nil
+}
+
+// liveBlocksLocked counts the blocks in force, forgetting expired ones
+// once the count reaches max_blocks.
+func (c *Controller) liveBlocksLocked() int {
+	if len(c.blocks) < c.cfg.MaxBlocks {
+		return len(c.blocks)
+	}
+	now := time.Now()
+	for p, bi := range c.blocks {
+		if !bi.expires.After(now) {
+			delete(c.blocks, p)
+		}
+	}
+	return len(c.blocks)
+}
+
+// Unblock removes the dynamic block covering addr.
 func (c *Controller) Unblock(addr netip.Addr) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.reasons, addr.Unmap())
+	delete(c.blocks, filter.BlockPrefix(addr))
 	return c.filter.Unblock(addr.Unmap())
 }
 
@@ -321,11 +385,19 @@ func (c *Controller) Blocks() ([]BlockEntry, error) {
 	out := make([]BlockEntry, 0, len(bs))
 	for _, b := range bs {
 		if b.Expires.After(now) {
-			out = append(out, BlockEntry{Block: b, Reason: c.reasons[b.Addr]})
+			out = append(out, BlockEntry{Block: b, Reason: c.blocks[b.Prefix].reason})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Expires.Before(out[j].Expires) })
 	return out, nil
+}
+
+// Refusals returns how many block requests were refused, by cause
+// (protected, full), and how many reports had their TTL capped.
+func (c *Controller) Refusals() (map[string]uint64, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.refused), c.ttlCapped
 }
 
 // Counters returns the filter's counters, summed over every interface.
@@ -378,6 +450,8 @@ func (c *Controller) Status() [][2]string {
 	blocks, _ := c.Blocks()
 	c.mu.Lock()
 	cfg, ok := c.cfg, c.attachOK
+	nProtected := len(c.protected)
+	refusedP, refusedF, capped := c.refused[refusedProtected], c.refused[refusedFull], c.ttlCapped
 	own := make([]string, len(c.ownAddrs))
 	for i, a := range c.ownAddrs {
 		own[i] = a.String()
@@ -406,6 +480,11 @@ func (c *Controller) Status() [][2]string {
 		{"all_attached", strconv.FormatBool(ok)},
 		{"own_addrs", strings.Join(own, ",")},
 		{"blocks", strconv.Itoa(len(blocks))},
+		{"max_blocks", strconv.Itoa(cfg.MaxBlocks)},
+		{"protected_prefixes", strconv.Itoa(nProtected)},
+		{"refused_protected", strconv.FormatUint(refusedP, 10)},
+		{"refused_full", strconv.FormatUint(refusedF, 10)},
+		{"ttl_capped", strconv.FormatUint(capped, 10)},
 		{"pin_dir", cfg.PinDir},
 	}
 }

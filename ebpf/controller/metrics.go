@@ -15,6 +15,7 @@ type metrics struct {
 	c *Controller
 
 	packets, bytes, attached, blocks *prometheus.Desc
+	refused, capped                  *prometheus.Desc
 
 	controlRequests *prometheus.CounterVec
 	reloads         *prometheus.CounterVec
@@ -33,6 +34,10 @@ func newMetrics(c *Controller) *metrics {
 			"1 for each interface the filter is attached to, with the mode the kernel reports.", []string{"interface", "mode"}, nil),
 		blocks: prometheus.NewDesc("supernode_xdp_dynamic_blocks",
 			"Dynamic blocks currently in force.", nil, nil),
+		refused: prometheus.NewDesc("supernode_xdp_block_refusals_total",
+			"Block requests refused, by cause: protected (overlaps the never-block list) or full (max_blocks in force).", []string{"cause"}, nil),
+		capped: prometheus.NewDesc("supernode_xdp_block_ttl_capped_total",
+			"Block requests whose TTL report_max_ttl shortened.", nil, nil),
 		controlRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "supernode_xdp_control_requests_total",
 			Help: "Control socket requests, by command and result (ok or error).",
@@ -72,6 +77,8 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.bytes
 	ch <- m.attached
 	ch <- m.blocks
+	ch <- m.refused
+	ch <- m.capped
 }
 
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
@@ -90,4 +97,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	if bs, err := m.c.Blocks(); err == nil {
 		ch <- prometheus.MustNewConstMetric(m.blocks, prometheus.GaugeValue, float64(len(bs)))
 	}
+	refused, capped := m.c.Refusals()
+	for _, cause := range []string{refusedProtected, refusedFull} {
+		ch <- prometheus.MustNewConstMetric(m.refused, prometheus.CounterValue, float64(refused[cause]), cause)
+	}
+	ch <- prometheus.MustNewConstMetric(m.capped, prometheus.CounterValue, float64(capped))
 }

@@ -31,7 +31,8 @@ const (
 
 // request is one parsed control line.
 type request struct {
-	cmd    string
+	cmd    string // force-block is parsed as block with force set
+	force  bool
 	addr   netip.Addr
 	ttl    time.Duration
 	reason string
@@ -43,13 +44,16 @@ type request struct {
 func parseRequest(line string) (request, error) {
 	f := strings.Fields(line)
 	if len(f) == 0 {
-		return request{}, errors.New("empty request; commands are block, unblock, list, counters, interfaces, status")
+		return request{}, errors.New("empty request; commands are block, force-block, unblock, list, counters, interfaces, status")
 	}
 	r := request{cmd: f[0]}
+	if r.cmd == "force-block" {
+		r.cmd, r.force = "block", true
+	}
 	switch r.cmd {
 	case "block":
 		if len(f) < 3 {
-			return r, errors.New("usage: block <ip> <ttl-seconds> <reason>")
+			return r, fmt.Errorf("usage: %s <ip> <ttl-seconds> <reason>", f[0])
 		}
 		a, err := netip.ParseAddr(f[1])
 		if err != nil || a.Zone() != "" {
@@ -88,7 +92,7 @@ func parseRequest(line string) (request, error) {
 			return r, fmt.Errorf("usage: %s", r.cmd)
 		}
 	default:
-		return r, fmt.Errorf("unknown command %q; commands are block, unblock, list, counters, interfaces, status", r.cmd)
+		return r, fmt.Errorf("unknown command %q; commands are block, force-block, unblock, list, counters, interfaces, status", r.cmd)
 	}
 	return r, nil
 }
@@ -215,7 +219,11 @@ func (c *Controller) serveConn(ctx context.Context, conn *net.UnixConn) {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	log := c.log.With(peer(conn)...)
+	cred := peerCred(conn)
+	log := c.log
+	if cred != nil {
+		log = log.With("peer_pid", cred.Pid, "peer_uid", cred.Uid)
+	}
 	r := bufio.NewReaderSize(conn, control.MaxLine)
 	w := bufio.NewWriter(conn)
 	for {
@@ -229,7 +237,7 @@ func (c *Controller) serveConn(ctx context.Context, conn *net.UnixConn) {
 		if err != nil {
 			return
 		}
-		c.handle(log, strings.TrimRight(string(line), "\r\n"), w)
+		c.handle(log, cred, strings.TrimRight(string(line), "\r\n"), w)
 		if w.Flush() != nil {
 			return
 		}
@@ -237,12 +245,18 @@ func (c *Controller) serveConn(ctx context.Context, conn *net.UnixConn) {
 }
 
 // handle answers one request line into w.
-func (c *Controller) handle(log *slog.Logger, line string, w *bufio.Writer) {
+func (c *Controller) handle(log *slog.Logger, cred *unix.Ucred, line string, w *bufio.Writer) {
 	req, err := parseRequest(line)
+	if err == nil && req.force && !mayForce(cred) {
+		err = errors.New("force-block is for operators: run supernode-xdp block -force as root")
+	}
 	if err == nil {
 		err = c.exec(log, req, w)
 	}
 	cmd := req.cmd
+	if req.force {
+		cmd = "force-block"
+	}
 	if _, ok := knownCommands[cmd]; !ok {
 		cmd = "unknown"
 	}
@@ -255,16 +269,19 @@ func (c *Controller) handle(log *slog.Logger, line string, w *bufio.Writer) {
 	w.WriteString("ok\n")
 }
 
-var knownCommands = map[string]struct{}{"block": {}, "unblock": {}, "list": {}, "counters": {}, "interfaces": {}, "status": {}}
+var knownCommands = map[string]struct{}{"block": {}, "force-block": {}, "unblock": {}, "list": {}, "counters": {}, "interfaces": {}, "status": {}}
 
 func (c *Controller) exec(log *slog.Logger, req request, w *bufio.Writer) error {
 	switch req.cmd {
 	case "block":
-		if err := c.Block(req.addr, req.ttl, req.reason); err != nil {
+		p, ttl, err := c.Block(req.addr, req.ttl, req.reason, req.force)
+		if err != nil {
+			log.Warn("dynamic block refused", "addr", req.addr, "prefix", p, "reason", req.reason, "err", err)
 			return err
 		}
 		c.metrics.blocksAdded.Inc()
-		log.Info("dynamic block added", "addr", req.addr, "ttl", req.ttl, "reason", req.reason)
+		log.Info("dynamic block added", "addr", req.addr, "prefix", p, "ttl", ttl, "asked", req.ttl, "force", req.force, "reason", req.reason)
+		fmt.Fprintf(w, "blocked %s %d\n", blockText(p), int64(ttl/time.Second))
 	case "unblock":
 		if err := c.Unblock(req.addr); err != nil {
 			return err
@@ -278,7 +295,7 @@ func (c *Controller) exec(log *slog.Logger, req request, w *bufio.Writer) error 
 		now := time.Now()
 		for _, b := range bs {
 			left := int64((b.Expires.Sub(now) + time.Second - 1) / time.Second)
-			fmt.Fprintf(w, "%s %d", b.Addr, left)
+			fmt.Fprintf(w, "%s %d", blockText(b.Prefix), left)
 			if b.Reason != "" {
 				fmt.Fprintf(w, " %s", b.Reason)
 			}
@@ -310,9 +327,10 @@ func (c *Controller) exec(log *slog.Logger, req request, w *bufio.Writer) error 
 	return nil
 }
 
-// peer names the connecting process (SO_PEERCRED) for the log, so every
-// block can be traced to who asked for it.
-func peer(conn *net.UnixConn) []any {
+// peerCred is the connecting process's credentials (SO_PEERCRED): logged
+// with every request, so each block can be traced to who asked for it, and
+// the test for force-block.
+func peerCred(conn *net.UnixConn) *unix.Ucred {
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		return nil
@@ -321,10 +339,23 @@ func peer(conn *net.UnixConn) []any {
 	raw.Control(func(fd uintptr) {
 		cred, _ = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
 	})
-	if cred == nil {
-		return nil
+	return cred
+}
+
+// mayForce: a forced block skips the never-block list, so it is for root
+// (an operator) or the controller's own user, never for the supernode
+// (a DynamicUser in the control group), whose reports may be spoofed.
+func mayForce(cred *unix.Ucred) bool {
+	return cred != nil && (cred.Uid == 0 || int(cred.Uid) == os.Getuid())
+}
+
+// blockText writes a block prefix as the protocol does: an IPv4 block as
+// its address, an IPv6 one as its /64.
+func blockText(p netip.Prefix) string {
+	if p.Bits() == p.Addr().BitLen() {
+		return p.Addr().String()
 	}
-	return []any{"peer_pid", cred.Pid, "peer_uid", cred.Uid}
+	return p.String()
 }
 
 func oneLine(s string) string {

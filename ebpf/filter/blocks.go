@@ -10,10 +10,35 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Block is one entry of the dynamic blocklist.
+// Block is one entry of the dynamic blocklist: the blocked prefix
+// (BlockPrefix of the address asked for) and when the block ends.
 type Block struct {
-	Addr    netip.Addr
+	Prefix  netip.Prefix
 	Expires time.Time
+}
+
+// Block6Bits is the length of the IPv6 prefix a dynamic block covers: a
+// /64, the unit the token buckets limit and that one subscriber usually
+// owns (RFC 6177), so an abuser cannot step around its block by changing
+// the interface identifier. xdp_filter.c deletes expired IPv6 blocks at
+// this length (BLOCK6_PREFIXLEN; TestDynamicBlock keeps the two in step).
+const Block6Bits = 64
+
+// MaxDynamicBlocks is the room each source trie keeps for dynamic blocks
+// besides the static lists (ACL_MAX_ENTRIES in xdp_filter.c is
+// maxPrefixes + MaxDynamicBlocks; TestTrieCapacity checks it): the most
+// the controller's max_blocks may allow.
+const MaxDynamicBlocks = 65536
+
+// BlockPrefix is what a dynamic block of a covers: the address itself for
+// IPv4, its /64 for IPv6.
+func BlockPrefix(a netip.Addr) netip.Prefix {
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return netip.PrefixFrom(a, 32)
+	}
+	p, _ := a.Prefix(Block6Bits)
+	return p
 }
 
 // monoNow is CLOCK_MONOTONIC, the clock behind bpf_ktime_get_coarse_ns (the
@@ -27,10 +52,12 @@ func monoNow() (time.Duration, error) {
 	return time.Duration(ts.Nano()), nil
 }
 
-// Block drops every packet from a for ttl. The entry lives in the source
-// trie next to the static lists; once it expires the program applies the
-// static lists' verdict again and deletes it. Blocking an address again
-// replaces its expiry. An address on the allowlist stays allowed: allow wins.
+// Block drops every packet from a (from its /64 for IPv6: BlockPrefix) for
+// ttl. The entry lives in the source trie next to the static lists; once it
+// expires the program applies the static lists' verdict again and deletes
+// it. Blocking an address again replaces its expiry. An address on the
+// allowlist stays allowed: allow wins (so does a more specific static
+// entry inside a blocked /64).
 func (f *Filter) Block(a netip.Addr, ttl time.Duration) error {
 	if !a.IsValid() {
 		return fmt.Errorf("filter: block: %v is not an address", a)
@@ -42,7 +69,7 @@ func (f *Filter) Block(a netip.Addr, ttl time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("filter: block %v: %w", a, err)
 	}
-	p := hostPrefix(a)
+	p := BlockPrefix(a)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e := aclEntry{Action: staticVerdict(f.static, p), Expiry: uint64(now + ttl)}
@@ -61,10 +88,10 @@ func (f *Filter) Block(a netip.Addr, ttl time.Duration) error {
 	return nil
 }
 
-// Unblock ends a's dynamic block; an address that is not blocked is not an
-// error.
+// Unblock ends the dynamic block covering a (BlockPrefix); an address that
+// is not blocked is not an error.
 func (f *Filter) Unblock(a netip.Addr) error {
-	p := hostPrefix(a)
+	p := BlockPrefix(a)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.unblock(p); err != nil {
@@ -112,7 +139,7 @@ func (f *Filter) Blocks() ([]Block, error) {
 			}
 			continue
 		}
-		out = append(out, Block{Addr: p.Addr(), Expires: wall.Add(left)})
+		out = append(out, Block{Prefix: p, Expires: wall.Add(left)})
 	}
 	return out, nil
 }

@@ -142,25 +142,27 @@ func TestCachedVerdictFollowsChanges(t *testing.T) {
 }
 
 // TestCachedVerdictPerAddress checks that the verdict cached with an IPv6
-// /64 (one budget) is only used for the address it was read for: a block
-// of one address in a /64 does not block its neighbours, and the other way
-// round.
+// /64 (one budget) is only used for the address it was read for: a static
+// block of one address in a /64 does not block its neighbours, and the
+// other way round. (Dynamic blocks cover the whole /64: TestDynamicBlock.)
 func TestCachedVerdictPerAddress(t *testing.T) {
-	f := openTest(t, cachedConfig())
+	c := cachedConfig()
 	x := netip.MustParseAddr("2a00:30::1:1")
 	y := netip.MustParseAddr("2a00:30::1:2")
 	fx := udp6(x.String(), 40000, 3478, binding())
 	fy := udp6(y.String(), 40000, 3478, binding())
+	f := openTest(t, c)
 	expect(t, f, fx, ReasonPassService)
 	expect(t, f, fy, ReasonPassService)
-	if err := f.Block(x, time.Hour); err != nil {
+	c.Block = append(c.Block, netip.PrefixFrom(x, 128))
+	if err := f.Configure(c); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
 		for _, s := range []struct {
 			frame []byte
 			want  Reason
-		}{{fx, ReasonDropDynamic}, {fy, ReasonPassService}, {fy, ReasonPassService}, {fx, ReasonDropDynamic}} {
+		}{{fx, ReasonDropBlocked}, {fy, ReasonPassService}, {fy, ReasonPassService}, {fx, ReasonDropBlocked}} {
 			if err := want(f, s.frame, s.want); err != nil {
 				t.Fatalf("round %d: %v", i, err)
 			}

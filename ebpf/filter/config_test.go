@@ -138,3 +138,17 @@ func TestReasonNames(t *testing.T) {
 		t.Fatal("reason naming changed")
 	}
 }
+
+// TestTrieCapacity: the tries keep room for the static lists and for
+// MaxDynamicBlocks, the bound the controller's max_blocks may not exceed.
+func TestTrieCapacity(t *testing.T) {
+	spec, err := loadXdp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"acl4", "acl6"} {
+		if got, want := spec.Maps[name].MaxEntries, uint32(maxPrefixes+MaxDynamicBlocks); got != want {
+			t.Errorf("%s max_entries = %d, want maxPrefixes + MaxDynamicBlocks = %d (ACL_MAX_ENTRIES in xdp_filter.c)", name, got, want)
+		}
+	}
+}

@@ -425,9 +425,15 @@ func TestDynamicBlock(t *testing.T) {
 		if err := want(f, frame6, ReasonDropDynamic); err != nil {
 			return err
 		}
-		// Other sources in the same /64 are not blocked.
+		// The block covers the /64 (an abuser owns it and can pick
+		// any interface identifier); the next /64 is not blocked.
 		other := a6.Next()
-		if err := want(f, udp6(other.String(), 40000, 3478, binding()), ReasonPassService); err != nil {
+		if err := want(f, udp6(other.String(), 40000, 3478, binding()), ReasonDropDynamic); err != nil {
+			return err
+		}
+		next := a6.As16()
+		next[7]++
+		if err := want(f, udp6(netip.AddrFrom16(next).String(), 40000, 3478, binding()), ReasonPassService); err != nil {
 			return err
 		}
 		bs, err := f.Blocks()
@@ -438,19 +444,19 @@ func TestDynamicBlock(t *testing.T) {
 			return fmt.Errorf("Blocks() = %v, want two entries", bs)
 		}
 		for _, b := range bs {
-			if b.Addr != a4 && b.Addr != a6 {
-				t.Fatalf("Blocks() lists %v", b.Addr)
+			if b.Prefix != netip.PrefixFrom(a4, 32) && b.Prefix != netip.MustParsePrefix("2a00:30::/64") {
+				t.Fatalf("Blocks() lists %v", b.Prefix)
 			}
-			if left := time.Until(b.Expires); b.Addr == a4 && (left < 59*time.Minute || left > time.Hour) {
-				t.Fatalf("%v expires in %v, want an hour", b.Addr, left)
+			if left := time.Until(b.Expires); b.Prefix.Addr() == a4 && (left < 59*time.Minute || left > time.Hour) {
+				t.Fatalf("%v expires in %v, want an hour", b.Prefix, left)
 			}
 		}
 		time.Sleep(600 * time.Millisecond)
 		expect(t, f, frame6, ReasonPassService)
 		if all, err := f.entries(); err != nil {
 			t.Fatal(err)
-		} else if _, ok := all[hostPrefix(a6)]; ok {
-			t.Fatal("the program did not delete the expired entry")
+		} else if _, ok := all[BlockPrefix(a6)]; ok {
+			t.Fatal("the program did not delete the expired /64 entry (BLOCK6_PREFIXLEN and Block6Bits differ?)")
 		}
 		return nil
 	})

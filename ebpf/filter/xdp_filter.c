@@ -170,6 +170,10 @@ struct acl_entry {
 
 #define ACL_MAX_ENTRIES (16384 + 65536) // static lists + dynamic blocks
 
+// An IPv6 dynamic block covers the source's /64 (Go: filter.Block6Bits),
+// an IPv4 one the address.
+#define BLOCK6_PREFIXLEN 64
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, ACL_MAX_ENTRIES);
@@ -554,8 +558,8 @@ static __always_inline __u32 source_slot_index(__u64 key)
 // block is in force (and sets *expiry to its end).
 #define ACL_DYNAMIC 0x80 // not in enum acl_action; fits the verdict's 8 bits
 
-static __always_inline __u32 acl_entry_action(void *map, void *key, struct acl_entry *e,
-					      __u64 *expiry)
+static __always_inline __u32 acl_entry_action(void *map, void *key, __u32 *prefixlen,
+					      __u32 block_len, struct acl_entry *e, __u64 *expiry)
 {
 	if (!e)
 		return ACL_NONE;
@@ -567,10 +571,14 @@ static __always_inline __u32 acl_entry_action(void *map, void *key, struct acl_e
 	}
 	// Expired: the static lists' verdict for the address applies again.
 	enum acl_action a = e->action;
-	if (e->is_static)
+	if (e->is_static) {
 		e->expiry = 0;
-	else
+	} else {
+		// A dynamic-only entry is a block prefix: delete it at its
+		// length (the trie ignores the key's bits beyond it).
+		*prefixlen = block_len;
 		bpf_map_delete_elem(map, key);
+	}
 	return a;
 }
 
@@ -579,11 +587,13 @@ static __always_inline __u32 acl_lookup(struct pkt *p, __u64 *expiry)
 	if (p->v6) {
 		struct lpm6_key k = {.prefixlen = 128};
 		__builtin_memcpy(k.addr, p->saddr6, 16);
-		return acl_entry_action(&acl6, &k, bpf_map_lookup_elem(&acl6, &k), expiry);
+		return acl_entry_action(&acl6, &k, &k.prefixlen, BLOCK6_PREFIXLEN,
+					bpf_map_lookup_elem(&acl6, &k), expiry);
 	}
 	struct lpm4_key k = {.prefixlen = 32};
 	__builtin_memcpy(k.addr, &p->saddr4, 4);
-	return acl_entry_action(&acl4, &k, bpf_map_lookup_elem(&acl4, &k), expiry);
+	return acl_entry_action(&acl4, &k, &k.prefixlen, 32, bpf_map_lookup_elem(&acl4, &k),
+				expiry);
 }
 
 // verdict_tag is the part of a cached verdict that must match: generation

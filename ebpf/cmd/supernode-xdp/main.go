@@ -47,14 +47,19 @@ Operator commands (talk to the running daemon over its control socket):
   blocks              dynamic blocks with seconds left and reason
   interfaces          interfaces the filter is attached to, with mode and
                       the id of the program instance on each
-  block IP TTL [REASON]  drop every packet from IP for TTL (seconds, or 10m, 1h)
+  block IP TTL [REASON]  drop every packet from IP (its /64 for IPv6) for TTL
+                      (seconds, or 10m, 1h; at most report_max_ttl). Refused
+                      for protected sources (gateways, resolvers, NTP/DHCP
+                      servers, own addresses and subnets, never_block);
+                      -force (root) overrides both, up to max_block_ttl
   unblock IP          remove a dynamic block
 
 Flags:
   -config FILE   config file (default ` + controller.DefaultConfigPath + `)
   -socket PATH   control socket (default ` + control.DefaultSocket + `)
   -debug         debug logging (run)
-  -force         detach: stop the running daemon (SIGTERM) first
+  -force         detach: stop the running daemon (SIGTERM) first;
+                 block: block a protected source or beyond report_max_ttl
 
 Config keys: `
 
@@ -81,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", controller.DefaultConfigPath, "config file")
 	socket := fs.String("socket", control.DefaultSocket, "control socket")
 	debug := fs.Bool("debug", false, "debug logging")
-	force := fs.Bool("force", false, "detach: stop a running controller first")
+	force := fs.Bool("force", false, "detach: stop a running controller first; block: override the never-block list and report_max_ttl")
 	// Flags may come before or after the arguments
 	// (supernode-xdp block 192.0.2.7 600 -socket PATH).
 	var rest []string
@@ -124,7 +129,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case "status", "counters", "blocks", "interfaces", "block", "unblock":
-		if err := operate(cmd, rest, *socket, stdout); err != nil {
+		if err := operate(cmd, rest, *socket, *force, stdout); err != nil {
 			fmt.Fprintln(stderr, "supernode-xdp:", err)
 			var usageErr usageError
 			if errors.As(err, &usageErr) {
@@ -219,7 +224,15 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-func operate(cmd string, args []string, socket string, stdout io.Writer) error {
+// blockText shows an IPv4 block as its address, an IPv6 one as its /64.
+func blockText(p netip.Prefix) string {
+	if p.Bits() == p.Addr().BitLen() {
+		return p.Addr().String()
+	}
+	return p.String()
+}
+
+func operate(cmd string, args []string, socket string, force bool, stdout io.Writer) error {
 	want := map[string][2]int{"block": {2, 3}, "unblock": {1, 1}, "counters": {0, 1}}[cmd]
 	if len(args) < want[0] || len(args) > want[1] && cmd != "block" {
 		return usageError{fmt.Sprintf("%s takes %s; see supernode-xdp --help", cmd, map[string]string{
@@ -246,7 +259,15 @@ func operate(cmd string, args []string, socket string, stdout io.Writer) error {
 		if err != nil {
 			return usageError{err.Error()}
 		}
-		return c.Block(addr, ttl, strings.Join(args[2:], " "))
+		got, err := c.BlockAs(addr, ttl, strings.Join(args[2:], " "), force)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "blocked %s for %s\n", blockText(got.Prefix), got.TTL)
+		if got.TTL < ttl {
+			fmt.Fprintf(tw, "(shortened from %s by report_max_ttl; use -force for a longer block)\n", ttl)
+		}
+		return nil
 	case "unblock":
 		return c.Unblock(addr)
 	case "status":
@@ -269,7 +290,7 @@ func operate(cmd string, args []string, socket string, stdout io.Writer) error {
 		bs, err := c.List()
 		fmt.Fprintln(tw, "ADDRESS\tEXPIRES IN\tREASON")
 		for _, b := range bs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Addr, time.Until(b.Expires).Round(time.Second), b.Reason)
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", blockText(b.Prefix), time.Until(b.Expires).Round(time.Second), b.Reason)
 		}
 		return err
 	case "interfaces":
