@@ -63,7 +63,9 @@ type env struct {
 }
 
 // baseConfig is the controller config every test starts from; extra lines
-// are appended.
+// are appended. The attack sources of the tests share the receiver's
+// connected /24, so its protection from reports is off here
+// (TestReportsCannotBlockProtected turns it on).
 func (e *env) baseConfig() string {
 	return fmt.Sprintf(`interfaces = %s
 mode = native
@@ -71,6 +73,7 @@ pin_dir = %s
 control_socket = %s
 rescan_interval = 1s
 metrics_listen = 127.0.0.1:9101
+never_block_connected = false
 udp_ports = %d
 stun_ports = %d
 tcp_ports = %d
