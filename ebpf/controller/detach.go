@@ -39,6 +39,7 @@ func pidText(pid int) string {
 // DetachReport says what Detach did.
 type DetachReport struct {
 	Stopped    int      // PID of the controller stopped first (force), or 0
+	Unit       string   // the systemd unit it ran in, if any
 	Interfaces []string // interfaces the filter was detached from
 	Maps       []string // pinned maps removed
 	Blocks     int      // dynamic blocks in force that went with the maps
@@ -49,6 +50,9 @@ func (r DetachReport) String() string {
 	var b strings.Builder
 	if r.Stopped > 0 {
 		fmt.Fprintf(&b, "stopped the running supernode-xdp (pid %d)\n", r.Stopped)
+	}
+	if r.Unit != "" {
+		fmt.Fprintf(&b, "note: systemd restarts %s (Restart=always) and it attaches again; use systemctl stop %s to keep the filter off\n", r.Unit, r.Unit)
 	}
 	if len(r.Interfaces) == 0 && len(r.Maps) == 0 {
 		b.WriteString("nothing was attached: no supernode-xdp pins found\n")
@@ -92,6 +96,7 @@ func Detach(pinDir string, force bool) (DetachReport, error) {
 		if held.PID <= 0 {
 			return rep, fmt.Errorf("cannot tell which process holds pin_dir %s; stop the running supernode-xdp first (systemctl stop supernode-xdp)", pinDir)
 		}
+		rep.Unit = serviceOf(held.PID)
 		if err := syscall.Kill(held.PID, syscall.SIGTERM); err != nil {
 			return rep, fmt.Errorf("cannot stop supernode-xdp (pid %d): %v; stop it with systemctl stop supernode-xdp", held.PID, err)
 		}
@@ -174,4 +179,19 @@ func nothingPinned(pinDir string) error {
 	}
 	sort.Strings(busy)
 	return fmt.Errorf("nothing is pinned under pin_dir %s, but %s still carries an XDP program; run detach with the -config the controller runs with (its pin_dir), or remove a foreign program with `ip link set dev %s xdp off`", pinDir, strings.Join(busy, ", "), busy[0])
+}
+
+// serviceOf names the supernode-xdp systemd service pid runs in (from its
+// cgroup path, e.g. 0::/system.slice/supernode-xdp.service), or "".
+func serviceOf(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return ""
+	}
+	for _, part := range strings.Split(strings.TrimSpace(string(b)), "/") {
+		if strings.HasPrefix(part, "supernode-xdp") && strings.HasSuffix(part, ".service") {
+			return part
+		}
+	}
+	return ""
 }

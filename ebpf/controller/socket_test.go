@@ -2,9 +2,12 @@ package controller
 
 import (
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestParseRequest(t *testing.T) {
@@ -15,6 +18,7 @@ func TestParseRequest(t *testing.T) {
 		{"block 192.0.2.7 60 stun-flood", request{cmd: "block", addr: netip.MustParseAddr("192.0.2.7"), ttl: time.Minute, reason: "stun-flood"}},
 		{"block 2001:db8::1 3600 too many registrations", request{cmd: "block", addr: netip.MustParseAddr("2001:db8::1"), ttl: time.Hour, reason: "too many registrations"}},
 		{"block ::ffff:192.0.2.7 1", request{cmd: "block", addr: netip.MustParseAddr("192.0.2.7"), ttl: time.Second, reason: "-"}},
+		{"force-block 192.0.2.7 60 operator", request{cmd: "block", force: true, addr: netip.MustParseAddr("192.0.2.7"), ttl: time.Minute, reason: "operator"}},
 		{"unblock 192.0.2.7", request{cmd: "unblock", addr: netip.MustParseAddr("192.0.2.7")}},
 		{"list", request{cmd: "list"}},
 		{"counters", request{cmd: "counters"}},
@@ -38,6 +42,7 @@ func TestParseRequest(t *testing.T) {
 		"block 192.0.2.7 -5 x":          "seconds",
 		"block 192.0.2.7 1h x":          "seconds",
 		"block 192.0.2.7 99999999999 x": "seconds",
+		"force-block 192.0.2.7":         "usage: force-block",
 		"unblock":                       "usage",
 		"unblock 1.2.3.4 5":             "usage",
 		"list all":                      "usage",
@@ -72,4 +77,22 @@ func FuzzParseRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMayForce: only root or the controller's own user may force a block
+// past the never-block list; the supernode's user may not.
+func TestMayForce(t *testing.T) {
+	for _, tc := range []struct {
+		cred *unix.Ucred
+		want bool
+	}{
+		{nil, false},
+		{&unix.Ucred{Uid: 0}, true},
+		{&unix.Ucred{Uid: uint32(os.Getuid())}, true},
+		{&unix.Ucred{Uid: 61234}, os.Getuid() == 61234},
+	} {
+		if got := mayForce(tc.cred); got != tc.want {
+			t.Errorf("mayForce(%+v) = %v, want %v", tc.cred, got, tc.want)
+		}
+	}
 }

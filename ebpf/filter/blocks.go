@@ -97,6 +97,16 @@ func (f *Filter) Unblock(a netip.Addr) error {
 	if err := f.unblock(p); err != nil {
 		return fmt.Errorf("filter: unblock %v: %w", a, err)
 	}
+	// A block of the address itself, as versions before the /64 blocks
+	// pinned them, goes too.
+	if h := hostPrefix(a); h != p {
+		var e aclEntry
+		if f.trieOf(h).Lookup(trieKey(h), &e) == nil && e.Expiry != 0 {
+			if err := f.unblock(h); err != nil {
+				return fmt.Errorf("filter: unblock %v: %w", a, err)
+			}
+		}
+	}
 	return nil
 }
 

@@ -477,6 +477,19 @@ func TestDynamicBlock(t *testing.T) {
 	if bs, _ := f.Blocks(); len(bs) != 0 {
 		t.Fatalf("Blocks() = %v after unblocking", bs)
 	}
+	// A host-prefix IPv6 block pinned by an older version goes with an
+	// unblock of its address too.
+	legacy := netip.MustParseAddr("2a00:31::5")
+	now, _ := monoNow()
+	if err := f.putEntry(hostPrefix(legacy), aclEntry{Expiry: uint64(now + time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Unblock(legacy); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := f.entries(); len(all) != len(aclEntries(testConfig())) {
+		t.Fatalf("unblock left a pinned host-prefix block: %d entries, want %d", len(all), len(aclEntries(testConfig())))
+	}
 	if err := f.Block(a4, 0); err == nil {
 		t.Fatal("a zero time to live was accepted")
 	}
