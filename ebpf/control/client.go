@@ -135,6 +135,16 @@ func (c *Client) BlockAs(addr netip.Addr, ttl time.Duration, reason string, forc
 	return Blocked{Prefix: netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()), TTL: time.Duration(secs) * time.Second}, nil
 }
 
+// FormatBlock writes a block prefix as the protocol and the CLI show it:
+// an IPv4 block as its address, an IPv6 one as its /64. parseBlocked is
+// its inverse.
+func FormatBlock(p netip.Prefix) string {
+	if p.Bits() == p.Addr().BitLen() {
+		return p.Addr().String()
+	}
+	return p.String()
+}
+
 // parseBlocked reads a block as listed: an address or a prefix.
 func parseBlocked(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {

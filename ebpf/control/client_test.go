@@ -137,3 +137,36 @@ func TestDialNoServer(t *testing.T) {
 		t.Errorf("Dial without a server: %v", err)
 	}
 }
+
+// TestBlockAs: the answer names the prefix and TTL granted (an IPv6 block
+// is its /64, a long TTL shortened); force-block is a command of its own;
+// list shows a /64 as a prefix.
+func TestBlockAs(t *testing.T) {
+	path := scripted(t, map[string]string{
+		"block 2001:db8::7 3600 flood":        "blocked 2001:db8::/64 600\nok\n",
+		"force-block 192.0.2.1 3600 operator": "blocked 192.0.2.1 3600\nok\n",
+		"list":                                "2001:db8::/64 599 flood\n192.0.2.1 3599\nok\n",
+	})
+	c, err := Dial(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got, err := c.BlockAs(netip.MustParseAddr("2001:db8::7"), time.Hour, "flood", false)
+	if err != nil || got.Prefix != netip.MustParsePrefix("2001:db8::/64") || got.TTL != 10*time.Minute {
+		t.Errorf("BlockAs = %+v, %v; want 2001:db8::/64 for 10m", got, err)
+	}
+	got, err = c.BlockAs(netip.MustParseAddr("192.0.2.1"), time.Hour, "operator", true)
+	if err != nil || got.Prefix != netip.MustParsePrefix("192.0.2.1/32") || got.TTL != time.Hour {
+		t.Errorf("forced BlockAs = %+v, %v", got, err)
+	}
+	bs, err := c.List()
+	if err != nil || len(bs) != 2 || bs[0].Prefix != netip.MustParsePrefix("2001:db8::/64") || bs[0].Addr != netip.MustParseAddr("2001:db8::") || bs[1].Prefix.Bits() != 32 {
+		t.Errorf("List = %+v, %v", bs, err)
+	}
+	for _, p := range []string{"2001:db8::/64", "192.0.2.1/32"} {
+		if s := FormatBlock(netip.MustParsePrefix(p)); s != strings.TrimSuffix(p, "/32") {
+			t.Errorf("FormatBlock(%s) = %s", p, s)
+		}
+	}
+}

@@ -281,7 +281,7 @@ func (c *Controller) exec(log *slog.Logger, req request, w *bufio.Writer) error 
 		}
 		c.metrics.blocksAdded.Inc()
 		log.Info("dynamic block added", "addr", req.addr, "prefix", p, "ttl", ttl, "asked", req.ttl, "force", req.force, "reason", req.reason)
-		fmt.Fprintf(w, "blocked %s %d\n", blockText(p), int64(ttl/time.Second))
+		fmt.Fprintf(w, "blocked %s %d\n", control.FormatBlock(p), int64(ttl/time.Second))
 	case "unblock":
 		if err := c.Unblock(req.addr); err != nil {
 			return err
@@ -295,7 +295,7 @@ func (c *Controller) exec(log *slog.Logger, req request, w *bufio.Writer) error 
 		now := time.Now()
 		for _, b := range bs {
 			left := int64((b.Expires.Sub(now) + time.Second - 1) / time.Second)
-			fmt.Fprintf(w, "%s %d", blockText(b.Prefix), left)
+			fmt.Fprintf(w, "%s %d", control.FormatBlock(b.Prefix), left)
 			if b.Reason != "" {
 				fmt.Fprintf(w, " %s", b.Reason)
 			}
@@ -347,15 +347,6 @@ func peerCred(conn *net.UnixConn) *unix.Ucred {
 // (a DynamicUser in the control group), whose reports may be spoofed.
 func mayForce(cred *unix.Ucred) bool {
 	return cred != nil && (cred.Uid == 0 || int(cred.Uid) == os.Getuid())
-}
-
-// blockText writes a block prefix as the protocol does: an IPv4 block as
-// its address, an IPv6 one as its /64.
-func blockText(p netip.Prefix) string {
-	if p.Bits() == p.Addr().BitLen() {
-		return p.Addr().String()
-	}
-	return p.String()
 }
 
 func oneLine(s string) string {

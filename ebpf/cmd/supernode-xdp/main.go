@@ -224,14 +224,6 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-// blockText shows an IPv4 block as its address, an IPv6 one as its /64.
-func blockText(p netip.Prefix) string {
-	if p.Bits() == p.Addr().BitLen() {
-		return p.Addr().String()
-	}
-	return p.String()
-}
-
 func operate(cmd string, args []string, socket string, force bool, stdout io.Writer) error {
 	want := map[string][2]int{"block": {2, 3}, "unblock": {1, 1}, "counters": {0, 1}}[cmd]
 	if len(args) < want[0] || len(args) > want[1] && cmd != "block" {
@@ -263,7 +255,7 @@ func operate(cmd string, args []string, socket string, force bool, stdout io.Wri
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "blocked %s for %s\n", blockText(got.Prefix), got.TTL)
+		fmt.Fprintf(tw, "blocked %s for %s\n", control.FormatBlock(got.Prefix), got.TTL)
 		if got.TTL < ttl {
 			fmt.Fprintf(tw, "(shortened from %s by report_max_ttl; use -force for a longer block)\n", ttl)
 		}
@@ -290,7 +282,7 @@ func operate(cmd string, args []string, socket string, force bool, stdout io.Wri
 		bs, err := c.List()
 		fmt.Fprintln(tw, "ADDRESS\tEXPIRES IN\tREASON")
 		for _, b := range bs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", blockText(b.Prefix), time.Until(b.Expires).Round(time.Second), b.Reason)
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", control.FormatBlock(b.Prefix), time.Until(b.Expires).Round(time.Second), b.Reason)
 		}
 		return err
 	case "interfaces":
