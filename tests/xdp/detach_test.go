@@ -1,6 +1,7 @@
 package xdp
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,7 @@ import (
 // interface still carries the filter. -force stops the controller first.
 func TestDetach(t *testing.T) {
 	e := newEnv(t, "")
-	if err := e.client().Block(rcvIP6.Next().Next(), time.Hour, "detach test"); err != nil {
+	if err := e.client().Block(netip.MustParseAddr("2a00:9::1"), time.Hour, "detach test"); err != nil {
 		t.Fatal(err)
 	}
 	run := func(config string, args ...string) (string, string, int) {
