@@ -26,6 +26,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/supernode-appliance/appliance/ebpf/control"
 	"github.com/supernode-appliance/appliance/ebpf/filter"
 	"github.com/supernode-appliance/appliance/internal/daemon"
 )
@@ -329,7 +330,7 @@ func (c *Controller) Block(addr netip.Addr, ttl time.Duration, reason string, fo
 	if !force {
 		if pr, ok := protectedBy(c.protected, p); ok {
 			c.refused[refusedProtected]++
-			return p, 0, fmt.Errorf("%s is never blocked on a report: it overlaps %s, %s; an operator can still block it with supernode-xdp block -force", p, pr.prefix, pr.why)
+			return p, 0, fmt.Errorf("%s is never blocked on a report: it overlaps %s, %s; an operator can still block it with supernode-xdp block -force", control.FormatBlock(p), control.FormatBlock(pr.prefix), pr.why)
 		}
 		if ttl > c.cfg.ReportMaxTTL {
 			ttl = c.cfg.ReportMaxTTL
