@@ -129,6 +129,8 @@ func exported(t *testing.T) names {
 		n.add("supernode_xdp_dynamic_blocks")
 		n.add("supernode_xdp_dynamic_blocks_added_total")
 		n.add("supernode_xdp_reloads_total", "result")
+		n.add("supernode_xdp_block_refusals_total", "cause")
+		n.add("supernode_xdp_block_ttl_capped_total")
 	}
 
 	var buf bytes.Buffer
