@@ -18,7 +18,7 @@ type Config struct {
 	MaxPeers       int           `conf:"max_peers"`       // directory bound; a full table refuses (471)
 	Lease          time.Duration `conf:"lease"`           // registration lifetime without keepalive
 	CookieLifetime time.Duration `conf:"cookie_lifetime"` // cookie time bucket; a cookie lives 1-2 buckets
-	Software       string        `conf:"software"`        // SOFTWARE attribute in Binding replies; empty = omit
+	Software       string        `conf:"software"`        // SOFTWARE in Binding replies to requests that carry SOFTWARE; empty = never
 	RateLimit      float64       `conf:"rate_limit"`      // requests per second per source address (IPv6: per /64); 0 = unlimited
 	RateBurst      int           `conf:"rate_burst"`      // bucket depth
 	AbuseThreshold int           `conf:"abuse_threshold"` // drops from one source within abuse_window before it is reported
@@ -40,7 +40,7 @@ func Defaults() Config {
 		MaxPeers:       1_000_000,
 		Lease:          30 * time.Second,
 		CookieLifetime: 30 * time.Second,
-		Software:       "supernode",
+		Software:       "",
 		RateLimit:      50,
 		RateBurst:      100,
 		AbuseThreshold: 1000,

@@ -115,13 +115,26 @@ func (w *worker) unknownAttributes(req *stun.Message, src netip.AddrPort, mi met
 		w.drop(dropMalformed, src)
 		return true
 	}
+	fp := mi != mBinding || req.Find(stun.AttrFingerprint) >= 0 // Binding: only if asked for, as in binding()
 	m := w.out()
-	m.Reply(req, stun.ClassError)
-	m.AddErrorCode(stun.CodeUnknownAttribute, "Unknown Attribute")
-	m.AddUnknownAttributes(u)
-	m.AddFingerprint()
+	for _, reason := range [2]string{"Unknown Attribute", ""} {
+		m.Reply(req, stun.ClassError)
+		m.AddErrorCode(stun.CodeUnknownAttribute, reason)
+		m.AddUnknownAttributes(u)
+		if fp {
+			m.AddFingerprint()
+		}
+		// The reason phrase is only diagnostic (RFC 8489 section 14.8):
+		// dropped when it would make the answer larger than the request.
+		if len(m.Raw) <= len(req.Raw) {
+			break
+		}
+	}
 	if mi == mBinding {
-		w.send(src) // standard STUN behaviour, bounded by the rate limit
+		// Standard STUN behaviour: answered even when a little larger than
+		// the request (at most 1.5x, one unknown attribute with an empty
+		// value), bounded by the rate limit.
+		w.send(src)
 	} else {
 		w.sendBounded(src, len(req.Raw))
 	}
@@ -129,10 +142,17 @@ func (w *worker) unknownAttributes(req *stun.Message, src netip.AddrPort, mi met
 }
 
 // binding answers a Binding request (RFC 8489 section 7.3.1): XOR-MAPPED-
-// ADDRESS, or MAPPED-ADDRESS for an RFC 3489 client (RFC 8489 section 12),
-// plus SOFTWARE and FINGERPRINT.
+// ADDRESS, or MAPPED-ADDRESS for an RFC 3489 client (RFC 8489 section 12).
+// Anyone can send a Binding request with someone else's source address, so
+// the reply carries nothing the request did not ask for: FINGERPRINT only
+// when the request had one (RFC 8489 section 7.3 makes it optional; the
+// request then grew by the same 8 bytes) and SOFTWARE only when the
+// operator set one and the request carried its own. A bare 20-byte request
+// gets 32 bytes (IPv4, 1.6x) or 44 bytes (IPv6, 2.2x), the least that holds
+// the mapped address.
 func (w *worker) binding(req *stun.Message, src netip.AddrPort) result {
-	if req.Find(stun.AttrFingerprint) >= 0 && req.CheckFingerprint() != nil {
+	fp := req.Find(stun.AttrFingerprint) >= 0
+	if fp && req.CheckFingerprint() != nil {
 		w.drop(dropBadFingerprint, src)
 		return rDropped
 	}
@@ -140,14 +160,13 @@ func (w *worker) binding(req *stun.Message, src netip.AddrPort) result {
 	m.Reply(req, stun.ClassSuccess)
 	if req.Classic() {
 		m.AddMappedAddress(stun.AttrMappedAddress, src)
-		if w.s.cfg.Software != "" {
-			m.AddSoftware(w.s.cfg.Software)
-		}
 	} else {
 		m.AddXORAddress(stun.AttrXORMappedAddress, src)
-		if w.s.cfg.Software != "" {
-			m.AddSoftware(w.s.cfg.Software)
-		}
+	}
+	if w.s.cfg.Software != "" && req.Find(stun.AttrSoftware) >= 0 {
+		m.AddSoftware(w.s.cfg.Software)
+	}
+	if fp && !req.Classic() {
 		m.AddFingerprint()
 	}
 	w.send(src)

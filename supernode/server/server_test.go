@@ -159,6 +159,7 @@ func TestUnknownRequiredAttribute(t *testing.T) {
 	b.Build(stun.BindingRequest, stun.MagicCookie, stun.NewTransactionID())
 	b.Add(0x0033, []byte("x"))
 	b.Add(0x8033, []byte("optional: ignored"))
+	b.AddFingerprint()
 	m := exchange(t, c, b.Raw)
 	if m.Type != stun.BindingError {
 		t.Fatalf("type %+v", m.Type)
