@@ -80,8 +80,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("abuse_threshold must be at least 1")
 	case c.AbuseWindow < time.Second:
 		return fmt.Errorf("abuse_window must be at least 1s")
-	case c.AbuseTTL < time.Second:
-		return fmt.Errorf("abuse_ttl must be at least 1s")
+	case c.AbuseTTL < time.Second || c.AbuseTTL > MaxAbuseTTL:
+		return fmt.Errorf("abuse_ttl = %s is out of range; use 1s to %s (a mistaken block must end by itself)", c.AbuseTTL, MaxAbuseTTL)
 	}
 	return nil
 }

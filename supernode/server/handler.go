@@ -226,12 +226,12 @@ func (w *worker) registerVerified(req *stun.Message, src netip.AddrPort, now tim
 	s := w.s
 	r := &w.reg
 	if err := wire.VerifySignature(req, r.ID); err != nil {
-		w.drop(dropBadSignature, src)
+		w.dropProven(dropBadSignature, src) // the cookie proved src
 		return rDropped
 	}
 	key, err := wire.SessionKey(w.ephemeral(now), r.Ephemeral[:], req.TransactionID, r.ID)
 	if err != nil {
-		w.drop(dropMalformed, src)
+		w.dropProven(dropMalformed, src)
 		return rDropped
 	}
 	p := &w.peer
@@ -243,10 +243,10 @@ func (w *worker) registerVerified(req *stun.Message, src netip.AddrPort, now tim
 		w.errorReply(req, src, wire.CodeDirectoryFull, wire.ReasonFull, nil)
 		return rFull
 	case directory.ErrReplay:
-		w.drop(dropReplay, src)
+		w.dropProven(dropReplay, src)
 		return rDropped
 	default:
-		w.drop(dropMalformed, src)
+		w.dropProven(dropMalformed, src)
 		return rDropped
 	}
 	m := w.out()
@@ -302,7 +302,7 @@ func (w *worker) authenticated(req *stun.Message, src netip.AddrPort, mi methodI
 	switch s.store.Refresh(id, src, stamp, 0, s.cfg.Lease) {
 	case nil:
 	case directory.ErrReplay:
-		w.drop(dropReplay, src)
+		w.dropProven(dropReplay, src) // the session key and the registered address proved src
 		return rDropped
 	default:
 		w.errorReply(req, src, wire.CodeNotRegistered, wire.ReasonNotRegistered, nil)

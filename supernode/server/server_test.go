@@ -437,7 +437,7 @@ func (c *captureReporter) Report(src netip.Addr, reason string) {
 	c.mu.Unlock()
 }
 
-func TestRateLimitAndAbuseReport(t *testing.T) {
+func TestRateLimitNotReported(t *testing.T) {
 	rep := &captureReporter{}
 	s := start(t, func(c *Config) {
 		c.RateLimit, c.RateBurst = 10, 5
@@ -457,10 +457,12 @@ func TestRateLimitAndAbuseReport(t *testing.T) {
 	if d := s.Dropped("rate_limited"); d < 90 {
 		t.Fatalf("rate_limited drops %d, want >= 90 of 100 at burst 5", d)
 	}
+	// Rate-limited datagrams prove nothing about their source (issue #11
+	// item 2): counted, never reported (TestForgedDropsAreNeverReported).
 	rep.mu.Lock()
 	defer rep.mu.Unlock()
-	if len(rep.got) != 1 || rep.got[0] != netip.MustParseAddr("127.0.0.1") {
-		t.Fatalf("abuse reports %v, want exactly one for 127.0.0.1", rep.got)
+	if len(rep.got) != 0 {
+		t.Fatalf("abuse reports %v for a rate-limited source that proved nothing", rep.got)
 	}
 }
 
