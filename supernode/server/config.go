@@ -23,8 +23,10 @@ type Config struct {
 	RateBurst      int           `conf:"rate_burst"`      // bucket depth
 	AbuseThreshold int           `conf:"abuse_threshold"` // drops from one source within abuse_window before it is reported
 	AbuseWindow    time.Duration `conf:"abuse_window"`
-	AbuseTTL       time.Duration `conf:"abuse_ttl"`    // block time asked of the XDP controller
-	AbuseSocket    string        `conf:"abuse_socket"` // supernode-xdp control socket; empty = log only
+	AbuseTTL       time.Duration `conf:"abuse_ttl"`       // block time asked of the XDP controller
+	IntroduceRate  float64       `conf:"introduce_rate"`  // introductions per second per requester and per target; 0 = unlimited
+	IntroduceBurst int           `conf:"introduce_burst"` // their bucket depth
+	AbuseSocket    string        `conf:"abuse_socket"`    // supernode-xdp control socket; empty = log only
 
 	// Store replaces the built-in directory (the fleet layer sets it).
 	Store directory.Store `conf:"-"`
@@ -46,6 +48,8 @@ func Defaults() Config {
 		AbuseThreshold: 1000,
 		AbuseWindow:    10 * time.Second,
 		AbuseTTL:       10 * time.Minute,
+		IntroduceRate:  2,
+		IntroduceBurst: 20,
 	}
 }
 
@@ -76,6 +80,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("rate_limit must be positive (requests per second per source), or 0 for no limit")
 	case c.RateBurst < 1:
 		return fmt.Errorf("rate_burst must be at least 1")
+	case c.IntroduceRate < 0:
+		return fmt.Errorf("introduce_rate must be positive (introductions per second per requester and per target), or 0 for no limit")
+	case c.IntroduceBurst < 1:
+		return fmt.Errorf("introduce_burst must be at least 1")
 	case c.AbuseThreshold < 1:
 		return fmt.Errorf("abuse_threshold must be at least 1")
 	case c.AbuseWindow < time.Second:

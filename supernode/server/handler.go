@@ -234,6 +234,9 @@ func (w *worker) registerVerified(req *stun.Message, src netip.AddrPort, now tim
 		w.dropProven(dropMalformed, src)
 		return rDropped
 	}
+	// Candidates the peer cannot own are not stored, so no other peer is
+	// ever told to punch them (wire.CheckCandidate); the rest register.
+	wire.FilterCandidates(&r.Local, src.Addr(), w.rejectCandidate)
 	p := &w.peer
 	*p = directory.Peer{Reflexive: src, NLocal: r.Local.N, Session: key, Stamp: r.Stamp}
 	copy(p.Local[:], r.Local.Addr[:])
@@ -339,6 +342,14 @@ func (w *worker) lookup(req *stun.Message, src netip.AddrPort, id, target wire.P
 		w.errorReply(req, src, wire.CodeNotFound, wire.ReasonNotFound, p.Session[:])
 		return rNotFound
 	}
+	// Each introduction makes the target send datagrams to the requester's
+	// candidates: budgets per requester and per target bound how often
+	// anyone can make that happen (issue #11 item 6).
+	if by, ok := s.intros.allow(id, target, now.UnixNano()); !ok {
+		s.m.limited[by].Inc()
+		w.errorReply(req, src, wire.CodeIntroLimited, wire.ReasonIntroLimited, p.Session[:])
+		return rRateLimited
+	}
 	m := w.out()
 	m.Reply(req, stun.ClassSuccess)
 	wire.AddPeerID(m, wire.AttrTargetID, target)
@@ -384,6 +395,9 @@ func buildIntroduction(m *stun.Message, id wire.PeerID, src netip.AddrPort, p *d
 	}
 	wire.AddStamp(m, uint64(now.UnixMilli()))
 }
+
+// rejectCandidate counts a candidate FilterCandidates did not keep.
+func (w *worker) rejectCandidate(f wire.CandidateFault) { w.s.m.candidates[f].Inc() }
 
 // sealIntroduction adds the target's integrity and the fingerprint.
 func sealIntroduction(m *stun.Message, key []byte) {

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/supernode-appliance/appliance/supernode/wire"
 )
 
 // Drop reasons: every datagram that gets no service is counted under exactly
@@ -64,10 +66,21 @@ const (
 	rNotRegistered
 	rUnknownAttribute
 	rDropped
+	rRateLimited // lookup: introduction rate limit (error 474)
+	rQuota       // register: per-prefix quota (error 473)
 	nResults
 )
 
-var resultNames = [nResults]string{"ok", "challenge", "not_found", "full", "not_registered", "unknown_attribute", "dropped"}
+var resultNames = [nResults]string{"ok", "challenge", "not_found", "full", "not_registered", "unknown_attribute", "dropped", "rate_limited", "quota"}
+
+// Introduction limits for supernode_introductions_limited_total{by}.
+const (
+	limitedRequester = iota
+	limitedTarget
+	nLimited
+)
+
+var limitedNames = [nLimited]string{"requester", "target"}
 
 // Introduction paths for supernode_introductions_total{path}.
 const (
@@ -90,6 +103,8 @@ type metrics struct {
 	total      atomic.Uint64
 	reports    *prometheus.CounterVec
 	introduced [nIntro]prometheus.Counter
+	limited    [nLimited]prometheus.Counter
+	candidates [wire.NCandidateFaults]prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, peers func() float64, expired func() float64) *metrics {
@@ -114,6 +129,18 @@ func newMetrics(reg prometheus.Registerer, peers func() float64, expired func() 
 	for i := range nIntro {
 		m.introduced[i] = intro.WithLabelValues(introNames[i])
 	}
+	limited := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supernode_introductions_limited_total", Help: "Lookups refused (error 474, no introduction) because the requester or the target used up its introduction budget (introduce_rate, introduce_burst).",
+	}, []string{"by"})
+	for i := range nLimited {
+		m.limited[i] = limited.WithLabelValues(limitedNames[i])
+	}
+	cands := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supernode_candidates_rejected_total", Help: "Local candidates of registrations not stored (and never sent to other peers), by reason.",
+	}, []string{"reason"})
+	for f := wire.CandidateFault(1); f < wire.NCandidateFaults; f++ {
+		m.candidates[f] = cands.WithLabelValues(f.String())
+	}
 	for i := range nMethods {
 		for j := range nResults {
 			m.requests[i][j] = req.WithLabelValues(methodNames[i], resultNames[j])
@@ -124,7 +151,7 @@ func newMetrics(reg prometheus.Registerer, peers func() float64, expired func() 
 		m.drops[i] = drops.WithLabelValues(dropNames[i])
 	}
 	if reg != nil {
-		reg.MustRegister(req, drops, lat, m.reports, intro,
+		reg.MustRegister(req, drops, lat, m.reports, intro, limited, cands,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "supernode_directory_peers", Help: "Registered peers."}, peers),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "supernode_lease_expiries_total", Help: "Registrations that expired without keepalive."}, expired),
 		)

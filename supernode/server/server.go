@@ -30,6 +30,7 @@ type Server struct {
 	table   *directory.Table // the built-in store, nil if cfg.Store was given
 	cookies *wire.Cookies
 	limit   *limiter
+	intros  *introLimiter
 	m       *metrics
 	abuse   AbuseReporter
 	closeFn func()
@@ -55,6 +56,7 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server, erro
 		s.store = s.table
 	}
 	s.limit = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.AbuseThreshold, cfg.AbuseWindow)
+	s.intros = newIntroLimiter(cfg.IntroduceRate, cfg.IntroduceBurst)
 	s.m = newMetrics(reg, func() float64 { return float64(s.store.Len()) }, func() float64 {
 		// The built-in table and the fleet's directory both count expiries.
 		if e, ok := s.store.(interface{ Expired() uint64 }); ok {
