@@ -24,6 +24,9 @@ type Config struct {
 	AbuseThreshold int           `conf:"abuse_threshold"` // drops from one source within abuse_window before it is reported
 	AbuseWindow    time.Duration `conf:"abuse_window"`
 	AbuseTTL       time.Duration `conf:"abuse_ttl"`       // block time asked of the XDP controller
+	QuotaIPv4Net24 int           `conf:"quota_ipv4_24"`   // peers per IPv4 /24; 0 = no limit
+	QuotaIPv6Net64 int           `conf:"quota_ipv6_64"`   // peers per IPv6 /64; 0 = no limit
+	QuotaIPv6Net48 int           `conf:"quota_ipv6_48"`   // peers per IPv6 /48; 0 = no limit
 	IntroduceRate  float64       `conf:"introduce_rate"`  // introductions per second per requester and per target; 0 = unlimited
 	IntroduceBurst int           `conf:"introduce_burst"` // their bucket depth
 	AbuseSocket    string        `conf:"abuse_socket"`    // supernode-xdp control socket; empty = log only
@@ -48,6 +51,9 @@ func Defaults() Config {
 		AbuseThreshold: 1000,
 		AbuseWindow:    10 * time.Second,
 		AbuseTTL:       10 * time.Minute,
+		QuotaIPv4Net24: 4096,
+		QuotaIPv6Net64: 256,
+		QuotaIPv6Net48: 4096,
 		IntroduceRate:  2,
 		IntroduceBurst: 20,
 	}
@@ -80,6 +86,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("rate_limit must be positive (requests per second per source), or 0 for no limit")
 	case c.RateBurst < 1:
 		return fmt.Errorf("rate_burst must be at least 1")
+	case c.QuotaIPv4Net24 < 0 || c.QuotaIPv6Net64 < 0 || c.QuotaIPv6Net48 < 0:
+		return fmt.Errorf("quota_ipv4_24, quota_ipv6_64 and quota_ipv6_48 must be 0 (no limit) or a number of peers")
 	case c.IntroduceRate < 0:
 		return fmt.Errorf("introduce_rate must be positive (introductions per second per requester and per target), or 0 for no limit")
 	case c.IntroduceBurst < 1:
@@ -92,6 +100,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("abuse_ttl = %s is out of range; use 1s to %s (a mistaken block must end by itself)", c.AbuseTTL, MaxAbuseTTL)
 	}
 	return nil
+}
+
+// Directory is the configuration of the built-in directory table, for the
+// server and for the fleet's attached table alike.
+func (c *Config) Directory() directory.Config {
+	return directory.Config{MaxPeers: c.MaxPeers, MaxLease: c.Lease, Quota: directory.Quota{
+		IPv4Net24: c.QuotaIPv4Net24, IPv6Net64: c.QuotaIPv6Net64, IPv6Net48: c.QuotaIPv6Net48,
+	}}
 }
 
 // parseListen accepts host:port with an empty, IPv4 or IPv6 host.

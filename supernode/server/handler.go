@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/netip"
 	"time"
 
@@ -240,12 +241,21 @@ func (w *worker) registerVerified(req *stun.Message, src netip.AddrPort, now tim
 	p := &w.peer
 	*p = directory.Peer{Reflexive: src, NLocal: r.Local.N, Session: key, Stamp: r.Stamp}
 	copy(p.Local[:], r.Local.Addr[:])
-	switch s.store.Register(r.ID, p, s.cfg.Lease) {
-	case nil:
-	case directory.ErrFull:
+	switch err := s.store.Register(r.ID, p, s.cfg.Lease); {
+	case err == nil:
+	case err == directory.ErrFull:
 		w.errorReply(req, src, wire.CodeDirectoryFull, wire.ReasonFull, nil)
 		return rFull
-	case directory.ErrReplay:
+	case errors.Is(err, directory.ErrQuota):
+		// The source's network holds its quota of peers: one source must
+		// not fill the directory (issue #11 item 5). Not a drop, not
+		// abuse: a big NAT can reach it honestly.
+		var qe *directory.QuotaError
+		errors.As(err, &qe)
+		s.m.quota[quotaIndex(qe)].Inc()
+		w.errorReply(req, src, wire.CodeQuota, wire.ReasonQuota, nil)
+		return rQuota
+	case err == directory.ErrReplay:
 		w.dropProven(dropReplay, src)
 		return rDropped
 	default:

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/supernode-appliance/appliance/supernode/directory"
 	"github.com/supernode-appliance/appliance/supernode/wire"
 )
 
@@ -82,6 +83,20 @@ const (
 
 var limitedNames = [nLimited]string{"requester", "target"}
 
+// Quota prefixes for supernode_quota_refusals_total{prefix}.
+var quotaNames = [3]string{"ipv4_24", "ipv6_64", "ipv6_48"}
+
+// quotaIndex maps a directory quota error to its label.
+func quotaIndex(err error) int {
+	switch err {
+	case directory.ErrQuotaIPv6Net64:
+		return 1
+	case directory.ErrQuotaIPv6Net48:
+		return 2
+	}
+	return 0
+}
+
 // Introduction paths for supernode_introductions_total{path}.
 const (
 	introLocal = iota
@@ -104,6 +119,7 @@ type metrics struct {
 	reports    *prometheus.CounterVec
 	introduced [nIntro]prometheus.Counter
 	limited    [nLimited]prometheus.Counter
+	quota      [3]prometheus.Counter // by quotaIndex
 	candidates [wire.NCandidateFaults]prometheus.Counter
 }
 
@@ -135,6 +151,12 @@ func newMetrics(reg prometheus.Registerer, peers func() float64, expired func() 
 	for i := range nLimited {
 		m.limited[i] = limited.WithLabelValues(limitedNames[i])
 	}
+	quota := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supernode_quota_refusals_total", Help: "Registrations refused (error 473) because the source's network holds its quota of peers, by prefix.",
+	}, []string{"prefix"})
+	for i, n := range quotaNames {
+		m.quota[i] = quota.WithLabelValues(n)
+	}
 	cands := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "supernode_candidates_rejected_total", Help: "Local candidates of registrations not stored (and never sent to other peers), by reason.",
 	}, []string{"reason"})
@@ -151,7 +173,7 @@ func newMetrics(reg prometheus.Registerer, peers func() float64, expired func() 
 		m.drops[i] = drops.WithLabelValues(dropNames[i])
 	}
 	if reg != nil {
-		reg.MustRegister(req, drops, lat, m.reports, intro, limited, cands,
+		reg.MustRegister(req, drops, lat, m.reports, intro, limited, quota, cands,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "supernode_directory_peers", Help: "Registered peers."}, peers),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "supernode_lease_expiries_total", Help: "Registrations that expired without keepalive."}, expired),
 		)

@@ -72,7 +72,10 @@ func (p *testPeer) register(t testing.TB, w *worker, stamp uint64, local ...neti
 	if w.nout != 1 {
 		t.Fatalf("register from %s: %d replies", p.src, w.nout)
 	}
-	out := w.outs[0]
+	out := stun.New()
+	if err := out.Decode(append([]byte(nil), w.outs[0].Raw...)); err != nil {
+		t.Fatal(err)
+	}
 	w.nout = 0
 	if out.Type.Class == stun.ClassError {
 		v, _ := out.Get(stun.AttrErrorCode)

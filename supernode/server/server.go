@@ -52,7 +52,7 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server, erro
 	}
 	s := &Server{cfg: cfg, log: log, store: cfg.Store, cookies: wire.NewCookies(cfg.CookieLifetime)}
 	if s.store == nil {
-		s.table = directory.New(directory.Config{MaxPeers: cfg.MaxPeers, MaxLease: cfg.Lease})
+		s.table = directory.New(cfg.Directory())
 		s.store = s.table
 	}
 	s.limit = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.AbuseThreshold, cfg.AbuseWindow)
