@@ -16,8 +16,11 @@ import (
 // towards addresses someone else chose. Now:
 //   - only candidates wire.CheckCandidate accepts, without duplicates, at
 //     most 1 + wire.MaxCandidates of them;
-//   - an introduction is answered with the rounds of punchSchedule (5), so
-//     at most 25 datagrams (~700 bytes of STUN, ~4x the introduction);
+//   - an introduction is answered with the rounds of punchSchedule: 5 to
+//     the peer's reflexive address (which the supernode proved), 2 to each
+//     host candidate (which the peer only claims; same-LAN paths need no
+//     NAT to open and lose little), so at most 13 datagrams (~360 bytes of
+//     STUN, ~2x the introduction), at most 2 per address the peer named;
 //   - one introduction per peer is punched at a time (Listen);
 //   - every punching datagram of this process, all clients together, takes
 //     a token from one bucket of PunchRate per second, PunchBurst deep.
@@ -29,8 +32,11 @@ const (
 // punchSchedule is when the rounds of one introduction go out, from its
 // arrival: the first at once (both peers punch at the same moment), then
 // backing off. A punch needs one datagram to get through to open our
-// NAT's mapping; the repeats cover loss and the other side's delay.
+// NAT's mapping; the repeats cover loss and the other side's delay. Host
+// candidates get only the first hostRounds rounds.
 var punchSchedule = [...]time.Duration{0, 100 * time.Millisecond, 300 * time.Millisecond, 700 * time.Millisecond, 1500 * time.Millisecond}
+
+const hostRounds = 2
 
 // budget is a token bucket shared by every client of the process.
 type budget struct {
@@ -130,10 +136,12 @@ func (c *Client) PunchFor(ctx context.Context, cands []netip.AddrPort, d, interv
 	}
 }
 
-// punchIntroduction answers one introduction: the rounds of punchSchedule.
-func (c *Client) punchIntroduction(ctx context.Context, cands []netip.AddrPort) {
+// punchIntroduction answers one introduction of a peer at reflexive with
+// host candidates local: the rounds of punchSchedule.
+func (c *Client) punchIntroduction(ctx context.Context, reflexive netip.AddrPort, local []netip.AddrPort) {
+	all := append([]netip.AddrPort{reflexive}, local...)
 	start := time.Now()
-	for _, at := range punchSchedule {
+	for i, at := range punchSchedule {
 		if wait := time.Until(start.Add(at)); wait > 0 {
 			select {
 			case <-ctx.Done():
@@ -141,6 +149,10 @@ func (c *Client) punchIntroduction(ctx context.Context, cands []netip.AddrPort) 
 			case <-time.After(wait):
 			}
 		}
-		c.Punch(cands)
+		if i < hostRounds {
+			c.Punch(all)
+		} else {
+			c.Punch(all[:1])
+		}
 	}
 }

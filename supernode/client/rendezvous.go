@@ -45,9 +45,8 @@ func (c *Client) Listen(ctx context.Context, out io.Writer) {
 				continue
 			}
 			punching[in.Peer] = true
-			cands := append([]netip.AddrPort{in.Reflexive}, in.Local...)
 			go func() {
-				c.punchIntroduction(ctx, cands)
+				c.punchIntroduction(ctx, in.Reflexive, in.Local)
 				select {
 				case finished <- in.Peer:
 				case <-ctx.Done():
