@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/netip"
 	"runtime"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -51,6 +53,19 @@ func TestQuotaPerNetwork(t *testing.T) {
 	if !d.Lookup(key(4), &p) || p.Reflexive != netip.MustParseAddrPort("203.0.114.1:1") {
 		t.Fatalf("refused move changed the entry: %+v", p)
 	}
+	// A refresh from elsewhere (the fleet's Store may do that; the server
+	// never does) moves the count along, unchecked.
+	if err := d.Refresh(key(4), netip.MustParseAddrPort("203.0.115.1:1"), 3, 1, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := reg(uint64(30+i), "203.0.114.50:1"); err != nil {
+			t.Fatalf("203.0.114.0/24 after its peer moved away, peer %d: %v", i, err)
+		}
+	}
+	d.Remove(key(30))
+	d.Remove(key(31))
+	d.Remove(key(4))
 	// Leave frees a slot.
 	d.Remove(key(1))
 	if err := reg(2, "203.0.113.77:3"); err != nil {
@@ -151,5 +166,64 @@ func BenchmarkMillionPeersQuota(b *testing.B) {
 				runtime.KeepAlive(d)
 			}
 		})
+	}
+}
+
+// TestQuotaConcurrent: registers, moves, refreshes and removes from many
+// goroutines (run with -race) leave counts that match the table exactly:
+// every network at its limit or below, and nothing once the table is empty.
+func TestQuotaConcurrent(t *testing.T) {
+	d := New(Config{MaxPeers: 100000, MaxLease: time.Minute, Quota: Quota{IPv4Net24: 50, IPv6Net64: 20, IPv6Net48: 40}})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				k := key(uint64(g*10000 + i))
+				src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, byte(i % 3), byte(g)}), 4000)
+				if i%2 == 1 {
+					src = netip.MustParseAddrPort("[2001:db8:0:" + strconv.Itoa(i%3) + "::" + strconv.Itoa(g+1) + "]:4000")
+				}
+				p := peer(1)
+				p.Reflexive = src
+				if d.Register(k, p, time.Minute) != nil {
+					continue
+				}
+				p.Stamp, p.Reflexive = 2, netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100 + byte(i%2), byte(g)}), 4000)
+				d.Register(k, p, time.Minute) // a move, refused or not
+				if i%3 == 0 {
+					d.Remove(k)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	count := func() (sum [nPrefixes]int, over bool) {
+		for i := range d.quotas.stripes {
+			for k := range nPrefixes {
+				for _, n := range d.quotas.stripes[i].n[k] {
+					sum[k] += int(n)
+					over = over || n > d.quotas.limit[k]
+				}
+			}
+		}
+		return sum, over
+	}
+	sum, over := count()
+	if over {
+		t.Fatal("a network above its quota")
+	}
+	// Every live peer counted once (IPv6 ones in /64 and /48 alike).
+	if sum[prefixV4Net24]+sum[prefixV6Net64] != d.Len() || sum[prefixV6Net64] != sum[prefixV6Net48] {
+		t.Fatalf("counts %v for %d peers", sum, d.Len())
+	}
+	for g := range 8 {
+		for i := range 500 {
+			d.Remove(key(uint64(g*10000 + i)))
+		}
+	}
+	if sum, _ := count(); sum != [nPrefixes]int{} || d.Len() != 0 {
+		t.Fatalf("counts %v left for %d peers", sum, d.Len())
 	}
 }
