@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/wire"
 )
 
 // EchoPrefix is what Listen puts before a datagram it echoes.
@@ -23,15 +25,33 @@ const punchInterval = 100 * time.Millisecond
 //
 //	introduced <hex> from=<ip:port>   (and punches towards its candidates)
 //	received <ip:port> <text>         (and answers "echo:<text>" to the sender)
+//
+// Each introduction is answered with one bounded burst of punches
+// (punchIntroduction); an introduction of a peer whose burst is still
+// running is reported but not punched again, so repeated lookups cannot
+// multiply our traffic.
 func (c *Client) Listen(ctx context.Context, out io.Writer) {
+	punching := map[wire.PeerID]bool{}
+	finished := make(chan wire.PeerID)
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case id := <-finished:
+			delete(punching, id)
 		case in := <-c.Introductions():
 			fmt.Fprintf(out, "introduced %s from=%s\n", hex.EncodeToString(in.Peer[:]), in.Reflexive)
-			cands := append([]netip.AddrPort{in.Reflexive}, in.Local...)
-			go c.PunchFor(ctx, cands, 3*time.Second, punchInterval)
+			if punching[in.Peer] {
+				continue
+			}
+			punching[in.Peer] = true
+			go func() {
+				c.punchIntroduction(ctx, in.Reflexive, in.Local)
+				select {
+				case finished <- in.Peer:
+				case <-ctx.Done():
+				}
+			}()
 		case d := <-c.Datagrams():
 			text := string(d.Data)
 			if strings.HasPrefix(text, EchoPrefix) {
@@ -57,10 +77,11 @@ func (c *Client) PunchAndSend(ctx context.Context, p *Peer, message string) (*Pu
 	cands := p.Candidates()
 	t := time.NewTicker(punchInterval)
 	defer t.Stop()
+	targets := punchTargets(c.server, cands)
 	for {
-		c.Punch(cands)
-		for _, a := range cands {
-			c.Send(a, []byte(message))
+		c.Punch(targets)
+		for _, a := range targets {
+			c.sendBudgeted(a, []byte(message))
 		}
 		select {
 		case <-ctx.Done():

@@ -39,7 +39,9 @@ type Peer struct {
 // Store is the directory contract.
 type Store interface {
 	// Register inserts or replaces id, with a lease. A new peer in a full
-	// table gets ErrFull; a stamp not above the stored one gets ErrReplay.
+	// table gets ErrFull; a peer whose network (IPv4 /24, IPv6 /64 or /48)
+	// is at its quota gets a QuotaError (errors.Is ErrQuota); a stamp not
+	// above the stored one gets ErrReplay.
 	Register(id Key, p *Peer, lease time.Duration) error
 	// Refresh extends the lease of a registered peer heard from at "from"
 	// with a newer stamp, via the given node.

@@ -70,6 +70,7 @@ type Table struct {
 	epoch    time.Time
 	now      func() time.Time
 	wheelLen uint32
+	quotas   *quotas
 	shards   [nShards]shard
 }
 
@@ -77,6 +78,7 @@ type Table struct {
 type Config struct {
 	MaxPeers int
 	MaxLease time.Duration    // longest lease ever granted; sizes the wheel
+	Quota    Quota            // peers per network; zero values: no limit
 	Now      func() time.Time // clock; time.Now if nil
 }
 
@@ -89,7 +91,7 @@ func New(cfg Config) *Table {
 	for time.Duration(w)*time.Second < cfg.MaxLease+2*time.Second {
 		w *= 2
 	}
-	t := &Table{max: int64(cfg.MaxPeers), epoch: cfg.Now(), now: cfg.Now, wheelLen: w}
+	t := &Table{max: int64(cfg.MaxPeers), epoch: cfg.Now(), now: cfg.Now, wheelLen: w, quotas: newQuotas(cfg.Quota)}
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.free = nilIndex
@@ -157,6 +159,7 @@ func (s *shard) release(t *Table, i uint32) {
 	s.unlink(t, i)
 	r := s.rec(i)
 	s.index.del(s, &r.key, hashKey(&r.key))
+	t.quotas.release(r.refl.unpack().Addr())
 	*r = record{next: s.free}
 	s.free = i
 	t.count.Add(-1)
@@ -173,14 +176,24 @@ func (t *Table) Register(id Key, p *Peer, lease time.Duration) error {
 		if p.Stamp <= s.rec(i).stamp {
 			return ErrReplay
 		}
+		if err := t.quotas.move(s.rec(i).refl.unpack().Addr(), p.Reflexive.Addr(), false); err != nil {
+			return err
+		}
 		s.unlink(t, i)
 	} else {
 		if ok {
 			// Past its lease but not yet reaped: reuse the slot.
+			if err := t.quotas.move(s.rec(i).refl.unpack().Addr(), p.Reflexive.Addr(), false); err != nil {
+				return err
+			}
 			s.unlink(t, i)
 		} else {
+			if err := t.quotas.acquire(p.Reflexive.Addr()); err != nil {
+				return err
+			}
 			if t.count.Add(1) > t.max {
 				t.count.Add(-1)
+				t.quotas.release(p.Reflexive.Addr())
 				return ErrFull
 			}
 			i = s.alloc()
@@ -225,7 +238,12 @@ func (t *Table) Refresh(id Key, from netip.AddrPort, stamp uint64, via uint16, l
 		return ErrReplay
 	}
 	r.stamp = stamp
-	r.refl = packAddr(from)
+	if nr := packAddr(from); nr != r.refl {
+		// The server refreshes only from the registered address; another
+		// Store user may move a peer, which moves its quota count too.
+		t.quotas.move(r.refl.unpack().Addr(), from.Addr(), true)
+		r.refl = nr
+	}
 	r.via = via
 	if e := t.expiryFor(now, lease); e != r.expiry {
 		s.unlink(t, i)

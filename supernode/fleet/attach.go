@@ -40,6 +40,6 @@ func Attach(sc *server.Config, fc Config, log *slog.Logger, reg prometheus.Regis
 	if err != nil {
 		return nil, nil, err
 	}
-	sc.Store = NewDirectory(n, directory.New(directory.Config{MaxPeers: sc.MaxPeers, MaxLease: sc.Lease}))
+	sc.Store = NewDirectory(n, directory.New(sc.Directory()))
 	return n, func(s *server.Server) { srv.Store(s) }, nil
 }

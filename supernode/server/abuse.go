@@ -17,6 +17,33 @@ type AbuseReporter interface {
 	Report(src netip.Addr, reason string)
 }
 
+// MaxAbuseTTL caps the block time the supernode may ask of the XDP
+// controller (abuse_ttl): a mistaken report must end by itself soon, and the
+// controller applies its own cap as well.
+const MaxAbuseTTL = time.Hour
+
+// dropProven counts a dropped datagram that proved its source address, and
+// reports the source once such drops cross abuse_threshold within
+// abuse_window (then not again for abuse_ttl).
+//
+// Only these drops may lead to a report. A datagram proves its source when it
+// carries a COOKIE that verifies for that address and port (a register past
+// the cookie check: bad_signature, replay), or a MESSAGE-INTEGRITY-SHA256
+// under the session key of the peer registered at exactly that address
+// (keepalive, lookup or leave with a stale TIMESTAMP: replay). An off-path
+// sender cannot produce either for an address it does not receive at.
+// Every other drop (rate_limited, bad_fingerprint, bad_cookie, malformed,
+// ...) may come from a forged source, even from the address of a registered
+// peer, the resolver or a fleet member, so it is counted and never reported:
+// otherwise 1000 forged datagrams would block whoever the forger names.
+// Floods from any source are the XDP filter's per-source buckets' job.
+func (w *worker) dropProven(r dropReason, src netip.AddrPort) {
+	w.s.m.drop(r)
+	if w.s.limit.bad(src.Addr(), time.Now().UnixNano(), w.s.cfg.AbuseTTL) {
+		w.s.abuse.Report(src.Addr().Unmap(), r.String())
+	}
+}
+
 // LogReporter only logs; it is the reporter when abuse_socket is empty.
 type LogReporter struct{ Log *slog.Logger }
 
@@ -45,10 +72,10 @@ type report struct {
 	reason string
 }
 
-// NewSocketReporter starts a reporter for the control socket at path; Close
-// stops it. onDone, if set, is called with "ok", "error" or "queue_full".
+// NewSocketReporter starts a reporter for the control socket at path that
+// asks for blocks of ttl (at most MaxAbuseTTL); Close stops it. onDone, if set, is called with "ok", "error" or "queue_full".
 func NewSocketReporter(path string, ttl time.Duration, log *slog.Logger, onDone func(string)) *SocketReporter {
-	r := &SocketReporter{path: path, ttl: ttl, log: log, queue: make(chan report, 256), onDone: onDone, stop: make(chan struct{})}
+	r := &SocketReporter{path: path, ttl: min(ttl, MaxAbuseTTL), log: log, queue: make(chan report, 256), onDone: onDone, stop: make(chan struct{})}
 	if r.onDone == nil {
 		r.onDone = func(string) {}
 	}

@@ -23,6 +23,7 @@ func benchWorker(b testing.TB) *worker {
 	cfg.Listen = []string{"127.0.0.1:0"}
 	cfg.Sockets = 1
 	cfg.RateLimit, cfg.RateBurst = 1e12, 1<<30
+	cfg.IntroduceRate, cfg.IntroduceBurst = 1e12, 1<<30 // checked, never refusing
 	s, err := New(cfg, quiet, nil)
 	if err != nil {
 		b.Fatal(err)

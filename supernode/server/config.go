@@ -18,13 +18,18 @@ type Config struct {
 	MaxPeers       int           `conf:"max_peers"`       // directory bound; a full table refuses (471)
 	Lease          time.Duration `conf:"lease"`           // registration lifetime without keepalive
 	CookieLifetime time.Duration `conf:"cookie_lifetime"` // cookie time bucket; a cookie lives 1-2 buckets
-	Software       string        `conf:"software"`        // SOFTWARE attribute in Binding replies; empty = omit
+	Software       string        `conf:"software"`        // SOFTWARE in Binding replies to requests that carry SOFTWARE; empty = never
 	RateLimit      float64       `conf:"rate_limit"`      // requests per second per source address (IPv6: per /64); 0 = unlimited
 	RateBurst      int           `conf:"rate_burst"`      // bucket depth
 	AbuseThreshold int           `conf:"abuse_threshold"` // drops from one source within abuse_window before it is reported
 	AbuseWindow    time.Duration `conf:"abuse_window"`
-	AbuseTTL       time.Duration `conf:"abuse_ttl"`    // block time asked of the XDP controller
-	AbuseSocket    string        `conf:"abuse_socket"` // supernode-xdp control socket; empty = log only
+	AbuseTTL       time.Duration `conf:"abuse_ttl"`       // block time asked of the XDP controller
+	QuotaIPv4Net24 int           `conf:"quota_ipv4_24"`   // peers per IPv4 /24; 0 = no limit
+	QuotaIPv6Net64 int           `conf:"quota_ipv6_64"`   // peers per IPv6 /64; 0 = no limit
+	QuotaIPv6Net48 int           `conf:"quota_ipv6_48"`   // peers per IPv6 /48; 0 = no limit
+	IntroduceRate  float64       `conf:"introduce_rate"`  // introductions per second per requester and per target; 0 = unlimited
+	IntroduceBurst int           `conf:"introduce_burst"` // their bucket depth
+	AbuseSocket    string        `conf:"abuse_socket"`    // supernode-xdp control socket; empty = log only
 
 	// Store replaces the built-in directory (the fleet layer sets it).
 	Store directory.Store `conf:"-"`
@@ -40,12 +45,17 @@ func Defaults() Config {
 		MaxPeers:       1_000_000,
 		Lease:          30 * time.Second,
 		CookieLifetime: 30 * time.Second,
-		Software:       "supernode",
+		Software:       "",
 		RateLimit:      50,
 		RateBurst:      100,
 		AbuseThreshold: 1000,
 		AbuseWindow:    10 * time.Second,
 		AbuseTTL:       10 * time.Minute,
+		QuotaIPv4Net24: 4096,
+		QuotaIPv6Net64: 256,
+		QuotaIPv6Net48: 4096,
+		IntroduceRate:  2,
+		IntroduceBurst: 20,
 	}
 }
 
@@ -76,14 +86,28 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("rate_limit must be positive (requests per second per source), or 0 for no limit")
 	case c.RateBurst < 1:
 		return fmt.Errorf("rate_burst must be at least 1")
+	case c.QuotaIPv4Net24 < 0 || c.QuotaIPv6Net64 < 0 || c.QuotaIPv6Net48 < 0:
+		return fmt.Errorf("quota_ipv4_24, quota_ipv6_64 and quota_ipv6_48 must be 0 (no limit) or a number of peers")
+	case c.IntroduceRate < 0:
+		return fmt.Errorf("introduce_rate must be positive (introductions per second per requester and per target), or 0 for no limit")
+	case c.IntroduceBurst < 1:
+		return fmt.Errorf("introduce_burst must be at least 1")
 	case c.AbuseThreshold < 1:
 		return fmt.Errorf("abuse_threshold must be at least 1")
 	case c.AbuseWindow < time.Second:
 		return fmt.Errorf("abuse_window must be at least 1s")
-	case c.AbuseTTL < time.Second:
-		return fmt.Errorf("abuse_ttl must be at least 1s")
+	case c.AbuseTTL < time.Second || c.AbuseTTL > MaxAbuseTTL:
+		return fmt.Errorf("abuse_ttl = %s is out of range; use 1s to %s (a mistaken block must end by itself)", c.AbuseTTL, MaxAbuseTTL)
 	}
 	return nil
+}
+
+// Directory is the configuration of the built-in directory table, for the
+// server and for the fleet's attached table alike.
+func (c *Config) Directory() directory.Config {
+	return directory.Config{MaxPeers: c.MaxPeers, MaxLease: c.Lease, Quota: directory.Quota{
+		IPv4Net24: c.QuotaIPv4Net24, IPv6Net64: c.QuotaIPv6Net64, IPv6Net48: c.QuotaIPv6Net48,
+	}}
 }
 
 // parseListen accepts host:port with an empty, IPv4 or IPv6 host.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/netip"
 	"time"
 
@@ -115,13 +116,26 @@ func (w *worker) unknownAttributes(req *stun.Message, src netip.AddrPort, mi met
 		w.drop(dropMalformed, src)
 		return true
 	}
+	fp := mi != mBinding || req.Find(stun.AttrFingerprint) >= 0 // Binding: only if asked for, as in binding()
 	m := w.out()
-	m.Reply(req, stun.ClassError)
-	m.AddErrorCode(stun.CodeUnknownAttribute, "Unknown Attribute")
-	m.AddUnknownAttributes(u)
-	m.AddFingerprint()
+	for _, reason := range [2]string{"Unknown Attribute", ""} {
+		m.Reply(req, stun.ClassError)
+		m.AddErrorCode(stun.CodeUnknownAttribute, reason)
+		m.AddUnknownAttributes(u)
+		if fp {
+			m.AddFingerprint()
+		}
+		// The reason phrase is only diagnostic (RFC 8489 section 14.8):
+		// dropped when it would make the answer larger than the request.
+		if len(m.Raw) <= len(req.Raw) {
+			break
+		}
+	}
 	if mi == mBinding {
-		w.send(src) // standard STUN behaviour, bounded by the rate limit
+		// Standard STUN behaviour: answered even when a little larger than
+		// the request (at most 1.5x, one unknown attribute with an empty
+		// value), bounded by the rate limit.
+		w.send(src)
 	} else {
 		w.sendBounded(src, len(req.Raw))
 	}
@@ -129,10 +143,17 @@ func (w *worker) unknownAttributes(req *stun.Message, src netip.AddrPort, mi met
 }
 
 // binding answers a Binding request (RFC 8489 section 7.3.1): XOR-MAPPED-
-// ADDRESS, or MAPPED-ADDRESS for an RFC 3489 client (RFC 8489 section 12),
-// plus SOFTWARE and FINGERPRINT.
+// ADDRESS, or MAPPED-ADDRESS for an RFC 3489 client (RFC 8489 section 12).
+// Anyone can send a Binding request with someone else's source address, so
+// the reply carries nothing the request did not ask for: FINGERPRINT only
+// when the request had one (RFC 8489 section 7.3 makes it optional; the
+// request then grew by the same 8 bytes) and SOFTWARE only when the
+// operator set one and the request carried its own. A bare 20-byte request
+// gets 32 bytes (IPv4, 1.6x) or 44 bytes (IPv6, 2.2x), the least that holds
+// the mapped address.
 func (w *worker) binding(req *stun.Message, src netip.AddrPort) result {
-	if req.Find(stun.AttrFingerprint) >= 0 && req.CheckFingerprint() != nil {
+	fp := req.Find(stun.AttrFingerprint) >= 0
+	if fp && req.CheckFingerprint() != nil {
 		w.drop(dropBadFingerprint, src)
 		return rDropped
 	}
@@ -140,14 +161,13 @@ func (w *worker) binding(req *stun.Message, src netip.AddrPort) result {
 	m.Reply(req, stun.ClassSuccess)
 	if req.Classic() {
 		m.AddMappedAddress(stun.AttrMappedAddress, src)
-		if w.s.cfg.Software != "" {
-			m.AddSoftware(w.s.cfg.Software)
-		}
 	} else {
 		m.AddXORAddress(stun.AttrXORMappedAddress, src)
-		if w.s.cfg.Software != "" {
-			m.AddSoftware(w.s.cfg.Software)
-		}
+	}
+	if w.s.cfg.Software != "" && req.Find(stun.AttrSoftware) >= 0 {
+		m.AddSoftware(w.s.cfg.Software)
+	}
+	if fp && !req.Classic() {
 		m.AddFingerprint()
 	}
 	w.send(src)
@@ -207,27 +227,39 @@ func (w *worker) registerVerified(req *stun.Message, src netip.AddrPort, now tim
 	s := w.s
 	r := &w.reg
 	if err := wire.VerifySignature(req, r.ID); err != nil {
-		w.drop(dropBadSignature, src)
+		w.dropProven(dropBadSignature, src) // the cookie proved src
 		return rDropped
 	}
 	key, err := wire.SessionKey(w.ephemeral(now), r.Ephemeral[:], req.TransactionID, r.ID)
 	if err != nil {
-		w.drop(dropMalformed, src)
+		w.dropProven(dropMalformed, src)
 		return rDropped
 	}
+	// Candidates the peer cannot own are not stored, so no other peer is
+	// ever told to punch them (wire.CheckCandidate); the rest register.
+	wire.FilterCandidates(&r.Local, src.Addr(), w.rejectCandidate)
 	p := &w.peer
 	*p = directory.Peer{Reflexive: src, NLocal: r.Local.N, Session: key, Stamp: r.Stamp}
 	copy(p.Local[:], r.Local.Addr[:])
-	switch s.store.Register(r.ID, p, s.cfg.Lease) {
-	case nil:
-	case directory.ErrFull:
+	switch err := s.store.Register(r.ID, p, s.cfg.Lease); {
+	case err == nil:
+	case err == directory.ErrFull:
 		w.errorReply(req, src, wire.CodeDirectoryFull, wire.ReasonFull, nil)
 		return rFull
-	case directory.ErrReplay:
-		w.drop(dropReplay, src)
+	case errors.Is(err, directory.ErrQuota):
+		// The source's network holds its quota of peers: one source must
+		// not fill the directory (issue #11 item 5). Not a drop, not
+		// abuse: a big NAT can reach it honestly.
+		var qe *directory.QuotaError
+		errors.As(err, &qe)
+		s.m.quota[quotaIndex(qe)].Inc()
+		w.errorReply(req, src, wire.CodeQuota, wire.ReasonQuota, nil)
+		return rQuota
+	case err == directory.ErrReplay:
+		w.dropProven(dropReplay, src)
 		return rDropped
 	default:
-		w.drop(dropMalformed, src)
+		w.dropProven(dropMalformed, src)
 		return rDropped
 	}
 	m := w.out()
@@ -283,7 +315,7 @@ func (w *worker) authenticated(req *stun.Message, src netip.AddrPort, mi methodI
 	switch s.store.Refresh(id, src, stamp, 0, s.cfg.Lease) {
 	case nil:
 	case directory.ErrReplay:
-		w.drop(dropReplay, src)
+		w.dropProven(dropReplay, src) // the session key and the registered address proved src
 		return rDropped
 	default:
 		w.errorReply(req, src, wire.CodeNotRegistered, wire.ReasonNotRegistered, nil)
@@ -319,6 +351,14 @@ func (w *worker) lookup(req *stun.Message, src netip.AddrPort, id, target wire.P
 	if !s.store.Lookup(target, t) {
 		w.errorReply(req, src, wire.CodeNotFound, wire.ReasonNotFound, p.Session[:])
 		return rNotFound
+	}
+	// Each introduction makes the target send datagrams to the requester's
+	// candidates: budgets per requester and per target bound how often
+	// anyone can make that happen (issue #11 item 6).
+	if by, ok := s.intros.allow(id, target, now.UnixNano()); !ok {
+		s.m.limited[by].Inc()
+		w.errorReply(req, src, wire.CodeIntroLimited, wire.ReasonIntroLimited, p.Session[:])
+		return rRateLimited
 	}
 	m := w.out()
 	m.Reply(req, stun.ClassSuccess)
@@ -365,6 +405,9 @@ func buildIntroduction(m *stun.Message, id wire.PeerID, src netip.AddrPort, p *d
 	}
 	wire.AddStamp(m, uint64(now.UnixMilli()))
 }
+
+// rejectCandidate counts a candidate FilterCandidates did not keep.
+func (w *worker) rejectCandidate(f wire.CandidateFault) { w.s.m.candidates[f].Inc() }
 
 // sealIntroduction adds the target's integrity and the fingerprint.
 func sealIntroduction(m *stun.Message, key []byte) {

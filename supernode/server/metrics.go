@@ -4,6 +4,9 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/supernode-appliance/appliance/supernode/directory"
+	"github.com/supernode-appliance/appliance/supernode/wire"
 )
 
 // Drop reasons: every datagram that gets no service is counted under exactly
@@ -64,10 +67,35 @@ const (
 	rNotRegistered
 	rUnknownAttribute
 	rDropped
+	rRateLimited // lookup: introduction rate limit (error 474)
+	rQuota       // register: per-prefix quota (error 473)
 	nResults
 )
 
-var resultNames = [nResults]string{"ok", "challenge", "not_found", "full", "not_registered", "unknown_attribute", "dropped"}
+var resultNames = [nResults]string{"ok", "challenge", "not_found", "full", "not_registered", "unknown_attribute", "dropped", "rate_limited", "quota"}
+
+// Introduction limits for supernode_introductions_limited_total{by}.
+const (
+	limitedRequester = iota
+	limitedTarget
+	nLimited
+)
+
+var limitedNames = [nLimited]string{"requester", "target"}
+
+// Quota prefixes for supernode_quota_refusals_total{prefix}.
+var quotaNames = [3]string{"ipv4_24", "ipv6_64", "ipv6_48"}
+
+// quotaIndex maps a directory quota error to its label.
+func quotaIndex(err error) int {
+	switch err {
+	case directory.ErrQuotaIPv6Net64:
+		return 1
+	case directory.ErrQuotaIPv6Net48:
+		return 2
+	}
+	return 0
+}
 
 // Introduction paths for supernode_introductions_total{path}.
 const (
@@ -90,6 +118,9 @@ type metrics struct {
 	total      atomic.Uint64
 	reports    *prometheus.CounterVec
 	introduced [nIntro]prometheus.Counter
+	limited    [nLimited]prometheus.Counter
+	quota      [3]prometheus.Counter // by quotaIndex
+	candidates [wire.NCandidateFaults]prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, peers func() float64, expired func() float64) *metrics {
@@ -114,6 +145,24 @@ func newMetrics(reg prometheus.Registerer, peers func() float64, expired func() 
 	for i := range nIntro {
 		m.introduced[i] = intro.WithLabelValues(introNames[i])
 	}
+	limited := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supernode_introductions_limited_total", Help: "Lookups refused (error 474, no introduction) because the requester or the target used up its introduction budget (introduce_rate, introduce_burst).",
+	}, []string{"by"})
+	for i := range nLimited {
+		m.limited[i] = limited.WithLabelValues(limitedNames[i])
+	}
+	quota := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supernode_quota_refusals_total", Help: "Registrations refused (error 473) because the source's network holds its quota of peers, by prefix.",
+	}, []string{"prefix"})
+	for i, n := range quotaNames {
+		m.quota[i] = quota.WithLabelValues(n)
+	}
+	cands := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supernode_candidates_rejected_total", Help: "Local candidates of registrations not stored (and never sent to other peers), by reason.",
+	}, []string{"reason"})
+	for f := wire.CandidateFault(1); f < wire.NCandidateFaults; f++ {
+		m.candidates[f] = cands.WithLabelValues(f.String())
+	}
 	for i := range nMethods {
 		for j := range nResults {
 			m.requests[i][j] = req.WithLabelValues(methodNames[i], resultNames[j])
@@ -124,7 +173,7 @@ func newMetrics(reg prometheus.Registerer, peers func() float64, expired func() 
 		m.drops[i] = drops.WithLabelValues(dropNames[i])
 	}
 	if reg != nil {
-		reg.MustRegister(req, drops, lat, m.reports, intro,
+		reg.MustRegister(req, drops, lat, m.reports, intro, limited, quota, cands,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "supernode_directory_peers", Help: "Registered peers."}, peers),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "supernode_lease_expiries_total", Help: "Registrations that expired without keepalive."}, expired),
 		)

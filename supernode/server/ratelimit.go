@@ -71,16 +71,22 @@ func (l *limiter) allow(a netip.Addr, now int64) bool {
 	}
 	b, mu := l.lock(a)
 	defer mu.Unlock()
-	if b.last == 0 {
-		b.tokens = l.burst
-	} else if dt := now - b.last; dt > 0 {
-		b.tokens = min(l.burst, b.tokens+float64(dt)*l.rate)
+	return take(&b.tokens, &b.last, l.rate, l.burst, now)
+}
+
+// take refills a token bucket (rate per nanosecond, up to burst; a bucket
+// never used starts full) and takes one token if there is one.
+func take(tokens *float64, last *int64, rate, burst float64, now int64) bool {
+	if *last == 0 {
+		*tokens = burst
+	} else if dt := now - *last; dt > 0 {
+		*tokens = min(burst, *tokens+float64(dt)*rate)
 	}
-	b.last = now
-	if b.tokens < 1 {
+	*last = now
+	if *tokens < 1 {
 		return false
 	}
-	b.tokens--
+	*tokens--
 	return true
 }
 

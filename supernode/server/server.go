@@ -30,6 +30,7 @@ type Server struct {
 	table   *directory.Table // the built-in store, nil if cfg.Store was given
 	cookies *wire.Cookies
 	limit   *limiter
+	intros  *introLimiter
 	m       *metrics
 	abuse   AbuseReporter
 	closeFn func()
@@ -51,10 +52,11 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server, erro
 	}
 	s := &Server{cfg: cfg, log: log, store: cfg.Store, cookies: wire.NewCookies(cfg.CookieLifetime)}
 	if s.store == nil {
-		s.table = directory.New(directory.Config{MaxPeers: cfg.MaxPeers, MaxLease: cfg.Lease})
+		s.table = directory.New(cfg.Directory())
 		s.store = s.table
 	}
 	s.limit = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.AbuseThreshold, cfg.AbuseWindow)
+	s.intros = newIntroLimiter(cfg.IntroduceRate, cfg.IntroduceBurst)
 	s.m = newMetrics(reg, func() float64 { return float64(s.store.Len()) }, func() float64 {
 		// The built-in table and the fleet's directory both count expiries.
 		if e, ok := s.store.(interface{ Expired() uint64 }); ok {

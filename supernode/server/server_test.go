@@ -159,6 +159,7 @@ func TestUnknownRequiredAttribute(t *testing.T) {
 	b.Build(stun.BindingRequest, stun.MagicCookie, stun.NewTransactionID())
 	b.Add(0x0033, []byte("x"))
 	b.Add(0x8033, []byte("optional: ignored"))
+	b.AddFingerprint()
 	m := exchange(t, c, b.Raw)
 	if m.Type != stun.BindingError {
 		t.Fatalf("type %+v", m.Type)
@@ -436,7 +437,7 @@ func (c *captureReporter) Report(src netip.Addr, reason string) {
 	c.mu.Unlock()
 }
 
-func TestRateLimitAndAbuseReport(t *testing.T) {
+func TestRateLimitNotReported(t *testing.T) {
 	rep := &captureReporter{}
 	s := start(t, func(c *Config) {
 		c.RateLimit, c.RateBurst = 10, 5
@@ -456,10 +457,12 @@ func TestRateLimitAndAbuseReport(t *testing.T) {
 	if d := s.Dropped("rate_limited"); d < 90 {
 		t.Fatalf("rate_limited drops %d, want >= 90 of 100 at burst 5", d)
 	}
+	// Rate-limited datagrams prove nothing about their source (issue #11
+	// item 2): counted, never reported (TestForgedDropsAreNeverReported).
 	rep.mu.Lock()
 	defer rep.mu.Unlock()
-	if len(rep.got) != 1 || rep.got[0] != netip.MustParseAddr("127.0.0.1") {
-		t.Fatalf("abuse reports %v, want exactly one for 127.0.0.1", rep.got)
+	if len(rep.got) != 0 {
+		t.Fatalf("abuse reports %v for a rate-limited source that proved nothing", rep.got)
 	}
 }
 

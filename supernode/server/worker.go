@@ -134,14 +134,10 @@ func (w *worker) sendBounded(to netip.AddrPort, reqLen int) bool {
 	return true
 }
 
+// drop counts a datagram dropped without service. It never reports the
+// source: its address may be forged (abuse.go, dropProven).
 func (w *worker) drop(r dropReason, src netip.AddrPort) {
 	w.s.m.drop(r)
-	if r == dropSendError || r == dropAmplification {
-		return
-	}
-	if w.s.limit.bad(src.Addr(), time.Now().UnixNano(), w.s.cfg.AbuseTTL) {
-		w.s.abuse.Report(src.Addr().Unmap(), r.String())
-	}
 }
 
 func (w *worker) ephemeral(now time.Time) *ecdh.PrivateKey {

@@ -43,11 +43,15 @@ const (
 	CodeCookieRequired  = 470 // register: repeat with the COOKIE carried in this reply
 	CodeDirectoryFull   = 471 // register: the directory is at max_peers; try another supernode
 	CodeNotRegistered   = 472 // keepalive/lookup/leave: no session for this peer (or it moved); register again
+	CodeQuota           = 473 // register: too many peers from the source's network (/24, /64 or /48); try later
+	CodeIntroLimited    = 474 // lookup: the requester or the target has used up its introduction budget; try later
 	CodeServerOverload  = 503
 	ReasonCookie        = "Cookie Required"
 	ReasonFull          = "Directory Full"
 	ReasonNotRegistered = "Not Registered"
 	ReasonNotFound      = "Peer Not Found"
+	ReasonQuota         = "Quota Exceeded"
+	ReasonIntroLimited  = "Introductions Rate Limited"
 )
 
 // Sizes.

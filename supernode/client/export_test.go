@@ -1,0 +1,4 @@
+package client
+
+// HostRounds lets the external tests read the per-introduction bound.
+const HostRounds = hostRounds
