@@ -29,6 +29,7 @@ func Attach(sc *server.Config, fc Config, log *slog.Logger, reg prometheus.Regis
 		Capacity: uint32(min(sc.MaxPeers, 1<<32-1)),
 		Logger:   log,
 		Registry: reg,
+		Lease:    sc.Lease,
 		OnIntroduce: func(k Key, reflexive netip.AddrPort, payload []byte) {
 			if s := srv.Load(); s != nil {
 				if err := s.DeliverIntroduction(directory.Key(k), reflexive, payload); err != nil {

@@ -21,7 +21,8 @@ type channel struct {
 	aeads []cipher.AEAD
 }
 
-const sealVersion = 1
+// sealVersion 2: the header carries boot and seq (replay window).
+const sealVersion = 2
 
 var errOpen = errors.New("cannot open fleet datagram")
 

@@ -27,6 +27,12 @@ type Config struct {
 	DataPort uint16 `conf:"fleet_data_port"`
 	// Name identifies this member; default the host name. Unique per fleet.
 	Name string `conf:"fleet_name"`
+	// Allow lists the networks members talk from (CIDR). Gossip (TCP and
+	// UDP) from any other source is refused before memberlist reads a
+	// byte of it: memberlist buffers a whole stream before it can tell the
+	// key is wrong. Default: the prefix of the interface that holds the
+	// fleet_bind (or fleet_advertise) address.
+	Allow []netip.Prefix `conf:"fleet_allow"`
 	// Seeds are host:port gossip addresses of members to join at start
 	// (any one alive member is enough).
 	Seeds []string `conf:"fleet_seeds"`
@@ -117,6 +123,54 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// allowedNets is fleet_allow, or the bind address's interface prefix.
+func (c *Config) allowedNets() ([]net.IPNet, error) {
+	prefixes := c.Allow
+	if len(prefixes) == 0 {
+		ip := c.Bind.Addr()
+		if c.Advertise.IsValid() {
+			ip = c.Advertise
+		}
+		p, ok := interfacePrefix(ip.Unmap())
+		if !ok {
+			return nil, fmt.Errorf("fleet_bind %s is not an address of an interface of this host, so the members' network is unknown; set fleet_allow to it (CIDR, e.g. 10.0.0.0/24)", c.Bind)
+		}
+		prefixes = []netip.Prefix{p}
+	}
+	out := make([]net.IPNet, 0, len(prefixes))
+	for _, p := range prefixes {
+		p = p.Masked()
+		out = append(out, net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())})
+		if p.Addr().Is4() { // memberlist may see IPv4 sources as v4-mapped
+			out = append(out, net.IPNet{IP: net.IP(netip.AddrFrom16(p.Addr().As16()).AsSlice()), Mask: net.CIDRMask(96+p.Bits(), 128)})
+		}
+	}
+	return out, nil
+}
+
+// interfacePrefix finds the interface network that holds ip.
+func interfacePrefix(ip netip.Addr) (netip.Prefix, bool) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil || !ip.IsValid() || ip.IsUnspecified() {
+		return netip.Prefix{}, false
+	}
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ones, bits := n.Mask.Size()
+		a, ok := netip.AddrFromSlice(n.IP)
+		if !ok {
+			continue
+		}
+		if a.Unmap() == ip {
+			return netip.PrefixFrom(ip, ones-(bits-ip.BitLen())).Masked(), true
+		}
+	}
+	return netip.Prefix{}, false
 }
 
 func (c *Config) dataPort() uint16 {

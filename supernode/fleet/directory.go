@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/supernode-appliance/appliance/supernode/directory"
+	"github.com/supernode-appliance/appliance/supernode/server"
 )
 
 // Directory is the fleet's directory.Store: pass it to the server as
@@ -42,7 +43,11 @@ func NewDirectory(node *Node, attached *directory.Table) *Directory {
 	}
 }
 
-var _ directory.Store = (*Directory)(nil)
+var (
+	_ directory.Store    = (*Directory)(nil)
+	_ server.RemoteStore = (*Directory)(nil)
+	_ server.Introducer  = (*Directory)(nil)
+)
 
 func entryOf(id directory.Key, p *directory.Peer, lease time.Duration) Entry {
 	e := Entry{Key: Key(id), Reflexive: p.Reflexive, Lease: lease}
@@ -81,17 +86,51 @@ func (d *Directory) Refresh(id directory.Key, from netip.AddrPort, stamp uint64,
 }
 
 // Lookup implements directory.Store: a peer attached here answers at once;
-// otherwise the fleet answers from a local replica or one hop away.
+// otherwise the fleet answers from a local replica or one hop away. It may
+// wait for the network: the server's packet path uses LookupLocal and
+// LookupRemote (server.RemoteStore) instead.
 func (d *Directory) Lookup(id directory.Key, p *directory.Peer) bool {
 	if d.attached.Lookup(id, p) {
 		return true
 	}
-	// Node.Lookup bounds itself (hedge delays plus one LookupTimeout), so
-	// no context timer is needed on this hot path.
-	e, ok, err := d.node.Lookup(context.Background(), Key(id))
-	if err != nil || !ok {
-		return false
+	found, _ := d.LookupRemote(context.Background(), id, p)
+	return found
+}
+
+// LookupLocal implements server.RemoteStore: the attached table, then a
+// replica held here; remote = true when only other members can tell.
+func (d *Directory) LookupLocal(id directory.Key, p *directory.Peer) (found, remote bool) {
+	if d.attached.Lookup(id, p) {
+		return true, false
 	}
+	e, ok, remote := d.node.LookupLocal(Key(id))
+	if ok {
+		d.fromEntry(&e, p)
+	}
+	return ok, remote
+}
+
+// LookupRemote implements server.RemoteStore: the one-hop fleet lookup,
+// bounded by Node.Lookup's hedge delays plus one fleet_lookup_timeout.
+// When no owner can answer it returns a *server.UnavailableError.
+func (d *Directory) LookupRemote(ctx context.Context, id directory.Key, p *directory.Peer) (bool, error) {
+	e, ok, err := d.node.Lookup(ctx, Key(id))
+	if err != nil {
+		retry := RetryAfter(err)
+		if retry <= 0 {
+			retry = time.Second // busy
+		}
+		return false, &server.UnavailableError{RetryAfter: retry}
+	}
+	if !ok {
+		return false, nil
+	}
+	d.fromEntry(&e, p)
+	return true, nil
+}
+
+// fromEntry turns a fleet entry into the server's Peer.
+func (d *Directory) fromEntry(e *Entry, p *directory.Peer) {
 	// A peer found through the fleet has no session key here. Never hand
 	// the server a zero key: a requester checked against it could forge
 	// MESSAGE-INTEGRITY-SHA256. A random key and the largest stamp make any
@@ -102,7 +141,6 @@ func (d *Directory) Lookup(id directory.Key, p *directory.Peer) bool {
 	if e.Via != d.node.name {
 		p.Via = d.viaFor(e.Via)
 	}
-	return true
 }
 
 // Remove implements directory.Store (a peer's explicit leave).

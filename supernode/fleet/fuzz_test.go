@@ -32,6 +32,7 @@ func offlineNode(t testing.TB) *Node {
 		lim:         newLimiter(1 << 30),
 		pending:     map[uint64]chan lookupResult{},
 		onIntroduce: func(Key, netip.AddrPort, []byte) {},
+		replay:      newReplayWindow(),
 	}
 	n.view.Store(&view{ring: NewRing(n.hasher, []string{"self", "other"}), members: map[string]Member{
 		"other": {Name: "other", Data: conn.LocalAddr().(*net.UDPAddr).AddrPort()},
@@ -46,16 +47,16 @@ func offlineNode(t testing.TB) *Node {
 func FuzzDataChannel(f *testing.F) {
 	now := time.Now()
 	e := Entry{Key: Key{1}, Reflexive: netip.MustParseAddrPort("192.0.2.1:1"), Local: []netip.AddrPort{netip.MustParseAddrPort("[2001:db8::1]:2")}, Heard: now, Lease: time.Minute, Via: "other"}
-	put := appendHeader(nil, msgPut, "other", now)
+	put := appendHeader(nil, msgPut, "other", 0, 1, now)
 	put = append(put, putLive, 1)
 	f.Add(appendEntry(put, &e))
-	del := appendHeader(nil, msgDelete, "other", now)
+	del := appendHeader(nil, msgDelete, "other", 0, 1, now)
 	f.Add(append(append(del, 1), make([]byte, 40)...))
-	look := appendHeader(nil, msgLookup, "other", now)
+	look := appendHeader(nil, msgLookup, "other", 0, 1, now)
 	f.Add(append(look, make([]byte, 40)...))
-	resp := appendHeader(nil, msgLookupResp, "other", now)
+	resp := appendHeader(nil, msgLookupResp, "other", 0, 1, now)
 	f.Add(appendEntry(append(resp, 0, 0, 0, 0, 0, 0, 0, 1, 1), &e))
-	intro := appendHeader(nil, msgIntroduce, "other", now)
+	intro := appendHeader(nil, msgIntroduce, "other", 0, 1, now)
 	intro = appendAddr(append(intro, make([]byte, 32)...), e.Reflexive)
 	f.Add(append(intro, 0, 3, 'a', 'b', 'c'))
 	f.Add([]byte{})
@@ -63,13 +64,17 @@ func FuzzDataChannel(f *testing.F) {
 	n := offlineNode(f)
 	plain := make([]byte, maxDatagram)
 	from := netip.MustParseAddrPort("127.0.0.1:9")
+	seq := uint64(1)
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		n.handle(msg, plain, from)
 		// Keep the timestamp fresh so the parsers behind the replay check
 		// run whatever the corpus's age.
+		// and a fresh sequence number so the replay window lets it in.
 		if _, body, err := readHeader(msg); err == nil {
 			at := len(msg) - len(body) - 8
 			msg = append([]byte(nil), msg...)
+			seq++
+			binary.BigEndian.PutUint64(msg[at-8:], seq)
 			binary.BigEndian.PutUint64(msg[at:], uint64(time.Now().UnixMilli()))
 		}
 		if len(msg) <= maxPlain {

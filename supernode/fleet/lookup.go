@@ -71,11 +71,42 @@ func (n *Node) Lookup(ctx context.Context, key Key) (Entry, bool, error) {
 		return e, true, nil
 	}
 	if !self && len(remote) > 0 {
+		// No owner answered: the failure detector will settle who owns
+		// the key within seconds.
 		n.met.lookups.WithLabelValues("forwarded", "failed").Inc()
-		return Entry{}, false, ErrUnavailable
+		return Entry{}, false, &UnavailableError{RetryAfter: n.cfg.ProbeInterval}
+	}
+	if until, lost := n.losses.lostUntil(&key, n.cfg.Replicas, now); lost {
+		// Not found, but the members that held it died recently: its peer
+		// may be re-registering right now.
+		n.met.lookups.WithLabelValues("forwarded", "unavailable").Inc()
+		return Entry{}, false, &UnavailableError{RetryAfter: min(until.Sub(now), max(n.losses.lease/3, time.Second))}
 	}
 	n.met.lookups.WithLabelValues("forwarded", "not_found").Inc()
 	return Entry{}, false, nil
+}
+
+// LookupLocal answers from this member's memory only: a replica it holds,
+// or remote = true when only other members (or the recent-loss record) can
+// tell. It never waits.
+func (n *Node) LookupLocal(key Key) (e Entry, found, remote bool) {
+	now := time.Now()
+	if e, ok := n.st.get(&key, now); ok {
+		n.met.lookupLocal.Inc()
+		return e, true, false
+	}
+	v := n.view.Load()
+	var buf [maxReplicas]int
+	for _, i := range v.ring.Owners(&key, n.cfg.Replicas, buf[:0]) {
+		if v.ring.Name(i) != n.name {
+			return Entry{}, false, true
+		}
+	}
+	if _, lost := n.losses.lostUntil(&key, n.cfg.Replicas, now); lost {
+		return Entry{}, false, true
+	}
+	n.met.lookups.WithLabelValues("local", "not_found").Inc()
+	return Entry{}, false, false
 }
 
 // ask sends the lookup to the owners in order, hedging, and returns the
@@ -97,7 +128,7 @@ func (n *Node) ask(ctx context.Context, owners []netip.AddrPort, key *Key) (look
 		n.pendMu.Unlock()
 	}()
 	b := make([]byte, 0, headerSize(n.name)+40)
-	b = appendHeader(b, msgLookup, n.name, time.Now())
+	b = n.header(b, msgLookup, time.Now())
 	b = binary.BigEndian.AppendUint64(b, id)
 	b = append(b, key[:]...)
 
@@ -174,7 +205,7 @@ func (n *Node) Introduce(target *Entry, payload []byte) error {
 		return ErrViaGone
 	}
 	b := make([]byte, 0, headerSize(n.name)+32+19+2+len(payload))
-	b = appendHeader(b, msgIntroduce, n.name, time.Now())
+	b = n.header(b, msgIntroduce, time.Now())
 	b = append(b, target.Key[:]...)
 	b = appendAddr(b, target.Reflexive)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(payload)))

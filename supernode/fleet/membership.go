@@ -143,6 +143,7 @@ func (e events) NotifyLeave(node *memberlist.Node) {
 		// Failed, not left: remember it so the rejoin loop keeps trying
 		// (that is how a partition heals).
 		e.n.met.memberEvents.WithLabelValues("fail").Inc()
+		e.n.log.Warn("fleet member failed: it stopped answering and was declared dead; its peers re-register elsewhere", "member", node.Name, "addr", node.Address())
 		e.n.rememberFailed(node.Name, net.JoinHostPort(node.Addr.String(), strconv.Itoa(int(node.Port))))
 	} else {
 		e.n.met.memberEvents.WithLabelValues("leave").Inc()

@@ -5,18 +5,21 @@ import "github.com/prometheus/client_golang/prometheus"
 // metrics are the fleet's Prometheus series (issue #6: members, ownership
 // share, forwarded lookups, replication lag and failures).
 type metrics struct {
-	members         prometheus.Gauge
-	ownershipShare  prometheus.Gauge
-	entries         prometheus.Gauge
-	lookups         *prometheus.CounterVec // path=local|forwarded, result=found|not_found|failed
-	forwardedServed prometheus.Counter
-	replicated      *prometheus.CounterVec // direction=sent|received
-	replicationFail *prometheus.CounterVec // reason=queue_full|send_error|store_full
-	replicationLag  prometheus.Histogram
-	handoff         prometheus.Counter
-	introductions   *prometheus.CounterVec // direction=sent|received
-	dropped         *prometheus.CounterVec // reason
-	memberEvents    *prometheus.CounterVec // event=join|leave|fail|update
+	members          prometheus.Gauge
+	ownershipShare   prometheus.Gauge
+	entries          prometheus.Gauge
+	lookups          *prometheus.CounterVec // path=local|forwarded, result=found|not_found|failed
+	forwardedServed  prometheus.Counter
+	replicated       *prometheus.CounterVec // direction=sent|received
+	replicationFail  *prometheus.CounterVec // reason=queue_full|send_error|store_full
+	replicationLag   prometheus.Histogram
+	handoff          prometheus.Counter
+	introductions    *prometheus.CounterVec // direction=sent|received
+	dropped          *prometheus.CounterVec // reason
+	memberEvents     *prometheus.CounterVec // event=join|leave|fail|update
+	ownerLosses      prometheus.Counter
+	unavailableShare prometheus.Gauge
+	gossipStreams    *prometheus.CounterVec // result=accepted|refused_source|refused_busy|capped
 
 	// Children resolved once for the per-datagram paths.
 	receivedEntries prometheus.Counter
@@ -55,6 +58,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		memberEvents: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "member_events_total",
 			Help: "Membership changes seen, by event."}, []string{"event"}),
 	}
+	m.ownerLosses = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "owner_losses_total",
+		Help: "Membership changes that lost every owner of part of the key space (registrations there are gone until their peers re-register)."})
+	m.unavailableShare = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "unavailable_share",
+		Help: "Fraction of the key space whose owners were all lost within the last lease: lookups there answer 504 Owners Unavailable."})
+	m.gossipStreams = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "gossip_streams_total",
+		Help: "Gossip TCP connections, by result: accepted, refused_source (not in fleet_allow), refused_busy (too many at once), capped (cut at the byte cap)."}, []string{"result"})
 	m.receivedEntries = m.replicated.WithLabelValues("received")
 	m.sentEntries = m.replicated.WithLabelValues("sent")
 	m.staleEntries = m.replicated.WithLabelValues("stale")
@@ -62,7 +71,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.lookupForwarded = m.lookups.WithLabelValues("forwarded", "found")
 	if reg != nil {
 		reg.MustRegister(m.members, m.ownershipShare, m.entries, m.lookups, m.forwardedServed, m.replicated,
-			m.replicationFail, m.replicationLag, m.handoff, m.introductions, m.dropped, m.memberEvents)
+			m.replicationFail, m.replicationLag, m.handoff, m.introductions, m.dropped, m.memberEvents,
+			m.ownerLosses, m.unavailableShare, m.gossipStreams)
 	}
 	return m
 }
@@ -76,6 +86,7 @@ const (
 	dropRate      = "rate"
 	dropUnknown   = "unknown_type"
 	dropNotMember = "not_member"
+	dropReplay    = "replay"
 	// dropGossipDecrypt counts memberlist gossip and joins that no key of
 	// the ring could decrypt.
 	dropGossipDecrypt = "gossip_decrypt"

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,12 @@ type Options struct {
 	// where the target's NAT has a pinhole (server.DeliverIntroduction). It
 	// must not block for long.
 	OnIntroduce func(target Key, reflexive netip.AddrPort, payload []byte)
+	// Lease is the longest registration lease peers get: after losing
+	// every owner of some keys, lookups of those keys answer "owners
+	// unavailable" instead of "not found" for this long (by then every
+	// peer still online has re-registered). Zero means the longest lease
+	// an entry may carry.
+	Lease time.Duration
 }
 
 // Node is this supernode's membership in the fleet and the sharded
@@ -68,6 +75,10 @@ type Node struct {
 	pendMu  sync.Mutex
 	pending map[uint64]chan lookupResult
 	reqID   atomic.Uint64
+
+	seq    atomic.Uint64 // data-channel datagrams sent since boot
+	replay *replayWindow
+	losses lostRanges
 
 	failMu  sync.Mutex
 	failed  map[string]failedMember // members declared dead, for the rejoin loop
@@ -127,6 +138,11 @@ func Start(opts Options) (*Node, error) {
 		pending:     make(map[uint64]chan lookupResult),
 		failed:      make(map[string]failedMember),
 		joining:     make(map[string]bool),
+		replay:      newReplayWindow(),
+	}
+	n.losses.lease = opts.Lease
+	if n.losses.lease <= 0 {
+		n.losses.lease = maxLease
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.view.Store(&view{ring: NewRing(n.hasher, nil), members: map[string]Member{}})
@@ -142,7 +158,27 @@ func Start(opts Options) (*Node, error) {
 	conn.SetWriteBuffer(4 << 20)
 	n.ch = &channel{conn: conn, aeads: sec.data}
 
+	allow, err := cfg.allowedNets()
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	self := cfg.Bind.Addr()
+	if cfg.Advertise.IsValid() {
+		self = cfg.Advertise
+	}
+	if !self.IsUnspecified() && !slices.ContainsFunc(allow, func(p net.IPNet) bool { return p.Contains(self.AsSlice()) }) {
+		conn.Close()
+		return nil, fmt.Errorf("fleet_allow does not contain this member's own address %s; add the members' network to it", self)
+	}
+		tr, err := newGossipTransport(cfg.Bind, allow, n.met, logger)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("fleet: cannot start membership on %s: %v; free the port or change fleet_bind", cfg.Bind, err)
+	}
 	mc := memberlist.DefaultLANConfig()
+	mc.Transport = tr
+	mc.CIDRsAllowed = allow
 	mc.Name = name
 	mc.BindAddr = cfg.Bind.Addr().String()
 	mc.BindPort = int(cfg.Bind.Port())
@@ -162,6 +198,7 @@ func Start(opts Options) (*Node, error) {
 	ml, err := memberlist.Create(mc)
 	if err != nil {
 		conn.Close()
+		tr.Shutdown()
 		return nil, fmt.Errorf("fleet: cannot start membership on %s: %v; free the port or change fleet_bind", cfg.Bind, err)
 	}
 	n.ml = ml
@@ -288,6 +325,7 @@ func (n *Node) rebuildView() {
 		n.met.ownershipShare.Set(float64(min(n.cfg.Replicas, total)) / float64(total))
 	}
 	n.lim.retain(func(name string) bool { _, ok := v.members[name]; return ok })
+	n.replay.retain(func(name string) bool { _, ok := v.members[name]; return ok })
 }
 
 // updateOutboxes starts outboxes for new members and stops those of members
@@ -433,6 +471,7 @@ func (n *Node) sweepLoop() {
 		case now := <-t.C:
 			n.st.sweepShard(i, now)
 			n.met.entries.Set(float64(n.st.len()))
+			n.met.unavailableShare.Set(n.losses.share(now))
 		}
 	}
 }

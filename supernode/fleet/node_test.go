@@ -422,16 +422,19 @@ func TestFleetWrongKey(t *testing.T) {
 	p := peer(7)
 	p.Heard = time.Now()
 	p.Via = "intruder"
-	msg := appendHeader(nil, msgPut, "intruder", time.Now())
-	msg = append(msg, putLive, 1)
-	msg = appendEntry(msg, &p)
 	owner := members[0].Owners(p.Key)[0]
-	var target *testMember
+	var target, sender *testMember
 	for _, m := range members {
 		if m.Name() == owner {
 			target = m
+		} else {
+			sender = m
 		}
 	}
+	// Under a member's name and boot: the intruder's only obstacle is the key.
+	msg := sender.header(nil, msgPut, time.Now())
+	msg = append(msg, putLive, 1)
+	msg = appendEntry(msg, &p)
 	before := value(target.met.dropped.WithLabelValues(dropDecrypt))
 	if err := intruder.ch.send(target.DataAddr(), msg); err != nil {
 		t.Fatal(err)
@@ -444,7 +447,7 @@ func TestFleetWrongKey(t *testing.T) {
 	}
 	// The same message sealed with the right key is accepted: the drop
 	// above was the key, not the message.
-	if err := members[1].ch.send(target.DataAddr(), msg); err != nil {
+	if err := sender.ch.send(target.DataAddr(), msg); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 2*time.Second, "accepted put", func() bool {
@@ -469,12 +472,12 @@ func TestFleetHostileDatagrams(t *testing.T) {
 	conn.Write(junk[:5])
 	conn.Write(make([]byte, 3000))
 	// Authentic but stale (a replay from two minutes ago).
-	stale := appendHeader(nil, msgLookup, a.Name(), time.Now().Add(-2*time.Minute))
+	stale := a.header(nil, msgLookup, time.Now().Add(-2*time.Minute))
 	stale = append(stale, make([]byte, 40)...)
 	a.ch.send(b.DataAddr(), stale)
 	// Authentic but malformed bodies of every type.
 	for _, typ := range []byte{msgPut, msgDelete, msgLookup, msgLookupResp, msgIntroduce, 99} {
-		m := appendHeader(nil, typ, a.Name(), time.Now())
+		m := a.header(nil, typ, time.Now())
 		m = append(m, 1, 2, 3)
 		a.ch.send(b.DataAddr(), m)
 	}
@@ -502,7 +505,7 @@ func TestFleetMemberRateLimit(t *testing.T) {
 	b := startMember(t, cfgB)
 	waitMembers(t, []*testMember{a, b}, 2)
 	for i := 0; i < 500; i++ {
-		m := appendHeader(nil, msgDelete, a.Name(), time.Now())
+		m := a.header(nil, msgDelete, time.Now())
 		m = append(m, 0)
 		a.ch.send(b.DataAddr(), m)
 	}

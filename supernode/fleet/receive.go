@@ -49,12 +49,20 @@ func (n *Node) handle(pkt, plain []byte, from netip.AddrPort) {
 		n.drop(dropStale) // a replay, or a member whose clock is off
 		return
 	}
-	if h.sender == n.name {
-		n.drop(dropNotMember) // our own name from elsewhere: a replay
+	// Only a member of the view, in its current boot, may write: that is
+	// what makes the replay window below per process, and gives the
+	// address to answer (the member's, never the datagram's source, which
+	// anyone on the path can forge).
+	m, member := n.view.Load().members[h.sender]
+	if !member || h.sender == n.name || h.boot != m.Boot {
+		n.drop(dropNotMember)
 		return
 	}
-	_, member := n.view.Load().members[h.sender]
-	if !n.lim.allow(h.sender, member, now) {
+	if !n.replay.accept(h.sender, h.boot, h.seq) {
+		n.drop(dropReplay)
+		return
+	}
+	if !n.lim.allow(h.sender, true, now) {
 		n.drop(dropRate)
 		return
 	}
@@ -64,7 +72,7 @@ func (n *Node) handle(pkt, plain []byte, from netip.AddrPort) {
 	case msgDelete:
 		n.handleDelete(body)
 	case msgLookup:
-		n.handleLookup(body, from, now)
+		n.handleLookup(body, m.Data, now)
 	case msgLookupResp:
 		n.handleLookupResp(body, now)
 	case msgIntroduce:
@@ -124,7 +132,7 @@ func (n *Node) handleDelete(b []byte) {
 	}
 }
 
-func (n *Node) handleLookup(b []byte, from netip.AddrPort, now time.Time) {
+func (n *Node) handleLookup(b []byte, to netip.AddrPort, now time.Time) {
 	if len(b) != 8+32 {
 		n.drop(dropMalformed)
 		return
@@ -134,7 +142,7 @@ func (n *Node) handleLookup(b []byte, from netip.AddrPort, now time.Time) {
 	n.met.forwardedServed.Inc()
 	e, found := n.st.get(&k, now)
 	out := make([]byte, 0, maxPlain)
-	out = appendHeader(out, msgLookupResp, n.name, now)
+	out = n.header(out, msgLookupResp, now)
 	out = append(out, b[:8]...) // the request id
 	if found {
 		out = append(out, 1)
@@ -142,8 +150,9 @@ func (n *Node) handleLookup(b []byte, from netip.AddrPort, now time.Time) {
 	} else {
 		out = append(out, 0)
 	}
-	// Answer the address the question came from: the asker's data socket.
-	n.ch.send(from, out)
+	// Answer the asker's data address as its membership says, not the
+	// datagram's source: a forged source must not draw the answer.
+	n.ch.send(to, out)
 }
 
 func (n *Node) handleLookupResp(b []byte, now time.Time) {

@@ -52,7 +52,7 @@ func (o *outbox) run() {
 		}
 		// Start a datagram with the first item, then add whatever else is
 		// queued of the same kind while it fits.
-		buf = appendHeader(buf[:0], first.kind, o.n.name, time.Now())
+		buf = o.n.header(buf[:0], first.kind, time.Now())
 		flags := putLive
 		if first.handoff {
 			flags = putHandoff
@@ -238,6 +238,11 @@ func (n *Node) handoffLoop() {
 			continue
 		}
 		n.log.Debug("membership view changed", "from", handed.ring.Names(), "to", cur.ring.Names())
+		if share, gone := n.losses.record(handed, cur, n.name, n.cfg.Replicas, time.Now()); share > 0 {
+			n.met.ownerLosses.Inc()
+			n.log.Warn("the fleet lost every owner of part of the key space: those registrations are gone until their peers re-register; lookups there answer 504 Owners Unavailable meanwhile",
+				"lost_members", gone, "share", share, "replicas", n.cfg.Replicas, "for", n.losses.lease)
+		}
 		sent, dropped := n.handoff(handed, cur)
 		if sent > 0 || dropped > 0 {
 			n.log.Info("membership changed: re-replicated the keys whose owners changed",

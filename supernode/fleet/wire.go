@@ -11,11 +11,15 @@ import (
 // key derived from the fleet key (channel.go), so only members can write;
 // inside, a message is:
 //
-//	type(1) senderLen(1) sender timestamp-ms(8) body
+//	type(1) senderLen(1) sender boot(8) seq(8) timestamp-ms(8) body
 //
-// The timestamp bounds replays to maxClockSkew; entries carry the time they
-// were last heard, and a store keeps the newest, so a replayed put cannot
-// overwrite a fresher registration.
+// boot is the sender's random boot id (gossiped in its metadata) and seq a
+// counter of the sender's datagrams since that boot: a receiver accepts a
+// datagram only from a member of its view with that boot, and each seq once
+// (a sliding window, replay.go), so a captured datagram can be neither
+// replayed nor replayed from an earlier boot. The timestamp still bounds
+// what a receiver with an old view accepts to maxClockSkew; entries carry
+// the time they were last heard, and a store keeps the newest.
 const (
 	msgPut        byte = 1 // body: count(1) entries
 	msgDelete     byte = 2 // body: count(1) (key(32) heard-ms(8))...
@@ -167,13 +171,23 @@ func readEntry(b []byte, now time.Time) (Entry, []byte, error) {
 type header struct {
 	typ    byte
 	sender string
+	boot   uint64
+	seq    uint64
 	sent   time.Time
 }
 
-func appendHeader(b []byte, typ byte, sender string, now time.Time) []byte {
+func appendHeader(b []byte, typ byte, sender string, boot, seq uint64, now time.Time) []byte {
 	b = append(b, typ)
 	b = appendString(b, sender)
+	b = binary.BigEndian.AppendUint64(b, boot)
+	b = binary.BigEndian.AppendUint64(b, seq)
 	return binary.BigEndian.AppendUint64(b, uint64(now.UnixMilli()))
+}
+
+// header starts a message from this member: its name and boot, the next
+// sequence number.
+func (n *Node) header(b []byte, typ byte, now time.Time) []byte {
+	return appendHeader(b, typ, n.name, n.meta.boot, n.seq.Add(1), now)
 }
 
 func readHeader(b []byte) (header, []byte, error) {
@@ -186,12 +200,14 @@ func readHeader(b []byte) (header, []byte, error) {
 	if h.sender, b, err = readString(b[1:], maxNameLen); err != nil {
 		return h, nil, err
 	}
-	if len(b) < 8 {
+	if len(b) < 24 {
 		return h, nil, errMalformed
 	}
-	h.sent = time.UnixMilli(int64(binary.BigEndian.Uint64(b)))
-	return h, b[8:], nil
+	h.boot = binary.BigEndian.Uint64(b)
+	h.seq = binary.BigEndian.Uint64(b[8:])
+	h.sent = time.UnixMilli(int64(binary.BigEndian.Uint64(b[16:])))
+	return h, b[24:], nil
 }
 
 // headerSize bounds the header for a sender name.
-func headerSize(sender string) int { return 1 + 1 + len(sender) + 8 }
+func headerSize(sender string) int { return 1 + 1 + len(sender) + 24 }

@@ -58,8 +58,10 @@ func (w *worker) handle(pkt []byte, src netip.AddrPort, truncated bool) {
 			res = w.authenticated(req, src, mi, start)
 		}
 	}
-	s.m.requests[mi][res].Inc()
-	s.m.latency[mi].Observe(time.Since(start).Seconds())
+	if res != rQueued { // a queued fleet lookup counts itself when answered
+		s.m.requests[mi][res].Inc()
+		s.m.latency[mi].Observe(time.Since(start).Seconds())
+	}
 }
 
 func decodeReason(err error) dropReason {
@@ -298,7 +300,7 @@ func (w *worker) authenticated(req *stun.Message, src netip.AddrPort, mi methodI
 		}
 	}
 	p := &w.peer
-	if !s.store.Lookup(id, p) {
+	if !s.requesterStore().Lookup(id, p) { // never the fleet: the session key is only here
 		w.s.m.drop(dropNotRegistered)
 		w.errorReply(req, src, wire.CodeNotRegistered, wire.ReasonNotRegistered, nil)
 		return rNotRegistered
@@ -348,7 +350,11 @@ func (w *worker) authenticated(req *stun.Message, src netip.AddrPort, mi methodI
 func (w *worker) lookup(req *stun.Message, src netip.AddrPort, id, target wire.PeerID, now time.Time) result {
 	s := w.s
 	p, t := &w.peer, &w.target
-	if !s.store.Lookup(target, t) {
+	found, queued := w.findTarget(req, src, id, target, now) // fills *t
+	if queued {
+		return rQueued // the fleet answers later, off the packet path
+	}
+	if !found {
 		w.errorReply(req, src, wire.CodeNotFound, wire.ReasonNotFound, p.Session[:])
 		return rNotFound
 	}
@@ -360,15 +366,7 @@ func (w *worker) lookup(req *stun.Message, src netip.AddrPort, id, target wire.P
 		w.errorReply(req, src, wire.CodeIntroLimited, wire.ReasonIntroLimited, p.Session[:])
 		return rRateLimited
 	}
-	m := w.out()
-	m.Reply(req, stun.ClassSuccess)
-	wire.AddPeerID(m, wire.AttrTargetID, target)
-	m.AddXORAddress(wire.AttrXORPeerAddress, t.Reflexive)
-	for _, a := range t.Local[:t.NLocal] {
-		m.AddXORAddress(wire.AttrLocalCandidate, a)
-	}
-	m.AddMessageIntegritySHA256(p.Session[:])
-	m.AddFingerprint()
+	buildLookupSuccess(w.out(), req, target, t, p.Session[:])
 	w.send(src) // src is the registered, cookie-proven address
 
 	if t.Via != 0 {

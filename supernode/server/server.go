@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +38,14 @@ type Server struct {
 	closeFn func()
 	conns   []*net.UDPConn
 	addrs   []netip.AddrPort
+
+	// stopping makes workers return at their next read instead of
+	// retrying: Serve ends reading with a read deadline, never by closing
+	// a socket under a worker, so replies to a batch already read still go
+	// out and a socket kept in systemd's fd store stays open for the next
+	// process (zero-gap restart).
+	stopping atomic.Bool
+	remote   remoteLookups
 }
 
 // Stats is a snapshot for the systemd STATUS line.
@@ -45,9 +55,22 @@ type Stats struct {
 }
 
 // New validates cfg, binds every listen address (one SO_REUSEPORT socket per
-// CPU unless sockets is set) and registers metrics in reg (nil: none).
+// CPU unless sockets is set) and registers metrics in reg (nil: none). It
+// refuses to share a port with a socket of another process (see
+// claimPort): two supernodes on one port would split the directory.
 func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server, error) {
+	return NewInherited(cfg, log, reg, nil)
+}
+
+// NewInherited is New with sockets handed over by the previous process of
+// this service (systemd's fd store or socket activation): a listen address
+// that one of them is bound to is served on the inherited sockets, so
+// datagrams queued in them while no process ran are answered; the others
+// are bound afresh. Inherited sockets that match no listen address (the
+// configuration changed) are closed. New takes ownership of every file.
+func NewInherited(cfg Config, log *slog.Logger, reg prometheus.Registerer, inherited []*os.File) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
+		closeFiles(inherited)
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: cfg.Store, cookies: wire.NewCookies(cfg.CookieLifetime)}
@@ -73,20 +96,52 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server, erro
 	default:
 		s.abuse = LogReporter{Log: log}
 	}
+	s.remote.init(s, reg)
 	n := cfg.Sockets
 	if n == 0 {
 		n = runtime.NumCPU()
 	}
+	have, err := udpConns(inherited)
+	if err != nil {
+		return nil, err
+	}
 	for _, l := range cfg.Listen {
-		conns, err := listen(context.Background(), l, n)
-		if err != nil {
-			s.Close()
-			return nil, err
+		conns := takeMatching(&have, l)
+		if len(conns) == 0 {
+			if conns, err = listen(context.Background(), l, n); err != nil {
+				closeConns(have)
+				s.Close()
+				return nil, err
+			}
 		}
 		s.conns = append(s.conns, conns...)
 		s.addrs = append(s.addrs, addrPortOf(conns[0].LocalAddr()))
 	}
+	if len(have) > 0 {
+		log.Info("closing inherited sockets that no listen address uses", "sockets", len(have))
+		closeConns(have)
+	}
+	if err := s.claimPorts(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// Files returns a duplicate of every socket, for the service manager's fd
+// store: the next process of the service gets them back from NewInherited.
+// The caller closes the files.
+func (s *Server) Files() ([]*os.File, error) {
+	out := make([]*os.File, 0, len(s.conns))
+	for _, c := range s.conns {
+		f, err := c.File()
+		if err != nil {
+			closeFiles(out)
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // Addrs returns the bound addresses, one per listen entry (with the real
@@ -123,9 +178,13 @@ func (s *Server) Close() {
 	}
 }
 
-// Serve answers requests until ctx ends, then closes the sockets and
-// returns nil once every worker has finished its current batch.
+// Serve answers requests until ctx ends, then stops reading, answers what
+// it has read (batches in hand and fleet lookups in flight), closes its
+// sockets and returns nil. Datagrams that arrive after that stay queued in
+// a socket the service manager still holds, for the next process.
 func (s *Server) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(s.conns))
 	for _, c := range s.conns {
@@ -152,8 +211,16 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errs:
 	}
-	s.Close()
+	cancel()
+	s.stopping.Store(true)
+	for _, c := range s.conns {
+		// A read deadline in the past wakes every parked worker; nothing
+		// reads these sockets in this process again.
+		c.SetReadDeadline(time.Now())
+	}
 	wg.Wait()
+	s.remote.wait()
+	s.Close()
 	return err
 }
 
@@ -178,5 +245,11 @@ func (s *Server) expireLoop(ctx context.Context) {
 
 // isClosed tells a socket closed by shutdown from a real error.
 func isClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
+
+// stopped tells the end of Serve (a closed socket or the read deadline
+// Serve sets) from a real error.
+func (s *Server) stopped(err error) bool {
+	return isClosed(err) || s.stopping.Load() && errors.Is(err, os.ErrDeadlineExceeded)
+}
 
 func (s *Server) String() string { return fmt.Sprintf("supernode on %v", s.addrs) }

@@ -16,6 +16,9 @@ import (
 // same user may join the group, and the service runs under a unique
 // DynamicUser, so no other process can steal its traffic.
 func listen(ctx context.Context, addr string, n int) ([]*net.UDPConn, error) {
+	if err := portTaken(addr); err != nil {
+		return nil, err
+	}
 	lc := net.ListenConfig{Control: func(network, address string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {

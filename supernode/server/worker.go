@@ -65,7 +65,7 @@ func (w *worker) run() error {
 	for {
 		n, err := w.bc.read()
 		if err != nil {
-			if isClosed(err) {
+			if w.s.stopped(err) {
 				return nil
 			}
 			// recvmmsg errors such as ENOMEM concern a moment, not the
@@ -85,7 +85,7 @@ func (w *worker) run() error {
 		}
 		w.nout = 0
 		if failed, err := w.bc.flush(); failed > 0 || err != nil {
-			if err != nil && isClosed(err) {
+			if err != nil && w.s.stopped(err) {
 				return nil
 			}
 			w.s.m.drop(dropSendError)
@@ -98,7 +98,7 @@ func (w *worker) runPlain() error {
 	for {
 		n, src, err := w.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if isClosed(err) {
+			if w.s.stopped(err) {
 				return nil
 			}
 			w.s.log.Debug("read", "err", err)

@@ -1,0 +1,226 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/supernode-appliance/appliance/supernode/directory"
+	"github.com/supernode-appliance/appliance/supernode/stun"
+	"github.com/supernode-appliance/appliance/supernode/wire"
+)
+
+// RemoteStore is a Store some of whose peers are known only over the
+// network (the fleet). The packet path never waits for the network: a
+// worker answers what memory can answer (LookupLocal) and hands a lookup
+// that needs the network to a goroutine of its own, which answers the
+// requester when the fleet has answered (LookupRemote).
+type RemoteStore interface {
+	directory.Store
+	// Attached is the table of the peers that talk to this server. The
+	// requester of a keepalive, lookup or leave is looked up only there:
+	// its session key exists nowhere else, so a peer found elsewhere could
+	// only fail its integrity check; it gets 472 and registers here.
+	Attached() directory.Store
+	// LookupLocal answers from memory. remote = true: only the network
+	// can tell (the peer is neither attached here nor held in a replica).
+	LookupLocal(id directory.Key, p *directory.Peer) (found, remote bool)
+	// LookupRemote asks the network, within a bound of its own. (false,
+	// nil) is an authoritative "not registered"; an *UnavailableError says
+	// no member that would know could answer.
+	LookupRemote(ctx context.Context, id directory.Key, p *directory.Peer) (bool, error)
+}
+
+// UnavailableError means the members that hold a peer's registration are
+// unreachable (dead, or not answering); the lookup is worth repeating after
+// RetryAfter. Clients see 504 Owners Unavailable with RETRY-AFTER.
+type UnavailableError struct{ RetryAfter time.Duration }
+
+func (e *UnavailableError) Error() string {
+	return "no owner of the key could answer; retry after " + e.RetryAfter.String()
+}
+
+const (
+	// maxRemoteLookups bounds the lookups waiting for the fleet at once;
+	// beyond it a lookup is answered 504 at once (memory and goroutines
+	// stay bounded whatever the request rate).
+	maxRemoteLookups = 1024
+	// defaultRetry is the hint when the store gives none.
+	defaultRetry = time.Second
+)
+
+// rQueued is the result of a lookup handed to a remote-lookup goroutine:
+// that goroutine counts the request when it answers.
+const rQueued result = nResults
+
+// remoteLookups runs the lookups that wait for the network.
+type remoteLookups struct {
+	s     *Server
+	store RemoteStore // nil: every lookup is answered from memory
+	slots chan struct{}
+	wg    sync.WaitGroup
+	res   *prometheus.CounterVec // result=found|not_found|unavailable|busy
+}
+
+func (r *remoteLookups) init(s *Server, reg prometheus.Registerer) {
+	rs, ok := s.store.(RemoteStore)
+	if !ok {
+		return
+	}
+	r.s, r.store, r.slots = s, rs, make(chan struct{}, maxRemoteLookups)
+	r.res = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supernode_remote_lookups_total",
+		Help: "Lookups answered after asking other fleet members, by result (busy: refused at once because too many were waiting).",
+	}, []string{"result"})
+	if reg != nil {
+		reg.MustRegister(r.res)
+	}
+}
+
+// wait returns when every remote lookup has answered (each is bounded by
+// the store's own timeout).
+func (r *remoteLookups) wait() { r.wg.Wait() }
+
+// requesterStore is where the requester of an authenticated request is
+// looked up: the attached table when the store has one.
+func (s *Server) requesterStore() directory.Store {
+	if s.remote.store != nil {
+		return s.remote.store.Attached()
+	}
+	return s.store
+}
+
+// findTarget looks the lookup target up without waiting for the network.
+// queued = true: the request went to a remote-lookup goroutine (or was
+// answered 504 because too many wait), and the caller is done with it.
+func (w *worker) findTarget(req *stun.Message, src netip.AddrPort, id, target wire.PeerID, now time.Time) (found, queued bool) {
+	r := &w.s.remote
+	if r.store == nil {
+		return w.s.store.Lookup(target, &w.target), false
+	}
+	found, remote := r.store.LookupLocal(target, &w.target)
+	if found || !remote {
+		return found, false
+	}
+	select {
+	case r.slots <- struct{}{}:
+	default:
+		r.res.WithLabelValues("busy").Inc()
+		buildUnavailable(w.out(), req, defaultRetry, w.peer.Session[:])
+		w.sendBounded(src, len(req.Raw))
+		w.s.m.requests[mLookup][rNotFound].Inc()
+		return false, true
+	}
+	j := &remoteJob{conn: w.conn, raw: append([]byte(nil), req.Raw...), src: src, id: id, target: target, requester: w.peer, start: now}
+	r.wg.Add(1)
+	go r.run(j)
+	return false, true
+}
+
+// remoteJob is everything a lookup needs once the worker has moved on.
+type remoteJob struct {
+	conn       *net.UDPConn // the socket the request came in on: the requester's NAT expects the answer from there
+	raw        []byte
+	src        netip.AddrPort
+	id, target wire.PeerID
+	requester  directory.Peer
+	start      time.Time
+}
+
+func (r *remoteLookups) run(j *remoteJob) {
+	defer func() {
+		<-r.slots
+		r.wg.Done()
+	}()
+	s := r.s
+	var t directory.Peer
+	found, err := r.store.LookupRemote(context.Background(), j.target, &t)
+	req, out := stun.New(), stun.New()
+	if req.Decode(j.raw) != nil {
+		return // it decoded in the worker; cannot happen
+	}
+	key := j.requester.Session[:]
+	res := rOK
+	var ue *UnavailableError
+	limited := false
+	switch {
+	case found:
+		r.res.WithLabelValues("found").Inc()
+		// The same introduction budgets as a lookup answered in the worker.
+		if by, ok := s.intros.allow(j.id, j.target, time.Now().UnixNano()); !ok {
+			s.m.limited[by].Inc()
+			out.Reply(req, stun.ClassError)
+			out.AddErrorCode(wire.CodeIntroLimited, wire.ReasonIntroLimited)
+			out.AddMessageIntegritySHA256(key)
+			out.AddFingerprint()
+			res, limited = rRateLimited, true
+			break
+		}
+		buildLookupSuccess(out, req, j.target, &t, key)
+	case errors.As(err, &ue):
+		r.res.WithLabelValues("unavailable").Inc()
+		buildUnavailable(out, req, ue.RetryAfter, key)
+		res = rNotFound
+	case err != nil:
+		r.res.WithLabelValues("unavailable").Inc()
+		buildUnavailable(out, req, defaultRetry, key)
+		res = rNotFound
+	default:
+		r.res.WithLabelValues("not_found").Inc()
+		out.Reply(req, stun.ClassError)
+		out.AddErrorCode(wire.CodeNotFound, wire.ReasonNotFound)
+		out.AddMessageIntegritySHA256(key)
+		out.AddFingerprint()
+		res = rNotFound
+	}
+	// j.src is the requester's registered, cookie-proven address.
+	if sendNow(j.conn, out.Raw, j.src) != nil {
+		s.m.drop(dropSendError)
+	}
+	s.m.requests[mLookup][res].Inc()
+	s.m.latency[mLookup].Observe(time.Since(j.start).Seconds())
+	if !found || limited {
+		return
+	}
+	in, ok := s.store.(Introducer)
+	if t.Via == 0 || !ok {
+		// Found in the fleet as heard by this member, yet not attached
+		// here any more: nobody holds its pinhole and session key.
+		s.m.introduced[introFailed].Inc()
+		return
+	}
+	buildIntroduction(out, j.id, j.src, &j.requester, time.Now())
+	if err := in.Introduce(j.target, &t, out.Raw); err != nil {
+		s.m.introduced[introFailed].Inc()
+	} else {
+		s.m.introduced[introFleet].Inc()
+	}
+}
+
+// buildUnavailable writes 504 Owners Unavailable with a RETRY-AFTER hint,
+// under the requester's session key.
+func buildUnavailable(m *stun.Message, req *stun.Message, retry time.Duration, key []byte) {
+	m.Reply(req, stun.ClassError)
+	m.AddErrorCode(wire.CodeOwnersUnavailable, wire.ReasonOwnersUnavailable)
+	wire.AddRetryAfter(m, uint32(min(max(retry, time.Millisecond), time.Hour)/time.Millisecond))
+	m.AddMessageIntegritySHA256(key)
+	m.AddFingerprint()
+}
+
+// buildLookupSuccess writes the lookup answer: the target's reflexive
+// address and candidates, under the requester's session key.
+func buildLookupSuccess(m *stun.Message, req *stun.Message, target wire.PeerID, t *directory.Peer, key []byte) {
+	m.Reply(req, stun.ClassSuccess)
+	wire.AddPeerID(m, wire.AttrTargetID, target)
+	m.AddXORAddress(wire.AttrXORPeerAddress, t.Reflexive)
+	for _, a := range t.Local[:t.NLocal] {
+		m.AddXORAddress(wire.AttrLocalCandidate, a)
+	}
+	m.AddMessageIntegritySHA256(key)
+	m.AddFingerprint()
+}
