@@ -133,4 +133,3 @@ func (c *cappedConn) Close() error {
 	}
 	return c.Conn.Close()
 }
-

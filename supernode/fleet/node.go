@@ -171,7 +171,7 @@ func Start(opts Options) (*Node, error) {
 		conn.Close()
 		return nil, fmt.Errorf("fleet_allow does not contain this member's own address %s; add the members' network to it", self)
 	}
-		tr, err := newGossipTransport(cfg.Bind, allow, n.met, logger)
+	tr, err := newGossipTransport(cfg.Bind, allow, n.met, logger)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("fleet: cannot start membership on %s: %v; free the port or change fleet_bind", cfg.Bind, err)
