@@ -24,7 +24,22 @@ var (
 	ErrNotFound      = errors.New("peer not found")
 	ErrFull          = errors.New("supernode directory is full")
 	ErrNotRegistered = errors.New("not registered with the supernode")
+	// ErrOwnersUnavailable: the fleet members that hold the target's
+	// registration are unreachable right now (504); unlike ErrNotFound it
+	// says nothing about whether the peer is online. The error is an
+	// *UnavailableError carrying the supernode's retry hint.
+	ErrOwnersUnavailable = errors.New("the supernodes that know this peer are unavailable")
 )
+
+// UnavailableError is a 504 Owners Unavailable answer; errors.Is(err,
+// ErrOwnersUnavailable) holds. Ask again after RetryAfter.
+type UnavailableError struct{ RetryAfter time.Duration }
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("%v; retry after %s", ErrOwnersUnavailable, e.RetryAfter)
+}
+
+func (e *UnavailableError) Is(target error) bool { return target == ErrOwnersUnavailable }
 
 // ErrorResponse is any other STUN error answer.
 type ErrorResponse struct {
@@ -321,6 +336,12 @@ func errorOf(m *stun.Message) error {
 		return ErrFull
 	case wire.CodeNotRegistered:
 		return ErrNotRegistered
+	case wire.CodeOwnersUnavailable:
+		ms, err := wire.GetRetryAfter(m)
+		if err != nil {
+			ms = 1000
+		}
+		return &UnavailableError{RetryAfter: time.Duration(ms) * time.Millisecond}
 	}
 	return &ErrorResponse{Code: code, Reason: string(reason)}
 }

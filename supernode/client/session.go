@@ -150,11 +150,23 @@ func (p *Peer) Candidates() []netip.AddrPort {
 	return append([]netip.AddrPort{p.Reflexive}, p.Local...)
 }
 
-// Lookup asks for a peer; the supernode also introduces us to it.
+// Lookup asks for a peer; the supernode also introduces us to it. When the
+// supernode has forgotten us (472: it restarted, or we moved) Lookup
+// registers again once and repeats the question. A 504 comes back as an
+// *UnavailableError with the supernode's retry hint.
 func (c *Client) Lookup(ctx context.Context, target wire.PeerID) (*Peer, error) {
-	resp, _, err := c.authenticated(ctx, wire.MethodLookup, func(m *stun.Message) {
-		wire.AddPeerID(m, wire.AttrTargetID, target)
-	})
+	lookup := func() (*stun.Message, error) {
+		resp, _, err := c.authenticated(ctx, wire.MethodLookup, func(m *stun.Message) {
+			wire.AddPeerID(m, wire.AttrTargetID, target)
+		})
+		return resp, err
+	}
+	resp, err := lookup()
+	if errors.Is(err, ErrNotRegistered) && c.priv != nil {
+		if _, err = c.Register(ctx); err == nil {
+			resp, err = lookup()
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -8,56 +8,89 @@ import (
 	"time"
 )
 
-// lostRanges remembers membership changes that took every owner of part of
-// the key space with them (R members gone between two settled views: with
-// rendezvous hashing every set of R members is the top R for 1/C(N,R) of
-// the keys). Their registrations are gone; the peers re-register within a
-// lease. Until then a lookup of such a key that finds nothing is not an
-// authoritative "not found" but "owners unavailable, retry".
+// lostRanges remembers the members that left the view (died, left, or came
+// back with an empty store under a new boot) within the last lease, with
+// the view each left from. With rendezvous hashing every set of R members
+// of a view is the top R for 1/C(N,R) of the keys, so once R members of one
+// view are gone, the registrations they owned together are gone too: the
+// handoff that would have saved them needs a surviving old owner, and
+// members often fail together or before the detector has noticed the
+// first. Those peers re-register within a lease; until then a lookup of
+// such a key that finds nothing is not an authoritative "not found" but
+// "owners unavailable, retry". (Members that left a lease apart or more
+// never count together; two that left less than a lease apart count even if
+// the handoff after the first had completed: the answer is then a 504
+// where a 404 was right, for at most a lease.)
 type lostRanges struct {
-	mu     sync.Mutex
-	lease  time.Duration
-	losses []loss
+	mu    sync.Mutex
+	lease time.Duration
+	r     int // replicas
+	gone  []departure
+	share float64 // of the last record
 }
 
-type loss struct {
-	ring  *Ring // the view whose owners were lost
-	lost  map[string]bool
-	share float64 // fraction of the key space whose owners are all in lost
+type departure struct {
+	name  string
+	from  *Ring // the view it left
 	until time.Time
 }
 
-// maxLosses bounds what is remembered; a fleet losing more than this many
-// owner sets within one lease has bigger problems than precise answers.
-const maxLosses = 16
+// maxDepartures bounds what is remembered.
+const maxDepartures = 64
 
-// record compares the last settled view with the new one and returns the
-// share of the key space that lost every owner (0: none).
-func (l *lostRanges) record(old, cur *view, self string, R int, now time.Time) (float64, []string) {
-	var gone []string
-	for name := range old.members {
-		if name != self && !sameBoot(old, cur, name) {
-			gone = append(gone, name)
-		}
-	}
-	r := min(R, old.ring.Len())
-	if r == 0 || len(gone) < r {
-		return 0, nil
-	}
-	slices.Sort(gone)
-	lost := make(map[string]bool, len(gone))
-	for _, g := range gone {
-		lost[g] = true
-	}
-	share := binom(len(gone), r) / binom(old.ring.Len(), r)
+// record notes the members of old that are not in cur (or rebooted), and
+// returns the share of the key space whose owners are now all gone, if that
+// grew, and who is gone.
+func (l *lostRanges) record(old, cur *view, self string, R int, now time.Time) (grew float64, gone []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.r = R
 	l.prune(now)
-	if len(l.losses) == maxLosses {
-		l.losses = l.losses[1:]
+	for name := range old.members {
+		if name != self && !sameBoot(old, cur, name) {
+			if len(l.gone) == maxDepartures {
+				l.gone = l.gone[1:]
+			}
+			l.gone = append(l.gone, departure{name: name, from: old.ring, until: now.Add(l.lease)})
+		}
 	}
-	l.losses = append(l.losses, loss{ring: old.ring, lost: lost, share: share, until: now.Add(l.lease)})
-	return share, gone
+	s := l.lostShare(R)
+	prev := l.share
+	l.share = s
+	if s <= prev {
+		return 0, nil
+	}
+	for _, d := range l.gone {
+		if !slices.Contains(gone, d.name) {
+			gone = append(gone, d.name)
+		}
+	}
+	slices.Sort(gone)
+	return s, gone
+}
+
+// lostShare is the largest share of one remembered view's key space whose
+// R owners are all gone.
+func (l *lostRanges) lostShare(R int) float64 {
+	best := 0.0
+	for _, d := range l.gone {
+		n := d.from.Len()
+		r := min(R, n)
+		k := 0
+		for _, name := range d.from.Names() {
+			if l.isGone(name) {
+				k++
+			}
+		}
+		if r > 0 && k >= r {
+			best = math.Max(best, binom(k, r)/binom(n, r))
+		}
+	}
+	return best
+}
+
+func (l *lostRanges) isGone(name string) bool {
+	return slices.ContainsFunc(l.gone, func(d departure) bool { return d.name == name })
 }
 
 func binom(n, k int) float64 {
@@ -70,42 +103,43 @@ func binom(n, k int) float64 {
 
 func (l *lostRanges) prune(now time.Time) {
 	i := 0
-	for i < len(l.losses) && !now.Before(l.losses[i].until) {
+	for i < len(l.gone) && !now.Before(l.gone[i].until) {
 		i++
 	}
-	l.losses = l.losses[i:]
+	if i > 0 {
+		l.gone = l.gone[i:]
+		l.share = l.lostShare(l.r)
+	}
 }
 
-// lostUntil reports whether every owner of key under some recent view was
-// lost, and until when that matters.
+// lostUntil reports whether every owner of key under a view some member
+// left from is gone, and until when that matters.
 func (l *lostRanges) lostUntil(key *Key, R int, now time.Time) (time.Time, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.prune(now)
-	for i := len(l.losses) - 1; i >= 0; i-- {
-		ls := &l.losses[i]
+	for i := len(l.gone) - 1; i >= 0; i-- {
 		all := true
-		for _, o := range ls.ring.OwnerNames(key, R) {
-			all = all && ls.lost[o]
+		for _, o := range l.gone[i].from.OwnerNames(key, R) {
+			all = all && l.isGone(o)
 		}
 		if all {
-			return ls.until, true
+			return l.gone[len(l.gone)-1].until, true
 		}
 	}
 	return time.Time{}, false
 }
 
-// share is the fraction of the key space whose owners were lost within the
-// last lease (an upper bound when losses overlap).
-func (l *lostRanges) share(now time.Time) float64 {
+// current is the share of the key space whose owners were lost within the
+// last lease.
+func (l *lostRanges) current(now time.Time) float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.prune(now)
-	s := 0.0
-	for _, ls := range l.losses {
-		s += ls.share
+	if len(l.gone) == 0 {
+		return 0
 	}
-	return math.Min(s, 1)
+	return l.share
 }
 
 // UnavailableError is Lookup's error when no owner of the key could answer,

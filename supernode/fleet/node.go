@@ -471,7 +471,7 @@ func (n *Node) sweepLoop() {
 		case now := <-t.C:
 			n.st.sweepShard(i, now)
 			n.met.entries.Set(float64(n.st.len()))
-			n.met.unavailableShare.Set(n.losses.share(now))
+			n.met.unavailableShare.Set(n.losses.current(now))
 		}
 	}
 }

@@ -240,6 +240,7 @@ func (n *Node) handoffLoop() {
 		n.log.Debug("membership view changed", "from", handed.ring.Names(), "to", cur.ring.Names())
 		if share, gone := n.losses.record(handed, cur, n.name, n.cfg.Replicas, time.Now()); share > 0 {
 			n.met.ownerLosses.Inc()
+			n.met.unavailableShare.Set(share)
 			n.log.Warn("the fleet lost every owner of part of the key space: those registrations are gone until their peers re-register; lookups there answer 504 Owners Unavailable meanwhile",
 				"lost_members", gone, "share", share, "replicas", n.cfg.Replicas, "for", n.losses.lease)
 		}
