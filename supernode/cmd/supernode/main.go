@@ -26,6 +26,10 @@ import (
 
 const defaultConfig = "/etc/supernode/supernode.conf"
 
+// udpFDName names the UDP sockets in systemd's fd store: a restart gets them
+// back, with every datagram that arrived meanwhile (zero-gap restarts).
+const udpFDName = "supernode-udp"
+
 // config is supernode.conf: the server's keys plus the daemon's own.
 type config struct {
 	server.Config
@@ -92,11 +96,16 @@ func run(cfg config) error {
 		return err
 	}
 	defer node.Close()
-	srv, err := server.New(cfg.Config, log, reg)
+	inherited := daemon.Inherited(udpFDName)
+	srv, err := server.NewInherited(cfg.Config, log, reg, inherited)
 	if err != nil {
 		return err
 	}
 	bind(srv)
+	if err := storeSockets(srv); err != nil {
+		// Serving works without it; only the next restart has a gap.
+		log.Warn("cannot keep the UDP sockets in systemd's fd store; the next restart will drop the requests that arrive meanwhile (set FileDescriptorStoreMax= in the unit)", "err", err)
+	}
 	maddr, err := daemon.ServeMetrics(ctx, cfg.MetricsListen, reg, log)
 	if err != nil {
 		srv.Close()
@@ -114,7 +123,7 @@ func run(cfg config) error {
 		addrs = append(addrs, a.String())
 	}
 	sort.Strings(addrs)
-	log.Info("supernode ready", "version", daemon.Version, "udp", strings.Join(addrs, ","), "metrics", maddr, "max_peers", cfg.MaxPeers, "lease", cfg.Lease)
+	log.Info("supernode ready", "version", daemon.Version, "udp", strings.Join(addrs, ","), "inherited_sockets", len(inherited), "metrics", maddr, "max_peers", cfg.MaxPeers, "lease", cfg.Lease)
 	daemon.Ready(status(srv.Stats(), 0))
 	go daemon.Watchdog(ctx, served.Load)
 	go statusLoop(ctx, srv, cfg.StatusInterval)
@@ -128,6 +137,20 @@ func run(cfg config) error {
 		log.Info("supernode stopped", "peers", srv.Stats().Peers)
 	}
 	return err
+}
+
+// storeSockets hands duplicates of the server's sockets to the fd store.
+func storeSockets(srv *server.Server) error {
+	files, err := srv.Files()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	return daemon.StoreFiles(udpFDName, files)
 }
 
 func status(s server.Stats, rate float64) string {
