@@ -13,13 +13,14 @@ export GOFLAGS
 # Every main package under <part>/cmd/<name> becomes bin/<name>, built static.
 CMDS := $(sort $(patsubst %/,%,$(dir $(wildcard $(addsuffix /cmd/*/*.go,supernode ebpf image hardening)))))
 
-.PHONY: help build test unit fuzz bench generate clean image boot audit deps vet
+.PHONY: help build test unit fuzz bench generate clean image boot audit deps vet soak
 
 help:
 	@echo "make image     build the appliance image (installs missing build tools)"
 	@echo "make test      run every test (root-only tests skip without root) + short fuzz"
 	@echo "make build     static binaries into $(BIN)/"
 	@echo "make bench     benchmarks (numbers go to BENCHMARKS.md)"
+	@echo "make soak      long fleet run with churn, a kill/restart and a zero-gap restart (not in make test)"
 	@echo "make generate  rebuild generated files (bpf2go, packer-sdc)"
 	@echo "make boot      boot the built image under QEMU"
 	@echo "make audit     audit the built image against the hardening profile"
@@ -40,6 +41,11 @@ test: build vet unit fuzz
 
 unit:
 	$(GO) test -count=1 -timeout 80m ./...
+
+# Long runs, not part of `make test`: the fleet soak (SOAK_DURATION, 2m by
+# default) and the restart-under-load comparison.
+soak: build
+	SUPERNODE_SOAK=1 $(GO) test -count=1 -timeout 30m -v -run 'TestFleetSoak|TestRestartLosesNoReplies' ./tests/fleet/
 
 # A short run of every fuzz target (seeds live in testdata/fuzz).
 fuzz:

@@ -39,7 +39,9 @@ func (s *Server) DeliverIntroduction(target directory.Key, reflexive netip.AddrP
 		return ErrIntroductionMalformed
 	}
 	var p directory.Peer
-	if !s.store.Lookup(target, &p) || p.Via != 0 || p.Reflexive != netip.AddrPortFrom(reflexive.Addr().Unmap(), reflexive.Port()) {
+	// Only a peer attached here can be introduced from here (its session
+	// key and pinhole are here); never ask the fleet from its receive path.
+	if !s.requesterStore().Lookup(target, &p) || p.Via != 0 || p.Reflexive != netip.AddrPortFrom(reflexive.Addr().Unmap(), reflexive.Port()) {
 		s.m.introduced[introFailed].Inc()
 		return ErrIntroductionTarget
 	}
