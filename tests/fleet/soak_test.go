@@ -1,19 +1,49 @@
 package fleet
 
 import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/client"
 )
 
+// wirePeer is one client of the soak, attached to one member.
+type wirePeer struct {
+	c  *client.Client
+	at int
+}
+
+// soakCounts are what the soak reports.
+type soakCounts struct {
+	keepalives, keepalive472, registrations, lookups, found, notFound, unavailable, noAnswer, outage int
+}
+
+func call(d time.Duration, fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return fn(ctx)
+}
+
 // TestFleetSoak is the long run behind `make soak` (SUPERNODE_SOAK=1; not
-// part of `make test`): three member processes in namespaces, registrations
-// refreshed and replaced in rounds (churn), lookups of every peer at every
-// member, a member killed and restarted halfway. It reports registrations,
-// lookups, failures and each member's RSS; it fails if a lookup of a live
-// peer fails outside the kill window.
+// part of `make test`): three member processes in namespaces running the
+// real server over the fleet; in rounds, synthetic registrations are
+// refreshed and replaced (churn) and looked up at every member, and real
+// clients over the wire send keepalives and look each other up across
+// members; a member is SIGKILLed and restarted halfway. It reports
+// keepalives (and the 472s that made clients of the restarted member
+// register again), registrations, lookups by answer, requests left without
+// answer, and each member's RSS; it fails on any lookup of a live peer that
+// is not found, and on any request left unanswered outside the outage of
+// the killed member.
 func TestFleetSoak(t *testing.T) {
 	if os.Getenv("SUPERNODE_SOAK") == "" {
 		t.Skip("soak test: run with `make soak` (SUPERNODE_SOAK=1, SOAK_DURATION=2m by default)")
@@ -30,9 +60,77 @@ func TestFleetSoak(t *testing.T) {
 	const peers = 300 // per member
 	regs, lookups, failed, round := 0, 0, 0, 0
 	killed := false
+
+	// Real clients in their own namespace, 20 per member.
+	cl := l.clientNS()
+	var wire []*wirePeer
+	if err := cl.Do(func() error {
+		for i := range 60 {
+			conn, err := net.ListenUDP("udp", nil)
+			if err != nil {
+				return err
+			}
+			_, priv, _ := ed25519.GenerateKey(rand.Reader)
+			at := i % len(l.members)
+			srv := netip.MustParseAddrPort(l.members[at].ip + ":3478")
+			wire = append(wire, &wirePeer{c: client.New(conn, srv, priv, []netip.AddrPort{netip.MustParseAddrPort("10.77.0.100:1")}), at: at})
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var n soakCounts
+	for _, p := range wire {
+		defer p.c.Close()
+		if err := call(5*time.Second, func(ctx context.Context) error { _, err := p.c.Register(ctx); return err }); err != nil {
+			t.Fatalf("register over the wire: %v", err)
+		}
+		n.registrations++
+	}
+	down := -1 // the member being killed and restarted
+	wireRound := func() {
+		for _, p := range wire {
+			err := call(time.Second, func(ctx context.Context) error { _, err := p.c.Keepalive(ctx); return err })
+			n.keepalives++
+			if errors.Is(err, client.ErrNotRegistered) {
+				n.keepalive472++
+				if err = call(5*time.Second, func(ctx context.Context) error { _, err := p.c.Register(ctx); return err }); err == nil {
+					n.registrations++
+				}
+			}
+			if err != nil {
+				if p.at == down {
+					n.outage++
+				} else {
+					n.noAnswer++
+					t.Logf("keepalive at %s: %v", l.members[p.at].name, err)
+				}
+			}
+		}
+		for i, p := range wire {
+			target := wire[(i+1)%len(wire)] // attached to the next member
+			err := call(time.Second, func(ctx context.Context) error { _, err := p.c.Lookup(ctx, target.c.ID()); return err })
+			n.lookups++
+			switch {
+			case err == nil:
+				n.found++
+			case errors.Is(err, client.ErrNotFound):
+				n.notFound++
+			case errors.Is(err, client.ErrOwnersUnavailable):
+				n.unavailable++
+			case p.at == down:
+				n.outage++
+			default:
+				n.noAnswer++
+				t.Logf("lookup at %s: %v", l.members[p.at].name, err)
+			}
+		}
+	}
+
 	start := time.Now()
 	for time.Since(start) < dur {
 		round++
+		wireRound()
 		for i, m := range l.members {
 			m.do("reg %d %d %d", i*peers, (i+1)*peers, round)
 			regs += peers
@@ -46,10 +144,14 @@ func TestFleetSoak(t *testing.T) {
 		}
 		if !killed && time.Since(start) > dur/2 {
 			victim := l.members[2]
+			down = 2
 			victim.kill()
+			wireRound() // while it is down
 			waitMembers(t, l.members[:2], 2, convergeBound())
 			victim.start()
 			waitMembers(t, l.members, 3, 15*time.Second)
+			wireRound() // its clients get 472 and register again
+			down = -1
 			killed = true
 		}
 	}
@@ -62,9 +164,17 @@ func TestFleetSoak(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("soak %s: %d rounds, %d registrations/refreshes, %d lookups, %d failed (stale or missing), one member killed and restarted; RSS %s",
-		dur, round, regs, lookups, failed, strings.Join(rss, " "))
+	t.Logf("soak %s, %d rounds, one member SIGKILLed and restarted halfway; RSS %s", dur, round, strings.Join(rss, " "))
+	t.Logf("fleet store: %d registrations/refreshes, %d lookups, %d failed (stale or missing)", regs, lookups, failed)
+	t.Logf("over the wire: %d keepalives (%d answered 472 -> registered again), %d registrations, %d lookups: %d found, %d not found, %d owners unavailable, %d without answer; %d requests to the killed member during its outage",
+		n.keepalives, n.keepalive472, n.registrations, n.lookups, n.found, n.notFound, n.unavailable, n.noAnswer, n.outage)
 	if failed > 0 {
-		t.Errorf("%d of %d lookups failed", failed, lookups)
+		t.Errorf("%d of %d fleet lookups failed", failed, lookups)
+	}
+	if n.noAnswer > 0 || n.notFound > 0 {
+		t.Errorf("%d requests without answer and %d lookups not found outside the outage", n.noAnswer, n.notFound)
+	}
+	if n.keepalive472 == 0 {
+		t.Errorf("no client of the restarted member was told to register again")
 	}
 }
