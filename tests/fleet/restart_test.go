@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -196,5 +197,34 @@ func TestRestartLosesNoReplies(t *testing.T) {
 	t.Logf("restart at %d req/s with the fd store:    %d of %d lost, longest gap %s", rate, lost, sent, gap.Round(time.Millisecond))
 	if lost != 0 {
 		t.Fatalf("a restart with the fd store lost %d of %d replies", lost, sent)
+	}
+}
+
+// TestSecondDaemonRefused (issue #20 item 4): a second bin/supernode on the
+// port a running one serves exits 1 with one sentence instead of logging
+// "supernode ready" and taking half the peers into a directory of its own.
+func TestSecondDaemonRefused(t *testing.T) {
+	bin := filepath.Join(testenv.BuildBinaries(t), "supernode")
+	probe, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	port := probe.LocalAddr().(*net.UDPAddr).Port
+	probe.Close()
+	conf := filepath.Join(t.TempDir(), "supernode.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf("listen = 127.0.0.1:%d\nmetrics_listen =\n", port)), 0o600)
+	m := newServiceManager(t, false)
+	first := m.start(bin, conf)
+	defer func() { first.Process.Kill(); first.Wait() }()
+	for _, listen := range []string{fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf(":%d", port)} {
+		conf2 := filepath.Join(t.TempDir(), "supernode.conf")
+		os.WriteFile(conf2, []byte(fmt.Sprintf("listen = %s\nmetrics_listen =\n", listen)), 0o600)
+		// Bounded: a second daemon that does start would otherwise run on.
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		out, err := exec.CommandContext(ctx, bin, "-config", conf2).CombinedOutput()
+		cancel()
+		if err == nil || strings.Contains(string(out), "supernode ready") {
+			t.Fatalf("a second supernode on %s started: %v\n%s", listen, err, out)
+		}
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "already served by another process") {
+			t.Fatalf("second supernode on %s: %v\n%s", listen, err, out)
+		}
 	}
 }
