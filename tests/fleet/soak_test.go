@@ -114,12 +114,15 @@ func TestFleetSoak(t *testing.T) {
 			switch {
 			case err == nil:
 				n.found++
+			case (p.at == down || target.at == down) && !errors.Is(err, client.ErrOwnersUnavailable):
+				// The requester's member is down, or the target's is and
+				// the target's lease ran out while it could not refresh.
+				n.outage++
 			case errors.Is(err, client.ErrNotFound):
 				n.notFound++
+				t.Logf("round %d: lookup at %s of a peer attached to %s: not found", round, l.members[p.at].name, l.members[target.at].name)
 			case errors.Is(err, client.ErrOwnersUnavailable):
 				n.unavailable++
-			case p.at == down:
-				n.outage++
 			default:
 				n.noAnswer++
 				t.Logf("lookup at %s: %v", l.members[p.at].name, err)
@@ -164,9 +167,21 @@ func TestFleetSoak(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("soak %s, %d rounds, one member SIGKILLed and restarted halfway; RSS %s", dur, round, strings.Join(rss, " "))
+	for _, m := range l.members {
+		var drops []string
+		for _, r := range []string{"not_member", "replay", "stale", "rate", "decrypt", "malformed"} {
+			if v := m.metric("supernode_fleet_dropped_total", "reason="+r); v > 0 {
+				drops = append(drops, fmt.Sprintf("%s=%v", r, v))
+			}
+		}
+		if len(drops) == 0 {
+			drops = []string{"none"}
+		}
+		t.Logf("%s data-channel drops: %s", m.name, strings.Join(drops, " "))
+	}
+		t.Logf("soak %s, %d rounds, one member SIGKILLed and restarted halfway; RSS %s", dur, round, strings.Join(rss, " "))
 	t.Logf("fleet store: %d registrations/refreshes, %d lookups, %d failed (stale or missing)", regs, lookups, failed)
-	t.Logf("over the wire: %d keepalives (%d answered 472 -> registered again), %d registrations, %d lookups: %d found, %d not found, %d owners unavailable, %d without answer; %d requests to the killed member during its outage",
+	t.Logf("over the wire: %d keepalives (%d answered 472 -> registered again), %d registrations, %d lookups: %d found, %d not found, %d owners unavailable, %d without answer; %d requests by or for clients of the killed member during its outage",
 		n.keepalives, n.keepalive472, n.registrations, n.lookups, n.found, n.notFound, n.unavailable, n.noAnswer, n.outage)
 	if failed > 0 {
 		t.Errorf("%d of %d fleet lookups failed", failed, lookups)
