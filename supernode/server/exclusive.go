@@ -32,7 +32,9 @@ type udpSocket struct {
 // boundUDP lists the unconnected UDP sockets of this network namespace.
 func boundUDP() ([]udpSocket, error) {
 	var out []udpSocket
-	for _, path := range []string{"/proc/net/udp", "/proc/net/udp6"} {
+	// /proc/self/net, not /proc/net: the unit's ProcSubset=pid hides the
+	// latter, and a check that cannot read the table would pass silently.
+	for _, path := range []string{"/proc/self/net/udp", "/proc/self/net/udp6"} {
 		f, err := os.Open(path)
 		if err != nil {
 			if os.IsNotExist(err) {
