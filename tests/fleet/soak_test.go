@@ -179,7 +179,7 @@ func TestFleetSoak(t *testing.T) {
 		}
 		t.Logf("%s data-channel drops: %s", m.name, strings.Join(drops, " "))
 	}
-		t.Logf("soak %s, %d rounds, one member SIGKILLed and restarted halfway; RSS %s", dur, round, strings.Join(rss, " "))
+	t.Logf("soak %s, %d rounds, one member SIGKILLed and restarted halfway; RSS %s", dur, round, strings.Join(rss, " "))
 	t.Logf("fleet store: %d registrations/refreshes, %d lookups, %d failed (stale or missing)", regs, lookups, failed)
 	t.Logf("over the wire: %d keepalives (%d answered 472 -> registered again), %d registrations, %d lookups: %d found, %d not found, %d owners unavailable, %d without answer; %d requests by or for clients of the killed member during its outage",
 		n.keepalives, n.keepalive472, n.registrations, n.lookups, n.found, n.notFound, n.unavailable, n.noAnswer, n.outage)
