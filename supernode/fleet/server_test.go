@@ -7,7 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -24,7 +23,7 @@ import (
 
 // serveFleet starts a server (one socket, so one worker) over each
 // member's Directory.
-func serveFleet(t *testing.T, members []*testMember) ([]*server.Server, []*Directory) {
+func serveFleet(t *testing.T, members []*testMember, mod ...func(*server.Config)) ([]*server.Server, []*Directory) {
 	t.Helper()
 	var srvs []*server.Server
 	var dirs []*Directory
@@ -32,6 +31,9 @@ func serveFleet(t *testing.T, members []*testMember) ([]*server.Server, []*Direc
 		d := NewDirectory(m.Node, directory.New(directory.Config{MaxPeers: 1000, MaxLease: time.Minute}))
 		cfg := server.Defaults()
 		cfg.Listen, cfg.Sockets, cfg.RateLimit, cfg.Store = []string{"127.0.0.1:0"}, 1, 0, d
+		for _, f := range mod {
+			f(&cfg)
+		}
 		srv, err := server.New(cfg, slog.New(slog.DiscardHandler), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -254,4 +256,45 @@ func TestFleetLookupLeavesPacketPathFree(t *testing.T) {
 	}
 }
 
-var _ = netip.AddrPort{}
+// TestRemoteLookupKeepsIntroductionBudgets: a lookup answered after asking
+// other members spends the same introduction budgets as one answered in
+// the worker (issue #11 item 6): past the burst it gets 474 and no
+// introduction.
+func TestRemoteLookupKeepsIntroductionBudgets(t *testing.T) {
+	members := startFleet(t, 3, newKey(t))
+	srvs, _ := serveFleet(t, members, func(c *server.Config) { c.IntroduceRate, c.IntroduceBurst = 0.001, 2 })
+	c := members[2]
+	var target *client.Client
+	for target == nil {
+		p := dialServer(t, srvs[0])
+		if !slices.Contains(c.Owners(Key(p.ID())), c.Name()) {
+			target = p
+		}
+	}
+	if _, err := target.Register(within(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the replicas", func() bool {
+		held := 0
+		for _, m := range members {
+			if m.Holds(Key(target.ID())) {
+				held++
+			}
+		}
+		return held == 2
+	})
+	req := dialServer(t, srvs[2])
+	if _, err := req.Register(within(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := req.Lookup(within(t, 5*time.Second), target.ID()); err != nil {
+			t.Fatalf("lookup %d through the fleet: %v", i, err)
+		}
+	}
+	_, err := req.Lookup(within(t, 5*time.Second), target.ID())
+	var er *client.ErrorResponse
+	if !errors.As(err, &er) || er.Code != wire.CodeIntroLimited {
+		t.Fatalf("third lookup with a burst of 2: %v, want 474", err)
+	}
+}
