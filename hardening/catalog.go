@@ -62,11 +62,12 @@ type Item struct {
 	By     []string `json:"by,omitempty"`
 	Reason string   `json:"reason,omitempty"`
 	Note   string   `json:"note,omitempty"`
-	Level  int      `json:"level,omitempty"`  // CIS profile level (1 or 2)
-	Want   string   `json:"want,omitempty"`   // KSPP: the value kernel-hardening-checker wants
-	Source string   `json:"source,omitempty"` // KSPP: who recommends it (kspp, defconfig, grsec...)
-	Class  string   `json:"class,omitempty"`  // KSPP: kernel-hardening-checker's reason class
-	Extra  bool     `json:"extra,omitempty"`  // not in the reference's own list; not measured
+	Level  int      `json:"level,omitempty"`         // CIS profile level (1 or 2)
+	Want   string   `json:"want,omitempty"`          // KSPP: the value kernel-hardening-checker wants
+	Source string   `json:"source,omitempty"`        // KSPP: who recommends it (kspp, defconfig, grsec...)
+	Class  string   `json:"class,omitempty"`         // KSPP: kernel-hardening-checker's reason class
+	Extra  bool     `json:"extra,omitempty"`         // not in the reference's own list; not measured
+	NIST   []string `json:"nist_800_53r5,omitempty"` // CIS: NIST SP 800-53 rev5 controls mapped to it
 	Pos    string   `json:"-"`
 }
 
@@ -92,6 +93,7 @@ type catalogFile struct {
 		Source string   `hcl:"source,optional"`
 		Class  string   `hcl:"class,optional"`
 		Extra  bool     `hcl:"extra,optional"`
+		NIST   []string `hcl:"nist,optional"`
 	} `hcl:"item,block"`
 }
 
@@ -165,7 +167,7 @@ func parseReference(name string, src []byte) (*Reference, error) {
 			pos = fmt.Sprintf("%s:%d", name, lines[i])
 		}
 		item := &Item{ID: it.ID, Title: it.Title, Status: it.Status, By: it.By, Reason: it.Reason, Note: it.Note,
-			Level: it.Level, Want: it.Want, Source: it.Source, Class: it.Class, Extra: it.Extra, Pos: pos}
+			Level: it.Level, Want: it.Want, Source: it.Source, Class: it.Class, Extra: it.Extra, NIST: it.NIST, Pos: pos}
 		if err := item.validate(r); err != nil {
 			return nil, fmt.Errorf("%s: item %q: %w", pos, it.ID, err)
 		}

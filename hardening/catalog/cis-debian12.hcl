@@ -8,7 +8,9 @@
 #   open            not yet implemented (note says what is there today)
 #
 # Ids and levels as the ansible-lockdown DEBIAN12-CIS role numbers them for
-# v1.1.0; we had no access to the benchmark PDF itself. Controls in
+# v1.1.0; we had no access to the benchmark PDF itself. nist = the NIST SP
+# 800-53 rev5 controls the same role tags each recommendation with (none
+# where it has no mapping); the OSCAL component definition uses them. Controls in
 # profile.hcl cite these ids; catalog_test.go fails when a cited id is missing
 # here or an item has no status. `appliance-audit coverage` prints the table.
 
@@ -72,6 +74,7 @@ reason "timesyncd-not-chrony" {
 item "1.1.1.1" {
   title  = "cramfs module cannot be loaded"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["modules-unused-filesystems"]
 }
@@ -79,6 +82,7 @@ item "1.1.1.1" {
 item "1.1.1.2" {
   title  = "freevxfs module cannot be loaded"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["modules-unused-filesystems"]
 }
@@ -86,6 +90,7 @@ item "1.1.1.2" {
 item "1.1.1.3" {
   title  = "hfs module cannot be loaded"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["modules-unused-filesystems"]
 }
@@ -93,6 +98,7 @@ item "1.1.1.3" {
 item "1.1.1.4" {
   title  = "hfsplus module cannot be loaded"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["modules-unused-filesystems"]
 }
@@ -100,6 +106,7 @@ item "1.1.1.4" {
 item "1.1.1.5" {
   title  = "jffs2 module cannot be loaded"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["modules-unused-filesystems"]
 }
@@ -107,6 +114,7 @@ item "1.1.1.5" {
 item "1.1.1.6" {
   title  = "overlayfs module cannot be loaded"
   level  = 2
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["modules-unused-filesystems"]
 }
@@ -114,6 +122,7 @@ item "1.1.1.6" {
 item "1.1.1.7" {
   title  = "squashfs module cannot be loaded"
   level  = 2
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["modules-unused-filesystems"]
 }
@@ -121,6 +130,7 @@ item "1.1.1.7" {
 item "1.1.1.8" {
   title  = "udf module cannot be loaded"
   level  = 2
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["modules-unused-filesystems"]
 }
@@ -128,6 +138,7 @@ item "1.1.1.8" {
 item "1.1.1.9" {
   title  = "usb-storage module cannot be loaded"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["modules-usb-storage"]
 }
@@ -142,6 +153,7 @@ item "1.1.1.10" {
 item "1.1.2.1.1" {
   title  = "/tmp on its own mount"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["fs-tmp"]
 }
@@ -149,6 +161,7 @@ item "1.1.2.1.1" {
 item "1.1.2.1.2" {
   title  = "/tmp mounted nodev"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-tmp"]
 }
@@ -156,6 +169,7 @@ item "1.1.2.1.2" {
 item "1.1.2.1.3" {
   title  = "/tmp mounted nosuid"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-tmp"]
 }
@@ -163,6 +177,7 @@ item "1.1.2.1.3" {
 item "1.1.2.1.4" {
   title  = "/tmp mounted noexec"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-tmp"]
 }
@@ -170,6 +185,7 @@ item "1.1.2.1.4" {
 item "1.1.2.2.1" {
   title  = "/dev/shm on its own mount"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["fs-dev-shm"]
 }
@@ -177,6 +193,7 @@ item "1.1.2.2.1" {
 item "1.1.2.2.2" {
   title  = "/dev/shm mounted nodev"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-dev-shm"]
 }
@@ -184,6 +201,7 @@ item "1.1.2.2.2" {
 item "1.1.2.2.3" {
   title  = "/dev/shm mounted nosuid"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-dev-shm"]
 }
@@ -191,6 +209,7 @@ item "1.1.2.2.3" {
 item "1.1.2.2.4" {
   title  = "/dev/shm mounted noexec"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-dev-shm"]
 }
@@ -198,6 +217,7 @@ item "1.1.2.2.4" {
 item "1.1.2.3.1" {
   title  = "/home on its own mount"
   level  = 1
+  nist   = ["CM-7"]
   status = "not-applicable"
   reason = "no-interactive-users"
 }
@@ -205,6 +225,7 @@ item "1.1.2.3.1" {
 item "1.1.2.3.2" {
   title  = "/home mounted nodev"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-interactive-users"
 }
@@ -212,6 +233,7 @@ item "1.1.2.3.2" {
 item "1.1.2.3.3" {
   title  = "/home mounted nosuid"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-interactive-users"
 }
@@ -219,6 +241,7 @@ item "1.1.2.3.3" {
 item "1.1.2.4.1" {
   title  = "/var on its own mount"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["fs-var"]
   note   = "fs-var checks the /var mount (its own partition, or tmpfs in stateless images)"
@@ -227,6 +250,7 @@ item "1.1.2.4.1" {
 item "1.1.2.4.2" {
   title  = "/var mounted nodev"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-var"]
 }
@@ -234,6 +258,7 @@ item "1.1.2.4.2" {
 item "1.1.2.4.3" {
   title  = "/var mounted nosuid"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-var"]
 }
@@ -241,6 +266,7 @@ item "1.1.2.4.3" {
 item "1.1.2.5.1" {
   title  = "/var/tmp on its own mount"
   level  = 1
+  nist   = ["CM-7"]
   status = "open"
   note   = "not a mount of its own: it lives on /var, which is nodev,nosuid (fs-var) but not noexec"
 }
@@ -248,6 +274,7 @@ item "1.1.2.5.1" {
 item "1.1.2.5.2" {
   title  = "/var/tmp mounted nodev"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
   note   = "not a mount of its own: it lives on /var, which is nodev,nosuid (fs-var) but not noexec"
 }
@@ -255,6 +282,7 @@ item "1.1.2.5.2" {
 item "1.1.2.5.3" {
   title  = "/var/tmp mounted nosuid"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
   note   = "not a mount of its own: it lives on /var, which is nodev,nosuid (fs-var) but not noexec"
 }
@@ -262,6 +290,7 @@ item "1.1.2.5.3" {
 item "1.1.2.5.4" {
   title  = "/var/tmp mounted noexec"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
   note   = "not a mount of its own: it lives on /var, which is nodev,nosuid (fs-var) but not noexec"
 }
@@ -269,6 +298,7 @@ item "1.1.2.5.4" {
 item "1.1.2.6.1" {
   title  = "/var/log on its own mount"
   level  = 1
+  nist   = ["CM-7"]
   status = "open"
   note   = "not a mount of its own: it lives on /var, which is nodev,nosuid (fs-var) but not noexec"
 }
@@ -276,6 +306,7 @@ item "1.1.2.6.1" {
 item "1.1.2.6.2" {
   title  = "/var/log mounted nodev"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
   note   = "not a mount of its own: it lives on /var, which is nodev,nosuid (fs-var) but not noexec"
 }
@@ -283,6 +314,7 @@ item "1.1.2.6.2" {
 item "1.1.2.6.3" {
   title  = "/var/log mounted nosuid"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
   note   = "not a mount of its own: it lives on /var, which is nodev,nosuid (fs-var) but not noexec"
 }
@@ -290,6 +322,7 @@ item "1.1.2.6.3" {
 item "1.1.2.6.4" {
   title  = "/var/log mounted noexec"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
   note   = "not a mount of its own: it lives on /var, which is nodev,nosuid (fs-var) but not noexec"
 }
@@ -297,6 +330,7 @@ item "1.1.2.6.4" {
 item "1.1.2.7.1" {
   title  = "/var/log/audit on its own mount"
   level  = 1
+  nist   = ["CM-7"]
   status = "open"
   note   = "not a mount of its own: it lives on /var, which is nodev,nosuid (fs-var) but not noexec"
 }
@@ -304,6 +338,7 @@ item "1.1.2.7.1" {
 item "1.1.2.7.2" {
   title  = "/var/log/audit mounted nodev"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
   note   = "not a mount of its own: it lives on /var, which is nodev,nosuid (fs-var) but not noexec"
 }
@@ -311,6 +346,7 @@ item "1.1.2.7.2" {
 item "1.1.2.7.3" {
   title  = "/var/log/audit mounted nosuid"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
   note   = "not a mount of its own: it lives on /var, which is nodev,nosuid (fs-var) but not noexec"
 }
@@ -318,6 +354,7 @@ item "1.1.2.7.3" {
 item "1.1.2.7.4" {
   title  = "/var/log/audit mounted noexec"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
   note   = "not a mount of its own: it lives on /var, which is nodev,nosuid (fs-var) but not noexec"
 }
@@ -325,6 +362,7 @@ item "1.1.2.7.4" {
 item "1.2.1.1" {
   title  = "apt signing keys"
   level  = 1
+  nist   = ["SI-2"]
   status = "not-applicable"
   reason = "no-package-manager"
 }
@@ -332,6 +370,7 @@ item "1.2.1.1" {
 item "1.2.1.2" {
   title  = "apt sources"
   level  = 1
+  nist   = ["SI-2"]
   status = "not-applicable"
   reason = "no-package-manager"
 }
@@ -339,6 +378,7 @@ item "1.2.1.2" {
 item "1.2.2.1" {
   title  = "security updates applied"
   level  = 1
+  nist   = ["SI-2"]
   status = "open"
   note   = "updates arrive as a whole new image in the inactive A/B slot; no control yet compares the image SBOM with Debian security advisories"
 }
@@ -346,6 +386,7 @@ item "1.2.2.1" {
 item "1.3.1.1" {
   title  = "AppArmor package"
   level  = 1
+  nist   = ["AC-3"]
   status = "open"
   note   = "no mandatory access control (AppArmor) yet; the services are confined by systemd sandboxing (svc-exposure)"
 }
@@ -353,6 +394,7 @@ item "1.3.1.1" {
 item "1.3.1.2" {
   title  = "AppArmor on the kernel command line"
   level  = 1
+  nist   = ["AC-3"]
   status = "open"
   note   = "no mandatory access control (AppArmor) yet; the services are confined by systemd sandboxing (svc-exposure)"
 }
@@ -374,6 +416,7 @@ item "1.3.1.4" {
 item "1.4.1" {
   title  = "boot loader password"
   level  = 1
+  nist   = ["AC-3"]
   status = "exception"
   by     = ["boot-uki", "boot-secure-boot"]
   note   = "systemd-boot has no password. The boot chain is protected instead: the kernel command line is inside the UKI (boot-uki), so it cannot be edited at the boot menu without breaking the UKI signature (boot-secure-boot), and the root is pinned by the dm-verity hash on that command line."
@@ -382,6 +425,7 @@ item "1.4.1" {
 item "1.4.2" {
   title  = "boot loader configuration mode"
   level  = 1
+  nist   = ["AC-3"]
   status = "open"
   note   = "the ESP is FAT (no modes); its content is covered by the UKI signature, but no control checks the mount options"
 }
@@ -389,6 +433,7 @@ item "1.4.2" {
 item "1.5.1" {
   title  = "ASLR full (randomize_va_space=2)"
   level  = 1
+  nist   = ["CM-6"]
   status = "implemented"
   by     = ["sysctl-aslr"]
 }
@@ -396,6 +441,7 @@ item "1.5.1" {
 item "1.5.2" {
   title  = "ptrace restricted (Yama)"
   level  = 1
+  nist   = ["CM-6"]
   status = "implemented"
   by     = ["sysctl-yama-ptrace"]
 }
@@ -403,6 +449,7 @@ item "1.5.2" {
 item "1.5.3" {
   title  = "no core dumps of privileged processes"
   level  = 1
+  nist   = ["CM-6"]
   status = "implemented"
   by     = ["sysctl-core-dumps", "svc-coredump-off"]
 }
@@ -410,6 +457,7 @@ item "1.5.3" {
 item "1.6.1" {
   title  = "motd content"
   level  = 1
+  nist   = ["CM-1", "CM-3", "CM-6"]
   status = "not-applicable"
   reason = "no-logins"
 }
@@ -417,6 +465,7 @@ item "1.6.1" {
 item "1.6.2" {
   title  = "console pre-login banner (/etc/issue) content"
   level  = 1
+  nist   = ["CM-1", "CM-3", "CM-6"]
   status = "open"
   note   = "a console getty shows /etc/issue; nobody can log in there, but its content and mode are not checked"
 }
@@ -424,6 +473,7 @@ item "1.6.2" {
 item "1.6.3" {
   title  = "network pre-login banner (/etc/issue.net) content"
   level  = 1
+  nist   = ["CM-1", "CM-3", "CM-6"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -431,6 +481,7 @@ item "1.6.3" {
 item "1.6.4" {
   title  = "/etc/motd owner and mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-logins"
 }
@@ -438,6 +489,7 @@ item "1.6.4" {
 item "1.6.5" {
   title  = "/etc/issue owner and mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
   note   = "a console getty shows /etc/issue; nobody can log in there, but its content and mode are not checked"
 }
@@ -445,6 +497,7 @@ item "1.6.5" {
 item "1.6.6" {
   title  = "/etc/issue.net owner and mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -452,6 +505,7 @@ item "1.6.6" {
 item "1.7.1" {
   title  = "no GNOME display manager"
   level  = 2
+  nist   = ["CM-11"]
   status = "not-applicable"
   reason = "no-desktop"
 }
@@ -459,6 +513,7 @@ item "1.7.1" {
 item "1.7.2" {
   title  = "display manager banner"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-desktop"
 }
@@ -466,6 +521,7 @@ item "1.7.2" {
 item "1.7.3" {
   title  = "display manager hides the user list"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-desktop"
 }
@@ -480,6 +536,7 @@ item "1.7.4" {
 item "1.7.5" {
   title  = "desktop idle lock locked down"
   level  = 1
+  nist   = ["CM-11"]
   status = "not-applicable"
   reason = "no-desktop"
 }
@@ -487,6 +544,7 @@ item "1.7.5" {
 item "1.7.6" {
   title  = "desktop automount of removable media off"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-desktop"
 }
@@ -494,6 +552,7 @@ item "1.7.6" {
 item "1.7.7" {
   title  = "desktop automount setting locked down"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-desktop"
 }
@@ -501,6 +560,7 @@ item "1.7.7" {
 item "1.7.8" {
   title  = "desktop autorun off"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-desktop"
 }
@@ -508,6 +568,7 @@ item "1.7.8" {
 item "1.7.9" {
   title  = "desktop autorun setting locked down"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-desktop"
 }
@@ -515,6 +576,7 @@ item "1.7.9" {
 item "1.7.10" {
   title  = "no XDMCP"
   level  = 1
+  nist   = ["SI-4"]
   status = "not-applicable"
   reason = "no-desktop"
 }
@@ -522,6 +584,7 @@ item "1.7.10" {
 item "2.1.1" {
   title  = "no automounter (autofs)"
   level  = 1
+  nist   = ["SI-3", "MP-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -529,6 +592,7 @@ item "2.1.1" {
 item "2.1.2" {
   title  = "no mDNS daemon (avahi)"
   level  = 1
+  nist   = ["SI-4"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -536,6 +600,7 @@ item "2.1.2" {
 item "2.1.3" {
   title  = "no DHCP server"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -543,6 +608,7 @@ item "2.1.3" {
 item "2.1.4" {
   title  = "no DNS server"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -550,6 +616,7 @@ item "2.1.4" {
 item "2.1.5" {
   title  = "no dnsmasq"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -557,6 +624,7 @@ item "2.1.5" {
 item "2.1.6" {
   title  = "no FTP server"
   level  = 1
+  nist   = ["CM-6", "CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -564,6 +632,7 @@ item "2.1.6" {
 item "2.1.7" {
   title  = "no LDAP server"
   level  = 1
+  nist   = ["CM-6", "CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -571,6 +640,7 @@ item "2.1.7" {
 item "2.1.8" {
   title  = "no IMAP/POP3 server"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -578,6 +648,7 @@ item "2.1.8" {
 item "2.1.9" {
   title  = "no NFS server"
   level  = 1
+  nist   = ["CM-6", "CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -585,6 +656,7 @@ item "2.1.9" {
 item "2.1.10" {
   title  = "no NIS server"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -592,6 +664,7 @@ item "2.1.10" {
 item "2.1.11" {
   title  = "no print server (CUPS)"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -599,6 +672,7 @@ item "2.1.11" {
 item "2.1.12" {
   title  = "no rpcbind"
   level  = 1
+  nist   = ["CM-6", "CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -606,6 +680,7 @@ item "2.1.12" {
 item "2.1.13" {
   title  = "no rsync daemon"
   level  = 1
+  nist   = ["CM-6", "CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -613,6 +688,7 @@ item "2.1.13" {
 item "2.1.14" {
   title  = "no Samba server"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -620,6 +696,7 @@ item "2.1.14" {
 item "2.1.15" {
   title  = "no SNMP agent"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -627,6 +704,7 @@ item "2.1.15" {
 item "2.1.16" {
   title  = "no TFTP server"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -634,6 +712,7 @@ item "2.1.16" {
 item "2.1.17" {
   title  = "no HTTP proxy"
   level  = 1
+  nist   = ["CM-6", "CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -641,6 +720,7 @@ item "2.1.17" {
 item "2.1.18" {
   title  = "no web server"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -648,6 +728,7 @@ item "2.1.18" {
 item "2.1.19" {
   title  = "no xinetd"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -655,6 +736,7 @@ item "2.1.19" {
 item "2.1.20" {
   title  = "no X server"
   level  = 1
+  nist   = ["CM-11"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -662,6 +744,7 @@ item "2.1.20" {
 item "2.1.21" {
   title  = "mail agent local only"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["svc-enabled-allowlist", "net-listening"]
   note   = "no mail agent is installed; nothing but the declared ports listens"
@@ -670,6 +753,7 @@ item "2.1.21" {
 item "2.1.22" {
   title  = "only approved listeners on network interfaces"
   level  = 1
+  nist   = ["CM-7"]
   status = "implemented"
   by     = ["net-listening", "net-nftables-default-deny"]
 }
@@ -719,6 +803,7 @@ item "2.2.6" {
 item "2.3.1.1" {
   title  = "exactly one time sync daemon"
   level  = 1
+  nist   = ["AU-3", "AU-12"]
   status = "open"
   note   = "no time synchronisation daemon is enabled in the image yet"
 }
@@ -726,6 +811,7 @@ item "2.3.1.1" {
 item "2.3.2.1" {
   title  = "timesyncd uses approved time servers"
   level  = 1
+  nist   = ["AU-7", "AU-8"]
   status = "open"
   note   = "no time synchronisation daemon is enabled in the image yet"
 }
@@ -733,6 +819,7 @@ item "2.3.2.1" {
 item "2.3.2.2" {
   title  = "timesyncd enabled"
   level  = 1
+  nist   = ["AU-7", "AU-8"]
   status = "open"
   note   = "no time synchronisation daemon is enabled in the image yet"
 }
@@ -740,6 +827,7 @@ item "2.3.2.2" {
 item "2.3.3.1" {
   title  = "chrony uses approved time servers"
   level  = 1
+  nist   = ["AU-3", "AU-12"]
   status = "not-applicable"
   reason = "timesyncd-not-chrony"
 }
@@ -747,6 +835,7 @@ item "2.3.3.1" {
 item "2.3.3.2" {
   title  = "chrony runs as _chrony"
   level  = 1
+  nist   = ["AU-8"]
   status = "not-applicable"
   reason = "timesyncd-not-chrony"
 }
@@ -754,6 +843,7 @@ item "2.3.3.2" {
 item "2.3.3.3" {
   title  = "chrony enabled"
   level  = 1
+  nist   = ["AU-8"]
   status = "not-applicable"
   reason = "timesyncd-not-chrony"
 }
@@ -761,6 +851,7 @@ item "2.3.3.3" {
 item "2.4.1.1" {
   title  = "cron enabled"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-cron"
 }
@@ -768,6 +859,7 @@ item "2.4.1.1" {
 item "2.4.1.2" {
   title  = "/etc/crontab mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-cron"
 }
@@ -775,6 +867,7 @@ item "2.4.1.2" {
 item "2.4.1.3" {
   title  = "/etc/cron.hourly mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-cron"
 }
@@ -782,6 +875,7 @@ item "2.4.1.3" {
 item "2.4.1.4" {
   title  = "/etc/cron.daily mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-cron"
 }
@@ -789,6 +883,7 @@ item "2.4.1.4" {
 item "2.4.1.5" {
   title  = "/etc/cron.weekly mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-cron"
 }
@@ -796,6 +891,7 @@ item "2.4.1.5" {
 item "2.4.1.6" {
   title  = "/etc/cron.monthly mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-cron"
 }
@@ -824,6 +920,7 @@ item "2.4.2.1" {
 item "3.1.1" {
   title  = "IPv6 use decided"
   level  = 1
+  nist   = ["CM-7"]
   status = "open"
   note   = "IPv6 is on and filtered (nftables, XDP, accept_ra=0), but the decision is not recorded as a control"
 }
@@ -831,6 +928,7 @@ item "3.1.1" {
 item "3.1.2" {
   title  = "no wireless interfaces"
   level  = 1
+  nist   = ["CM-7"]
   status = "open"
   note   = "the cloud kernel ships no wireless or Bluetooth drivers and unused modules are stripped, but no control checks it"
 }
@@ -838,6 +936,7 @@ item "3.1.2" {
 item "3.1.3" {
   title  = "no Bluetooth"
   level  = 1
+  nist   = ["CM-7"]
   status = "open"
   note   = "the cloud kernel ships no wireless or Bluetooth drivers and unused modules are stripped, but no control checks it"
 }
@@ -845,6 +944,7 @@ item "3.1.3" {
 item "3.2.1" {
   title  = "dccp module cannot be loaded"
   level  = 2
+  nist   = ["CM-7", "SI-4"]
   status = "implemented"
   by     = ["modules-unused-protocols"]
 }
@@ -852,6 +952,7 @@ item "3.2.1" {
 item "3.2.2" {
   title  = "tipc module cannot be loaded"
   level  = 2
+  nist   = ["CM-7", "SI-4"]
   status = "implemented"
   by     = ["modules-unused-protocols"]
 }
@@ -859,6 +960,7 @@ item "3.2.2" {
 item "3.2.3" {
   title  = "rds module cannot be loaded"
   level  = 2
+  nist   = ["CM-7", "SI-4"]
   status = "implemented"
   by     = ["modules-unused-protocols"]
 }
@@ -866,6 +968,7 @@ item "3.2.3" {
 item "3.2.4" {
   title  = "sctp module cannot be loaded"
   level  = 2
+  nist   = ["CM-7", "SI-4"]
   status = "implemented"
   by     = ["modules-unused-protocols"]
 }
@@ -873,6 +976,7 @@ item "3.2.4" {
 item "3.3.1" {
   title  = "no IP forwarding"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "implemented"
   by     = ["sysctl-ip-forward"]
 }
@@ -880,6 +984,7 @@ item "3.3.1" {
 item "3.3.2" {
   title  = "no ICMP redirects sent"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "implemented"
   by     = ["sysctl-send-redirects"]
 }
@@ -887,6 +992,7 @@ item "3.3.2" {
 item "3.3.3" {
   title  = "bogus ICMP error replies ignored"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "implemented"
   by     = ["sysctl-icmp-bogus-broadcast"]
 }
@@ -894,6 +1000,7 @@ item "3.3.3" {
 item "3.3.4" {
   title  = "broadcast pings ignored"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "implemented"
   by     = ["sysctl-icmp-bogus-broadcast"]
 }
@@ -901,6 +1008,7 @@ item "3.3.4" {
 item "3.3.5" {
   title  = "ICMP redirects ignored"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "implemented"
   by     = ["sysctl-accept-redirects"]
 }
@@ -908,6 +1016,7 @@ item "3.3.5" {
 item "3.3.6" {
   title  = "\"secure\" ICMP redirects ignored"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "implemented"
   by     = ["sysctl-accept-redirects"]
 }
@@ -915,6 +1024,7 @@ item "3.3.6" {
 item "3.3.7" {
   title  = "strict reverse path filter"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "implemented"
   by     = ["sysctl-rp-filter"]
 }
@@ -922,6 +1032,7 @@ item "3.3.7" {
 item "3.3.8" {
   title  = "source-routed packets dropped"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "implemented"
   by     = ["sysctl-source-route"]
 }
@@ -929,6 +1040,7 @@ item "3.3.8" {
 item "3.3.9" {
   title  = "martian packets logged"
   level  = 1
+  nist   = ["AU-3"]
   status = "exception"
   by     = ["sysctl-log-martians"]
   note   = "documented in the profile (sysctl-log-martians): martians are dropped and counted, not logged, so a spoofed flood cannot fill the journal."
@@ -937,6 +1049,7 @@ item "3.3.9" {
 item "3.3.10" {
   title  = "TCP SYN cookies"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "implemented"
   by     = ["sysctl-syncookies"]
 }
@@ -944,6 +1057,7 @@ item "3.3.10" {
 item "3.3.11" {
   title  = "IPv6 router advertisements ignored"
   level  = 2
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "implemented"
   by     = ["sysctl-accept-ra"]
 }
@@ -958,6 +1072,7 @@ item "4.1.1" {
 item "4.2.1" {
   title  = "ufw package"
   level  = 1
+  nist   = ["SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -965,6 +1080,7 @@ item "4.2.1" {
 item "4.2.2" {
   title  = "ufw without iptables-persistent"
   level  = 1
+  nist   = ["SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -972,6 +1088,7 @@ item "4.2.2" {
 item "4.2.3" {
   title  = "ufw enabled"
   level  = 1
+  nist   = ["SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -979,6 +1096,7 @@ item "4.2.3" {
 item "4.2.4" {
   title  = "ufw loopback rules"
   level  = 1
+  nist   = ["SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -986,6 +1104,7 @@ item "4.2.4" {
 item "4.2.5" {
   title  = "ufw outbound rules"
   level  = 1
+  nist   = ["SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -993,6 +1112,7 @@ item "4.2.5" {
 item "4.2.6" {
   title  = "ufw rule per open port"
   level  = 1
+  nist   = ["SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1000,6 +1120,7 @@ item "4.2.6" {
 item "4.2.7" {
   title  = "ufw default deny"
   level  = 1
+  nist   = ["SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1077,6 +1198,7 @@ item "4.3.10" {
 item "4.4.1.1" {
   title  = "iptables packages"
   level  = 1
+  nist   = ["CA-9", "SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1084,6 +1206,7 @@ item "4.4.1.1" {
 item "4.4.1.2" {
   title  = "no nftables beside iptables"
   level  = 1
+  nist   = ["CA-9", "CM-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1091,6 +1214,7 @@ item "4.4.1.2" {
 item "4.4.1.3" {
   title  = "no ufw beside iptables"
   level  = 1
+  nist   = ["CA-9", "CM-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1098,6 +1222,7 @@ item "4.4.1.3" {
 item "4.4.2.1" {
   title  = "iptables default deny"
   level  = 1
+  nist   = ["CA-9", "SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1105,6 +1230,7 @@ item "4.4.2.1" {
 item "4.4.2.2" {
   title  = "iptables loopback rules"
   level  = 1
+  nist   = ["CA-9", "SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1112,6 +1238,7 @@ item "4.4.2.2" {
 item "4.4.2.3" {
   title  = "iptables outbound and established rules"
   level  = 1
+  nist   = ["CA-9", "SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1119,6 +1246,7 @@ item "4.4.2.3" {
 item "4.4.2.4" {
   title  = "iptables rule per open port"
   level  = 1
+  nist   = ["CA-9", "SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1126,6 +1254,7 @@ item "4.4.2.4" {
 item "4.4.3.1" {
   title  = "ip6tables default deny"
   level  = 1
+  nist   = ["CA-9", "SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1133,6 +1262,7 @@ item "4.4.3.1" {
 item "4.4.3.2" {
   title  = "ip6tables loopback rules"
   level  = 1
+  nist   = ["CA-9", "SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1140,6 +1270,7 @@ item "4.4.3.2" {
 item "4.4.3.3" {
   title  = "ip6tables outbound and established rules"
   level  = 1
+  nist   = ["CA-9", "SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1147,6 +1278,7 @@ item "4.4.3.3" {
 item "4.4.3.4" {
   title  = "ip6tables rule per open port"
   level  = 1
+  nist   = ["CA-9", "SC-7"]
   status = "not-applicable"
   reason = "nftables-chosen"
 }
@@ -1154,6 +1286,7 @@ item "4.4.3.4" {
 item "5.1.1" {
   title  = "sshd_config mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1161,6 +1294,7 @@ item "5.1.1" {
 item "5.1.2" {
   title  = "SSH private host key modes"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1168,6 +1302,7 @@ item "5.1.2" {
 item "5.1.3" {
   title  = "SSH public host key modes"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1175,6 +1310,7 @@ item "5.1.3" {
 item "5.1.4" {
   title  = "sshd user/group allow lists"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1182,6 +1318,7 @@ item "5.1.4" {
 item "5.1.5" {
   title  = "sshd banner"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-4", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1189,6 +1326,7 @@ item "5.1.5" {
 item "5.1.6" {
   title  = "sshd cipher list"
   level  = 1
+  nist   = ["SC-8"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1196,6 +1334,7 @@ item "5.1.6" {
 item "5.1.7" {
   title  = "sshd idle client timeout"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-4", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1203,6 +1342,7 @@ item "5.1.7" {
 item "5.1.8" {
   title  = "sshd forwarding off"
   level  = 2
+  nist   = ["CM-7"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1210,6 +1350,7 @@ item "5.1.8" {
 item "5.1.9" {
   title  = "sshd GSSAPI off"
   level  = 2
+  nist   = ["CM-1", "CM-2", "CM-4", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1217,6 +1358,7 @@ item "5.1.9" {
 item "5.1.10" {
   title  = "sshd host-based auth off"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-4", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1224,6 +1366,7 @@ item "5.1.10" {
 item "5.1.11" {
   title  = "sshd ignores .rhosts"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-4", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1231,6 +1374,7 @@ item "5.1.11" {
 item "5.1.12" {
   title  = "sshd key exchange list"
   level  = 1
+  nist   = ["SC-8"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1238,6 +1382,7 @@ item "5.1.12" {
 item "5.1.13" {
   title  = "sshd login grace time"
   level  = 1
+  nist   = ["CM-6"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1245,6 +1390,7 @@ item "5.1.13" {
 item "5.1.14" {
   title  = "sshd log level"
   level  = 1
+  nist   = ["AU-3", "AU-12", "SI-5"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1252,6 +1398,7 @@ item "5.1.14" {
 item "5.1.15" {
   title  = "sshd MAC list"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-4", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1259,6 +1406,7 @@ item "5.1.15" {
 item "5.1.16" {
   title  = "sshd auth tries limit"
   level  = 1
+  nist   = ["AU-3"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1266,6 +1414,7 @@ item "5.1.16" {
 item "5.1.17" {
   title  = "sshd session limit"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-4", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1273,6 +1422,7 @@ item "5.1.17" {
 item "5.1.18" {
   title  = "sshd unauthenticated connection limit"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-4", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1280,6 +1430,7 @@ item "5.1.18" {
 item "5.1.19" {
   title  = "sshd refuses empty passwords"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-4", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1287,6 +1438,7 @@ item "5.1.19" {
 item "5.1.20" {
   title  = "sshd refuses root"
   level  = 1
+  nist   = ["AC-6"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1294,6 +1446,7 @@ item "5.1.20" {
 item "5.1.21" {
   title  = "sshd ignores user environment"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-4", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1301,6 +1454,7 @@ item "5.1.21" {
 item "5.1.22" {
   title  = "sshd uses PAM"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-4", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-ssh"
 }
@@ -1308,6 +1462,7 @@ item "5.1.22" {
 item "5.2.1" {
   title  = "sudo package"
   level  = 1
+  nist   = ["AC-6"]
   status = "not-applicable"
   reason = "no-sudo"
 }
@@ -1315,6 +1470,7 @@ item "5.2.1" {
 item "5.2.2" {
   title  = "sudo runs commands in a pty"
   level  = 1
+  nist   = ["AC-6"]
   status = "not-applicable"
   reason = "no-sudo"
 }
@@ -1322,6 +1478,7 @@ item "5.2.2" {
 item "5.2.3" {
   title  = "sudo writes its own log"
   level  = 1
+  nist   = ["AU-3", "AU-12"]
   status = "not-applicable"
   reason = "no-sudo"
 }
@@ -1329,6 +1486,7 @@ item "5.2.3" {
 item "5.2.4" {
   title  = "sudo asks for a password"
   level  = 2
+  nist   = ["AC-6"]
   status = "not-applicable"
   reason = "no-sudo"
 }
@@ -1336,6 +1494,7 @@ item "5.2.4" {
 item "5.2.5" {
   title  = "sudo re-authentication not globally off"
   level  = 1
+  nist   = ["AC-6"]
   status = "not-applicable"
   reason = "no-sudo"
 }
@@ -1343,6 +1502,7 @@ item "5.2.5" {
 item "5.2.6" {
   title  = "sudo credential cache timeout"
   level  = 1
+  nist   = ["AC-6"]
   status = "not-applicable"
   reason = "no-sudo"
 }
@@ -1350,6 +1510,7 @@ item "5.2.6" {
 item "5.2.7" {
   title  = "su limited to a group"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["sw-no-suid"]
   note   = "su is not SUID (no SUID file at all), so it cannot change user"
@@ -1379,6 +1540,7 @@ item "5.3.1.3" {
 item "5.3.2.1" {
   title  = "pam_unix in the stack"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1428,6 +1590,7 @@ item "5.3.3.1.3" {
 item "5.3.3.2.1" {
   title  = "new password differs by N characters"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1435,6 +1598,7 @@ item "5.3.3.2.1" {
 item "5.3.3.2.2" {
   title  = "password minimum length"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1442,6 +1606,7 @@ item "5.3.3.2.2" {
 item "5.3.3.2.3" {
   title  = "password character classes"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1449,6 +1614,7 @@ item "5.3.3.2.3" {
 item "5.3.3.2.4" {
   title  = "password repeated characters limit"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1456,6 +1622,7 @@ item "5.3.3.2.4" {
 item "5.3.3.2.5" {
   title  = "password sequence limit"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1463,6 +1630,7 @@ item "5.3.3.2.5" {
 item "5.3.3.2.6" {
   title  = "password dictionary check"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1470,6 +1638,7 @@ item "5.3.3.2.6" {
 item "5.3.3.2.7" {
   title  = "password quality enforced"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1484,6 +1653,7 @@ item "5.3.3.2.8" {
 item "5.3.3.3.1" {
   title  = "password history length"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1491,6 +1661,7 @@ item "5.3.3.3.1" {
 item "5.3.3.3.2" {
   title  = "password history applies to root"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1498,6 +1669,7 @@ item "5.3.3.3.2" {
 item "5.3.3.3.3" {
   title  = "pam_pwhistory use_authtok"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1520,6 +1692,7 @@ item "5.3.3.4.2" {
 item "5.3.3.4.3" {
   title  = "pam_unix strong hash"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1527,6 +1700,7 @@ item "5.3.3.4.3" {
 item "5.3.3.4.4" {
   title  = "pam_unix use_authtok"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1534,6 +1708,7 @@ item "5.3.3.4.4" {
 item "5.4.1.1" {
   title  = "password maximum age"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1555,6 +1730,7 @@ item "5.4.1.3" {
 item "5.4.1.4" {
   title  = "strong password hash in login.defs"
   level  = 1
+  nist   = ["IA-5"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -1576,18 +1752,21 @@ item "5.4.1.6" {
 item "5.4.2.1" {
   title  = "only root has UID 0"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "open"
 }
 
 item "5.4.2.2" {
   title  = "only root has GID 0"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "open"
 }
 
 item "5.4.2.3" {
   title  = "only group root has GID 0"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "open"
 }
 
@@ -1601,6 +1780,7 @@ item "5.4.2.4" {
 item "5.4.2.5" {
   title  = "root PATH safe"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-logins"
 }
@@ -1608,6 +1788,7 @@ item "5.4.2.5" {
 item "5.4.2.6" {
   title  = "root umask"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-logins"
 }
@@ -1615,6 +1796,7 @@ item "5.4.2.6" {
 item "5.4.2.7" {
   title  = "system accounts have no login shell"
   level  = 1
+  nist   = ["AC-2", "AC-3", "AC-11", "MP-2"]
   status = "implemented"
   by     = ["accounts-nologin"]
 }
@@ -1622,6 +1804,7 @@ item "5.4.2.7" {
 item "5.4.2.8" {
   title  = "accounts without a shell are locked"
   level  = 1
+  nist   = ["AC-2", "AC-3", "AC-11", "MP-2"]
   status = "implemented"
   by     = ["accounts-no-passwords"]
 }
@@ -1629,6 +1812,7 @@ item "5.4.2.8" {
 item "5.4.3.1" {
   title  = "nologin not a listed shell"
   level  = 2
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "open"
 }
 
@@ -1642,6 +1826,7 @@ item "5.4.3.2" {
 item "5.4.3.3" {
   title  = "default umask"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-logins"
 }
@@ -1649,6 +1834,7 @@ item "5.4.3.3" {
 item "6.1.1.1" {
   title  = "journald running"
   level  = 1
+  nist   = ["AU-2", "AU-7", "AU-12"]
   status = "implemented"
   by     = ["log-journald"]
 }
@@ -1656,12 +1842,14 @@ item "6.1.1.1" {
 item "6.1.1.2" {
   title  = "journal file modes"
   level  = 1
+  nist   = ["AU-2", "AU-3", "AU-12", "SI-5", "MP-2"]
   status = "open"
 }
 
 item "6.1.1.3" {
   title  = "journal size bounded and rotated"
   level  = 1
+  nist   = ["AU-2", "AU-7", "AU-12"]
   status = "implemented"
   by     = ["log-journald"]
 }
@@ -1669,6 +1857,7 @@ item "6.1.1.3" {
 item "6.1.1.4" {
   title  = "a single logging system"
   level  = 1
+  nist   = ["AU-2", "AU-7", "AU-12"]
   status = "implemented"
   by     = ["log-journald"]
 }
@@ -1676,6 +1865,7 @@ item "6.1.1.4" {
 item "6.1.2.1.1" {
   title  = "journal-remote package"
   level  = 1
+  nist   = ["AU-2", "AU-7", "AU-12"]
   status = "open"
   note   = "logs are not shipped off the appliance yet (the management listener serves audit results and metrics only)"
 }
@@ -1683,6 +1873,7 @@ item "6.1.2.1.1" {
 item "6.1.2.1.2" {
   title  = "journal-upload authenticated"
   level  = 1
+  nist   = ["AU-2", "AU-12"]
   status = "open"
   note   = "logs are not shipped off the appliance yet (the management listener serves audit results and metrics only)"
 }
@@ -1690,6 +1881,7 @@ item "6.1.2.1.2" {
 item "6.1.2.1.3" {
   title  = "journal-upload enabled"
   level  = 1
+  nist   = ["AU-2", "AU-12"]
   status = "open"
   note   = "logs are not shipped off the appliance yet (the management listener serves audit results and metrics only)"
 }
@@ -1697,6 +1889,7 @@ item "6.1.2.1.3" {
 item "6.1.2.1.4" {
   title  = "no journal-remote listener"
   level  = 1
+  nist   = ["AU-2", "AU-7", "AU-12"]
   status = "implemented"
   by     = ["svc-enabled-allowlist"]
 }
@@ -1704,6 +1897,7 @@ item "6.1.2.1.4" {
 item "6.1.2.2" {
   title  = "journald does not forward to syslog"
   level  = 1
+  nist   = ["AU-2", "AU-7", "AU-12"]
   status = "implemented"
   by     = ["log-journald"]
 }
@@ -1711,6 +1905,7 @@ item "6.1.2.2" {
 item "6.1.2.3" {
   title  = "journal compressed"
   level  = 1
+  nist   = ["AU-4"]
   status = "implemented"
   by     = ["log-journald"]
 }
@@ -1718,6 +1913,7 @@ item "6.1.2.3" {
 item "6.1.2.4" {
   title  = "journal stored persistently"
   level  = 1
+  nist   = ["AU-3", "AU-12"]
   status = "implemented"
   by     = ["log-journald"]
 }
@@ -1725,6 +1921,7 @@ item "6.1.2.4" {
 item "6.1.3.1" {
   title  = "rsyslog package"
   level  = 1
+  nist   = ["AU-2", "AU-3", "AU-12"]
   status = "not-applicable"
   reason = "journald-only"
 }
@@ -1732,6 +1929,7 @@ item "6.1.3.1" {
 item "6.1.3.2" {
   title  = "rsyslog enabled"
   level  = 1
+  nist   = ["AU-2", "AU-7", "AU-12"]
   status = "not-applicable"
   reason = "journald-only"
 }
@@ -1739,6 +1937,7 @@ item "6.1.3.2" {
 item "6.1.3.3" {
   title  = "journald forwards to rsyslog"
   level  = 1
+  nist   = ["AC-3", "AU-2", "AU-4", "AU-12", "MP-2"]
   status = "not-applicable"
   reason = "journald-only"
 }
@@ -1746,6 +1945,7 @@ item "6.1.3.3" {
 item "6.1.3.4" {
   title  = "rsyslog file mode"
   level  = 1
+  nist   = ["AC-3", "AC-6", "MP-2"]
   status = "not-applicable"
   reason = "journald-only"
 }
@@ -1753,6 +1953,7 @@ item "6.1.3.4" {
 item "6.1.3.5" {
   title  = "rsyslog rules"
   level  = 1
+  nist   = ["AU-2", "AU-7", "AU-12"]
   status = "not-applicable"
   reason = "journald-only"
 }
@@ -1760,6 +1961,7 @@ item "6.1.3.5" {
 item "6.1.3.6" {
   title  = "rsyslog forwards to a log host"
   level  = 1
+  nist   = ["AU-6"]
   status = "not-applicable"
   reason = "journald-only"
 }
@@ -1767,6 +1969,7 @@ item "6.1.3.6" {
 item "6.1.3.7" {
   title  = "rsyslog does not accept remote logs"
   level  = 1
+  nist   = ["AU-2", "AU-7", "AU-12", "CM-6"]
   status = "not-applicable"
   reason = "journald-only"
 }
@@ -1774,6 +1977,7 @@ item "6.1.3.7" {
 item "6.1.3.8" {
   title  = "logrotate"
   level  = 1
+  nist   = ["AU-8"]
   status = "not-applicable"
   reason = "journald-only"
 }
@@ -1781,12 +1985,14 @@ item "6.1.3.8" {
 item "6.1.4.1" {
   title  = "log file modes"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
 }
 
 item "6.2.1.1" {
   title  = "auditd and plugins present"
   level  = 2
+  nist   = ["AU-2", "AU-3", "AU-12", "SI-5"]
   status = "implemented"
   by     = ["audit-rules"]
 }
@@ -1794,6 +2000,7 @@ item "6.2.1.1" {
 item "6.2.1.2" {
   title  = "auditd enabled"
   level  = 2
+  nist   = ["AU-2", "AU-12", "SI-5"]
   status = "implemented"
   by     = ["audit-rules"]
 }
@@ -1808,6 +2015,7 @@ item "6.2.1.3" {
 item "6.2.1.4" {
   title  = "audit backlog limit"
   level  = 2
+  nist   = ["AU-2", "AU-3", "AU-12"]
   status = "implemented"
   by     = ["cmdline-audit"]
 }
@@ -1815,6 +2023,7 @@ item "6.2.1.4" {
 item "6.2.2.1" {
   title  = "audit log file size"
   level  = 2
+  nist   = ["AU-8"]
   status = "open"
   note   = "auditd.conf is Debian's default; no control sets log size, retention or disk-full actions"
 }
@@ -1822,6 +2031,7 @@ item "6.2.2.1" {
 item "6.2.2.2" {
   title  = "audit logs kept, not rotated away"
   level  = 2
+  nist   = ["AU-8"]
   status = "open"
   note   = "auditd.conf is Debian's default; no control sets log size, retention or disk-full actions"
 }
@@ -1829,6 +2039,7 @@ item "6.2.2.2" {
 item "6.2.2.3" {
   title  = "halt when audit storage is full"
   level  = 2
+  nist   = ["AU-2", "AU-8", "AU-12", "SI-5"]
   status = "open"
   note   = "auditd.conf is Debian's default; no control sets log size, retention or disk-full actions"
 }
@@ -1836,6 +2047,7 @@ item "6.2.2.3" {
 item "6.2.2.4" {
   title  = "warn when audit storage runs low"
   level  = 2
+  nist   = ["AU-2", "AU-8", "AU-12", "SI-5"]
   status = "open"
   note   = "auditd.conf is Debian's default; no control sets log size, retention or disk-full actions"
 }
@@ -1843,6 +2055,7 @@ item "6.2.2.4" {
 item "6.2.3.1" {
   title  = "audit: sudoers changes"
   level  = 2
+  nist   = ["AU-3"]
   status = "not-applicable"
   reason = "no-sudo"
 }
@@ -1850,6 +2063,7 @@ item "6.2.3.1" {
 item "6.2.3.2" {
   title  = "audit: commands run as another user"
   level  = 2
+  nist   = ["AU-3"]
   status = "not-applicable"
   reason = "no-sudo"
 }
@@ -1864,6 +2078,7 @@ item "6.2.3.3" {
 item "6.2.3.4" {
   title  = "audit: clock changes"
   level  = 2
+  nist   = ["AU-3", "CM-6"]
   status = "implemented"
   by     = ["audit-rules"]
 }
@@ -1871,12 +2086,14 @@ item "6.2.3.4" {
 item "6.2.3.5" {
   title  = "audit: network configuration changes"
   level  = 2
+  nist   = ["AU-3", "CM-6"]
   status = "open"
 }
 
 item "6.2.3.6" {
   title  = "audit: privileged program runs"
   level  = 2
+  nist   = ["AU-3"]
   status = "not-applicable"
   reason = "no-suid"
 }
@@ -1884,12 +2101,14 @@ item "6.2.3.6" {
 item "6.2.3.7" {
   title  = "audit: denied file access"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
 }
 
 item "6.2.3.8" {
   title  = "audit: user and group database changes"
   level  = 2
+  nist   = ["AU-3"]
   status = "implemented"
   by     = ["audit-rules"]
 }
@@ -1897,12 +2116,14 @@ item "6.2.3.8" {
 item "6.2.3.9" {
   title  = "audit: permission and owner changes"
   level  = 2
+  nist   = ["AU-3", "CM-6"]
   status = "open"
 }
 
 item "6.2.3.10" {
   title  = "audit: mounts"
   level  = 2
+  nist   = ["CM-6"]
   status = "implemented"
   by     = ["audit-rules"]
 }
@@ -1910,24 +2131,28 @@ item "6.2.3.10" {
 item "6.2.3.11" {
   title  = "audit: session start"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
 }
 
 item "6.2.3.12" {
   title  = "audit: login and logout"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
 }
 
 item "6.2.3.13" {
   title  = "audit: file deletion"
   level  = 2
+  nist   = ["AU-12", "SC-7"]
   status = "open"
 }
 
 item "6.2.3.14" {
   title  = "audit: MAC policy changes"
   level  = 2
+  nist   = ["AU-3", "CM-6"]
   status = "not-applicable"
   reason = "no-mac"
 }
@@ -1935,6 +2160,7 @@ item "6.2.3.14" {
 item "6.2.3.15" {
   title  = "audit: chcon runs"
   level  = 2
+  nist   = ["AU-2", "AU-12", "SI-5"]
   status = "not-applicable"
   reason = "no-mac"
 }
@@ -1942,24 +2168,28 @@ item "6.2.3.15" {
 item "6.2.3.16" {
   title  = "audit: setfacl runs"
   level  = 2
+  nist   = ["AU-2", "AU-12", "SI-5"]
   status = "open"
 }
 
 item "6.2.3.17" {
   title  = "audit: chacl runs"
   level  = 2
+  nist   = ["AU-2", "AU-12", "SI-5"]
   status = "open"
 }
 
 item "6.2.3.18" {
   title  = "audit: usermod runs"
   level  = 2
+  nist   = ["AU-2", "AU-12", "SI-5"]
   status = "open"
 }
 
 item "6.2.3.19" {
   title  = "audit: module load and unload"
   level  = 2
+  nist   = ["AU-3", "CM-6"]
   status = "implemented"
   by     = ["audit-rules"]
 }
@@ -1967,6 +2197,7 @@ item "6.2.3.19" {
 item "6.2.3.20" {
   title  = "audit rules immutable (-e 2)"
   level  = 2
+  nist   = ["AC-3", "AU-3", "MP-2"]
   status = "implemented"
   by     = ["audit-rules"]
 }
@@ -1974,12 +2205,14 @@ item "6.2.3.20" {
 item "6.2.3.21" {
   title  = "loaded audit rules match the files"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
 }
 
 item "6.2.4.1" {
   title  = "audit log file mode"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
   note   = "modes come from the package and the root is read-only, but no control checks them"
 }
@@ -1987,6 +2220,7 @@ item "6.2.4.1" {
 item "6.2.4.2" {
   title  = "audit log file owner"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
   note   = "modes come from the package and the root is read-only, but no control checks them"
 }
@@ -1994,6 +2228,7 @@ item "6.2.4.2" {
 item "6.2.4.3" {
   title  = "audit log file group"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
   note   = "modes come from the package and the root is read-only, but no control checks them"
 }
@@ -2001,6 +2236,7 @@ item "6.2.4.3" {
 item "6.2.4.4" {
   title  = "audit log directory mode"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
   note   = "modes come from the package and the root is read-only, but no control checks them"
 }
@@ -2008,6 +2244,7 @@ item "6.2.4.4" {
 item "6.2.4.5" {
   title  = "audit configuration file modes"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
   note   = "modes come from the package and the root is read-only, but no control checks them"
 }
@@ -2015,6 +2252,7 @@ item "6.2.4.5" {
 item "6.2.4.6" {
   title  = "audit configuration file owner"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
   note   = "modes come from the package and the root is read-only, but no control checks them"
 }
@@ -2022,6 +2260,7 @@ item "6.2.4.6" {
 item "6.2.4.7" {
   title  = "audit configuration file group"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
   note   = "modes come from the package and the root is read-only, but no control checks them"
 }
@@ -2029,6 +2268,7 @@ item "6.2.4.7" {
 item "6.2.4.8" {
   title  = "audit tool modes"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
   note   = "modes come from the package and the root is read-only, but no control checks them"
 }
@@ -2043,6 +2283,7 @@ item "6.2.4.9" {
 item "6.2.4.10" {
   title  = "audit tool group"
   level  = 2
+  nist   = ["AU-3"]
   status = "open"
   note   = "modes come from the package and the root is read-only, but no control checks them"
 }
@@ -2058,6 +2299,7 @@ item "6.3.1" {
 item "6.3.2" {
   title  = "file integrity checked regularly"
   level  = 1
+  nist   = ["AU-2"]
   status = "exception"
   by     = ["fs-root-verity"]
   note   = "dm-verity checks every block of the root on every read, which is continuous, not periodic (fs-root-verity)."
@@ -2074,6 +2316,7 @@ item "6.3.3" {
 item "7.1.1" {
   title  = "/etc/passwd owner and mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-account-db-world-readable"]
 }
@@ -2081,6 +2324,7 @@ item "7.1.1" {
 item "7.1.2" {
   title  = "/etc/passwd- owner and mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-account-db-world-readable"]
 }
@@ -2088,6 +2332,7 @@ item "7.1.2" {
 item "7.1.3" {
   title  = "/etc/group owner and mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-account-db-world-readable"]
 }
@@ -2095,6 +2340,7 @@ item "7.1.3" {
 item "7.1.4" {
   title  = "/etc/group- owner and mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-account-db-world-readable"]
 }
@@ -2102,6 +2348,7 @@ item "7.1.4" {
 item "7.1.5" {
   title  = "/etc/shadow owner and mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-account-db-secret"]
 }
@@ -2109,6 +2356,7 @@ item "7.1.5" {
 item "7.1.6" {
   title  = "/etc/shadow- owner and mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-account-db-secret"]
 }
@@ -2116,6 +2364,7 @@ item "7.1.6" {
 item "7.1.7" {
   title  = "/etc/gshadow owner and mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-account-db-secret"]
 }
@@ -2123,6 +2372,7 @@ item "7.1.7" {
 item "7.1.8" {
   title  = "/etc/gshadow- owner and mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "implemented"
   by     = ["fs-account-db-secret"]
 }
@@ -2130,12 +2380,14 @@ item "7.1.8" {
 item "7.1.9" {
   title  = "/etc/shells mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
 }
 
 item "7.1.10" {
   title  = "/etc/security/opasswd mode"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "not-applicable"
   reason = "no-passwords"
 }
@@ -2143,18 +2395,21 @@ item "7.1.10" {
 item "7.1.11" {
   title  = "world-writable files and directories"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
 }
 
 item "7.1.12" {
   title  = "no unowned files"
   level  = 1
+  nist   = ["AC-3", "MP-2"]
   status = "open"
 }
 
 item "7.1.13" {
   title  = "SUID/SGID files reviewed"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5", "AC-3", "MP-2"]
   status = "implemented"
   by     = ["sw-no-suid"]
 }
@@ -2162,12 +2417,14 @@ item "7.1.13" {
 item "7.2.1" {
   title  = "passwords only in shadow"
   level  = 1
+  nist   = ["IA-5"]
   status = "open"
 }
 
 item "7.2.2" {
   title  = "no empty password fields"
   level  = 1
+  nist   = ["IA-5"]
   status = "implemented"
   by     = ["accounts-no-passwords"]
 }
@@ -2175,36 +2432,42 @@ item "7.2.2" {
 item "7.2.3" {
   title  = "every primary group exists"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "open"
 }
 
 item "7.2.4" {
   title  = "shadow group has no members"
   level  = 1
+  nist   = ["IA-5"]
   status = "open"
 }
 
 item "7.2.5" {
   title  = "no duplicate UIDs"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "open"
 }
 
 item "7.2.6" {
   title  = "no duplicate GIDs"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "open"
 }
 
 item "7.2.7" {
   title  = "no duplicate user names"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "open"
 }
 
 item "7.2.8" {
   title  = "no duplicate group names"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "open"
 }
 
@@ -2218,6 +2481,7 @@ item "7.2.9" {
 item "7.2.10" {
   title  = "interactive users' dot files"
   level  = 1
+  nist   = ["CM-1", "CM-2", "CM-6", "CM-7", "IA-5"]
   status = "not-applicable"
   reason = "no-interactive-users"
 }

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/supernode-appliance/appliance/hardening"
 )
 
 func TestCoverageCommand(t *testing.T) {
@@ -16,5 +21,53 @@ func TestCoverageCommand(t *testing.T) {
 	}
 	if code, _, errs := runCLI("coverage", "--bogus"); code != 2 || !strings.Contains(errs, "see --help") {
 		t.Errorf("bad flag: exit %d: %s", code, errs)
+	}
+}
+
+func TestOSCALCommand(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runCLI("oscal", "component-definition")
+	if code != 0 || !strings.Contains(out, `"component-definition"`) {
+		t.Fatalf("exit %d: %.200s %s", code, out, errs)
+	}
+	// A small report as --json writes it, converted.
+	rep := filepath.Join(dir, "r.json")
+	writeReport(t, rep, hardening.Pass)
+	ar := filepath.Join(dir, "ar.json")
+	if code, _, errs := runCLI("oscal", "assessment-results", "--report", rep, "-o", ar); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if b, err := os.ReadFile(ar); err != nil || !strings.Contains(string(b), `"assessment-results"`) {
+		t.Errorf("assessment results not written: %v", err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"oscal"}, "say component-definition or assessment-results"},
+		{[]string{"oscal", "assessment-results"}, "--report FILE"},
+		{[]string{"oscal", "assessment-results", "--report", filepath.Join(dir, "none.json")}, "no such file"},
+		{[]string{"oscal", "assessment-results", "--report", ar}, "not an appliance-audit JSON report"},
+	} {
+		if code, _, errs := runCLI(c.args...); code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+}
+
+func writeReport(t *testing.T, path string, status hardening.Status) {
+	t.Helper()
+	r := &hardening.Report{Tool: "appliance-audit", Profile: "supernode-appliance", ProfileVersion: "1.0.0", Mode: "image",
+		Target: "x.raw", Started: time.Date(2026, 12, 4, 5, 0, 0, 0, time.UTC), Duration: "1s",
+		Counts: map[hardening.Status]int{status: 1},
+		Results: []hardening.Result{{Control: "sysctl-aslr", Title: "ASLR", Severity: "medium", Check: "sysctl", Status: status,
+			Message: "1 item(s) as expected", Evidence: []hardening.Evidence{{Where: "/etc/sysctl.d/x.conf:1", Found: "2", Expected: "2", OK: status == hardening.Pass}}}}}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := r.WriteJSON(f); err != nil {
+		t.Fatal(err)
 	}
 }
