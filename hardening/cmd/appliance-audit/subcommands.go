@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/supernode-appliance/appliance/hardening"
@@ -16,6 +20,7 @@ import (
 var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"coverage": runCoverage,
 	"oscal":    runOSCAL,
+	"diff":     runDiff,
 }
 
 const coverageUsage = `Usage: appliance-audit coverage [--markdown] [--no-open] [--json FILE]
@@ -152,4 +157,114 @@ func writeTo(path string, stdout io.Writer, write func(io.Writer) error) error {
 		return write(stdout)
 	}
 	return writeFileAtomic(path, write)
+}
+
+const diffUsage = `Usage: appliance-audit diff [--markdown] [--json FILE] [--profile FILE] OLD NEW
+
+OLD and NEW are both profiles (*.hcl), both audit reports (*.json, from
+--json), or both images (*.raw, *.qcow2: each is audited, read-only, against
+the embedded profile or --profile, and the results compared). Lists controls
+added, removed, changed in setting or severity (profiles) and verdicts that
+changed (reports, images), regressions first. --markdown writes a release
+notes section.
+
+Exit status: 0 no difference, 1 differences, 2 usage or setup error.
+`
+
+func runDiff(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	markdown := fs.Bool("markdown", false, "")
+	jsonOut := fs.String("json", "", "")
+	profile := fs.String("profile", "", "")
+	if code, done := parseSub(fs, args, diffUsage, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintln(stderr, "appliance-audit diff: give two profiles, two reports or two images: diff OLD NEW; see diff --help")
+		return 2
+	}
+	oldPath, newPath := fs.Arg(0), fs.Arg(1)
+	kind := diffKind(oldPath)
+	if k := diffKind(newPath); k != kind {
+		fmt.Fprintf(stderr, "appliance-audit diff: %s is a %s but %s is a %s; compare like with like\n", oldPath, kind, newPath, k)
+		return 2
+	}
+	d := &hardening.Diff{}
+	switch kind {
+	case "profile":
+		a, err := hardening.Load(oldPath)
+		if err == nil {
+			var b *hardening.Profile
+			if b, err = hardening.Load(newPath); err == nil {
+				d.Profile = hardening.DiffProfiles(a, b)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "appliance-audit diff: %v\n", err)
+			return 2
+		}
+	case "report":
+		a, err := readReportFile(oldPath)
+		if err == nil {
+			var b *hardening.Report
+			if b, err = readReportFile(newPath); err == nil {
+				d.Results = hardening.DiffReports(a, b)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "appliance-audit diff: %v\n", err)
+			return 2
+		}
+	case "image":
+		p, err := loadProfile(*profile)
+		if err != nil {
+			fmt.Fprintf(stderr, "appliance-audit diff: %v\n", err)
+			return 2
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if d, err = hardening.DiffImages(ctx, p, oldPath, newPath); err != nil {
+			fmt.Fprintf(stderr, "appliance-audit diff: %v\n", err)
+			return 2
+		}
+	}
+	if *jsonOut != "" {
+		if err := writeFileAtomic(*jsonOut, d.WriteJSON); err != nil {
+			fmt.Fprintf(stderr, "appliance-audit diff: %v\n", err)
+			return 2
+		}
+	}
+	if *markdown {
+		d.WriteMarkdown(stdout)
+	} else {
+		d.WriteText(stdout)
+	}
+	if d.Empty() {
+		return 0
+	}
+	return 1
+}
+
+func diffKind(path string) string {
+	switch filepath.Ext(path) {
+	case ".hcl":
+		return "profile"
+	case ".json":
+		return "report"
+	}
+	return "image"
+}
+
+func readReportFile(path string) (*hardening.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := hardening.ReadReport(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
 }

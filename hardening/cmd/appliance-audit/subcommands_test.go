@@ -71,3 +71,41 @@ func writeReport(t *testing.T, path string, status hardening.Status) {
 		t.Fatal(err)
 	}
 }
+
+func TestDiffCommand(t *testing.T) {
+	dir := t.TempDir()
+	old, niu := filepath.Join(dir, "old.json"), filepath.Join(dir, "new.json")
+	writeReport(t, old, hardening.Pass)
+	writeReport(t, niu, hardening.Fail)
+	code, out, errs := runCLI("diff", old, niu)
+	if code != 1 || !strings.Contains(out, "sysctl-aslr pass -> fail") {
+		t.Errorf("reports: exit %d: %s %s", code, out, errs)
+	}
+	if code, out, _ := runCLI("diff", old, old); code != 0 || !strings.Contains(out, "No change") {
+		t.Errorf("same report: exit %d: %s", code, out)
+	}
+	// Two profiles: the embedded one and a copy with a severity raised.
+	src := string(hardening.DefaultSource())
+	p1, p2 := filepath.Join(dir, "a.hcl"), filepath.Join(dir, "b.hcl")
+	os.WriteFile(p1, []byte(src), 0o644)
+	os.WriteFile(p2, []byte(strings.Replace(src, "severity  = \"low\"", "severity  = \"high\"", 1)), 0o644)
+	code, out, errs = runCLI("diff", "--markdown", "--json", filepath.Join(dir, "d.json"), p1, p2)
+	if code != 1 || !strings.Contains(out, "### Hardening profile") || !strings.Contains(out, "severity low -> high") {
+		t.Errorf("profiles: exit %d: %s %s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "d.json")); err != nil {
+		t.Error(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"diff", old}, "give two profiles"},
+		{[]string{"diff", old, p1}, "compare like with like"},
+		{[]string{"diff", p1, filepath.Join(dir, "none.hcl")}, "no such file"},
+	} {
+		if code, _, errs := runCLI(c.args...); code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+}
