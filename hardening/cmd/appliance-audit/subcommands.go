@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +25,8 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"coverage": runCoverage,
 	"oscal":    runOSCAL,
 	"diff":     runDiff,
+	"attest":   runAttest,
+	"verify":   runVerify,
 }
 
 const coverageUsage = `Usage: appliance-audit coverage [--markdown] [--no-open] [--json FILE]
@@ -268,3 +274,152 @@ func readReportFile(path string) (*hardening.Report, error) {
 	}
 	return r, nil
 }
+
+const attestUsage = `Usage:
+  appliance-audit attest --report REPORT.json --key OPERATOR.key (--image PATH | --image-sha256 HEX) [--profile FILE] [-o FILE]
+  appliance-audit verify --pub OPERATOR.pub [--image PATH] [--require-pass] STATEMENT.json
+
+attest signs an audit report as an in-toto Statement v1 whose predicate is a
+SLSA verification summary (v1): subject the image and its sha256, policy the
+profile version (and the sha256 of the profile file: --profile, else the
+embedded one), result PASSED or FAILED, the dm-verity root hash and the
+report's own sha256. The envelope is DSSE, signed with an Ed25519 key in
+PKCS#8 PEM (openssl genpkey -algorithm ed25519 -out operator.key;
+openssl pkey -in operator.key -pubout -out operator.pub).
+
+verify checks the signature with the operator's public key, and with
+--image that the statement is about that image; --require-pass also fails
+a statement whose result is FAILED. Exit status: 0 verified, 1 not
+verified, 2 usage or setup error.
+`
+
+func runAttest(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("attest", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	report := fs.String("report", "", "")
+	keyPath := fs.String("key", "", "")
+	image := fs.String("image", "", "")
+	imageSHA := fs.String("image-sha256", "", "")
+	profile := fs.String("profile", "", "")
+	out := fs.String("o", "", "")
+	if code, done := parseSub(fs, args, attestUsage, stdout, stderr); done {
+		return code
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "appliance-audit attest: "+format+"\n", a...)
+		return 2
+	}
+	if *report == "" || *keyPath == "" || (*image == "") == (*imageSHA == "") {
+		return fail("give --report, --key and one of --image or --image-sha256; see attest --help")
+	}
+	raw, err := os.ReadFile(*report)
+	if err != nil {
+		return fail("%v", err)
+	}
+	rep, err := hardening.ReadReport(bytesReader(raw))
+	if err != nil {
+		return fail("%s: %v", *report, err)
+	}
+	key, err := hardening.LoadPrivateKey(*keyPath)
+	if err != nil {
+		return fail("%v", err)
+	}
+	o := hardening.AttestOptions{ImageSHA256: *imageSHA, ImageName: rep.Target}
+	if *image != "" {
+		if o.ImageSHA256, err = hardening.ImageDigest(*image); err != nil {
+			return fail("%v", err)
+		}
+		o.ImageName = filepath.Base(*image)
+	}
+	src := hardening.DefaultSource()
+	if *profile != "" {
+		if src, err = os.ReadFile(*profile); err != nil {
+			return fail("%v", err)
+		}
+	}
+	sum := sha256.Sum256(src)
+	o.ProfileSHA256 = hex.EncodeToString(sum[:])
+	st, err := hardening.NewStatement(rep, raw, o)
+	if err != nil {
+		return fail("%v", err)
+	}
+	env, err := st.Sign(key)
+	if err != nil {
+		return fail("%v", err)
+	}
+	write := func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(env)
+	}
+	if err := writeTo(*out, stdout, write); err != nil {
+		return fail("%v", err)
+	}
+	return 0
+}
+
+func runVerify(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	pubPath := fs.String("pub", "", "")
+	image := fs.String("image", "", "")
+	requirePass := fs.Bool("require-pass", false, "")
+	if code, done := parseSub(fs, args, attestUsage, stdout, stderr); done {
+		return code
+	}
+	if *pubPath == "" || fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "appliance-audit verify: give --pub OPERATOR.pub and one statement file; see verify --help")
+		return 2
+	}
+	pub, err := hardening.LoadPublicKey(*pubPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "appliance-audit verify: %v\n", err)
+		return 2
+	}
+	raw, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "appliance-audit verify: %v\n", err)
+		return 2
+	}
+	var env hardening.Envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		fmt.Fprintf(stderr, "appliance-audit verify: %s is not a DSSE envelope: %v\n", fs.Arg(0), err)
+		return 1
+	}
+	st, err := hardening.VerifyEnvelope(&env, pub)
+	if err != nil {
+		fmt.Fprintf(stderr, "appliance-audit verify: %s: %v\n", fs.Arg(0), err)
+		return 1
+	}
+	subj := st.Subject[0]
+	if *image != "" {
+		d, err := hardening.ImageDigest(*image)
+		if err != nil {
+			fmt.Fprintf(stderr, "appliance-audit verify: %v\n", err)
+			return 2
+		}
+		if d != subj.Digest["sha256"] {
+			fmt.Fprintf(stderr, "appliance-audit verify: the statement is about sha256 %s, but %s is %s\n", subj.Digest["sha256"], *image, d)
+			return 1
+		}
+	}
+	p := st.Predicate
+	fmt.Fprintf(stdout, "verified: %s sha256:%s %s against %s (%s), %d pass, %d fail, %d exception, %d error, root hash %s, at %s\n",
+		subj.Name, subj.Digest["sha256"], p.VerificationResult, p.Policy.URI, p.Appliance.Mode,
+		p.Appliance.Counts[hardening.Pass], p.Appliance.Counts[hardening.Fail], p.Appliance.Counts[hardening.Exception], p.Appliance.Counts[hardening.Error],
+		nonEmptyStr(p.Appliance.RootHash, "-"), p.TimeVerified)
+	if *requirePass && p.VerificationResult != "PASSED" {
+		fmt.Fprintf(stderr, "appliance-audit verify: the audit result is %s (failed: %v)\n", p.VerificationResult, p.Appliance.Failed)
+		return 1
+	}
+	return 0
+}
+
+func nonEmptyStr(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,5 +108,50 @@ func TestDiffCommand(t *testing.T) {
 		if code, _, errs := runCLI(c.args...); code != 2 || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, errs, c.want)
 		}
+	}
+}
+
+func TestAttestAndVerifyCommands(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed")
+	}
+	dir := t.TempDir()
+	key, pub := filepath.Join(dir, "op.key"), filepath.Join(dir, "op.pub")
+	for _, args := range [][]string{{"genpkey", "-algorithm", "ed25519", "-out", key}, {"pkey", "-in", key, "-pubout", "-out", pub}} {
+		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl %v: %v %s", args, err, out)
+		}
+	}
+	img := filepath.Join(dir, "x.raw")
+	os.WriteFile(img, []byte("an image"), 0o644)
+	rep := filepath.Join(dir, "r.json")
+	writeReport(t, rep, hardening.Pass)
+	st := filepath.Join(dir, "r.intoto.json")
+	if code, _, errs := runCLI("attest", "--report", rep, "--key", key, "--image", img, "-o", st); code != 0 {
+		t.Fatalf("attest: exit %d: %s", code, errs)
+	}
+	code, out, errs := runCLI("verify", "--pub", pub, "--image", img, "--require-pass", st)
+	if code != 0 || !strings.Contains(out, "verified: x.raw sha256:") || !strings.Contains(out, "PASSED") {
+		t.Errorf("verify: exit %d: %s %s", code, out, errs)
+	}
+	// Another image, another key, a failed audit with --require-pass: refused.
+	other := filepath.Join(dir, "y.raw")
+	os.WriteFile(other, []byte("another image"), 0o644)
+	if code, _, errs := runCLI("verify", "--pub", pub, "--image", other, st); code != 1 || !strings.Contains(errs, "but") {
+		t.Errorf("other image: exit %d: %s", code, errs)
+	}
+	key2, pub2 := filepath.Join(dir, "k2"), filepath.Join(dir, "p2")
+	exec.Command("openssl", "genpkey", "-algorithm", "ed25519", "-out", key2).Run()
+	exec.Command("openssl", "pkey", "-in", key2, "-pubout", "-out", pub2).Run()
+	if code, _, errs := runCLI("verify", "--pub", pub2, st); code != 1 || !strings.Contains(errs, "no valid signature") {
+		t.Errorf("other key: exit %d: %s", code, errs)
+	}
+	writeReport(t, rep, hardening.Fail)
+	runCLI("attest", "--report", rep, "--key", key, "--image-sha256", strings.Repeat("ab", 32), "-o", st)
+	if code, _, errs := runCLI("verify", "--pub", pub, "--require-pass", st); code != 1 || !strings.Contains(errs, "FAILED") {
+		t.Errorf("failed audit: exit %d: %s", code, errs)
+	}
+	if code, _, errs := runCLI("attest", "--report", rep); code != 2 || !strings.Contains(errs, "give --report, --key") {
+		t.Errorf("usage: exit %d: %s", code, errs)
 	}
 }
