@@ -2,10 +2,14 @@ package hardening
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/supernode-appliance/appliance/tests/testenv"
 )
 
 // The embedded catalogs load, and agree with the embedded profile: every id
@@ -48,14 +52,32 @@ func TestCatalogKSPPSettingsAreInTheControls(t *testing.T) {
 		}
 		found := false
 		for _, id := range it.By {
-			if _, ok := p.Control(id).Settings[name]; ok {
+			if v, ok := p.Control(id).Settings[name]; ok {
 				found = true
+				if !satisfies(v, it.Want) {
+					t.Errorf("%s: %s wants %q, but %s sets %q", it.Pos, it.ID, it.Want, id, v)
+				}
 			}
 		}
 		if !found && name != "kernel.modules_disabled" { // set by a unit (modules-lock), checked live by modules-disabled-live
 			t.Errorf("%s: %s is implemented by %v, but none of them sets %s", it.Pos, it.ID, it.By, name)
 		}
 	}
+}
+
+// satisfies reads kernel-hardening-checker's wanted-value forms.
+func satisfies(v, want string) bool {
+	switch {
+	case want == "is present":
+		return true
+	case want == "is not off":
+		return v != "off"
+	case strings.HasPrefix(want, "*") && strings.HasSuffix(want, "*"):
+		return strings.Contains(v, strings.Trim(want, "*"))
+	case want == "1" && v == "on": // boolean kernel parameters take on/1 alike
+		return true
+	}
+	return v == want
 }
 
 func TestCatalogKSPPItemID(t *testing.T) {
@@ -175,4 +197,43 @@ func TestCoverageNumbers(t *testing.T) {
 func readmeText() (string, error) {
 	b, err := os.ReadFile("README.md")
 	return string(b), err
+}
+
+// The systemd-analyze catalog is what systemd-analyze says about the unit
+// today: implemented items score 0, open and n/a items do not. A unit
+// change that gains or loses a setting fails here until the catalog says so.
+func TestCatalogSystemdAnalyzeMatchesUnit(t *testing.T) {
+	testenv.RequireCommands(t, "systemd-analyze")
+	out, err := exec.Command("systemd-analyze", "security", "--no-pager", "--offline=yes", "--json=short",
+		"../supernode/systemd/supernode.service").Output()
+	if err != nil {
+		t.Skipf("systemd-analyze security --offline (systemd >= 252) not usable here: %v", err)
+	}
+	var checks []struct {
+		Name     string  `json:"name"`
+		Exposure *string `json:"exposure"`
+	}
+	if err := json.Unmarshal(out, &checks); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := DefaultCatalog()
+	ref := c.Reference("systemd-analyze")
+	if len(checks) != len(ref.Items) {
+		t.Errorf("systemd-analyze has %d checks, the catalog %d", len(checks), len(ref.Items))
+	}
+	for _, ch := range checks {
+		it := ref.Item(ch.Name)
+		if it == nil {
+			t.Errorf("check %q is not in %s", ch.Name, ref.File)
+			continue
+		}
+		zero := ch.Exposure == nil || *ch.Exposure == "0.0"
+		if zero != (it.Status == Implemented) {
+			exp := "0"
+			if ch.Exposure != nil {
+				exp = *ch.Exposure
+			}
+			t.Errorf("%s: %s is %s in the catalog but scores %s on supernode.service", it.Pos, ch.Name, it.Status, exp)
+		}
+	}
 }
