@@ -1837,6 +1837,7 @@ item "6.1.1.1" {
   nist   = ["AU-2", "AU-7", "AU-12"]
   status = "implemented"
   by     = ["log-journald"]
+  note   = "journald is part of systemd and always runs; log-journald checks its configuration"
 }
 
 item "6.1.1.2" {
