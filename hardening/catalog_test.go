@@ -32,6 +32,23 @@ func TestCatalogMatchesProfile(t *testing.T) {
 			t.Errorf("no %s catalog", key)
 		}
 	}
+	// Titles are ours: none is the benchmark's "Ensure ..." sentence.
+	// Every CIS item has a server level, and sections 1-7 are all there.
+	sections := map[string]bool{}
+	for _, it := range c.Reference("cis").Items {
+		if strings.HasPrefix(strings.ToLower(it.Title), "ensure") {
+			t.Errorf("%s: title %q reads like the benchmark's text; write a short title of our own", it.Pos, it.Title)
+		}
+		if it.Level != 1 && it.Level != 2 {
+			t.Errorf("%s: CIS %s has no level (1 or 2)", it.Pos, it.ID)
+		}
+		sections[strings.SplitN(it.ID, ".", 2)[0]] = true
+	}
+	for _, s := range []string{"1", "2", "3", "4", "5", "6", "7"} {
+		if !sections[s] {
+			t.Errorf("no CIS item in section %s", s)
+		}
+	}
 	// Sizes of the whole references, so a truncated file is noticed.
 	for key, min := range map[string]int{"cis": 310, "kspp": 360, "systemd-analyze": 81} {
 		if n := len(c.Reference(key).Items); n < min {
