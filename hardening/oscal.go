@@ -176,7 +176,7 @@ func WriteOSCALComponentDefinition(w io.Writer, p *Profile, c *Catalog, modified
 	for n := range byNIST {
 		nistIDs = append(nistIDs, n)
 	}
-	sort.Strings(nistIDs)
+	sort.Slice(nistIDs, func(i, j int) bool { return controlLess(nistIDs[i], nistIDs[j]) })
 	nist := controlImplementation{
 		UUID:   oscalUUID("ci", "nist-800-53r5", p.Version),
 		Source: nist80053Source,
@@ -401,6 +401,22 @@ func (r *Report) WriteOSCALAssessmentResults(w io.Writer) error {
 	res.ReviewedControls.ControlSelections = append(res.ReviewedControls.ControlSelections, sel)
 	ar.Results = []oscalResult{res}
 	return writeIndented(w, doc)
+}
+
+// controlLess orders 800-53 ids by family, then number: AC-2 before AC-11.
+func controlLess(a, b string) bool {
+	fa, na, _ := strings.Cut(a, "-")
+	fb, nb, _ := strings.Cut(b, "-")
+	if fa != fb {
+		return fa < fb
+	}
+	var x, y int
+	fmt.Sscan(na, &x)
+	fmt.Sscan(nb, &y)
+	if x != y {
+		return x < y
+	}
+	return a < b
 }
 
 func nonEmpty(s, fallback string) string {
