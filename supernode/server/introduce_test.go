@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/supernode-appliance/appliance/supernode/client"
 	"github.com/supernode-appliance/appliance/supernode/directory"
 )
 
@@ -31,17 +32,18 @@ func (r *remoteStore) Introduce(target directory.Key, p *directory.Peer, payload
 	return r.other.DeliverIntroduction(target, p.Reflexive, payload)
 }
 
-// TestIntroductionThroughAnotherMember: Y (on server A) looks up X (on
-// server B). The introduction must reach X from B's address, sealed with X's
-// session key, which A never has.
-func TestIntroductionThroughAnotherMember(t *testing.T) {
-	b := start(t, func(c *Config) { c.Listen = []string{"127.0.0.1:0"} })
+// twoMembers starts member b and member a (whose store sees b's table as
+// remote), with the given sockets each, and registers client x at b and y
+// at a.
+func twoMembers(t *testing.T, sockets int) (b *Server, x, y *client.Client) {
+	b = start(t, func(c *Config) { c.Listen = []string{"127.0.0.1:0"}; c.Sockets = sockets })
 	a := start(t, func(c *Config) {
 		c.Listen = []string{"127.0.0.1:0"}
+		c.Sockets = sockets
 		c.Store = &remoteStore{Table: directory.New(directory.Config{MaxPeers: 10, MaxLease: time.Minute}), other: b}
 	})
-	x := newClient(t, b.Addrs()[0], true)
-	y := newClient(t, a.Addrs()[0], true)
+	x = newClient(t, b.Addrs()[0], true)
+	y = newClient(t, a.Addrs()[0], true)
 	ctx := ctxT(t)
 	if _, err := x.Register(ctx); err != nil {
 		t.Fatal(err)
@@ -49,6 +51,15 @@ func TestIntroductionThroughAnotherMember(t *testing.T) {
 	if _, err := y.Register(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return b, x, y
+}
+
+// TestIntroductionThroughAnotherMember: Y (on server A) looks up X (on
+// server B). The introduction must reach X from B's address, sealed with X's
+// session key, which A never has.
+func TestIntroductionThroughAnotherMember(t *testing.T) {
+	b, x, y := twoMembers(t, 2)
+	ctx := ctxT(t)
 	p, err := y.Lookup(ctx, x.ID())
 	if err != nil {
 		t.Fatal(err)
@@ -78,21 +89,8 @@ func TestIntroductionThroughAnotherMember(t *testing.T) {
 // then on every reply on that socket failed (issue: a fleet member stopped
 // answering one second after a routed introduction).
 func TestRoutedIntroductionKeepsSocketWritable(t *testing.T) {
-	b := start(t, func(c *Config) { c.Listen = []string{"127.0.0.1:0"}; c.Sockets = 1 })
-	a := start(t, func(c *Config) {
-		c.Listen = []string{"127.0.0.1:0"}
-		c.Sockets = 1
-		c.Store = &remoteStore{Table: directory.New(directory.Config{MaxPeers: 10, MaxLease: time.Minute}), other: b}
-	})
-	x := newClient(t, b.Addrs()[0], true)
-	y := newClient(t, a.Addrs()[0], true)
+	b, x, y := twoMembers(t, 1)
 	ctx := ctxT(t)
-	if _, err := x.Register(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := y.Register(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := y.Lookup(ctx, x.ID()); err != nil {
 		t.Fatal(err)
 	}
