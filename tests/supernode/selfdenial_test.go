@@ -2,9 +2,6 @@ package supernode
 
 import (
 	"bufio"
-	"crypto/ed25519"
-	"crypto/rand"
-	"errors"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -14,7 +11,7 @@ import (
 	"time"
 
 	"github.com/supernode-appliance/appliance/supernode/stun"
-	"github.com/supernode-appliance/appliance/supernode/wire"
+	"github.com/supernode-appliance/appliance/tests/testenv"
 )
 
 // fakeController is the XDP controller's control socket as the supernode
@@ -118,7 +115,7 @@ func TestForgedFloodBlocksNobody(t *testing.T) {
 
 	// The control: proven abuse from the attacker's own address.
 	attackerIP := netip.MustParseAddr("100.64.1.2")
-	if err := (runner{n.attacker}).do(func() error { return badSignatures(sn.addr, 60) }); err != nil {
+	if err := (runner{n.attacker}).do(func() error { return testenv.BadSignatures(sn.addr, 60) }); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -135,60 +132,4 @@ func TestForgedFloodBlocksNobody(t *testing.T) {
 	if len(blocks) != 1 || !strings.HasPrefix(blocks[0], "block "+attackerIP.String()+" 600 bad_signature") {
 		t.Fatalf("blocks %q, want one for the attacker's own bad signatures", blocks)
 	}
-}
-
-// badSignatures earns a cookie from server with a real socket and sends n
-// registrations that carry it but a broken signature.
-func badSignatures(server netip.AddrPort, n int) error {
-	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(server))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	r := wire.Registration{ID: wire.PeerID(priv.Public().(ed25519.PublicKey))}
-	m := stun.New()
-	wire.BuildRegister(m, stun.NewTransactionID(), nil, &r)
-	buf := make([]byte, 1500)
-	var cookie []byte
-	for attempt := 0; attempt < 5 && cookie == nil; attempt++ {
-		c.Write(m.Raw)
-		c.SetReadDeadline(time.Now().Add(time.Second))
-		k, err := c.Read(buf)
-		if err != nil {
-			continue
-		}
-		resp := stun.New()
-		if resp.Decode(buf[:k]) == nil {
-			if v, ok := resp.Get(wire.AttrCookie); ok {
-				cookie = append([]byte(nil), v...)
-			}
-		}
-	}
-	if cookie == nil {
-		return errors.New("no cookie challenge from " + server.String())
-	}
-	r.Cookie = cookie
-	for i := range n {
-		r.Stamp = uint64(i + 1)
-		rand.Read(r.Ephemeral[:])
-		wire.BuildRegister(m, stun.NewTransactionID(), priv, &r)
-		b := append([]byte(nil), m.Raw...)
-		b[len(b)-8-40] ^= 1 // inside SIGNATURE, as the unit tests do
-		// Re-seal the fingerprint so only the signature is wrong.
-		d := stun.New()
-		d.Decode(b)
-		out := stun.New()
-		out.Build(d.Type, d.Cookie, d.TransactionID)
-		for _, a := range d.Attributes {
-			if a.Type != stun.AttrFingerprint {
-				out.Add(a.Type, a.Value)
-			}
-		}
-		out.AddFingerprint()
-		if _, err := c.Write(out.Raw); err != nil {
-			return err
-		}
-	}
-	return nil
 }
