@@ -1,0 +1,92 @@
+package natlab
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Row is one case's results over all tries.
+type Row struct {
+	Case    Case
+	Results []Result
+}
+
+// Connected counts the tries that found a direct path.
+func (r Row) Connected() int {
+	n := 0
+	for _, x := range r.Results {
+		if x.Connected {
+			n++
+		}
+	}
+	return n
+}
+
+// times returns the sorted times to the first direct datagram.
+func (r Row) times() []time.Duration {
+	var ts []time.Duration
+	for _, x := range r.Results {
+		if x.Connected {
+			ts = append(ts, x.Elapsed)
+		}
+	}
+	slices.Sort(ts)
+	return ts
+}
+
+// quantile is the nearest-rank quantile of sorted values.
+func quantile[T any](sorted []T, q float64) T {
+	i := int(q*float64(len(sorted))+0.999999) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+// WriteMatrix prints the rows as a Markdown table and a summary line.
+func WriteMatrix(w io.Writer, rows []Row) {
+	fmt.Fprintln(w, "| pair (puncher-listener) | possible without prediction | direct | median | p95 | datagrams sent (median) |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	possible, possibleOK := 0, 0
+	for _, r := range rows {
+		ok, _ := r.Case.Possible()
+		n := r.Connected()
+		med, p95 := "-", "-"
+		if ts := r.times(); len(ts) > 0 {
+			med, p95 = ms(quantile(ts, 0.5)), ms(quantile(ts, 0.95))
+		}
+		var sent []int
+		for _, x := range r.Results {
+			sent = append(sent, x.Sent)
+		}
+		slices.Sort(sent)
+		fmt.Fprintf(w, "| %s | %s | %d/%d | %s | %s | %d |\n", r.Case, yes(ok), n, len(r.Results), med, p95, quantile(sent, 0.5))
+		if ok {
+			possible++
+			if n == len(r.Results) {
+				possibleOK++
+			}
+		}
+	}
+	fmt.Fprintf(w, "\n%d of %d possible pairs connected on every try.\n", possibleOK, possible)
+}
+
+// Legend explains the letters.
+func Legend() string {
+	var b strings.Builder
+	for _, t := range Types {
+		fmt.Fprintf(&b, "- %s: %s; IPv6: %s\n", t, t.Describe(), t.Describe6())
+	}
+	return b.String()
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%d ms", d.Round(time.Millisecond).Milliseconds())
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
