@@ -84,6 +84,8 @@ type Client struct {
 	intro chan Introduction
 	data  chan Datagram
 	done  chan struct{}
+
+	paths punchPaths // peer-reflexive learning, prflx.go
 }
 
 // New starts a client on conn (which it then owns) for the supernode at
@@ -212,9 +214,9 @@ func (c *Client) read() {
 		if m.Decode(b) == nil {
 			if from == c.server {
 				c.fromServer(m, b)
+			} else {
+				c.fromPeer(m, from) // authenticated probes, prflx.go
 			}
-			// STUN from peers is punching traffic (Binding indications) or
-			// a peer's own Binding: nothing to deliver.
 			continue
 		}
 		if from == c.server {

@@ -46,7 +46,7 @@ func (c *Client) Listen(ctx context.Context, out io.Writer) {
 			}
 			punching[in.Peer] = true
 			go func() {
-				c.punchIntroduction(ctx, in.Reflexive, in.Local)
+				c.punchIntroduced(ctx, in, out) // punchreport.go
 				select {
 				case finished <- in.Peer:
 				case <-ctx.Done():
@@ -74,18 +74,18 @@ type PunchResult struct {
 // via the supernode: the client only delivers datagrams from other
 // addresses) or ctx ends.
 func (c *Client) PunchAndSend(ctx context.Context, p *Peer, message string) (*PunchResult, error) {
-	cands := p.Candidates()
+	cands, start := p.Candidates(), time.Now()
 	t := time.NewTicker(punchInterval)
 	defer t.Stop()
 	targets := punchTargets(c.server, cands)
 	for {
-		c.Punch(targets)
-		for _, a := range targets {
+		c.probe(p.ID, targets) // prflx.go
+		for _, a := range c.withPeerReflexive(p.ID, targets) {
 			c.sendBudgeted(a, []byte(message))
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ErrTimeout
+			return nil, c.punchError(p.ID, p.Reflexive, p.Local, time.Since(start))
 		case d := <-c.Datagrams():
 			if text := string(d.Data); strings.HasPrefix(text, EchoPrefix) {
 				return &PunchResult{From: d.From, Reply: oneLine(text)}, nil

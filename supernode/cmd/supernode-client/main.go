@@ -108,7 +108,7 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		return &exit{2, ""}
 	}
 	if *timeout == 0 {
-		*timeout = map[string]time.Duration{"binding": 3 * time.Second, "punch": 10 * time.Second}[cmd]
+		*timeout = map[string]time.Duration{"binding": 3 * time.Second, "punch": client.PunchWindow}[cmd]
 		if *timeout == 0 {
 			*timeout = 10 * time.Second
 		}
@@ -231,7 +231,7 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		}
 		res, err := c.PunchAndSend(rctx, p, *message)
 		if err != nil {
-			return &exit{1, fmt.Sprintf("no direct answer from the peer within %s (candidates %v)", *timeout, p.Candidates())}
+			return &exit{1, fmt.Sprintf("punch: %v", err)}
 		}
 		fmt.Fprintf(out, "direct %s\nreply %s\n", res.From, res.Reply)
 		return nil
