@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/supernode-appliance/appliance/tests/testenv"
@@ -47,7 +49,7 @@ type Peer struct {
 func New(t testing.TB) *Lab {
 	t.Helper()
 	testenv.RequireRoot(t)
-	testenv.RequireCommands(t, "ip", "nft", "sysctl")
+	testenv.RequireCommands(t, "ip", "nft")
 	l := &Lab{
 		inet: testenv.NewNS(t, "nl-inet"), sn: testenv.NewNS(t, "nl-sn"),
 		SN4: netip.MustParseAddr("192.0.2.1"), SN6: netip.MustParseAddr("2001:db8:5::1"),
@@ -55,8 +57,7 @@ func New(t testing.TB) *Lab {
 	}
 	testenv.Veth(t, l.inet, "192.0.2.254/24,2001:db8:5::fe/64", l.sn, "192.0.2.1/24,2001:db8:5::1/64")
 	forwarding(t, l.inet)
-	l.sn.Exec(t, "ip", "route", "add", "default", "via", "192.0.2.254")
-	l.sn.Exec(t, "ip", "-6", "route", "add", "default", "via", "2001:db8:5::fe")
+	ipBatch(t, l.sn, []string{"route add default via 192.0.2.254", "route add default via 2001:db8:5::fe"})
 	return l
 }
 
@@ -64,7 +65,8 @@ func New(t testing.TB) *Lab {
 func (l *Lab) SN() *testenv.NS { return l.sn }
 
 // Router returns router number index (0 or 1) of type typ, building it
-// the first time.
+// the first time. Each namespace gets its links, addresses and routes in
+// one `ip -batch` (process starts dominate on a loaded machine).
 func (l *Lab) Router(t testing.TB, typ Type, index int) *Router {
 	t.Helper()
 	k := routerKey{typ, index}
@@ -81,57 +83,97 @@ func (l *Lab) Router(t testing.TB, typ Type, index int) *Router {
 		WAN4: netip.MustParseAddr(fmt.Sprintf("198.51.100.%d", 16*i+1)),
 		WAN6: netip.MustParseAddr(fmt.Sprintf("2001:db8:f%x::1", i)),
 	}
-	inetIf4 := fmt.Sprintf("198.51.100.%d", 16*i+14)
-	inetIf6 := fmt.Sprintf("2001:db8:f%x::fe", i)
-	_, wan := testenv.Veth(t, l.inet, inetIf4+"/28,"+inetIf6+"/64", r.NS, r.WAN4.String()+"/28,"+r.WAN6.String()+"/64")
-	forwarding(t, r.NS)
-	r.NS.Exec(t, "ip", "route", "add", "default", "via", inetIf4)
-	r.NS.Exec(t, "ip", "-6", "route", "add", "default", "via", inetIf6)
-
-	// The LAN: a bridge with two peers.
-	lan4, plen := fmt.Sprintf("10.0.%d.", i), 24
+	inet4 := fmt.Sprintf("198.51.100.%d", 16*i+14)
+	inet6 := fmt.Sprintf("2001:db8:f%x::fe", i)
+	// The LAN: a bridge with two peers; type d's LAN is public.
+	host4, plen := func(h int) string { return fmt.Sprintf("10.0.%d.%d", i, h) }, 24
 	if typ == None {
-		lan4, plen = fmt.Sprintf("203.0.113.%d", 16*i), 28
-	}
-	host4 := func(h int) string {
-		if typ == None {
-			return fmt.Sprintf("203.0.113.%d", 16*i+h)
-		}
-		return fmt.Sprintf("%s%d", lan4, h)
+		host4, plen = func(h int) string { return fmt.Sprintf("203.0.113.%d", 16*i+h) }, 28
 	}
 	lan6 := fmt.Sprintf("2001:db8:1%x::", i)
-	r.NS.Exec(t, "ip", "link", "add", "br0", "type", "bridge")
-	r.NS.Exec(t, "ip", "addr", "add", fmt.Sprintf("%s/%d", host4(1), plen), "dev", "br0")
-	r.NS.Exec(t, "ip", "addr", "add", lan6+"1/64", "dev", "br0", "nodad")
-	r.NS.Exec(t, "ip", "link", "set", "br0", "up")
 	for h := range r.Peers {
-		p := &Peer{
+		r.Peers[h] = &Peer{
 			NS:  testenv.NewNS(t, fmt.Sprintf("nl-p%c%d%d", typ, index, h)),
 			IP4: netip.MustParseAddr(host4(2 + h)), IP6: netip.MustParseAddr(fmt.Sprintf("%s%d", lan6, 2+h)),
 			Router: r,
 		}
-		rif, _ := testenv.Veth(t, r.NS, "", p.NS, fmt.Sprintf("%s/%d,%s/64", p.IP4, plen, p.IP6))
-		r.NS.Exec(t, "ip", "link", "set", rif, "master", "br0")
-		p.NS.Exec(t, "ip", "route", "add", "default", "via", host4(1))
-		p.NS.Exec(t, "ip", "-6", "route", "add", "default", "via", lan6+"1")
-		p.countSent(t, l)
-		r.Peers[h] = p
 	}
+
+	inetIf := fmt.Sprintf("r%d", i)
+	host := []string{fmt.Sprintf("link add wan netns %s type veth peer name %s netns %s", r.NS.Name, inetIf, l.inet.Name)}
+	for h, p := range r.Peers {
+		host = append(host, fmt.Sprintf("link add lan%d netns %s type veth peer name eth0 netns %s", h, r.NS.Name, p.NS.Name))
+	}
+	ipBatch(t, nil, host)
+	ipBatch(t, l.inet, []string{
+		fmt.Sprintf("addr add %s/28 dev %s", inet4, inetIf),
+		fmt.Sprintf("addr add %s/64 dev %s nodad", inet6, inetIf),
+		fmt.Sprintf("link set %s up", inetIf),
+		fmt.Sprintf("route add %s/64 via %s", lan6, r.WAN6),
+	})
 	if typ == None {
-		l.inet.Exec(t, "ip", "route", "add", fmt.Sprintf("203.0.113.%d/28", 16*i), "via", r.WAN4.String())
+		ipBatch(t, l.inet, []string{fmt.Sprintf("route add 203.0.113.%d/28 via %s", 16*i, r.WAN4)})
 	}
-	l.inet.Exec(t, "ip", "-6", "route", "add", lan6+"/64", "via", r.WAN6.String())
-	if rules := typ.rules(wan, r.Peers[0].IP4.String()); rules != "" {
+	ipBatch(t, r.NS, []string{
+		fmt.Sprintf("addr add %s/28 dev wan", r.WAN4),
+		fmt.Sprintf("addr add %s/64 dev wan nodad", r.WAN6),
+		"link set wan up",
+		"link add br0 type bridge",
+		fmt.Sprintf("addr add %s/%d dev br0", host4(1), plen),
+		fmt.Sprintf("addr add %s1/64 dev br0 nodad", lan6),
+		"link set br0 up",
+		"link set lan0 master br0", "link set lan0 up",
+		"link set lan1 master br0", "link set lan1 up",
+		"route add default via " + inet4,
+		"route add default via " + inet6,
+	})
+	for _, p := range r.Peers {
+		ipBatch(t, p.NS, []string{
+			fmt.Sprintf("addr add %s/%d dev eth0", p.IP4, plen),
+			fmt.Sprintf("addr add %s/64 dev eth0 nodad", p.IP6),
+			"link set eth0 up",
+			"route add default via " + host4(1),
+			fmt.Sprintf("route add default via %s1", lan6),
+		})
+		p.countSent(t, l)
+	}
+	forwarding(t, r.NS)
+	if rules := typ.rules("wan", r.Peers[0].IP4.String()); rules != "" {
 		nftFile(t, r.NS, rules)
 	}
 	l.routers[k] = r
 	return r
 }
 
+// ipBatch runs `ip -batch -` in ns (nil: the host) with one command per line.
+func ipBatch(t testing.TB, ns *testenv.NS, cmds []string) {
+	t.Helper()
+	args := []string{"ip", "-batch", "-"}
+	if ns != nil {
+		args = []string{"ip", "-n", ns.Name, "-batch", "-"}
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin = strings.NewReader(strings.Join(cmds, "\n") + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s\ncommands:\n%s", strings.Join(args, " "), err, out, strings.Join(cmds, "\n"))
+	}
+}
+
+// forwarding turns on IPv4 and IPv6 forwarding in ns. /proc/sys/net is per
+// network namespace of the thread that opens it, so no process is needed.
 func forwarding(t testing.TB, ns *testenv.NS) {
 	t.Helper()
-	ns.Exec(t, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-	ns.Exec(t, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+	err := ns.Do(func() error {
+		for _, f := range []string{"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"} {
+			if err := os.WriteFile(f, []byte("1\n"), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("forwarding in %s: %v", ns.Name, err)
+	}
 }
 
 func nftFile(t testing.TB, ns *testenv.NS, rules string) {

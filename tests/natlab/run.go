@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/client"
 )
 
 // Case is one pair and direction: a peer behind Puncher runs
@@ -112,13 +114,16 @@ type Result struct {
 	Elapsed time.Duration
 	Sent    int            // datagrams both peers sent to anything but the supernode
 	Direct  netip.AddrPort // where the puncher's answer came from
-	// Puncher and Listener are the clients' output, for failure reports.
+	// Puncher and Listener are the clients' output, for failure reports;
+	// Why and ListenerWhy their explanations of a failure.
 	Puncher, Listener string
+	Why, ListenerWhy  string
 }
 
 // Run runs one try of c: fresh keys, listen, punch, and reads the
-// counters when the puncher exits.
-func (l *Lab) Run(t testing.TB, bin string, sn *Supernode, c Case, timeout time.Duration) Result {
+// counters when the puncher exits. With waitListener, a failed try also
+// waits for the listener's own verdict at the end of its punch window.
+func (l *Lab) Run(t testing.TB, bin string, sn *Supernode, c Case, timeout time.Duration, waitListener bool) Result {
 	t.Helper()
 	pr := l.Router(t, c.Puncher, 0)
 	pp := pr.Peers[0]
@@ -161,6 +166,16 @@ func (l *Lab) Run(t testing.TB, bin string, sn *Supernode, c Case, timeout time.
 		r.Direct, _ = netip.ParseAddrPort(strings.Fields(direct.text)[1])
 		if intro, ok := listener.out.find("introduced "); ok {
 			r.Elapsed = direct.at.Sub(intro.at)
+		}
+	}
+	if !r.Connected {
+		if e, ok := puncher.errb.find("punch: "); ok {
+			r.Why = e.text
+		}
+		if waitListener {
+			if f, ok := listener.out.wait("failed ", client.PunchWindow+5*time.Second, listener.done); ok {
+				r.ListenerWhy = f.text
+			}
 		}
 	}
 	listener.stop()
