@@ -21,6 +21,7 @@ help:
 	@echo "make build     static binaries into $(BIN)/"
 	@echo "make bench     benchmarks (numbers go to BENCHMARKS.md)"
 	@echo "make soak      long fleet run with churn, a kill/restart and a zero-gap restart (not in make test)"
+	@echo "make natlab    NAT lab matrix, NATLAB_TRIES tries per pair (root; tests/README.md)"
 	@echo "make generate  rebuild generated files (bpf2go, packer-sdc)"
 	@echo "make boot      boot the built image under QEMU"
 	@echo "make audit     audit the built image against the hardening profile"
@@ -60,6 +61,11 @@ fuzz:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 	@for s in $$(ls tests/bench/*.sh 2>/dev/null); do echo "== $$s"; sh $$s || exit 1; done
+
+# The whole NAT matrix, N tries per pair (make test runs each pair once).
+NATLAB_TRIES ?= 10
+natlab: build
+	NATLAB_TRIES=$(NATLAB_TRIES) $(GO) test -count=1 -timeout 60m -run '^TestNATLab$$' -v ./tests/natlab
 
 generate:
 	$(GO) generate ./...

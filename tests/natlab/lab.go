@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/supernode-appliance/appliance/tests/testenv"
 )
@@ -34,6 +35,8 @@ type Router struct {
 	WAN4  netip.Addr
 	WAN6  netip.Addr
 	Peers [2]*Peer
+	// inetIf is the internet router's interface towards this router.
+	inetIf string
 }
 
 // Peer is a host namespace behind a router.
@@ -100,6 +103,7 @@ func (l *Lab) Router(t testing.TB, typ Type, index int) *Router {
 	}
 
 	inetIf := fmt.Sprintf("r%d", i)
+	r.inetIf = inetIf
 	host := []string{fmt.Sprintf("link add wan netns %s type veth peer name %s netns %s", r.NS.Name, inetIf, l.inet.Name)}
 	for h, p := range r.Peers {
 		host = append(host, fmt.Sprintf("link add lan%d netns %s type veth peer name eth0 netns %s", h, r.NS.Name, p.NS.Name))
@@ -220,4 +224,32 @@ func (p *Peer) Addr(v6 bool) netip.Addr {
 		return p.IP6
 	}
 	return p.IP4
+}
+
+// Impair adds delay and loss (tc netem) on every link of the internet
+// router towards a NAT, so each direction of every path gets them once.
+// It returns an error when the kernel has no netem qdisc, and a function
+// that removes the impairment.
+func (l *Lab) Impair(t testing.TB, delay time.Duration, lossPercent float64) (func(), error) {
+	t.Helper()
+	var ifs []string
+	for _, r := range l.routers {
+		ifs = append(ifs, r.inetIf)
+	}
+	var done []string
+	undo := func() {
+		for _, ifc := range done {
+			l.inet.Cmd("tc", "qdisc", "del", "dev", ifc, "root").Run()
+		}
+	}
+	for _, ifc := range ifs {
+		out, err := l.inet.Cmd("tc", "qdisc", "add", "dev", ifc, "root", "netem",
+			"delay", fmt.Sprintf("%dms", delay.Milliseconds()), "loss", fmt.Sprintf("%g%%", lossPercent)).CombinedOutput()
+		if err != nil {
+			undo()
+			return nil, fmt.Errorf("tc qdisc add netem: %v: %s", err, strings.TrimSpace(string(out)))
+		}
+		done = append(done, ifc)
+	}
+	return undo, nil
 }
