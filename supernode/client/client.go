@@ -174,12 +174,13 @@ func (c *Client) Datagrams() <-chan Datagram { return c.data }
 
 // Send writes a raw datagram (peer traffic or a punch).
 func (c *Client) Send(to netip.AddrPort, b []byte) error {
-	_, err := c.conn.WriteToUDPAddrPort(b, to)
+	_, err := c.route(to).WriteToUDPAddrPort(b, to) // route: predict.go
 	return err
 }
 
 // Close stops the client and closes its socket.
 func (c *Client) Close() error {
+	c.closeSpare() // predict.go
 	err := c.conn.Close()
 	<-c.done
 	return err

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -29,7 +30,7 @@ import (
 const (
 	maxPunchPeers  = 64   // peers we hold punch state for (oldest forgotten)
 	maxPeerFlx     = 4    // unvalidated peer-reflexive candidates per peer
-	maxOutstanding = 1024 // probe transaction IDs remembered, all peers
+	maxOutstanding = 2048 // probe transaction IDs remembered, all peers (a prediction spray is 1000)
 )
 
 // PunchWindow is how long both sides punch after an introduction: the
@@ -48,11 +49,15 @@ type peerPath struct {
 	valid     []netip.AddrPort // addresses that answered our probes (adopted)
 	seenAs    netip.AddrPort   // our address as the peer saw it (from an answer)
 	validated chan struct{}    // closed on the first adoption
+
+	firstProbe time.Time // port prediction, predict.go
+	prediction string    // what prediction tried, for the failure report
 }
 
 type probeRef struct {
 	peer *peerPath
 	to   netip.AddrPort
+	conn *net.UDPConn // the socket it left from
 }
 
 // punchPaths is the client's punch state; the zero value is ready.
@@ -63,6 +68,12 @@ type punchPaths struct {
 	probes  map[[stun.TransactionIDSize]byte]probeRef
 	fifo    [][stun.TransactionIDSize]byte
 	dropped int // peer STUN that failed verification
+
+	// via routes a peer address to the prediction socket whose mapping
+	// reached it (predict.go); spare are the prediction sockets.
+	via    map[netip.AddrPort]*net.UDPConn
+	spare  []*net.UDPConn
+	closed bool
 }
 
 // track returns the punch state for id, creating it (and its pair key).
@@ -112,9 +123,14 @@ func (c *Client) probe(id wire.PeerID, cands []netip.AddrPort) {
 			c.sendProbe(p, a)
 		}
 	}
+	c.maybePredict(p, cands)
 }
 
 func (c *Client) sendProbe(p *peerPath, to netip.AddrPort) {
+	c.sendProbeOn(c.route(to), p, to)
+}
+
+func (c *Client) sendProbeOn(conn *net.UDPConn, p *peerPath, to netip.AddrPort) {
 	tid := stun.NewTransactionID()
 	m := stun.New()
 	m.Build(stun.MessageType{Method: stun.MethodBinding, Class: stun.ClassRequest}, stun.MagicCookie, tid)
@@ -127,17 +143,21 @@ func (c *Client) sendProbe(p *peerPath, to netip.AddrPort) {
 		delete(s.probes, s.fifo[0])
 		s.fifo = s.fifo[1:]
 	}
-	s.probes[tid] = probeRef{p, to}
+	s.probes[tid] = probeRef{p, to, conn}
 	s.fifo = append(s.fifo, tid)
 	p.sent++
 	s.mu.Unlock()
-	c.Send(to, m.Raw)
+	conn.WriteToUDPAddrPort(m.Raw, to)
 }
 
 // fromPeer handles a STUN message from an address other than the
 // supernode: a peer's probe or the answer to ours. Anything that does not
 // verify is dropped and counted.
-func (c *Client) fromPeer(m *stun.Message, from netip.AddrPort) {
+func (c *Client) fromPeer(m *stun.Message, from netip.AddrPort) { c.fromPeerOn(c.conn, m, from) }
+
+// fromPeerOn is fromPeer for a message that arrived on conn (the client's
+// socket or a prediction socket); answers leave from the same socket.
+func (c *Client) fromPeerOn(conn *net.UDPConn, m *stun.Message, from netip.AddrPort) {
 	if m.Type.Method != stun.MethodBinding || m.CheckFingerprint() != nil {
 		return // Binding indications (other clients' punches) and the rest
 	}
@@ -162,8 +182,11 @@ func (c *Client) fromPeer(m *stun.Message, from netip.AddrPort) {
 		r.AddXORAddress(stun.AttrXORMappedAddress, from)
 		r.AddMessageIntegritySHA256(p.key[:])
 		r.AddFingerprint()
-		c.Send(from, r.Raw)
+		conn.WriteToUDPAddrPort(r.Raw, from)
 		s.mu.Lock()
+		if conn != c.conn {
+			s.setVia(from, conn)
+		}
 		p.heardAt = time.Now()
 		triggered := !slices.Contains(p.valid, from) && !slices.Contains(p.heard, from)
 		if triggered && len(p.heard) < maxPeerFlx {
@@ -171,13 +194,13 @@ func (c *Client) fromPeer(m *stun.Message, from netip.AddrPort) {
 		}
 		s.mu.Unlock()
 		if triggered {
-			c.sendProbe(p, from)
+			c.sendProbeOn(conn, p, from)
 		}
 	case stun.ClassSuccess:
 		s.mu.Lock()
 		ref, ok := s.probes[m.TransactionID]
 		s.mu.Unlock()
-		if !ok || ref.to != from || m.CheckMessageIntegritySHA256(ref.peer.key[:]) != nil {
+		if !ok || ref.to != from || ref.conn != conn || m.CheckMessageIntegritySHA256(ref.peer.key[:]) != nil {
 			s.mu.Lock()
 			s.dropped++
 			s.mu.Unlock()
@@ -189,6 +212,9 @@ func (c *Client) fromPeer(m *stun.Message, from netip.AddrPort) {
 		}
 		p := ref.peer
 		s.mu.Lock()
+		if conn != c.conn {
+			s.setVia(from, conn)
+		}
 		if !slices.Contains(p.valid, from) {
 			p.valid = append(p.valid, from)
 		}
@@ -226,6 +252,8 @@ type PathReport struct {
 	Heard  []netip.AddrPort // where authenticated probes came from
 	Valid  []netip.AddrPort // addresses that answered our probes
 	SeenAs netip.AddrPort   // our address as the peer saw it
+	// Prediction says what port prediction tried ("" if it did not run).
+	Prediction string
 }
 
 // Path reports the punch state for a peer (zero if none).
@@ -236,5 +264,5 @@ func (c *Client) Path(id wire.PeerID) PathReport {
 	if p == nil {
 		return PathReport{}
 	}
-	return PathReport{Sent: p.sent, Heard: slices.Clone(p.heard), Valid: slices.Clone(p.valid), SeenAs: p.seenAs}
+	return PathReport{Sent: p.sent, Heard: slices.Clone(p.heard), Valid: slices.Clone(p.valid), SeenAs: p.seenAs, Prediction: p.prediction}
 }

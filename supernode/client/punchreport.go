@@ -87,6 +87,9 @@ func (e *PunchError) Error() string {
 	} else {
 		b.WriteString("; no probe of the peer reached us")
 	}
+	if e.Path.Prediction != "" {
+		fmt.Fprintf(&b, "; %s, no match", e.Path.Prediction)
+	}
 	fmt.Fprintf(&b, "; our side: %s; the peer's side: %s. %s", e.Ours, e.Theirs, e.Advice)
 	return b.String()
 }

@@ -45,9 +45,9 @@ func quantile[T any](sorted []T, q float64) T {
 
 // WriteMatrix prints the rows as a Markdown table and a summary line.
 func WriteMatrix(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| pair (puncher-listener) | possible without prediction | direct | median | p95 | datagrams sent (median) |")
+	fmt.Fprintln(w, "| pair (puncher-listener) | possible | direct | median | p95 | datagrams sent (median) |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
-	possible, possibleOK := 0, 0
+	possible, possibleOK, predicted, predictedOK := 0, 0, 0, 0
 	for _, r := range rows {
 		ok, _ := r.Case.Possible()
 		n := r.Connected()
@@ -60,15 +60,27 @@ func WriteMatrix(w io.Writer, rows []Row) {
 			sent = append(sent, x.Sent)
 		}
 		slices.Sort(sent)
-		fmt.Fprintf(w, "| %s | %s | %d/%d | %s | %s | %d |\n", r.Case, yes(ok), n, len(r.Results), med, p95, quantile(sent, 0.5))
+		theory := yes(ok)
+		if r.Case.Predictable() {
+			theory = "with prediction"
+		}
+		fmt.Fprintf(w, "| %s | %s | %d/%d | %s | %s | %d |\n", r.Case, theory, n, len(r.Results), med, p95, quantile(sent, 0.5))
 		if ok {
 			possible++
 			if n == len(r.Results) {
 				possibleOK++
 			}
 		}
+		if r.Case.Predictable() {
+			predicted += len(r.Results)
+			predictedOK += n
+		}
 	}
-	fmt.Fprintf(w, "\n%d of %d possible pairs connected on every try.\n", possibleOK, possible)
+	fmt.Fprintf(w, "\n%d of %d pairs possible without prediction connected on every try", possibleOK, possible)
+	if predicted > 0 {
+		fmt.Fprintf(w, "; pairs that need prediction connected in %d of %d tries", predictedOK, predicted)
+	}
+	fmt.Fprintln(w, ".")
 }
 
 // Legend explains the letters.

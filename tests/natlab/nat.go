@@ -149,3 +149,11 @@ func (t Type) rules(wan, peer4 string) string {
 	}
 	return b.String()
 }
+
+// Predictable says whether port prediction (birthday probing) can join a
+// pair that is impossible without it: exactly one side maps per
+// destination, IPv4 (IPv6 is never translated), distinct NATs. It works
+// with a probability, not always.
+func Predictable(p, l Type, sameNAT, v6 bool) bool {
+	return !sameNAT && !v6 && p.mapsPerDestination() != l.mapsPerDestination()
+}

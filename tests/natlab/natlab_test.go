@@ -153,6 +153,9 @@ func testMatrix(t *testing.T, l *Lab, sn *Supernode, bin string, cases []Case, t
 		tmo := timeout
 		if !ok && !full {
 			tmo = 3 * time.Second
+			if c.Predictable() {
+				tmo = 6 * time.Second // prediction runs from 1 s to about 3.5 s
+			}
 		}
 		for i := range n {
 			r := l.Run(t, bin, sn, c, tmo, full && i == 0)

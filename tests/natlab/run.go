@@ -41,6 +41,12 @@ func (c Case) String() string {
 // Possible is the theory column.
 func (c Case) Possible() (bool, string) { return Possible(c.Puncher, c.Listener, c.SameNAT, c.V6) }
 
+// Predictable: impossible without prediction, possible with it.
+func (c Case) Predictable() bool {
+	ok, _ := c.Possible()
+	return !ok && Predictable(c.Puncher, c.Listener, c.SameNAT, c.V6)
+}
+
 // Cases is the whole matrix: every IPv4 pair of types in both directions,
 // same-NAT for every NAT type, and IPv6 with and without a firewall.
 func Cases() []Case {
