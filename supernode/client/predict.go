@@ -30,13 +30,14 @@ import (
 // ports (guessNAT), and at most once per introduction. Cost per attempt:
 // at most 256 + 1000 datagrams, E's paced at 500/s, all within 5 s.
 const (
-	predictAfter   = time.Second
-	predictSockets = 256
-	predictSpray   = 1000
-	predictPace    = 2 * time.Millisecond   // E: one probe per pace (500/s)
-	predictLead    = 300 * time.Millisecond // E starts once S's mappings exist
-	predictLinger  = 5 * time.Second        // S closes unmatched sockets after this
-	predictLowPort = 1024                   // Linux NAT picks ports in 1024-65535
+	predictAfter    = time.Second
+	predictSockets  = 256
+	predictSpray    = 1000
+	predictPace     = 2 * time.Millisecond   // E: one probe per pace (500/s)
+	predictLead     = 300 * time.Millisecond // E starts once S's mappings exist
+	predictSprayMax = 3 * time.Second        // E's spray ends by then (lead + 3 s < 5 s from its start)
+	predictLinger   = 5 * time.Second        // S closes unmatched sockets after this
+	predictLowPort  = 1024                   // Linux NAT picks ports in 1024-65535
 )
 
 // maybePredict starts port prediction towards the peer of p when ordinary
@@ -121,7 +122,10 @@ func (c *Client) spray(p *peerPath, ip netip.Addr) {
 	tried := map[uint16]bool{}
 	t := time.NewTicker(predictPace)
 	defer t.Stop()
-	for len(tried) < predictSpray {
+	// On a busy machine the ticker drops ticks; the attempt still ends in
+	// time, with fewer probes.
+	end := time.Now().Add(predictSprayMax)
+	for len(tried) < predictSpray && time.Now().Before(end) {
 		port := uint16(predictLowPort + rand.IntN(65536-predictLowPort))
 		if tried[port] {
 			continue
