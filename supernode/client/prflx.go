@@ -183,13 +183,13 @@ func (c *Client) fromPeerOn(conn *net.UDPConn, m *stun.Message, from netip.AddrP
 		r.AddMessageIntegritySHA256(p.key[:])
 		r.AddFingerprint()
 		conn.WriteToUDPAddrPort(r.Raw, from)
+		// A triggered check only for the first few new sources: a probe
+		// replayed from many forged sources gets answers (smaller than it)
+		// but no more probes.
 		s.mu.Lock()
-		if conn != c.conn {
-			s.setVia(from, conn)
-		}
 		p.heardAt = time.Now()
-		triggered := !slices.Contains(p.valid, from) && !slices.Contains(p.heard, from)
-		if triggered && len(p.heard) < maxPeerFlx {
+		triggered := !slices.Contains(p.valid, from) && !slices.Contains(p.heard, from) && len(p.heard) < maxPeerFlx
+		if triggered {
 			p.heard = append(p.heard, from)
 		}
 		s.mu.Unlock()

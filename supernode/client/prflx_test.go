@@ -133,3 +133,24 @@ func rawConn(t *testing.T) *net.UDPConn {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// A genuine probe replayed from many sources triggers at most maxPeerFlx
+// probes back; every other source gets only the (smaller) answer.
+func TestReplayFromManySourcesBounded(t *testing.T) {
+	a, b := loopClient(t), loopClient(t)
+	b.track(a.ID())
+	pa := a.track(b.ID())
+	probe := stun.New()
+	probe.Build(stun.MessageType{Method: stun.MethodBinding, Class: stun.ClassRequest}, stun.MagicCookie, stun.NewTransactionID())
+	wire.AddPeerID(probe, wire.AttrPeerID, a.ID())
+	probe.AddMessageIntegritySHA256(pa.key[:])
+	probe.AddFingerprint()
+	for range 3 * maxPeerFlx {
+		rawConn(t).WriteToUDPAddrPort(probe.Raw, b.LocalAddr())
+	}
+	waitFor(t, "b answers every copy", func() bool { return len(b.Path(a.ID()).Heard) == maxPeerFlx })
+	time.Sleep(100 * time.Millisecond)
+	if r := b.Path(a.ID()); r.Sent != maxPeerFlx {
+		t.Fatalf("b sent %d triggered probes for %d forged sources, want %d", r.Sent, 3*maxPeerFlx, maxPeerFlx)
+	}
+}
