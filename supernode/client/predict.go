@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/supernode-appliance/appliance/supernode/stun"
@@ -27,8 +29,12 @@ import (
 //
 // It starts only after predictAfter of ordinary punching has heard nothing
 // from the peer, only when the candidates say exactly one side changes
-// ports (guessNAT), and at most once per introduction. Cost per attempt:
-// at most 256 + 1000 datagrams, E's paced at 500/s, all within 5 s.
+// ports (guessNAT), at most once per introduction, at most one attempt per
+// process every predictEvery, and never towards loopback. It goes only to
+// the peer's reflexive address, which the supernode proved with its cookie.
+// Cost per attempt: at most 256 + 1000 datagrams, E's paced at 500/s, all
+// within 5 s; they bypass the punching bucket (50/s), which would stretch
+// the spray to 20 s, and are bounded by predictEvery instead.
 const (
 	predictAfter    = time.Second
 	predictSockets  = 256
@@ -40,6 +46,25 @@ const (
 	predictLowPort  = 1024                   // Linux NAT picks ports in 1024-65535
 )
 
+const predictEvery = 10 * time.Second
+
+var predictLast struct {
+	sync.Mutex
+	at time.Time
+}
+
+// predictSlot reports whether a prediction attempt may start now, and
+// claims the slot if so.
+func predictSlot(now time.Time) bool {
+	predictLast.Lock()
+	defer predictLast.Unlock()
+	if !predictLast.at.IsZero() && now.Sub(predictLast.at) < predictEvery {
+		return false
+	}
+	predictLast.at = now
+	return true
+}
+
 // maybePredict starts port prediction towards the peer of p when ordinary
 // punching has failed long enough and the candidates (reflexive first)
 // suggest it can help.
@@ -47,27 +72,34 @@ func (c *Client) maybePredict(p *peerPath, cands []netip.AddrPort) {
 	s := &c.paths
 	s.mu.Lock()
 	if p.firstProbe.IsZero() {
-		p.firstProbe = time.Now()
+		// The first round carries every candidate (later listener rounds
+		// only the reflexive one): the NAT guess needs them all.
+		p.firstProbe, p.peerCands = time.Now(), slices.Clone(cands)
 	}
 	wait := p.prediction != "" || time.Since(p.firstProbe) < predictAfter || len(p.heard) > 0 || len(p.valid) > 0
-	if wait || len(cands) == 0 {
+	if wait || len(p.peerCands) == 0 {
 		s.mu.Unlock()
 		return
 	}
-	ours, theirs := guessNAT(c.Mapped(), c.local.Slice()), guessNAT(cands[0], cands[1:])
+	refl := p.peerCands[0]
+	ours, theirs := guessNAT(c.Mapped(), c.local.Slice()), guessNAT(refl, p.peerCands[1:])
+	open := ours.PerDest && !theirs.PerDest && !theirs.NoNAT
+	spray := theirs.PerDest && !ours.PerDest
 	switch {
-	case ours.PerDest && !theirs.PerDest && !theirs.NoNAT:
-		p.prediction = fmt.Sprintf("port prediction: opened up to %d new mappings towards %s", predictSockets, cands[0])
-		s.mu.Unlock()
-		go c.openMappings(p, cands[0])
-	case theirs.PerDest && !ours.PerDest:
-		p.prediction = fmt.Sprintf("port prediction: probed up to %d random ports of %s", predictSpray, cands[0].Addr())
-		s.mu.Unlock()
-		go c.spray(p, cands[0].Addr())
-	default:
+	case !open && !spray:
 		p.prediction = "port prediction: not tried (it needs exactly one side that changes ports)"
-		s.mu.Unlock()
+	case refl.Addr().IsLoopback():
+		p.prediction = "port prediction: not tried (the peer is on loopback)"
+	case !predictSlot(time.Now()):
+		p.prediction = "port prediction: not tried (another attempt of this process ran within 10 s)"
+	case open:
+		p.prediction = fmt.Sprintf("port prediction: opened up to %d new mappings towards %s", predictSockets, refl)
+		go c.openMappings(p, refl)
+	default:
+		p.prediction = fmt.Sprintf("port prediction: probed up to %d random ports of %s", predictSpray, refl.Addr())
+		go c.spray(p, refl.Addr())
 	}
+	s.mu.Unlock()
 }
 
 // openMappings is S's side: one probe to target from each of up to

@@ -50,8 +50,9 @@ type peerPath struct {
 	seenAs    netip.AddrPort   // our address as the peer saw it (from an answer)
 	validated chan struct{}    // closed on the first adoption
 
-	firstProbe time.Time // port prediction, predict.go
-	prediction string    // what prediction tried, for the failure report
+	firstProbe time.Time        // port prediction, predict.go
+	peerCands  []netip.AddrPort // the peer's candidates, reflexive first
+	prediction string           // what prediction tried, for the failure report
 }
 
 type probeRef struct {
@@ -106,7 +107,9 @@ func (c *Client) track(id wire.PeerID) *peerPath {
 }
 
 // probe sends one authenticated probe to each candidate and to every
-// peer-reflexive candidate not yet adopted.
+// peer-reflexive candidate not yet adopted, each taking a token from the
+// process's punching budget (punch.go), as triggered probes do. Answers to
+// verified probes take none: they answer what arrived, with fewer bytes.
 func (c *Client) probe(id wire.PeerID, cands []netip.AddrPort) {
 	p := c.track(id)
 	if p == nil {
@@ -118,7 +121,7 @@ func (c *Client) probe(id wire.PeerID, cands []netip.AddrPort) {
 	c.paths.mu.Unlock()
 	seen := map[netip.AddrPort]bool{}
 	for _, a := range to {
-		if a.IsValid() && !seen[a] {
+		if a.IsValid() && !seen[a] && punchBudget.take(time.Now()) {
 			seen[a] = true
 			c.sendProbe(p, a)
 		}
@@ -193,7 +196,7 @@ func (c *Client) fromPeerOn(conn *net.UDPConn, m *stun.Message, from netip.AddrP
 			p.heard = append(p.heard, from)
 		}
 		s.mu.Unlock()
-		if triggered {
+		if triggered && punchBudget.take(time.Now()) {
 			c.sendProbeOn(conn, p, from)
 		}
 	case stun.ClassSuccess:

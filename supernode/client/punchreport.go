@@ -14,10 +14,14 @@ import (
 	"github.com/supernode-appliance/appliance/supernode/wire"
 )
 
-// punchIntroduced is the listener's side of an introduction: it probes the
-// peer's candidates for PunchWindow (the puncher's default window; longer,
-// up to 3 windows, while the peer's probes keep arriving), paced by
-// listenerPace, and stops when a path is adopted. It then writes one record to out:
+// punchIntroduced is the listener's side of an introduction: rounds of
+// probes at listenerRound(i), the bounded schedule of punch.go and then one
+// round a second, until PunchWindow (the puncher's default window) has
+// passed, longer (up to 3 windows) while the peer's authenticated probes
+// keep arriving, or until a path is adopted. Host candidates, which the
+// peer only claims, get the first hostRounds rounds; the reflexive address,
+// which the supernode proved, all of them (at most 21 probes per window).
+// It then writes one record to out:
 //
 //	direct <hex> <ip:port>          (a path to the peer answered our probe)
 //	failed <hex> <explanation>      (no path: candidates, NAT behaviour, what to change)
@@ -25,22 +29,27 @@ import (
 // out must accept concurrent writes (os.Stdout does).
 func (c *Client) punchIntroduced(ctx context.Context, in Introduction, out io.Writer) {
 	p := c.track(in.Peer)
-	cands := append([]netip.AddrPort{in.Reflexive}, in.Local...)
 	if p == nil {
-		c.PunchFor(ctx, cands, PunchWindow, punchInterval)
+		c.punchIntroduction(ctx, in.Reflexive, in.Local)
 		return
 	}
+	all := punchTargets(c.server, append([]netip.AddrPort{in.Reflexive}, in.Local...))
 	start := time.Now()
-	for {
-		c.probe(in.Peer, cands)
+	for i := 0; ; i++ {
+		if wait := time.Until(start.Add(listenerRound(i))); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-p.validated:
+			case <-time.After(wait):
+			}
+		}
 		select {
-		case <-ctx.Done():
-			return
 		case <-p.validated:
 			r := c.Path(in.Peer)
 			writeRecord(out, fmt.Sprintf("direct %s %s\n", hex.EncodeToString(in.Peer[:]), r.Valid[0]))
 			return
-		case <-time.After(listenerPace(time.Since(start))):
+		default:
 		}
 		c.paths.mu.Lock()
 		heardAt := p.heardAt
@@ -49,21 +58,26 @@ func (c *Client) punchIntroduced(ctx context.Context, in Introduction, out io.Wr
 		if now.Sub(start) >= PunchWindow && (now.Sub(heardAt) > time.Second || now.Sub(start) >= 3*PunchWindow) {
 			break
 		}
+		if i < hostRounds {
+			c.probe(in.Peer, all)
+		} else if len(all) > 0 && all[0] == in.Reflexive {
+			c.probe(in.Peer, all[:1])
+		}
 	}
 	e := c.punchError(in.Peer, in.Reflexive, in.Local, time.Since(start))
 	writeRecord(out, fmt.Sprintf("failed %s %s\n", hex.EncodeToString(in.Peer[:]), e.Error()))
 }
 
-// listenerPace is the gap between the listener's rounds: punchInterval
-// for the first second (both sides start together and most paths open
-// within a few round trips), then 500 ms to the end of the window, which
-// still covers a puncher that starts late or a lossy path: 28 rounds per
-// window instead of 100. The puncher, who asked, keeps punchInterval.
-func listenerPace(elapsed time.Duration) time.Duration {
-	if elapsed < time.Second {
-		return punchInterval
+// listenerRound is when the listener's round i goes out: punchSchedule
+// (0, 0.1, 0.3, 0.7, 1.5 s: most paths open within a few round trips), then
+// one a second to the end of the window, which still covers a puncher that
+// starts late, a lossy path and port prediction (it starts from a round
+// after 1 s).
+func listenerRound(i int) time.Duration {
+	if i < len(punchSchedule) {
+		return punchSchedule[i]
 	}
-	return 500 * time.Millisecond
+	return punchSchedule[len(punchSchedule)-1] + time.Duration(i-len(punchSchedule)+1)*time.Second
 }
 
 var recordMu sync.Mutex
