@@ -111,8 +111,11 @@ func (e *PunchError) Error() string {
 	} else {
 		b.WriteString("; no probe of the peer reached us")
 	}
-	if e.Path.Prediction != "" {
-		fmt.Fprintf(&b, "; %s, no match", e.Path.Prediction)
+	switch pr := e.Path.Prediction; {
+	case strings.Contains(pr, "not tried"):
+		fmt.Fprintf(&b, "; %s", pr)
+	case pr != "":
+		fmt.Fprintf(&b, "; %s, no match", pr)
 	}
 	fmt.Fprintf(&b, "; our side: %s; the peer's side: %s. %s", e.Ours, e.Theirs, e.Advice)
 	return b.String()
