@@ -1,0 +1,67 @@
+// Command appliance-imds imports per-instance configuration from the cloud
+// metadata service into /run/credstore (see image/imds). It runs once at
+// boot from appliance-imds.service; on anything but AWS, GCP or Azure it
+// exits 0 without touching the network.
+//
+//	appliance-imds [-sys-root DIR] [-base-url URL] [-credstore DIR] [-timeout D]
+//
+// Exit status: 0 imported, nothing to import, or not a cloud; 1 the user
+// data was rejected or could not be fetched (one line on stderr says why;
+// nothing was written); 2 usage error.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/supernode-appliance/appliance/image/imds"
+)
+
+func main() {
+	var cfg imds.Config
+	flag.StringVar(&cfg.SysRoot, "sys-root", "/", "root under which "+imds.DMIDir+" is read (tests)")
+	flag.StringVar(&cfg.BaseURL, "base-url", imds.DefaultBaseURL, "metadata service base URL (tests)")
+	flag.StringVar(&cfg.CredStore, "credstore", imds.DefaultCredStore, "credential store to write")
+	flag.DurationVar(&cfg.Timeout, "timeout", imds.DefaultTimeout, "total time for the metadata service, retries included")
+	noShadow := flag.Bool("no-shadow", false, "do not consult the system credential stores (tests)")
+	flag.Parse()
+	if flag.NArg() != 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if *noShadow {
+		cfg.ShadowDirs = []string{}
+	}
+	allow, err := imds.Allowlist()
+	if err != nil {
+		fail(err)
+	}
+	cfg.Allow = allow
+	r, err := imds.Run(context.Background(), cfg)
+	for _, o := range r.Outcomes {
+		switch o.Status {
+		case "written":
+			fmt.Fprintf(os.Stderr, "appliance-imds: imported credential %s\n", o.Name)
+		case "kept":
+			fmt.Fprintf(os.Stderr, "appliance-imds: credential %s already in %s from another source; kept it\n", o.Name, o.Where)
+		case "shadowed":
+			fmt.Fprintf(os.Stderr, "appliance-imds: credential %s not imported: %s (firmware or image) takes precedence\n", o.Name, o.Where)
+		}
+	}
+	if err != nil {
+		fail(err)
+	}
+	switch {
+	case r.Platform == imds.None:
+		fmt.Fprintf(os.Stderr, "appliance-imds: not a recognised cloud (DMI vendor %q); nothing to do\n", r.Vendor)
+	case r.NoData:
+		fmt.Fprintf(os.Stderr, "appliance-imds: %s instance has no user data; nothing to do\n", r.Platform)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "appliance-imds: %v\n", err)
+	os.Exit(1)
+}

@@ -1,0 +1,102 @@
+package imds
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// DefaultCredStore is where this one-shot (and systemd-imds after it)
+// writes. ImportCredential= searches, first match wins (systemd.exec(5),
+// src/core/exec-credential.c): the system credentials PID 1 received
+// (SMBIOS type 11, fw_cfg, the kernel command line; in
+// /run/credentials/@system), then /etc/credstore, /run/credstore,
+// /usr/local/lib/credstore, /usr/lib/credstore. So a credential the
+// hypervisor or the image already supplies wins over the metadata service
+// whatever we write; we do not even write it, to keep the store honest.
+const DefaultCredStore = "/run/credstore"
+
+// DefaultShadowDirs are the stores searched before DefaultCredStore.
+var DefaultShadowDirs = []string{"/run/credentials/@system", "/etc/credstore"}
+
+// Outcome says what happened to one credential.
+type Outcome struct {
+	Name   string
+	Status string // "written", "unchanged", "kept", "shadowed"
+	Where  string // for kept/shadowed: the file that wins
+}
+
+// WriteStore writes each credential into dir (created 0700) as a file of
+// mode 0400 (what systemd-imds writes), atomically: a temporary file in
+// the same directory, synced, then linked into place with link(2), which
+// unlike rename(2) never replaces a file that appeared meanwhile. A credential that already exists in dir
+// with other content came from another source in this boot and is kept;
+// one in a shadow dir is skipped. Nothing is ever removed.
+func WriteStore(dir string, shadow []string, creds []Credential) ([]Outcome, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create credential store %s: %v", dir, err)
+	}
+	var out []Outcome
+	for _, c := range creds {
+		if w := shadowedBy(shadow, c.Name); w != "" {
+			out = append(out, Outcome{c.Name, "shadowed", w})
+			continue
+		}
+		dst := filepath.Join(dir, c.Name)
+		if old, err := os.ReadFile(dst); err == nil {
+			st := "kept"
+			if bytes.Equal(old, c.Value) {
+				st = "unchanged"
+			}
+			out = append(out, Outcome{c.Name, st, dst})
+			continue
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return out, fmt.Errorf("cannot read %s: %v", dst, err)
+		}
+		if err := writeNew(dir, c.Name, c.Value); err != nil {
+			return out, err
+		}
+		out = append(out, Outcome{c.Name, "written", dst})
+	}
+	return out, nil
+}
+
+func shadowedBy(dirs []string, name string) string {
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if _, err := os.Lstat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// writeNew creates dir/name with content b; it fails if the name appeared
+// meanwhile (link(2) does not replace, unlike rename(2)).
+func writeNew(dir, name string, b []byte) error {
+	f, err := os.CreateTemp(dir, ".imds-*")
+	if err != nil {
+		return fmt.Errorf("cannot write credential %s: %v", name, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(0o400)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(tmp, filepath.Join(dir, name))
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write credential %s: %v", name, err)
+	}
+	return nil
+}
