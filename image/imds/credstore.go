@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 )
 
 // DefaultCredStore is where this one-shot (and systemd-imds after it)
@@ -17,6 +19,10 @@ import (
 // hypervisor or the image already supplies wins over the metadata service
 // whatever we write; we do not even write it, to keep the store honest.
 const DefaultCredStore = "/run/credstore"
+
+// DefaultStateDir holds "<daemon>.imported" marks for
+// appliance-imds-restart@<daemon>.service (the unit's RuntimeDirectory=).
+const DefaultStateDir = "/run/appliance-imds"
 
 // DefaultShadowDirs are the stores searched before DefaultCredStore.
 var DefaultShadowDirs = []string{"/run/credentials/@system", "/etc/credstore"}
@@ -99,4 +105,22 @@ func writeNew(dir, name string, b []byte) error {
 		return fmt.Errorf("cannot write credential %s: %v", name, err)
 	}
 	return nil
+}
+
+// Consumers returns the daemons (the part of a credential name before its
+// first dot) that received a newly written credential, sorted, once each.
+// A daemon already running when we wrote (supernode-xdp attaches before
+// the network exists) must restart to read them.
+func Consumers(out []Outcome) []string {
+	seen := map[string]bool{}
+	var l []string
+	for _, o := range out {
+		d, _, _ := strings.Cut(o.Name, ".")
+		if o.Status == "written" && !seen[d] {
+			seen[d] = true
+			l = append(l, d)
+		}
+	}
+	sort.Strings(l)
+	return l
 }

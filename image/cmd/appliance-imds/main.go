@@ -3,7 +3,7 @@
 // boot from appliance-imds.service; on anything but AWS, GCP or Azure it
 // exits 0 without touching the network.
 //
-//	appliance-imds [-sys-root DIR] [-base-url URL] [-credstore DIR] [-timeout D]
+//	appliance-imds [-sys-root DIR] [-base-url URL] [-credstore DIR] [-state-dir DIR] [-timeout D]
 //
 // Exit status: 0 imported, nothing to import, or not a cloud; 1 the user
 // data was rejected or could not be fetched (one line on stderr says why;
@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/supernode-appliance/appliance/image/imds"
 )
@@ -25,6 +26,7 @@ func main() {
 	flag.StringVar(&cfg.BaseURL, "base-url", imds.DefaultBaseURL, "metadata service base URL (tests)")
 	flag.StringVar(&cfg.CredStore, "credstore", imds.DefaultCredStore, "credential store to write")
 	flag.DurationVar(&cfg.Timeout, "timeout", imds.DefaultTimeout, "total time for the metadata service, retries included")
+	stateDir := flag.String("state-dir", imds.DefaultStateDir, "where to mark daemons that must restart to read what was imported")
 	noShadow := flag.Bool("no-shadow", false, "do not consult the system credential stores (tests)")
 	flag.Parse()
 	if flag.NArg() != 0 {
@@ -52,6 +54,16 @@ func main() {
 	}
 	if err != nil {
 		fail(err)
+	}
+	// "<daemon>.imported" tells appliance-imds-restart@<daemon>.service
+	// (ConditionPathExists=) that a running daemon has new credentials.
+	for _, d := range imds.Consumers(r.Outcomes) {
+		if err := os.MkdirAll(*stateDir, 0o755); err == nil {
+			err = os.WriteFile(filepath.Join(*stateDir, d+".imported"), nil, 0o644)
+		}
+		if err != nil {
+			fail(fmt.Errorf("cannot mark %s for a restart: %v", d, err))
+		}
 	}
 	switch {
 	case r.Platform == imds.None:
