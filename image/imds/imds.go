@@ -29,11 +29,13 @@ const (
 // Config is everything Run reads; the zero values of paths and limits mean
 // the defaults above.
 type Config struct {
-	SysRoot     string   // "/" in production; DMI strings are read below it
-	BaseURL     string   // DefaultBaseURL
-	CredStore   string   // DefaultCredStore
-	ShadowDirs  []string // DefaultShadowDirs; nil means the default, empty slice none
-	Allow       []string // credential name globs; required
+	SysRoot    string   // "/" in production; DMI strings are read below it
+	BaseURL    string   // DefaultBaseURL
+	CredStore  string   // DefaultCredStore
+	ShadowDirs []string // DefaultShadowDirs; nil means the default, empty slice none
+	// Allowlist returns the credential name globs (Allowlist in
+	// production). Called only on a cloud, so bare metal never depends on it.
+	Allowlist   func() ([]string, error)
 	Timeout     time.Duration
 	MaxUserData int
 	MaxValue    int
@@ -85,7 +87,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if r.Platform == None {
 		return r, nil
 	}
-	if len(cfg.Allow) == 0 {
+	var allow []string
+	if cfg.Allowlist != nil {
+		var err error
+		if allow, err = cfg.Allowlist(); err != nil {
+			return r, err
+		}
+	}
+	if len(allow) == 0 {
 		return r, errors.New("no credential allowlist; refusing every credential")
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
@@ -114,7 +123,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		return r, fmt.Errorf("%s metadata service: %w; nothing imported", r.Platform, err)
 	}
-	creds, err := ParseDocument(raw, Policy{Allow: cfg.Allow, MaxValue: cfg.MaxValue, MaxCount: cfg.MaxCount})
+	creds, err := ParseDocument(raw, Policy{Allow: allow, MaxValue: cfg.MaxValue, MaxCount: cfg.MaxCount})
 	if err != nil {
 		return r, fmt.Errorf("%s user data rejected, nothing imported: %w", r.Platform, err)
 	}

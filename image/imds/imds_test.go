@@ -18,6 +18,8 @@ import (
 
 var testAllow = []string{"supernode.*", "supernode-xdp.*", "network.network.*"}
 
+func testAllowlist() ([]string, error) { return testAllow, nil }
+
 // sysRoot writes a fake /sys/class/dmi/id for cloud c.
 func sysRoot(t *testing.T, c imdstest.Cloud) string {
 	t.Helper()
@@ -66,7 +68,7 @@ func runAgainst(t *testing.T, f *imdstest.Fake, dmi imdstest.Cloud, timeout time
 	start := time.Now()
 	res, err := imds.Run(context.Background(), imds.Config{
 		SysRoot: sysRoot(t, dmi), BaseURL: srv.URL, CredStore: store,
-		ShadowDirs: []string{}, Allow: testAllow, Timeout: timeout,
+		ShadowDirs: []string{}, Allowlist: testAllowlist, Timeout: timeout,
 	})
 	return run{f, store, res, err, time.Since(start)}
 }
@@ -155,7 +157,7 @@ func TestNotACloudMakesNoRequest(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, k), []byte(v), 0o444)
 		}
 		store := filepath.Join(t.TempDir(), "credstore")
-		res, err := imds.Run(context.Background(), imds.Config{SysRoot: root, BaseURL: srv.URL, CredStore: store, ShadowDirs: []string{}, Allow: testAllow})
+		res, err := imds.Run(context.Background(), imds.Config{SysRoot: root, BaseURL: srv.URL, CredStore: store, ShadowDirs: []string{}, Allowlist: testAllowlist})
 		srv.Close()
 		if err != nil || res.Platform != imds.None {
 			t.Errorf("%s: platform %v err %v, want none, nil", name, res.Platform, err)
@@ -267,11 +269,31 @@ func TestWaitsForTheNetwork(t *testing.T) {
 		http.Serve(ln, f)
 	}()
 	store := filepath.Join(t.TempDir(), "credstore")
-	_, err = imds.Run(context.Background(), imds.Config{SysRoot: sysRoot(t, imdstest.GCP), BaseURL: "http://" + addr, CredStore: store, ShadowDirs: []string{}, Allow: testAllow, Timeout: 5 * time.Second})
+	_, err = imds.Run(context.Background(), imds.Config{SysRoot: sysRoot(t, imdstest.GCP), BaseURL: "http://" + addr, CredStore: store, ShadowDirs: []string{}, Allowlist: testAllowlist, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := storeFiles(t, store)["supernode.port"]; got != "3479" {
 		t.Fatalf("supernode.port = %q", got)
+	}
+}
+
+// TestNoAllowlistNoRequest: without an allowlist (a profile that lacks the
+// control) nothing is asked and nothing written.
+func TestNoAllowlistNoRequest(t *testing.T) {
+	for _, al := range []func() ([]string, error){nil, func() ([]string, error) { return nil, nil }, imds.Allowlist} {
+		if al != nil {
+			if l, err := al(); err == nil && len(l) > 0 {
+				continue // the profile has it: covered by TestAllowlistFromProfile
+			}
+		}
+		f := &imdstest.Fake{Cloud: imdstest.AWS, UserData: doc(t, [2]string{"supernode.port", "1"})}
+		srv := httptest.NewServer(f)
+		store := filepath.Join(t.TempDir(), "credstore")
+		_, err := imds.Run(context.Background(), imds.Config{SysRoot: sysRoot(t, imdstest.AWS), BaseURL: srv.URL, CredStore: store, ShadowDirs: []string{}, Allowlist: al})
+		srv.Close()
+		if err == nil || len(f.Requests()) != 0 {
+			t.Errorf("err %v, requests %q; want an error and no request", err, f.Requests())
+		}
 	}
 }

@@ -36,11 +36,7 @@ func main() {
 	if *noShadow {
 		cfg.ShadowDirs = []string{}
 	}
-	allow, err := imds.Allowlist()
-	if err != nil {
-		fail(err)
-	}
-	cfg.Allow = allow
+	cfg.Allowlist = imds.Allowlist
 	r, err := imds.Run(context.Background(), cfg)
 	for _, o := range r.Outcomes {
 		switch o.Status {
