@@ -29,7 +29,9 @@ type client struct {
 }
 
 func newClient(base string, maxBody int64) *client {
-	d := &net.Dialer{Timeout: 2 * time.Second}
+	// No per-step timeouts: the caller's context bounds the whole exchange
+	// (dial, token, answer, retries), so the boot waits at most that long.
+	d := &net.Dialer{}
 	tr := &http.Transport{
 		// Never a proxy: HTTP_PROXY and friends are ignored, the request
 		// goes straight to the link-local address or nowhere.
@@ -37,7 +39,6 @@ func newClient(base string, maxBody int64) *client {
 		DialContext:            d.DialContext,
 		DisableKeepAlives:      true,
 		DisableCompression:     true,
-		ResponseHeaderTimeout:  2 * time.Second,
 		MaxResponseHeaderBytes: 16 << 10,
 	}
 	return &client{
