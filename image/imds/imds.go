@@ -13,6 +13,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -24,6 +26,7 @@ const (
 	DefaultMaxValue    = 16 << 10
 	DefaultMaxCount    = 64
 	DefaultTimeout     = 10 * time.Second
+	DefaultLastGood    = "/var/lib/appliance-imds/last-good.json"
 )
 
 // Config is everything Run reads; the zero values of paths and limits mean
@@ -40,6 +43,11 @@ type Config struct {
 	MaxUserData int
 	MaxValue    int
 	MaxCount    int
+	// LastGood keeps the last accepted document ("" disables): when the
+	// user data is bad or unreachable it is imported instead, so the
+	// previous good configuration keeps serving; DefaultLastGood on the
+	// appliance's persistent /var.
+	LastGood string
 }
 
 // Result is what Run did, for the log and the exit status.
@@ -47,6 +55,7 @@ type Result struct {
 	Platform Platform
 	Vendor   string
 	NoData   bool
+	FellBack bool // the last good document was imported instead
 	Outcomes []Outcome
 }
 
@@ -78,9 +87,10 @@ func (c *Config) defaults() {
 }
 
 // Run detects the platform and, on a cloud, imports its user data. The
-// error is one sentence for the console and the journal; when it is not
-// nil nothing was written, so whatever configuration the appliance had
-// (built in, or from firmware) keeps serving.
+// error is one sentence for the console and the journal, ending with what
+// serves instead: the last good document (checked again), or the built-in
+// (or firmware-supplied) configuration. Nothing of a rejected document is
+// ever written.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	cfg.defaults()
 	r := Result{Platform: Detect(cfg.SysRoot), Vendor: DMIVendor(cfg.SysRoot)}
@@ -114,19 +124,92 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	if errors.Is(err, errNoUserData) || (err == nil && strings.TrimSpace(string(raw)) == "") {
+		// No user data is a decision, not a failure: forget the last
+		// good document, the built-in configuration serves.
 		r.NoData = true
+		if cfg.LastGood != "" {
+			if err := os.Remove(cfg.LastGood); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return r, fmt.Errorf("cannot remove %s: %v", cfg.LastGood, err)
+			}
+		}
 		return r, nil
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return r, fmt.Errorf("%s metadata service at %s gave no complete answer within %s; nothing imported", r.Platform, cfg.BaseURL, cfg.Timeout)
+	policy := Policy{Allow: allow, MaxValue: cfg.MaxValue, MaxCount: cfg.MaxCount}
+	var creds []Credential
+	switch {
+	case err != nil && ctx.Err() != nil:
+		err = fmt.Errorf("%s metadata service at %s gave no complete answer within %s", r.Platform, cfg.BaseURL, cfg.Timeout)
+	case err != nil:
+		err = fmt.Errorf("%s metadata service: %w", r.Platform, err)
+	default:
+		creds, err = ParseDocument(raw, policy)
+		if err != nil {
+			err = fmt.Errorf("%s user data rejected: %w", r.Platform, err)
 		}
-		return r, fmt.Errorf("%s metadata service: %w; nothing imported", r.Platform, err)
 	}
-	creds, err := ParseDocument(raw, Policy{Allow: allow, MaxValue: cfg.MaxValue, MaxCount: cfg.MaxCount})
 	if err != nil {
-		return r, fmt.Errorf("%s user data rejected, nothing imported: %w", r.Platform, err)
+		return r, fallBack(&r, cfg, policy, err)
 	}
-	r.Outcomes, err = WriteStore(cfg.CredStore, cfg.ShadowDirs, creds)
-	return r, err
+	if r.Outcomes, err = WriteStore(cfg.CredStore, cfg.ShadowDirs, creds); err != nil {
+		return r, err
+	}
+	if cfg.LastGood != "" {
+		if err := saveLastGood(cfg.LastGood, raw); err != nil {
+			return r, fmt.Errorf("imported, but cannot keep the document as the last good one: %v", err)
+		}
+	}
+	return r, nil
+}
+
+// fallBack imports the last good document instead, after checking it
+// again as if it had just arrived (the state partition is writable, so it
+// is no more trusted than the metadata service), and returns err with
+// what now serves.
+func fallBack(r *Result, cfg Config, p Policy, err error) error {
+	if cfg.LastGood == "" {
+		return fmt.Errorf("%w; nothing imported, the built-in configuration serves", err)
+	}
+	b, rerr := os.ReadFile(cfg.LastGood)
+	if errors.Is(rerr, os.ErrNotExist) {
+		return fmt.Errorf("%w; nothing imported, the built-in configuration serves", err)
+	}
+	var creds []Credential
+	if rerr == nil && len(b) <= cfg.MaxUserData {
+		creds, rerr = ParseDocument(b, p)
+	} else if rerr == nil {
+		rerr = fmt.Errorf("larger than %d bytes", cfg.MaxUserData)
+	}
+	if rerr != nil {
+		return fmt.Errorf("%w; the last good document %s is unusable too (%v), the built-in configuration serves", err, cfg.LastGood, rerr)
+	}
+	out, werr := WriteStore(cfg.CredStore, cfg.ShadowDirs, creds)
+	r.Outcomes, r.FellBack = out, true
+	if werr != nil {
+		return fmt.Errorf("%w; and the last good document could not be imported: %v", err, werr)
+	}
+	return fmt.Errorf("%w; the last good document %s was imported instead", err, cfg.LastGood)
+}
+
+// saveLastGood keeps an accepted document for the boots whose user data
+// is bad or unreachable: temporary file, sync, rename, 0600.
+func saveLastGood(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".last-good-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	return err
 }

@@ -105,7 +105,7 @@ func (l *lab) run(t *testing.T, dmi imdstest.Cloud) result {
 	}
 	store := filepath.Join(t.TempDir(), "credstore")
 	state := filepath.Join(t.TempDir(), "state")
-	cmd := l.vm.Cmd(l.bin, "-sys-root", root, "-credstore", store, "-state-dir", state, "-no-shadow", "-timeout", "3s")
+	cmd := l.vm.Cmd(l.bin, "-sys-root", root, "-credstore", store, "-state-dir", state, "-no-shadow", "-last-good", filepath.Join(t.TempDir(), "last-good.json"), "-timeout", "3s")
 	proxy := "http://" + proxyAddr + ":3128"
 	cmd.Env = append(os.Environ(), "HTTP_PROXY="+proxy, "http_proxy="+proxy, "ALL_PROXY="+proxy, "NO_PROXY=")
 	var stderr strings.Builder

@@ -3,11 +3,12 @@
 // boot from appliance-imds.service; on anything but AWS, GCP or Azure it
 // exits 0 without touching the network.
 //
-//	appliance-imds [-sys-root DIR] [-base-url URL] [-credstore DIR] [-state-dir DIR] [-timeout D]
+//	appliance-imds [-sys-root DIR] [-base-url URL] [-credstore DIR] [-state-dir DIR] [-last-good FILE] [-timeout D]
 //
 // Exit status: 0 imported, nothing to import, or not a cloud; 1 the user
-// data was rejected or could not be fetched (one line on stderr says why;
-// nothing was written); 2 usage error.
+// data was rejected or could not be fetched (one line on stderr says why
+// and what serves instead: the last good document or the built-in
+// configuration; nothing of the rejected data was written); 2 usage error.
 package main
 
 import (
@@ -27,6 +28,7 @@ func main() {
 	flag.StringVar(&cfg.CredStore, "credstore", imds.DefaultCredStore, "credential store to write")
 	flag.DurationVar(&cfg.Timeout, "timeout", imds.DefaultTimeout, "total time for the metadata service, retries included")
 	stateDir := flag.String("state-dir", imds.DefaultStateDir, "where to mark daemons that must restart to read what was imported")
+	flag.StringVar(&cfg.LastGood, "last-good", imds.DefaultLastGood, "the last accepted document, imported when the user data is bad or unreachable (\"\" disables)")
 	noShadow := flag.Bool("no-shadow", false, "do not consult the system credential stores (tests)")
 	flag.Parse()
 	if flag.NArg() != 0 {
