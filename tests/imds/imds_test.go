@@ -27,6 +27,7 @@ type lab struct {
 	vm       *testenv.NS
 	cur      atomic.Pointer[imdstest.Fake] // what the metadata address serves now
 	proxyHit atomic.Int64
+	lastGood string // -last-good; "" means a fresh file per run
 }
 
 const (
@@ -105,7 +106,11 @@ func (l *lab) run(t *testing.T, dmi imdstest.Cloud) result {
 	}
 	store := filepath.Join(t.TempDir(), "credstore")
 	state := filepath.Join(t.TempDir(), "state")
-	cmd := l.vm.Cmd(l.bin, "-sys-root", root, "-credstore", store, "-state-dir", state, "-no-shadow", "-last-good", filepath.Join(t.TempDir(), "last-good.json"), "-timeout", "3s")
+	lastGood := l.lastGood
+	if lastGood == "" {
+		lastGood = filepath.Join(t.TempDir(), "last-good.json")
+	}
+	cmd := l.vm.Cmd(l.bin, "-sys-root", root, "-credstore", store, "-state-dir", state, "-no-shadow", "-last-good", lastGood, "-timeout", "3s")
 	proxy := "http://" + proxyAddr + ":3128"
 	cmd.Env = append(os.Environ(), "HTTP_PROXY="+proxy, "http_proxy="+proxy, "ALL_PROXY="+proxy, "NO_PROXY=")
 	var stderr strings.Builder
@@ -241,4 +246,29 @@ func TestHostileMetadataService(t *testing.T) {
 			t.Logf("%s", r.stderr)
 		})
 	}
+}
+
+// TestBadUserDataKeepsThePreviousConfiguration: boot 1 imports; on boot 2
+// (an empty /run) the user data has become hostile: one line says so and
+// that the last good document was imported instead, and the store holds
+// the previous configuration.
+func TestBadUserDataKeepsThePreviousConfiguration(t *testing.T) {
+	requireAllowlist(t)
+	l := newLab(t)
+	l.lastGood = filepath.Join(t.TempDir(), "var", "last-good.json")
+	l.serve(&imdstest.Fake{Cloud: imdstest.AWS, UserData: document(t, "supernode.conf", "max_peers = 7\n")})
+	if r := l.run(t, imdstest.AWS); r.code != 0 {
+		t.Fatalf("boot 1: exit %d: %s", r.code, r.stderr)
+	}
+	l.serve(&imdstest.Fake{Cloud: imdstest.AWS, UserData: document(t, "supernode.conf", "max_peers = 8\n", "../../etc/shadow", "x")})
+	r := l.run(t, imdstest.AWS)
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	last := lines[len(lines)-1]
+	if r.code != 1 || r.store["supernode.conf"] != "max_peers = 7\n" || len(r.store) != 1 {
+		t.Fatalf("boot 2: exit %d, store %q: %s", r.code, r.store, r.stderr)
+	}
+	if !strings.Contains(last, "not a plain file name") || !strings.Contains(last, "was imported instead") {
+		t.Fatalf("boot 2: last line %q, want the reason and what serves instead", last)
+	}
+	t.Logf("%s", r.stderr)
 }

@@ -40,10 +40,14 @@ func main() {
 	}
 	cfg.Allowlist = imds.Allowlist
 	r, err := imds.Run(context.Background(), cfg)
+	from := ""
+	if r.FellBack {
+		from = " from the last good document"
+	}
 	for _, o := range r.Outcomes {
 		switch o.Status {
 		case "written":
-			fmt.Fprintf(os.Stderr, "appliance-imds: imported credential %s\n", o.Name)
+			fmt.Fprintf(os.Stderr, "appliance-imds: imported credential %s%s\n", o.Name, from)
 		case "kept":
 			fmt.Fprintf(os.Stderr, "appliance-imds: credential %s already in %s from another source; kept it\n", o.Name, o.Where)
 		case "shadowed":
