@@ -1,6 +1,10 @@
 package imds
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+)
 
 // AWS instance metadata service, version 2 (session tokens): a PUT opens a
 // session, every GET carries its token. A PUT cannot be forged through a
@@ -15,6 +19,11 @@ const (
 
 func fetchAWS(ctx context.Context, c *client) ([]byte, error) {
 	tok, err := c.do(ctx, "PUT", awsTokenPath, map[string]string{"X-aws-ec2-metadata-token-ttl-seconds": awsTokenTTL})
+	if errors.Is(err, errNoUserData) {
+		// Only the user data's 404 means "none"; here it is a broken
+		// service, and must not make us forget the last good document.
+		return nil, fmt.Errorf("PUT %s: 404 Not Found (IMDSv2 unavailable?)", awsTokenPath)
+	}
 	if err != nil {
 		return nil, err
 	}

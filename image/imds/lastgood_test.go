@@ -63,3 +63,23 @@ func TestLastGoodKeepsServing(t *testing.T) {
 		t.Errorf("last good document kept after the user data was removed")
 	}
 }
+
+// TestAWSTokenNotFoundIsNotNoUserData: a 404 on the token request is a
+// broken service, not an instance without user data; the last good
+// document must survive it.
+func TestAWSTokenNotFoundIsNotNoUserData(t *testing.T) {
+	lastGood := filepath.Join(t.TempDir(), "last-good.json")
+	os.WriteFile(lastGood, doc(t, [2]string{"supernode.conf", "max_peers = 7\n"}), 0o600)
+	f := &imdstest.Fake{} // answers 404 to everything
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	store := filepath.Join(t.TempDir(), "credstore")
+	r, err := imds.Run(context.Background(), imds.Config{SysRoot: sysRoot(t, imdstest.AWS), BaseURL: srv.URL, CredStore: store,
+		ShadowDirs: []string{}, Allowlist: testAllowlist, LastGood: lastGood})
+	if err == nil || r.NoData || !r.FellBack || !strings.Contains(err.Error(), "IMDSv2 unavailable") {
+		t.Fatalf("err %v NoData %v FellBack %v", err, r.NoData, r.FellBack)
+	}
+	if _, err := os.Stat(lastGood); err != nil {
+		t.Fatal("last good document removed")
+	}
+}

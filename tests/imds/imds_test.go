@@ -264,8 +264,8 @@ func TestBadUserDataKeepsThePreviousConfiguration(t *testing.T) {
 	r := l.run(t, imdstest.AWS)
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 	last := lines[len(lines)-1]
-	if r.code != 1 || r.store["supernode.conf"] != "max_peers = 7\n" || len(r.store) != 1 {
-		t.Fatalf("boot 2: exit %d, store %q: %s", r.code, r.store, r.stderr)
+	if r.code != 1 || r.store["supernode.conf"] != "max_peers = 7\n" || len(r.store) != 1 || strings.Join(r.marks, " ") != "supernode.imported" {
+		t.Fatalf("boot 2: exit %d, store %q, marks %q: %s", r.code, r.store, r.marks, r.stderr)
 	}
 	if !strings.Contains(last, "not a plain file name") || !strings.Contains(last, "was imported instead") {
 		t.Fatalf("boot 2: last line %q, want the reason and what serves instead", last)

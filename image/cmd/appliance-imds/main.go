@@ -54,18 +54,20 @@ func main() {
 			fmt.Fprintf(os.Stderr, "appliance-imds: credential %s not imported: %s (firmware or image) takes precedence\n", o.Name, o.Where)
 		}
 	}
-	if err != nil {
-		fail(err)
-	}
 	// "<daemon>.imported" tells appliance-imds-restart@<daemon>.service
 	// (ConditionPathExists=) that a running daemon has new credentials.
+	// Also after a failure that imported the last good document instead.
 	for _, d := range imds.Consumers(r.Outcomes) {
-		if err := os.MkdirAll(*stateDir, 0o755); err == nil {
-			err = os.WriteFile(filepath.Join(*stateDir, d+".imported"), nil, 0o644)
+		merr := os.MkdirAll(*stateDir, 0o755)
+		if merr == nil {
+			merr = os.WriteFile(filepath.Join(*stateDir, d+".imported"), nil, 0o644)
 		}
-		if err != nil {
-			fail(fmt.Errorf("cannot mark %s for a restart: %v", d, err))
+		if merr != nil && err == nil {
+			err = fmt.Errorf("cannot mark %s for a restart: %v", d, merr)
 		}
+	}
+	if err != nil {
+		fail(err)
 	}
 	switch {
 	case r.Platform == imds.None:
