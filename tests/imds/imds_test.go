@@ -272,3 +272,41 @@ func TestBadUserDataKeepsThePreviousConfiguration(t *testing.T) {
 	}
 	t.Logf("%s", r.stderr)
 }
+
+// TestUnitSkippedOffCloud: systemd itself evaluates the unit's
+// ConditionFirmware= lines against each platform's DMI strings (a private
+// mount namespace with a fake /sys/class): true on the three clouds, false
+// on bare metal and on an on-premises Hyper-V guest.
+func TestUnitSkippedOffCloud(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireCommands(t, "unshare", "mount", "systemd-analyze")
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "image/imds/systemd/appliance-imds.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conds []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "ConditionFirmware=") {
+			conds = append(conds, l)
+		}
+	}
+	hyperv := map[string]string{"sys_vendor": "Microsoft Corporation\n", "product_name": "Virtual Machine\n", "chassis_asset_tag": "0000-0000\n"}
+	for name, c := range map[string]struct {
+		dmi  map[string]string
+		want bool
+	}{
+		"aws": {imdstest.DMI(imdstest.AWS), true}, "gcp": {imdstest.DMI(imdstest.GCP), true}, "azure": {imdstest.DMI(imdstest.Azure), true},
+		"bare metal": {imdstest.DMI(""), false}, "hyper-v": {hyperv, false},
+	} {
+		class := t.TempDir()
+		os.MkdirAll(filepath.Join(class, "dmi/id"), 0o755)
+		for k, v := range c.dmi {
+			os.WriteFile(filepath.Join(class, "dmi/id", k), []byte(v), 0o444)
+		}
+		args := append([]string{"-m", "--propagation", "private", "sh", "-c", `mount --bind "$1" /sys/class && shift && exec systemd-analyze condition "$@"`, "sh", class}, conds...)
+		out, err := exec.Command("unshare", args...).CombinedOutput()
+		if got := err == nil; got != c.want {
+			t.Errorf("%s: conditions hold = %v, want %v:\n%s", name, got, c.want, out)
+		}
+	}
+}
