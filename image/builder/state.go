@@ -31,6 +31,7 @@ type State struct {
 	Kernel           string // vmlinuz taken out of the root
 	Initrd           string // initrd built by dracut in the root
 	Packages         []Package
+	Inventory        *RootInventory // the final root's packages, licenses, binaries (strip step)
 	Installed        []string // files the builder added (binaries, units)
 	Missing          []string // inputs that did not exist yet (logged)
 	HardeningVer     string

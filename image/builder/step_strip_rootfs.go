@@ -38,6 +38,16 @@ var RemovePaths = []string{
 // execution has nothing to pivot to.
 var ShellPaths = []string{"usr/bin/awk", "usr/bin/mawk", "usr/bin/nawk", "etc/alternatives/awk", "etc/alternatives/nawk", "usr/bin/bash", "usr/bin/rbash", "usr/bin/dash", "usr/bin/sh", "usr/bin/sh.distrib", "usr/bin/login", "usr/bin/su", "usr/sbin/agetty", "usr/sbin/sulogin", "usr/sbin/nologin.*", "etc/profile.d", "etc/bash.bashrc", "etc/skel"}
 
+// RemovePackages go completely, every file dpkg lists for them (the paths
+// above take their main parts; this takes the rest, such as
+// /etc/debconf.conf), so that no package is half there: the SBOM lists a
+// package exactly when it has files in the image.
+var RemovePackages = []string{"apt", "dpkg", "debconf", "perl-base"}
+
+// ShellPackages go with ShellPaths unless debug (bash's bashbug and
+// clear_console are of no use without bash).
+var ShellPackages = []string{"bash", "dash", "mawk"}
+
 // AuditRulesDropIn loads the rules augenrules merged at build time with
 // auditctl, so the unit works without a shell.
 const AuditRulesDropIn = "[Service]\nExecStart=\nExecStart=/usr/sbin/auditctl -R /etc/audit/audit.rules\n"
@@ -75,19 +85,38 @@ func (*StepStripRootfs) Run(ctx context.Context, state multistep.StateBag) multi
 			return halt(state, err)
 		}
 	}
+	// The package database goes below: read it first, so the SBOM can
+	// list exactly the packages that stay (sbom_dpkg.go).
+	db, err := ReadDpkgDB(st.Rootfs)
+	if err != nil {
+		return halt(state, err)
+	}
+	pkgs := append([]string(nil), RemovePackages...)
 	paths := append([]string(nil), RemovePaths...)
 	if !st.Config.Debug {
+		pkgs = append(pkgs, ShellPackages...)
 		paths = append(paths, ShellPaths...)
 	}
 	n, err := RemoveGlobs(st.Rootfs, paths)
 	if err != nil {
 		return halt(state, err)
 	}
+	m, err := db.RemovePackageFiles(st.Rootfs, pkgs)
+	if err != nil {
+		return halt(state, err)
+	}
+	n += m
 	cleared, err := ClearSUID(st.Rootfs)
 	if err != nil {
 		return halt(state, err)
 	}
 	st.say("removed %d paths, cleared SUID/SGID on %d files", n, cleared)
+	inv, err := InventoryRoot(st.Rootfs, db, Binaries, filepath.Join(st.Config.CacheDir, "apt"))
+	if err != nil {
+		return halt(state, err)
+	}
+	st.Inventory, st.Packages = inv, debPackages(inv.Packages)
+	st.say("%d of %d packages remain (removed: %s)", len(inv.Packages), len(db.Packages), strings.Join(inv.Removed, " "))
 	return multistep.ActionContinue
 }
 
