@@ -32,8 +32,8 @@ type State struct {
 	Initrd           string // initrd built by dracut in the root
 	Packages         []Package
 	Inventory        *RootInventory // the final root's packages, licenses, binaries (strip step)
-	Installed        []string // files the builder added (binaries, units)
-	Missing          []string // inputs that did not exist yet (logged)
+	Installed        []string       // files the builder added (binaries, units)
+	Missing          []string       // inputs that did not exist yet (logged)
 	HardeningVer     string
 	HardeningCmdline []string // tokens the profile requires on the kernel command line
 
