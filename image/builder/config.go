@@ -90,8 +90,12 @@ type Config struct {
 	SecureBootCert string `mapstructure:"secure_boot_cert"`
 	// Keep the work directory after the build (for debugging the builder).
 	KeepWorkDir bool `mapstructure:"keep_work_dir"`
+	// Armored OpenPGP private key that signs SHA256SUMS (SHA256SUMS.gpg);
+	// an encrypted key takes its passphrase from $SUPERNODE_SIGNING_PASSPHRASE.
+	SigningKey string `mapstructure:"signing_key"`
 
-	ctx interpolate.Context
+	ctx          interpolate.Context
+	templatePath string // the .pkr.hcl file, when the standalone CLI read it (provenance)
 }
 
 var (
@@ -218,6 +222,12 @@ func (c *Config) validate() []error {
 	for _, tok := range c.KernelCmdline {
 		if strings.ContainsAny(tok, " \t\n") || strings.HasPrefix(tok, "roothash=") {
 			bad("kernel_cmdline: %q must be one token and must not set roothash (the builder does)", tok)
+		}
+	}
+	if c.SigningKey != "" {
+		// Read it now: a wrong key must stop the build before any work.
+		if _, err := ReadSigningKey(c.SigningKey); err != nil {
+			bad("%v", err)
 		}
 	}
 	if c.SourceDateEpoch < 0 {

@@ -10,22 +10,31 @@ import (
 
 // StepPublishArtifacts moves the finished files from the staging directory
 // into output_dir. Each move is a rename on one file system, so an output
-// name only ever holds a complete file; manifest.json goes last, so a
-// manifest always describes images that are fully in place.
+// name only ever holds a complete file. The files that describe the others
+// go last (manifest.json, then SHA256SUMS, then its signature), so a
+// manifest or a signature always describes files that are fully in place.
 type StepPublishArtifacts struct{}
 
 func (*StepPublishArtifacts) Describe() string { return "publish artifacts" }
 
 func (*StepPublishArtifacts) Run(_ context.Context, state multistep.StateBag) multistep.StepAction {
 	st := GetState(state)
-	// Remove an old manifest first: between the renames below, the
-	// directory must never pair an old manifest with new images.
-	os.Remove(filepath.Join(st.OutputDir, "manifest.json"))
+	// Remove the old describing files first: between the renames below,
+	// the directory must never pair an old manifest or signature with new
+	// images.
+	last := []string{ProvenanceFile, ManifestFile, SumsFile, SignatureFile}
+	for i := len(last) - 1; i >= 0; i-- {
+		os.Remove(filepath.Join(st.OutputDir, last[i]))
+	}
 	names := []string{}
 	for _, a := range st.Artifacts {
 		names = append(names, a.Path)
 	}
-	names = append(names, "manifest.json")
+	for _, n := range last {
+		if _, err := os.Stat(filepath.Join(st.Staging, n)); err == nil {
+			names = append(names, n)
+		}
+	}
 	for _, n := range names {
 		dst := filepath.Join(st.OutputDir, n)
 		if err := os.Rename(filepath.Join(st.Staging, n), dst); err != nil {
@@ -33,7 +42,7 @@ func (*StepPublishArtifacts) Run(_ context.Context, state multistep.StateBag) mu
 		}
 		st.Published = append(st.Published, dst)
 	}
-	st.ManifestPath = filepath.Join(st.OutputDir, "manifest.json")
+	st.ManifestPath = filepath.Join(st.OutputDir, ManifestFile)
 	return multistep.ActionContinue
 }
 

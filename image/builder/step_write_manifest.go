@@ -10,21 +10,36 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 )
 
-// StepWriteManifest writes sbom.spdx.json and manifest.json next to the
-// images: every package with its version, sha256 and size of every
-// artifact, the dm-verity root hash, the hardening profile version, the
-// builder version and the inputs.
+// StepWriteManifest writes, next to the images and in this order:
+//
+//	sbom.spdx.json          SPDX 2.3: the final root's packages, files, Go modules
+//	manifest.json           packages, sha256 and size of every artifact, root hash, inputs
+//	provenance.intoto.json  SLSA v1 provenance of all of the above
+//	SHA256SUMS              sums of every file above
+//	SHA256SUMS.gpg          detached OpenPGP signature of SHA256SUMS (signing_key)
+//
+// Each file covers the ones before it, so the one signature covers the
+// root hash in manifest.json and everything else.
 type StepWriteManifest struct{}
 
-func (*StepWriteManifest) Describe() string { return "write manifest and SBOM" }
+func (*StepWriteManifest) Describe() string { return "write manifest, SBOM, provenance, SHA256SUMS" }
 
-func (*StepWriteManifest) Run(_ context.Context, state multistep.StateBag) multistep.StepAction {
+// ManifestFile and SBOMFile are the names `appliance verify` and the audit read.
+const (
+	ManifestFile = "manifest.json"
+	SBOMFile     = "sbom.spdx.json"
+)
+
+func (*StepWriteManifest) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	st := GetState(state)
+	write := func(name string, b []byte) error {
+		return os.WriteFile(filepath.Join(st.Staging, name), append(b, '\n'), 0o644)
+	}
 	sbom, err := st.SBOM()
 	if err != nil {
 		return halt(state, err)
 	}
-	if err := os.WriteFile(filepath.Join(st.Staging, "sbom.spdx.json"), append(sbom, '\n'), 0o644); err != nil {
+	if err := write(SBOMFile, sbom); err != nil {
 		return halt(state, err)
 	}
 	files, err := filepath.Glob(filepath.Join(st.Staging, "*"))
@@ -40,6 +55,58 @@ func (*StepWriteManifest) Run(_ context.Context, state multistep.StateBag) multi
 		}
 		st.Artifacts = append(st.Artifacts, FileInfo{Path: filepath.Base(f), SHA256: sum, Size: fileSize(f)})
 	}
+	b, err := json.MarshalIndent(st.Manifest(), "", "  ")
+	if err != nil {
+		return halt(state, err)
+	}
+	if err := write(ManifestFile, b); err != nil {
+		return halt(state, err)
+	}
+	subjects := append([]FileInfo(nil), st.Artifacts...)
+	sum, err := sha256File(filepath.Join(st.Staging, ManifestFile))
+	if err != nil {
+		return halt(state, err)
+	}
+	subjects = append(subjects, FileInfo{Path: ManifestFile, SHA256: sum, Size: fileSize(filepath.Join(st.Staging, ManifestFile))})
+	prov, err := st.Provenance(ctx, subjects)
+	if err != nil {
+		return halt(state, err)
+	}
+	if err := write(ProvenanceFile, prov); err != nil {
+		return halt(state, err)
+	}
+	names := []string{ManifestFile, ProvenanceFile}
+	for _, a := range st.Artifacts {
+		names = append(names, a.Path)
+	}
+	sums, err := SHA256SUMS(st.Staging, names)
+	if err != nil {
+		return halt(state, err)
+	}
+	if err := os.WriteFile(filepath.Join(st.Staging, SumsFile), sums, 0o644); err != nil {
+		return halt(state, err)
+	}
+	if st.Config.SigningKey == "" {
+		st.say("%s not signed: set signing_key in the template to sign it", SumsFile)
+		return multistep.ActionContinue
+	}
+	key, err := ReadSigningKey(st.Config.SigningKey)
+	if err != nil {
+		return halt(state, err)
+	}
+	sig, err := SignDetached(key, sums)
+	if err != nil {
+		return halt(state, err)
+	}
+	if err := os.WriteFile(filepath.Join(st.Staging, SignatureFile), sig, 0o644); err != nil {
+		return halt(state, err)
+	}
+	st.say("%s signed by %s", SumsFile, Fingerprint(key))
+	return multistep.ActionContinue
+}
+
+// Manifest is manifest.json of this build.
+func (st *State) Manifest() Manifest {
 	dataUUID, hashUUID, _ := VerityPartUUIDs(st.RootHash)
 	m := Manifest{
 		ImageName: st.Config.ImageName, BuilderVersion: Version, RootHash: st.RootHash,
@@ -49,14 +116,14 @@ func (*StepWriteManifest) Run(_ context.Context, state multistep.StateBag) multi
 		InstalledFiles: st.Installed, MissingInputs: st.Missing, Timings: st.Timings,
 		Partitions: map[string]string{"root": dataUUID, "root-verity": hashUUID},
 	}
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return halt(state, err)
+	if inv := st.Inventory; inv != nil {
+		m.RemovedPackages = inv.Removed
+		for _, b := range inv.GoBinaries {
+			m.GoBinaries = append(m.GoBinaries, ManifestGoBin{Path: "/" + b.Path, SHA256: b.SHA256,
+				GoVersion: b.GoVersion, Modules: len(b.Deps), Revision: b.Settings["vcs.revision"]})
+		}
 	}
-	if err := os.WriteFile(filepath.Join(st.Staging, "manifest.json"), append(b, '\n'), 0o644); err != nil {
-		return halt(state, err)
-	}
-	return multistep.ActionContinue
+	return m
 }
 
 func (*StepWriteManifest) Cleanup(multistep.StateBag) {}

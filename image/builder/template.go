@@ -51,6 +51,7 @@ func LoadTemplate(path string) (*Builder, []string, error) {
 		if err != nil {
 			return nil, warnings, fmt.Errorf("template %s, source %q: %w", filepath.Base(path), blk.Labels[1], err)
 		}
+		b.config.templatePath = path
 		return b, warnings, nil
 	}
 	return nil, nil, fmt.Errorf("template %s has no source \"%s\" block", path, BuilderType)
