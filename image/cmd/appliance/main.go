@@ -4,6 +4,8 @@
 //	appliance build [-out DIR] [TEMPLATE]
 //	appliance boot [-accel kvm|tcg|auto] [TEMPLATE|IMAGE]
 //	appliance inspect IMAGE
+//	appliance verify [-key PUB.asc] DIR
+//	appliance keygen PREFIX
 package main
 
 import (
@@ -33,6 +35,11 @@ Commands:
         UDP port N on the host forwards to the supernode (3478)
   inspect IMAGE
         print the partitions, the UKI command line and the manifest of IMAGE
+  verify [-key PUB.asc] DIR
+        check a build output: SHA256SUMS.gpg against the operator's key,
+        every file against SHA256SUMS, the provenance and the SBOM
+  keygen [-name NAME] [-email ADDR] PREFIX
+        write a new operator signing key: PREFIX.asc (signing_key) and PREFIX.pub.asc
 
 Exit status: 0 success, 1 failure, 2 usage error.
 `
@@ -57,6 +64,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdBoot(ctx, args[1:], stdout, stderr)
 	case "inspect":
 		err = cmdInspect(args[1:], stdout)
+	case "verify":
+		err = cmdVerify(args[1:], stdout)
+	case "keygen":
+		err = cmdKeygen(args[1:], stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
