@@ -71,10 +71,10 @@ func RenderProvenance(in ProvenanceInput) ([]byte, error) {
 			Digest: map[string]string{"sha256": in.TemplateSHA256}})
 	}
 	if in.Mirror != "" {
-		deps = append(deps, &intoto.ResourceDescriptor{Name: "debian-archive", Uri: in.Mirror + " " + in.Suite})
+		deps = append(deps, &intoto.ResourceDescriptor{Name: "debian-archive:" + in.Suite, Uri: in.Mirror})
 	}
 	for _, b := range in.Binaries {
-		deps = append(deps, &intoto.ResourceDescriptor{Name: b.Path, Uri: GoPurl(b.Main.Path, b.Main.Version),
+		deps = append(deps, &intoto.ResourceDescriptor{Name: b.Path, Uri: b.Purl(),
 			Digest: map[string]string{"sha256": b.SHA256}})
 	}
 	for _, p := range in.Packages {

@@ -218,7 +218,7 @@ func RenderSBOM(in SBOMInput) ([]byte, error) {
 			Name: b.Name, SPDXID: id, VersionInfo: in.BuilderVersion, Supplier: "Organization: supernode-appliance",
 			DownloadLocation: none, LicenseConcluded: none, LicenseDeclared: none, CopyrightText: none,
 			Checksums: []spdxChecksum{{"SHA1", b.SHA1}, {"SHA256", b.SHA256}}, PrimaryPurpose: "APPLICATION",
-			ExternalRefs: purlRef(GoPurl(b.Main.Path, b.Main.Version)),
+			ExternalRefs: purlRef(b.Purl()),
 			Comment:      fmt.Sprintf("Go binary built with %s from module %s; build settings: %s", b.GoVersion, b.Main.Path, strings.Join(settings, " ")),
 		})
 		doc.Files = append(doc.Files, spdxFile{FileName: "./" + b.Path, SPDXID: fileID, FileTypes: []string{"BINARY"},

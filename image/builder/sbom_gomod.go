@@ -86,6 +86,17 @@ func GoPurl(path, version string) string {
 	return p
 }
 
+// Purl is the binary's main module as a purl. A binary built from a
+// checkout has the version "(devel)"; the VCS revision Go stamped names the
+// source better, and otherwise the purl has no version.
+func (g *GoBinary) Purl() string {
+	v := g.Main.Version
+	if v == "(devel)" || v == "" {
+		v = g.Settings["vcs.revision"]
+	}
+	return GoPurl(g.Main.Path, v)
+}
+
 // StdlibPurl is the Go standard library of toolchain goVersion (go1.26.0),
 // the name vulnerability databases use for it.
 func StdlibPurl(goVersion string) string { return "pkg:golang/stdlib@" + purlEscape(goVersion) }

@@ -327,6 +327,11 @@ func TestSBOMValidSPDX23(t *testing.T) {
 	if purls["SPDXRef-gostdlib-"+spdxID(bi.GoVersion)] != "pkg:golang/stdlib@"+bi.GoVersion {
 		t.Errorf("stdlib purl %q", purls["SPDXRef-gostdlib-"+spdxID(bi.GoVersion)])
 	}
+	for id, p := range purls {
+		if strings.Contains(p, "devel") {
+			t.Errorf("%s purl %s carries Go's (devel) placeholder", id, p)
+		}
+	}
 	if len(doc.Files) != 4 {
 		t.Errorf("%d files, want 3 ELF files of packages + the Go binary", len(doc.Files))
 	}
