@@ -140,6 +140,9 @@ func TestVerifyRefuses(t *testing.T) {
 			b, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
 			os.WriteFile(filepath.Join(dir, ManifestFile), []byte(strings.Replace(string(b), "0123", "ffff", 1)), 0o644)
 		}, priv, "manifest.json does not match its sum"},
+		{"file not covered", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "img.vmdk"), []byte("slipped in"), 0o644)
+		}, priv, "img.vmdk is not covered by SHA256SUMS"},
 		{"missing SHA256SUMS", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, SumsFile)) }, priv, "SHA256SUMS is missing"},
 	}
 	for _, c := range cases {

@@ -84,6 +84,15 @@ func VerifyOutput(dir string, pub []byte) *VerifyReport {
 			good[n] = true
 		}
 	}
+	// A file beside them that nothing vouches for (an image of an older
+	// build, or one slipped in) must not pass for part of this build.
+	if entries, err := os.ReadDir(dir); err == nil {
+		for _, e := range entries {
+			if _, ok := sums[e.Name()]; !ok && e.Type().IsRegular() && e.Name() != SumsFile && e.Name() != SignatureFile {
+				fail("%s is not covered by %s: it is not part of this build", e.Name(), SumsFile)
+			}
+		}
+	}
 	for _, must := range []string{ManifestFile, SBOMFile, ProvenanceFile} {
 		if _, ok := sums[must]; !ok {
 			fail("%s is not covered by %s, so nothing vouches for it", must, SumsFile)
