@@ -126,17 +126,29 @@ func GenerateSigningKey(name, email string) (private, public []byte, err error) 
 // format ("HEX  NAME"), sorted by name: the format systemd-sysupdate
 // parses.
 func SHA256SUMS(dir string, names []string) ([]byte, error) {
-	sorted := append([]string(nil), names...)
-	sort.Strings(sorted)
-	var b bytes.Buffer
-	for _, n := range sorted {
+	sums := map[string]string{}
+	for _, n := range names {
 		sum, err := sha256File(filepath.Join(dir, n))
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(&b, "%s  %s\n", sum, n)
+		sums[n] = sum
 	}
-	return b.Bytes(), nil
+	return RenderSHA256SUMS(sums), nil
+}
+
+// RenderSHA256SUMS renders name -> sum sorted by name.
+func RenderSHA256SUMS(sums map[string]string) []byte {
+	names := make([]string, 0, len(sums))
+	for n := range sums {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b bytes.Buffer
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s  %s\n", sums[n], n)
+	}
+	return b.Bytes()
 }
 
 var sumLineRe = regexp.MustCompile(`^([0-9a-f]{64}) [ *]([^/\\]+)$`)

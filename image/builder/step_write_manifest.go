@@ -75,14 +75,15 @@ func (*StepWriteManifest) Run(ctx context.Context, state multistep.StateBag) mul
 	if err := write(ProvenanceFile, prov); err != nil {
 		return halt(state, err)
 	}
-	names := []string{ManifestFile, ProvenanceFile}
-	for _, a := range st.Artifacts {
-		names = append(names, a.Path)
+	// The images were hashed above; hash only what was written since.
+	all := map[string]string{}
+	for _, s := range subjects {
+		all[s.Path] = s.SHA256
 	}
-	sums, err := SHA256SUMS(st.Staging, names)
-	if err != nil {
+	if all[ProvenanceFile], err = sha256File(filepath.Join(st.Staging, ProvenanceFile)); err != nil {
 		return halt(state, err)
 	}
+	sums := RenderSHA256SUMS(all)
 	if err := os.WriteFile(filepath.Join(st.Staging, SumsFile), sums, 0o644); err != nil {
 		return halt(state, err)
 	}
