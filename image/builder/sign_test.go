@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,6 +144,12 @@ func TestVerifyRefuses(t *testing.T) {
 		{"file not covered", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "img.vmdk"), []byte("slipped in"), 0o644)
 		}, priv, "img.vmdk is not covered by SHA256SUMS"},
+		{"FIFO in place of an image", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "img.raw"))
+			if err := syscall.Mkfifo(filepath.Join(dir, "img.raw"), 0o644); err != nil {
+				t.Skip(err)
+			}
+		}, priv, "img.raw is not a regular file"},
 		{"missing SHA256SUMS", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, SumsFile)) }, priv, "SHA256SUMS is missing"},
 	}
 	for _, c := range cases {

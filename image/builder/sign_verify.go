@@ -38,7 +38,7 @@ func VerifyOutput(dir string, pub []byte) *VerifyReport {
 	r := &VerifyReport{}
 	pass := func(format string, a ...any) { r.Passed = append(r.Passed, fmt.Sprintf(format, a...)) }
 	fail := func(format string, a ...any) { r.Problems = append(r.Problems, fmt.Sprintf(format, a...)) }
-	sumsData, err := os.ReadFile(filepath.Join(dir, SumsFile))
+	sumsData, err := readRegular(filepath.Join(dir, SumsFile))
 	if err != nil {
 		fail("%s is missing from %s: this is not a build output of this builder, or it was stripped", SumsFile, dir)
 		return r
@@ -46,7 +46,7 @@ func VerifyOutput(dir string, pub []byte) *VerifyReport {
 	// 1. The signature: SHA256SUMS is the operator's only if it holds.
 	if pub == nil {
 		r.Unchecked = "the signature was not checked: give the operator's public key with -key PUB.asc"
-	} else if sig, err := os.ReadFile(filepath.Join(dir, SignatureFile)); err != nil {
+	} else if sig, err := readRegular(filepath.Join(dir, SignatureFile)); err != nil {
 		fail("%s is missing: the build was not signed (set signing_key in the template), or the signature was removed", SignatureFile)
 	} else if fp, err := VerifyDetached(pub, sumsData, sig); err != nil {
 		switch {
@@ -74,7 +74,17 @@ func VerifyOutput(dir string, pub []byte) *VerifyReport {
 	sort.Strings(names)
 	good := map[string]bool{}
 	for _, n := range names {
-		got, err := sha256File(filepath.Join(dir, n))
+		// Only regular files: a FIFO or device named in a hostile
+		// SHA256SUMS must not hang or feed the check.
+		got, err := "", error(nil)
+		if fi, serr := os.Stat(filepath.Join(dir, n)); serr != nil {
+			err = serr
+		} else if !fi.Mode().IsRegular() {
+			fail("%s is not a regular file", n)
+			continue
+		} else {
+			got, err = sha256File(filepath.Join(dir, n))
+		}
 		switch {
 		case err != nil:
 			fail("%s is listed in %s but missing", n, SumsFile)
@@ -165,4 +175,16 @@ func VerifyOutput(dir string, pub []byte) *VerifyReport {
 		}
 	}
 	return r
+}
+
+// readRegular reads path only if it is a regular file (a FIFO would hang).
+func readRegular(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	return os.ReadFile(path)
 }
