@@ -71,7 +71,7 @@ func TestSignedOutputVerifies(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if got := strings.Join(names, " "); got != "SHA256SUMS SHA256SUMS.gpg img.qcow2 img.raw manifest.json provenance.intoto.json sbom.spdx.json" {
+	if got := strings.Join(names, " "); got != "SHA256SUMS SHA256SUMS.gpg img.qcow2 img.raw manifest.json provenance.intoto.json sbom.cdx.json sbom.spdx.json" {
 		t.Fatalf("output: %s", got)
 	}
 	pubKey, _ := os.ReadFile(pub)
@@ -83,7 +83,7 @@ func TestSignedOutputVerifies(t *testing.T) {
 		t.Log(p)
 	}
 	sums, _ := os.ReadFile(filepath.Join(out, SumsFile))
-	for _, n := range []string{"img.raw", "img.qcow2", ManifestFile, SBOMFile, ProvenanceFile} {
+	for _, n := range []string{"img.raw", "img.qcow2", ManifestFile, SBOMFile, CycloneDXFile, ProvenanceFile} {
 		if !strings.Contains(string(sums), "  "+n+"\n") {
 			t.Errorf("%s does not cover %s", SumsFile, n)
 		}
@@ -131,7 +131,7 @@ func TestVerifyRefuses(t *testing.T) {
 		}, priv, "img.raw does not match its sum in SHA256SUMS"},
 		{"tampered SHA256SUMS", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "img.raw"), []byte("evil"), 0o644)
-			sums, _ := SHA256SUMS(dir, []string{"img.raw", "img.qcow2", ManifestFile, SBOMFile, ProvenanceFile})
+			sums, _ := SHA256SUMS(dir, []string{"img.raw", "img.qcow2", ManifestFile, SBOMFile, CycloneDXFile, ProvenanceFile})
 			os.WriteFile(filepath.Join(dir, SumsFile), sums, 0o644)
 		}, priv, "SHA256SUMS was changed after it was signed"},
 		{"signature by another key", func(t *testing.T, dir string) {}, otherPriv, "signed by another key"},

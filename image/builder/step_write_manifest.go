@@ -13,6 +13,7 @@ import (
 // StepWriteManifest writes, next to the images and in this order:
 //
 //	sbom.spdx.json          SPDX 2.3: the final root's packages, files, Go modules
+//	sbom.cdx.json           the same in CycloneDX 1.5
 //	manifest.json           packages, sha256 and size of every artifact, root hash, inputs
 //	provenance.intoto.json  SLSA v1 provenance of all of the above
 //	SHA256SUMS              sums of every file above
@@ -40,6 +41,13 @@ func (*StepWriteManifest) Run(ctx context.Context, state multistep.StateBag) mul
 		return halt(state, err)
 	}
 	if err := write(SBOMFile, sbom); err != nil {
+		return halt(state, err)
+	}
+	cdx, err := st.CycloneDX()
+	if err != nil {
+		return halt(state, err)
+	}
+	if err := write(CycloneDXFile, cdx); err != nil {
 		return halt(state, err)
 	}
 	files, err := filepath.Glob(filepath.Join(st.Staging, "*"))
