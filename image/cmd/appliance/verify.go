@@ -51,7 +51,7 @@ func cmdVerify(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "FAIL  %s\n", p)
 	}
 	if !r.OK() {
-		return fmt.Errorf("%s failed verification (%d problems)", filepath.Clean(dir), len(r.Problems))
+		return fmt.Errorf("%s failed verification: %d FAIL lines above", filepath.Clean(dir), len(r.Problems))
 	}
 	return nil
 }
