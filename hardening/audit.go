@@ -93,6 +93,12 @@ func (p *Profile) Audit(t *Target) *Report {
 		if c.Exception == nil || res.Status != Fail {
 			continue
 		}
+		// The unsigned-image exception cannot excuse a signature the
+		// operator asked to verify (--cert) and that did not verify.
+		if c.Check == "secure-boot" && t.Image != nil && t.Image.Expected.Cert != nil {
+			res.Message = "not excused: a signature by " + t.Image.Expected.CertFrom + " was required: " + res.Message
+			continue
+		}
 		var broken []string
 		for _, id := range c.Exception.CompensatedBy {
 			if cr, ok := byID[id]; ok && cr.Status != Pass {

@@ -190,14 +190,14 @@ func VerifyAuthenticode(path string, cert *x509.Certificate) (string, error) {
 	}
 	var ci p7ContentInfo
 	if _, err := asn1.Unmarshal(tbl[8:wlen], &ci); err != nil {
-		return "", fmt.Errorf("certificate table is not PKCS #7: %w", err)
+		return "", errors.New("the certificate table holds no PKCS #7 signature (junk)")
 	}
 	if !ci.ContentType.Equal(oidSignedData) {
 		return "", errors.New("certificate table is not PKCS #7 SignedData")
 	}
 	var sd p7SignedData
 	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
-		return "", fmt.Errorf("PKCS #7 SignedData: %w", err)
+		return "", errors.New("the certificate table holds no PKCS #7 SignedData (junk)")
 	}
 	if !sd.ContentInfo.ContentType.Equal(oidSpcIndirectDat) {
 		return "", errors.New("signed content is not an Authenticode SpcIndirectDataContent")

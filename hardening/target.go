@@ -37,6 +37,11 @@ type ImageFacts struct {
 	VerityVerified bool
 	VerityOutput   string // what veritysetup said
 	SignatureSize  uint32 // Authenticode certificate table size, 0 = unsigned
+
+	Expected          ImageOptions // what the operator says the image must be
+	RootHashTokens    int          // roothash= tokens on the UKI command line (exactly one is valid)
+	SignatureVerified bool         // Authenticode signature verified with Expected.Cert
+	SignatureOutput   string
 }
 
 // Scope is "image" for offline targets, "live" for a running system.
