@@ -130,7 +130,7 @@ func OpenImage(ctx context.Context, path string, o ImageOptions) (img *Image, er
 	if err != nil {
 		return img, fmt.Errorf("image %s: %w", path, err)
 	}
-	facts := &ImageFacts{Path: abs, UKI: "ESP:" + UKIPath, UKISections: uki.Sections,
+	facts := &ImageFacts{Path: abs, UKI: "ESP:" + UKIPath, UKIFile: ukiCopy, UKISections: uki.Sections,
 		RootHash: cmdlineValues(uki.Cmdline)["roothash"], SignatureSize: uki.SignatureSize,
 		Expected: o, RootHashTokens: len(cmdlineAll(uki.Cmdline, "roothash"))}
 	t := &Target{Name: abs, Image: facts, Cmdline: uki.Cmdline, CmdlineWhere: "ESP:" + UKIPath + " .cmdline",

@@ -32,6 +32,7 @@ type Target struct {
 type ImageFacts struct {
 	Path           string
 	UKI            string   // path of the UKI inside the ESP
+	UKIFile        string   // the UKI copied out of the ESP (valid until Close)
 	UKISections    []string // PE section names
 	RootHash       string   // roothash= from the UKI command line
 	VerityVerified bool

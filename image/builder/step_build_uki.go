@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
+
+	"github.com/supernode-appliance/appliance/hardening"
 )
 
 // StubPath is the unsigned sd-stub in the tools tree (systemd-boot-efi):
@@ -49,6 +51,9 @@ func (*StepBuildUKI) Run(ctx context.Context, state multistep.StateBag) multiste
 	st := GetState(state)
 	c := st.Config
 	st.Cmdline = Cmdline(c, st.RootHash, st.HardeningCmdline)
+	if rec, err := os.ReadFile(filepath.Join(st.Rootfs, hardening.SignedCmdlineFile)); err != nil || hardening.ExpectedCmdline(string(rec), st.RootHash) != st.Cmdline {
+		return halt(state, fmt.Errorf("the command line recorded in the root (%s) does not match the UKI's: %v", hardening.SignedCmdlineFile, err))
+	}
 	osRelease := filepath.Join(st.Work, "os-release")
 	if err := copyFile(filepath.Join(st.Rootfs, "usr/lib/os-release"), osRelease); err != nil {
 		return halt(state, err)
