@@ -81,10 +81,10 @@ func TestSignedCmdline(t *testing.T) {
 	signed := "roothash=" + h + " root=/dev/mapper/root ro lockdown=integrity"
 	for cmd, want := range map[string]bool{
 		signed: true,
-		signed + " rd.break=pre-mount SYSTEMD_SULOGIN_FORCE=1": false,
-		signed + " roothash=" + strings.Repeat("cd", 32):      false,
+		signed + " rd.break=pre-mount SYSTEMD_SULOGIN_FORCE=1":                                  false,
+		signed + " roothash=" + strings.Repeat("cd", 32):                                        false,
 		"roothash=" + strings.Repeat("cd", 32) + " root=/dev/mapper/root ro lockdown=integrity": true, // whole line replaced: the root is then not ours, verity refuses it
-		"roothash=" + h + " root=/dev/mapper/root ro": false,
+		"roothash=" + h + " root=/dev/mapper/root ro":                                           false,
 	} {
 		tgt := &Target{Root: root, Live: true, Cmdline: cmd, CmdlineWhere: "/proc/cmdline"}
 		ok, ev, err := checkSignedCmdline(c, tgt)
