@@ -79,7 +79,10 @@ func serviceUnits(root string) []string {
 				continue
 			}
 			seen[n] = true
-			if l, err := os.Readlink(inRoot(root, findUnit(root, n))); err == nil && l == "/dev/null" {
+			// Masked units run nothing; aliases (dbus-org.freedesktop.network1.service
+			// -> systemd-networkd.service) are their target unit, which is
+			// evaluated under its own name with its own drop-ins.
+			if l, err := os.Readlink(inRoot(root, findUnit(root, n))); err == nil && (l == "/dev/null" || path.Base(l) != n) {
 				continue
 			}
 			out = append(out, n)

@@ -35,6 +35,11 @@ func TestCredentialAllowlistApplyAndCheck(t *testing.T) {
 	write("/usr/lib/systemd/system/systemd-tmpfiles-setup.service", "[Service]\nImportCredential=tmpfiles.*\nImportCredential=login.motd\n")
 	write("/usr/lib/systemd/system/supernode.service", "[Service]\nImportCredential=supernode.*\n")
 	write("/usr/lib/systemd/system/serial-getty@.service", "[Service]\nImportCredential=tty.serial.%I.agetty.*:agetty.\n")
+	// An alias made by "systemctl enable" is the same unit: its drop-ins
+	// are the target's (seen live: systemd-networkd's network.wireguard.*).
+	write("/usr/lib/systemd/system/systemd-networkd.service", "[Service]\nImportCredential=network.wireguard.*\n")
+	os.MkdirAll(filepath.Join(root, "etc/systemd/system"), 0o755)
+	os.Symlink("/usr/lib/systemd/system/systemd-networkd.service", filepath.Join(root, "etc/systemd/system/dbus-org.freedesktop.network1.service"))
 	changes, err := p.Apply(root, ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -45,8 +50,8 @@ func TestCredentialAllowlistApplyAndCheck(t *testing.T) {
 			n++
 		}
 	}
-	if n != 3 {
-		t.Errorf("%d credential drop-ins, want 3: %v", n, changes)
+	if n != 4 {
+		t.Errorf("%d credential drop-ins, want 4: %v", n, changes)
 	}
 	if again, _ := p.Apply(root, ApplyOptions{}); len(again) != 0 {
 		t.Errorf("second Apply changed %v", again)
