@@ -80,7 +80,7 @@ boot: build
 	$(BIN)/appliance boot $(TEMPLATE)
 
 audit: build
-	$(BIN)/appliance-audit --image out/supernode-appliance.raw
+	$(BIN)/appliance-audit --image out/supernode-appliance.raw --manifest out/manifest.json
 
 clean:
 	rm -rf $(BIN) out

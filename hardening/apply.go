@@ -51,7 +51,7 @@ func (p *Profile) Apply(root string, o ApplyOptions) ([]Change, error) {
 	a := &applier{p: p, root: root, o: o}
 	steps := []func() error{
 		a.cmdline, a.sysctl, a.modprobe, a.fstab, a.fileModes, a.accounts,
-		a.systemdConf, a.auditRules, a.masks, a.units, a.dropins, a.disableUnlisted, a.nftables, a.stripSUID, a.stamp,
+		a.systemdConf, a.auditRules, a.masks, a.units, a.dropins, a.credentialAllowlist, a.disableUnlisted, a.nftables, a.stripSUID, a.stamp,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

@@ -93,6 +93,18 @@ func (p *Profile) Audit(t *Target) *Report {
 		if c.Exception == nil || res.Status != Fail {
 			continue
 		}
+		// The unsigned-image exception cannot excuse a signature the
+		// operator asked to verify (--cert) and that did not verify.
+		if c.Check == "secure-boot" && t.Image != nil && t.Image.Expected.Cert != nil {
+			res.Message = "not excused: a signature by " + t.Image.Expected.CertFrom + " was required: " + res.Message
+			continue
+		}
+		// Only an unsigned image booted without Secure Boot may run a
+		// command line it did not sign (the stock stub's SMBIOS extension).
+		if c.Check == "signed-cmdline" && !(t.Live && !secureBootOn(t)) {
+			res.Message = "not excused: Secure Boot is on or the image is audited offline: " + res.Message
+			continue
+		}
 		var broken []string
 		for _, id := range c.Exception.CompensatedBy {
 			if cr, ok := byID[id]; ok && cr.Status != Pass {
@@ -119,7 +131,7 @@ func (p *Profile) Audit(t *Target) *Report {
 
 // rootless checks do not read the root filesystem, so they still run when
 // the root could not be verified (and the verity check reports why).
-var rootless = map[string]bool{"verity": true, "uki": true, "secure-boot": true, "cmdline": true}
+var rootless = map[string]bool{"verity": true, "uki": true, "secure-boot": true, "cmdline": true, "initrd-no-shell": true}
 
 func (p *Profile) run(c *Control, t *Target) Result {
 	res := Result{Control: c.ID, Title: c.Title, Severity: c.Severity, Check: c.Check,

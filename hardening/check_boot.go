@@ -2,8 +2,10 @@ package hardening
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -30,9 +32,19 @@ func checkUKI(c *Control, t *Target) (bool, []Evidence, error) {
 	for _, s := range []string{".linux", ".initrd", ".cmdline"} {
 		ev = append(ev, Evidence{Where: t.Image.UKI, Found: "section " + s + map[bool]string{true: " present", false: " missing"}[have[s]], Expected: "present", OK: have[s]})
 	}
-	ev = append(ev, Evidence{Where: t.Image.UKI + " .cmdline", Found: "roothash=" + t.Image.RootHash, Expected: "roothash=<hex>", OK: t.Image.RootHash != ""})
+	exp := t.Image.Expected
+	ev = append(ev, Evidence{Where: t.Image.UKI + " .cmdline",
+		Found:    fmt.Sprintf("roothash=%s (%d roothash= token(s))", t.Image.RootHash, t.Image.RootHashTokens),
+		Expected: "exactly one roothash=" + exp.RootHash + " (" + exp.RootHashFrom + ")",
+		OK:       t.Image.RootHash != "" && t.Image.RootHash == exp.RootHash && t.Image.RootHashTokens == 1})
+	if exp.Cmdline != "" {
+		ev = append(ev, Evidence{Where: t.Image.UKI + " .cmdline", Found: quoteCmdline(t.Cmdline),
+			Expected: "the published command line " + quoteCmdline(exp.Cmdline) + " (" + exp.RootHashFrom + ")", OK: t.Cmdline == exp.Cmdline})
+	}
 	return allOK(ev), ev, nil
 }
+
+func quoteCmdline(s string) string { return strconv.Quote(s) }
 
 func checkSecureBoot(c *Control, t *Target) (bool, []Evidence, error) {
 	if t.Live {
@@ -50,12 +62,19 @@ func checkSecureBoot(c *Control, t *Target) (bool, []Evidence, error) {
 	if t.Image == nil {
 		return false, nil, errors.New("not an image: the UKI signature can only be checked on a built image (--image) or live")
 	}
-	signed := t.Image.SignatureSize > 0
-	found := "unsigned (no Authenticode certificate table)"
-	if signed {
-		found = "Authenticode signature present"
+	// A certificate table proves nothing by being there: anyone can append
+	// bytes. Only a signature verified with the operator's certificate
+	// passes; without --cert the control fails (and an unsigned image's
+	// documented exception applies).
+	exp := t.Image.Expected
+	switch {
+	case t.Image.SignatureSize == 0:
+		return false, []Evidence{{Where: t.Image.UKI, Found: "unsigned (no Authenticode certificate table)", Expected: "signed", OK: false}}, nil
+	case exp.Cert == nil:
+		return false, []Evidence{{Where: t.Image.UKI, Found: "a certificate table, not verified (no certificate given: --cert FILE)", Expected: "signature verified with the operator's certificate", OK: false}}, nil
 	}
-	return signed, []Evidence{{Where: t.Image.UKI, Found: found, Expected: "signed", OK: signed}}, nil
+	return t.Image.SignatureVerified, []Evidence{{Where: t.Image.UKI, Found: t.Image.SignatureOutput,
+		Expected: "Authenticode signature verified with " + exp.Cert.Subject.String() + " (" + exp.CertFrom + ")", OK: t.Image.SignatureVerified}}, nil
 }
 
 // checkStamp compares the image's stamp with the auditing profile.
@@ -65,7 +84,9 @@ func checkStamp(c *Control, t *Target) (bool, []Evidence, error) {
 		return false, []Evidence{{Where: stampFile, Found: "missing", Expected: "profile stamp"}}, nil
 	}
 	want := t.profileVersion
-	ok := s.Version != "" && (want == "" || s.Version == want)
+	// Offline, debug comes from the operator (--debug), not the stamp: an
+	// image that calls itself a debug image to excuse its shell fails here.
+	ok := s.Version != "" && (want == "" || s.Version == want) && (t.Image == nil || s.Debug == t.Debug)
 	found := "profile " + s.Version
 	if s.Debug {
 		found += ", debug image"
@@ -73,5 +94,9 @@ func checkStamp(c *Control, t *Target) (bool, []Evidence, error) {
 	if s.Stateless {
 		found += ", stateless"
 	}
-	return ok, []Evidence{{Where: stampFile, Found: strings.TrimSpace(found), Expected: "profile " + want, OK: ok}}, nil
+	expected := "profile " + want
+	if t.Image != nil {
+		expected += map[bool]string{true: ", debug image (--debug)", false: ", not a debug image (no --debug)"}[t.Debug]
+	}
+	return ok, []Evidence{{Where: stampFile, Found: strings.TrimSpace(found), Expected: expected, OK: ok}}, nil
 }

@@ -21,6 +21,18 @@ func cmdlineValues(s string) map[string]string {
 	return out
 }
 
+// cmdlineAll returns every value of key on a command line, in order (the
+// kernel and systemd take the last one).
+func cmdlineAll(s, key string) []string {
+	var out []string
+	for _, tok := range strings.Fields(s) {
+		if k, v, _ := strings.Cut(tok, "="); k == key {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func checkCmdline(c *Control, t *Target) (bool, []Evidence, error) {
 	if t.CmdlineWhere == "" {
 		return false, nil, errors.New("no kernel command line found (no UKI .cmdline, /etc/kernel/cmdline or /proc/cmdline)")

@@ -382,12 +382,14 @@ func countsText(c map[Status]int) string {
 }
 
 // DiffImages audits two images read-only against the same profile, one
-// after the other, and compares their results (and facts: root hash,
-// profile stamp, kernel...). Each image is closed before the next opens.
-func DiffImages(ctx context.Context, p *Profile, oldImage, newImage string) (*Diff, error) {
+// after the other, each against what its publisher said (ImageOptions:
+// root hash, command line), and compares their results (and facts: root
+// hash, profile stamp, kernel...). Each image is closed before the next opens.
+func DiffImages(ctx context.Context, p *Profile, oldImage string, oldOpts ImageOptions, newImage string, newOpts ImageOptions) (*Diff, error) {
 	var reps [2]*Report
+	opts := []ImageOptions{oldOpts, newOpts}
 	for i, path := range []string{oldImage, newImage} {
-		img, err := OpenImage(ctx, path)
+		img, err := OpenImage(ctx, path, opts[i])
 		if err != nil {
 			if img != nil {
 				img.Close()

@@ -136,12 +136,12 @@ func TestDiffReports(t *testing.T) {
 func TestDiffImages(t *testing.T) {
 	testenv.RequireRoot(t)
 	root, p := appliedRoot(t)
-	oldImg := buildTestImage(t, root, p)
+	oldImg, oldOpts := buildTestImage(t, root, p)
 	if err := writeAt(root, "/usr/bin/dpkg", "binary"); err != nil {
 		t.Fatal(err)
 	}
-	newImg := buildTestImage(t, root, p)
-	d, err := DiffImages(context.Background(), p, oldImg, newImg)
+	newImg, newOpts := buildTestImage(t, root, p)
+	d, err := DiffImages(context.Background(), p, oldImg, oldOpts, newImg, newOpts)
 	if err != nil {
 		t.Fatal(err)
 	}

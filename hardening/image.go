@@ -46,11 +46,16 @@ func run(ctx context.Context, name string, args ...string) (string, error) {
 
 // OpenImage opens a raw or qcow2 appliance image strictly read-only:
 // qcow2 is converted to a temporary raw copy, partitions are attached as
-// read-only loop devices, the UKI is copied out of the ESP with mtools, the root is verified
-// against the UKI's roothash with veritysetup verify BEFORE it is opened,
-// and only then mapped and mounted read-only. If verification fails, the
-// returned Image's Target has Abort set and no root is mounted.
-func OpenImage(ctx context.Context, path string) (img *Image, err error) {
+// read-only loop devices, the UKI is copied out of the ESP with mtools,
+// its roothash= must be the operator's expected root hash (o.RootHash),
+// the root is verified against that hash with veritysetup verify BEFORE
+// it is opened, and only then mapped and mounted read-only. If either
+// fails, the returned Image's Target has Abort set and no root is
+// mounted. With o.Cert the UKI's Authenticode signature is verified.
+func OpenImage(ctx context.Context, path string, o ImageOptions) (img *Image, err error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	if os.Geteuid() != 0 {
 		return nil, errors.New("auditing an image needs root (loop devices, dm-verity, mounts); run as root")
 	}
@@ -125,19 +130,34 @@ func OpenImage(ctx context.Context, path string) (img *Image, err error) {
 	if err != nil {
 		return img, fmt.Errorf("image %s: %w", path, err)
 	}
-	facts := &ImageFacts{Path: abs, UKI: "ESP:" + UKIPath, UKISections: uki.Sections,
-		RootHash: cmdlineValues(uki.Cmdline)["roothash"], SignatureSize: uki.SignatureSize}
+	facts := &ImageFacts{Path: abs, UKI: "ESP:" + UKIPath, UKIFile: ukiCopy, UKISections: uki.Sections,
+		RootHash: cmdlineValues(uki.Cmdline)["roothash"], SignatureSize: uki.SignatureSize,
+		Expected: o, RootHashTokens: len(cmdlineAll(uki.Cmdline, "roothash"))}
 	t := &Target{Name: abs, Image: facts, Cmdline: uki.Cmdline, CmdlineWhere: "ESP:" + UKIPath + " .cmdline",
-		Proc: "/proc", Sys: "/sys", Facts: map[string]string{"image": abs, "roothash": facts.RootHash}}
+		Debug: o.Debug, Proc: "/proc", Sys: "/sys",
+		Facts: map[string]string{"image": abs, "roothash": facts.RootHash, "expected_roothash": o.RootHash + " (" + o.RootHashFrom + ")"}}
 	img.Target = t
+	if o.Cert != nil {
+		facts.SignatureOutput, err = VerifyAuthenticode(ukiCopy, o.Cert)
+		facts.SignatureVerified = err == nil
+		if err != nil {
+			facts.SignatureOutput = err.Error()
+		}
+		err = nil
+	}
 	if facts.RootHash == "" {
 		t.Abort = "the UKI command line carries no roothash=, so the root cannot be verified"
 		facts.VerityOutput = "no roothash"
 		return img, nil
 	}
+	if facts.RootHash != o.RootHash || facts.RootHashTokens != 1 {
+		t.Abort = fmt.Sprintf("the UKI's command line has roothash=%s (%d roothash= token(s)), not the expected %s from %s: this is not the image that was published", facts.RootHash, facts.RootHashTokens, o.RootHash, o.RootHashFrom)
+		facts.VerityOutput = "not verified: " + t.Abort
+		return img, nil
+	}
 	// Integrity first: every data block against the hash tree, the tree
-	// against the root hash the (signed) UKI carries.
-	out, verr := run(ctx, "veritysetup", "verify", rootDev, verityDev, facts.RootHash)
+	// against the operator's root hash (which the UKI carries too).
+	out, verr := run(ctx, "veritysetup", "verify", rootDev, verityDev, o.RootHash)
 	if verr != nil {
 		if ctx.Err() != nil {
 			return img, ctx.Err()
@@ -173,6 +193,7 @@ func OpenImage(ctx context.Context, path string) (img *Image, err error) {
 	}
 	t.Root = rootDir
 	t.readStamp()
+	t.Debug = o.Debug // the operator's word, never the image's stamp
 	return img, nil
 }
 

@@ -17,8 +17,15 @@ import (
 // with the real tools: an erofs root made from an applied root directory,
 // its dm-verity tree, an ESP (vfat) holding a UKI-shaped PE whose .cmdline
 // carries roothash= and the profile's tokens, all in a GPT with the
-// Discoverable Partitions type GUIDs. It returns the raw image path.
-func buildTestImage(t *testing.T, root string, p *Profile) string {
+// Discoverable Partitions type GUIDs. It returns the raw image path and
+// what its publisher would tell an auditor (root hash, command line).
+func buildTestImage(t *testing.T, root string, p *Profile) (string, ImageOptions) {
+	return buildTestImageUKI(t, root, p, nil)
+}
+
+// buildTestImageUKI is buildTestImage with a hook that may change the UKI
+// (a PE file) before it goes onto the ESP.
+func buildTestImageUKI(t *testing.T, root string, p *Profile, editUKI func([]byte) []byte) (string, ImageOptions) {
 	t.Helper()
 	testenv.RequireCommands(t, "mkfs.erofs", "veritysetup", "sfdisk", "mkfs.vfat", "mmd", "mcopy", "losetup")
 	dir := t.TempDir()
@@ -39,6 +46,9 @@ func buildTestImage(t *testing.T, root string, p *Profile) string {
 	cmdline := "root=/dev/mapper/root roothash=" + m[1] + " " + strings.Join(p.KernelCmdline(), " ")
 	uki := buildPE(t, []string{".osrel", ".cmdline", ".linux", ".initrd"},
 		[][]byte{[]byte("ID=debian\n"), []byte(cmdline + "\x00"), []byte("kernel"), []byte("initrd")}, 0)
+	if editUKI != nil {
+		uki = editUKI(uki)
+	}
 	ukiPath := filepath.Join(dir, "supernode.efi")
 	os.WriteFile(ukiPath, uki, 0o644)
 	sh("truncate", "-s", "16M", espImg)
@@ -69,7 +79,7 @@ func buildTestImage(t *testing.T, root string, p *Profile) string {
 		sh("dd", "if="+part, "of="+disk, "bs=1M", fmt.Sprintf("seek=%d", off/mib), "conv=notrunc,fsync", "status=none")
 		off += size(part)
 	}
-	return disk
+	return disk, ImageOptions{RootHash: m[1], RootHashFrom: "test publisher", Cmdline: cmdline}
 }
 
 // leftovers lists loop devices backed by file and device-mapper tables
@@ -98,9 +108,9 @@ func leftovers(t *testing.T, file string) string {
 func TestOpenImageVerifiesAndAudits(t *testing.T) {
 	testenv.RequireRoot(t)
 	root, p := appliedRoot(t)
-	disk := buildTestImage(t, root, p)
+	disk, expect := buildTestImage(t, root, p)
 
-	img, err := OpenImage(context.Background(), disk)
+	img, err := OpenImage(context.Background(), disk, expect)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +150,7 @@ func TestOpenImageVerifiesAndAudits(t *testing.T) {
 		if out, err := exec.Command("qemu-img", "convert", "-O", "qcow2", disk, q).CombinedOutput(); err != nil {
 			t.Fatalf("qemu-img: %v %s", err, out)
 		}
-		img, err := OpenImage(context.Background(), q)
+		img, err := OpenImage(context.Background(), q, expect)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +167,7 @@ func TestOpenImageVerifiesAndAudits(t *testing.T) {
 func TestOpenImageRejectsTamperedRoot(t *testing.T) {
 	testenv.RequireRoot(t)
 	root, p := appliedRoot(t)
-	disk := buildTestImage(t, root, p)
+	disk, expect := buildTestImage(t, root, p)
 	f, err := os.Open(disk)
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +181,7 @@ func TestOpenImageRejectsTamperedRoot(t *testing.T) {
 	before, _ := os.ReadFile(disk)
 	flipByte(t, disk, rp.Offset+4096+17)
 
-	img, err := OpenImage(context.Background(), disk)
+	img, err := OpenImage(context.Background(), disk, expect)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,12 +239,19 @@ func flipByte(t *testing.T, path string, off int64) {
 func TestOpenImageErrors(t *testing.T) {
 	testenv.RequireRoot(t)
 	dir := t.TempDir()
-	if _, err := OpenImage(context.Background(), filepath.Join(dir, "missing.raw")); err == nil || !strings.Contains(err.Error(), "make image") {
+	any := ImageOptions{RootHash: strings.Repeat("ab", 32)}
+	if _, err := OpenImage(context.Background(), filepath.Join(dir, "missing.raw"), ImageOptions{}); err == nil || !strings.Contains(err.Error(), "--root-hash HEX or --manifest") {
+		t.Errorf("no expected root hash: %v", err)
+	}
+	if _, err := OpenImage(context.Background(), filepath.Join(dir, "missing.raw"), ImageOptions{RootHash: "abc"}); err == nil || !strings.Contains(err.Error(), "64 hex digits") {
+		t.Errorf("bad root hash: %v", err)
+	}
+	if _, err := OpenImage(context.Background(), filepath.Join(dir, "missing.raw"), any); err == nil || !strings.Contains(err.Error(), "make image") {
 		t.Errorf("missing image: %v", err)
 	}
 	junk := filepath.Join(dir, "junk.raw")
 	os.WriteFile(junk, make([]byte, 1<<20), 0o644)
-	if _, err := OpenImage(context.Background(), junk); err == nil || !strings.Contains(err.Error(), "no GPT") {
+	if _, err := OpenImage(context.Background(), junk, any); err == nil || !strings.Contains(err.Error(), "no GPT") {
 		t.Errorf("junk image: %v", err)
 	}
 	if l := leftovers(t, junk); l != "" {

@@ -1195,6 +1195,45 @@ control "boot-secure-boot" {
   }
 }
 
+control "boot-cmdline-signed" {
+  title     = "Kernel command line is exactly the signed one"
+  rationale = "systemd-stub 257 appends the SMBIOS OEM string io.systemd.stub.kernel-cmdline-extra even under Secure Boot, so whoever sets SMBIOS could add rd.break, a second roothash= (the last one wins) or lockdown=none. Signed images carry a stub that never reads it (image/builder/stub.go); this control proves the running kernel got exactly the command line recorded in the verified root, with one roothash=."
+  severity  = "critical"
+  references {
+    other = ["UAPI Group Unified Kernel Image specification", "systemd-stub(7) SMBIOS Type 11 strings"]
+  }
+  apply = "builder"
+  check = "signed-cmdline"
+  exception {
+    justification = "Unsigned images boot with the stock stub, which appends SMBIOS command line extensions (the image tests use one to put the journal on the serial console); nothing verifies an unsigned image anyway. Never excused when Secure Boot is on, nor offline."
+    compensated_by = ["fs-root-verity", "boot-uki"]
+  }
+}
+
+control "boot-initrd-no-shell" {
+  title     = "Initrd offers no shell or emergency path"
+  rationale = "The initrd runs before the root is verified. With a shell, sulogin and dracut's emergency hooks in it, rd.break or SYSTEMD_SULOGIN_FORCE=1 on the command line gives a root shell; without them a failed boot just stops."
+  severity  = "critical"
+  references {
+    other = ["systemd-sulogin-shell(8)", "dracut.cmdline(7) rd.break rd.shell"]
+  }
+  apply = "builder"
+  check = "initrd-no-shell"
+  scope = ["image"]
+}
+
+control "boot-credential-allowlist" {
+  title     = "System credentials only from the allowlist"
+  rationale = "SMBIOS type 11 and fw_cfg credentials come from whoever runs the hypervisor and systemd imports them as trusted: journal.forward_to_socket would ship the journal away, tmpfiles.extra or sysctl.extra change the system, systemd.extra-unit.* adds units. Only the appliance's own configuration credentials may reach a unit; the generator that turns credentials into units is not shipped."
+  severity  = "high"
+  references {
+    other = ["systemd.system-credentials(7)", "DESIGN.md trust chain"]
+  }
+  apply  = "credential-allowlist"
+  check  = "credential-allowlist"
+  values = ["supernode.*", "supernode-xdp.*", "network.network.*", "network.netdev.*", "network.link.*"]
+}
+
 control "profile-stamp" {
   title     = "Image records the profile version it was hardened with"
   rationale = "An auditor can tell which version of this file an image was built against."

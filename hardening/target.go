@@ -32,11 +32,17 @@ type Target struct {
 type ImageFacts struct {
 	Path           string
 	UKI            string   // path of the UKI inside the ESP
+	UKIFile        string   // the UKI copied out of the ESP (valid until Close)
 	UKISections    []string // PE section names
 	RootHash       string   // roothash= from the UKI command line
 	VerityVerified bool
 	VerityOutput   string // what veritysetup said
 	SignatureSize  uint32 // Authenticode certificate table size, 0 = unsigned
+
+	Expected          ImageOptions // what the operator says the image must be
+	RootHashTokens    int          // roothash= tokens on the UKI command line (exactly one is valid)
+	SignatureVerified bool         // Authenticode signature verified with Expected.Cert
+	SignatureOutput   string
 }
 
 // Scope is "image" for offline targets, "live" for a running system.

@@ -66,6 +66,7 @@ func (s *State) inputs() map[string]any {
 		"static_addresses": c.StaticAddresses, "initrd_drivers": c.InitrdDrivers,
 		"source_date_epoch": s.Epoch, "secure_boot": c.SecureBootKey != "",
 		"hardening_profile": c.HardeningProfile, "extra_cmdline": c.KernelCmdline,
+		"stub_patch": s.StubPatch, "initrd_removed": s.InitrdRemoved,
 	}
 	bins := map[string]string{}
 	for _, b := range Binaries {

@@ -28,8 +28,9 @@ type State struct {
 	Rootfs    string // Work/rootfs: the appliance root being built
 
 	KernelVersion    string
-	Kernel           string // vmlinuz taken out of the root
-	Initrd           string // initrd built by dracut in the root
+	Kernel           string   // vmlinuz taken out of the root
+	Initrd           string   // initrd built by dracut in the root, shells and emergency paths filtered out
+	InitrdRemoved    []string // what the filter took out of dracut's initrd
 	Packages         []Package
 	Inventory        *RootInventory // the final root's packages, licenses, binaries (strip step)
 	Installed        []string       // files the builder added (binaries, units)
@@ -41,6 +42,7 @@ type State struct {
 	VerityImage string // dm-verity hash tree
 	RootHash    string
 	Cmdline     string
+	StubPatch   *StubPatch // how the signed image's sd-stub was patched (nil: unsigned, stock stub)
 	UKI         string
 	ESPImage    string
 	RawImage    string

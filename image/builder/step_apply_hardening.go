@@ -3,6 +3,8 @@ package builder
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 
@@ -37,6 +39,16 @@ func (*StepApplyHardening) Run(_ context.Context, state multistep.StateBag) mult
 	}
 	st.HardeningVer = p.Version
 	st.HardeningCmdline = p.KernelCmdline()
+	// The command line the UKI will carry, root hash aside (the root cannot
+	// hold its own hash), recorded in the verified root for the live audit
+	// (control boot-cmdline-signed). StepBuildUKI checks they agree.
+	recorded := filepath.Join(st.Rootfs, hardening.SignedCmdlineFile)
+	if err := os.MkdirAll(filepath.Dir(recorded), 0o755); err != nil {
+		return halt(state, err)
+	}
+	if err := os.WriteFile(recorded, []byte(Cmdline(c, hardening.RootHashPlaceholder, st.HardeningCmdline)+"\n"), 0o644); err != nil {
+		return halt(state, err)
+	}
 	st.say("profile %s: %d changes, %d kernel command line tokens", p.Version, len(changes), len(st.HardeningCmdline))
 	return multistep.ActionContinue
 }

@@ -2,11 +2,14 @@ package builder
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
+
+	"github.com/supernode-appliance/appliance/hardening"
 )
 
 // StubPath is the unsigned sd-stub in the tools tree (systemd-boot-efi):
@@ -48,15 +51,40 @@ func (*StepBuildUKI) Run(ctx context.Context, state multistep.StateBag) multiste
 	st := GetState(state)
 	c := st.Config
 	st.Cmdline = Cmdline(c, st.RootHash, st.HardeningCmdline)
+	if rec, err := os.ReadFile(filepath.Join(st.Rootfs, hardening.SignedCmdlineFile)); err != nil || hardening.ExpectedCmdline(string(rec), st.RootHash) != st.Cmdline {
+		return halt(state, fmt.Errorf("the command line recorded in the root (%s) does not match the UKI's: %v", hardening.SignedCmdlineFile, err))
+	}
 	osRelease := filepath.Join(st.Work, "os-release")
 	if err := copyFile(filepath.Join(st.Rootfs, "usr/lib/os-release"), osRelease); err != nil {
 		return halt(state, err)
 	}
 	st.UKI = filepath.Join(st.Work, "supernode.efi")
+	stub := StubPath
+	if c.SecureBootKey != "" {
+		// A signed image boots only the command line it signed: its stub
+		// never appends the SMBIOS extension (the loader's command line
+		// is already ignored under Secure Boot for a UKI with .cmdline).
+		// Unsigned images keep the stock stub: nothing verifies them, and
+		// the tests put the journal on the console through SMBIOS.
+		b, err := os.ReadFile(filepath.Join(st.ToolsRoot, StubPath))
+		if err != nil {
+			return halt(state, fmt.Errorf("read sd-stub from the tools tree: %w", err))
+		}
+		patched, p, err := PatchStubSMBIOS(b)
+		if err != nil {
+			return halt(state, err)
+		}
+		stub = filepath.Join(st.Work, "linuxx64.efi.stub")
+		if err := os.WriteFile(stub, patched, 0o644); err != nil {
+			return halt(state, err)
+		}
+		st.StubPatch = &p
+		st.say("%s (file offset %#x: %s -> %s)", p.What, p.Offset, p.Before, p.After)
+	}
 	argv := []string{"ukify", "build",
 		"--linux=" + st.Kernel, "--initrd=" + st.Initrd,
 		"--cmdline=" + st.Cmdline, "--os-release=@" + osRelease,
-		"--uname=" + st.KernelVersion, "--stub=" + StubPath,
+		"--uname=" + st.KernelVersion, "--stub=" + stub,
 		"--output=" + st.UKI,
 	}
 	if c.SecureBootKey != "" {

@@ -211,5 +211,8 @@ func FstabConfig(c *Config) string {
 	if c.Stateless {
 		return "tmpfs /var tmpfs mode=0755,nosuid,nodev,noexec,size=256M 0 0\n"
 	}
-	return "PARTLABEL=var /var ext4 defaults,nosuid,nodev,noexec,x-systemd.device-timeout=60s 0 2\n"
+	// systemd-repart makes the partition during the same boot; on a
+	// loaded host under emulation that took over 60 s (the device job
+	// timed out and systemd went to emergency.target).
+	return "PARTLABEL=var /var ext4 defaults,nosuid,nodev,noexec,x-systemd.device-timeout=5min 0 2\n"
 }

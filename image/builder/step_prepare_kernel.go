@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
+
+	"github.com/supernode-appliance/appliance/hardening"
 )
 
 //go:embed modules.allowlist
@@ -37,12 +39,15 @@ func (*StepPrepareKernel) Run(ctx context.Context, state multistep.StateBag) mul
 	}
 	st.Kernel = filepath.Join(st.Work, "vmlinuz")
 	st.Initrd = filepath.Join(st.Work, "initrd")
-	for src, dst := range map[string]string{kernels[0]: st.Kernel, initrd: st.Initrd} {
-		if err := copyFile(src, dst); err != nil {
-			return halt(state, err)
-		}
+	if err := copyFile(kernels[0], st.Kernel); err != nil {
+		return halt(state, err)
 	}
-	st.say("kernel %s (%s), initrd %s", st.KernelVersion, humanSize(fileSize(st.Kernel)), humanSize(fileSize(st.Initrd)))
+	before := fileSize(initrd)
+	if err := st.stripInitrd(ctx, initrd, st.Initrd); err != nil {
+		return halt(state, err)
+	}
+	st.say("kernel %s (%s), initrd %s (dracut's: %s; %d shell, sulogin, emergency and dracut-hook entries removed)",
+		st.KernelVersion, humanSize(fileSize(st.Kernel)), humanSize(fileSize(st.Initrd)), humanSize(before), len(st.InitrdRemoved))
 
 	// The initrd exists; its build tools have no place in the appliance.
 	// dpkg, not apt: apt would remove the kernel package with them (it
@@ -86,6 +91,42 @@ func (*StepPrepareKernel) Run(ctx context.Context, state multistep.StateBag) mul
 }
 
 func (*StepPrepareKernel) Cleanup(multistep.StateBag) {}
+
+// stripInitrd turns dracut's initrd into one with no shell, no sulogin,
+// no emergency/rescue/debug-shell unit and no dracut hook
+// (hardening.FilterInitrd), checks the result (hardening.CheckInitrd) and
+// writes it, zstd-compressed, to dst. zstd is the root's own, still
+// installed at this point (a build-only package).
+func (s *State) stripInitrd(ctx context.Context, src, dst string) error {
+	tmp := filepath.Join(s.Rootfs, "tmp")
+	raw, filtered, packed := filepath.Join(tmp, "initrd.cpio"), filepath.Join(tmp, "initrd.filtered.cpio"), filepath.Join(tmp, "initrd.zst")
+	defer os.Remove(raw)
+	defer os.Remove(filtered)
+	defer os.Remove(packed)
+	inRoot := func(p string) string { return "/" + strings.TrimPrefix(p, s.Rootfs+"/") }
+	if _, err := s.inRoot(ctx, "zstd", "-q", "-d", "-f", "-o", inRoot(raw), inRoot(src)); err != nil {
+		return fmt.Errorf("unpack dracut's initrd: %w", err)
+	}
+	archive, err := os.ReadFile(raw)
+	if err != nil {
+		return err
+	}
+	out, removed, err := hardening.FilterInitrd(archive)
+	if err != nil {
+		return err
+	}
+	if bad, err := hardening.CheckInitrd(out); err != nil || len(bad) > 0 {
+		return fmt.Errorf("the initrd still offers a shell after filtering: %v %v", bad, err)
+	}
+	if err := os.WriteFile(filtered, out, 0o644); err != nil {
+		return err
+	}
+	if _, err := s.inRoot(ctx, "zstd", "-q", "-19", "-T1", "-f", "-o", inRoot(packed), inRoot(filtered)); err != nil {
+		return fmt.Errorf("pack the initrd: %w", err)
+	}
+	s.InitrdRemoved = removed
+	return copyFile(packed, dst)
+}
 
 // ParseAllowlist reads one glob per line; '#' starts a comment.
 func ParseAllowlist(text string) []string {

@@ -31,6 +31,12 @@ var RemovePaths = []string{
 	// state and caches: /var is a fresh partition or tmpfs at boot
 	"var/*", "tmp/*", "run/*", "etc/ld.so.cache~", "etc/*-", "etc/.pwd.lock",
 	"usr/lib/python3*",
+	// systemd-debug-generator turns the system credentials
+	// systemd.extra-unit.* and systemd.unit-dropin.* (SMBIOS, fw_cfg) into
+	// units, and systemd.debug_shell / systemd.wants= / systemd.mask= into
+	// jobs: configuration must never add code (hardening control
+	// boot-no-debug-generator; the initrd's copy goes too, hardening.FilterInitrd).
+	"usr/lib/systemd/system-generators/systemd-debug-generator",
 }
 
 // ShellPaths are removed unless the template asks for a debug image: with no

@@ -36,15 +36,18 @@ type Options struct {
 	Writable bool
 	// Binary overrides qemu-system-x86_64.
 	Binary string
-	// ExtraCmdline is appended to the UKI's command line by sd-stub
-	// (SMBIOS io.systemd.stub.kernel-cmdline-extra). systemd 257's sd-stub
-	// appends it under Secure Boot too, measured into PCR 12; only in a
-	// confidential VM does it ignore it. Whoever sets SMBIOS strings (the
-	// hypervisor, the firmware) is inside the Secure Boot trust boundary.
+	// ExtraCmdline is passed as SMBIOS io.systemd.stub.kernel-cmdline-extra.
+	// The stock sd-stub of an unsigned image appends it to the command
+	// line; a signed image's stub is patched never to read it (image
+	// README, "Secure Boot"), so it signs in what it needs instead.
 	ExtraCmdline string
 	// Credentials are systemd credentials passed by SMBIOS type 11
 	// (name -> value), e.g. "supernode.conf" for a per-instance config.
+	// The image imports only allowlisted names (hardening control
+	// boot-credential-allowlist).
 	Credentials map[string]string
+	// SMBIOS are further raw SMBIOS type 11 OEM strings (hostile tests).
+	SMBIOS []string
 	// SecureBoot boots firmware that enforces Secure Boot (OVMF built
 	// with SMM, whose variable store is write-protected from the OS).
 	SecureBoot bool
@@ -207,6 +210,9 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 	}
 	for name, value := range o.Credentials {
 		args = append(args, "-smbios", "type=11,value=io.systemd.credential:"+name+"="+smbiosEscape(value))
+	}
+	for _, v := range o.SMBIOS {
+		args = append(args, "-smbios", "type=11,value="+smbiosEscape(v))
 	}
 	if o.Interactive {
 		args = append(args, "-nographic")

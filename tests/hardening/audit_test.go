@@ -4,6 +4,7 @@ package hardening_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,13 +39,15 @@ func defaultImage(t *testing.T) string {
 	return testenv.Image(t)
 }
 
-// audit runs bin/appliance-audit on an image and returns its exit status
-// and parsed JSON report; SARIF and JUnit land next to the JSON.
-func audit(t *testing.T, bin, image string) (int, report, string) {
+// audit runs bin/appliance-audit on an image against the publisher's
+// manifest (plus extra flags) and returns its exit status and parsed JSON
+// report; SARIF and JUnit land next to the JSON.
+func audit(t *testing.T, bin, image, manifest string, extra ...string) (int, report, string) {
 	t.Helper()
 	out := t.TempDir()
-	cmd := exec.Command(filepath.Join(bin, "appliance-audit"), "--image", image,
-		"--json", filepath.Join(out, "audit.json"), "--sarif", filepath.Join(out, "audit.sarif"), "--junit", filepath.Join(out, "audit.xml"))
+	args := append([]string{"--image", image, "--manifest", manifest,
+		"--json", filepath.Join(out, "audit.json"), "--sarif", filepath.Join(out, "audit.sarif"), "--junit", filepath.Join(out, "audit.xml")}, extra...)
+	cmd := exec.Command(filepath.Join(bin, "appliance-audit"), args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -98,7 +101,8 @@ func TestAuditDefaultImage(t *testing.T) {
 	dir := defaultImage(t)
 	bin := testenv.BuildBinaries(t)
 	raw := filepath.Join(dir, "supernode-appliance.raw")
-	code, r, summary := audit(t, bin, raw)
+	manifest := filepath.Join(dir, "manifest.json")
+	code, r, summary := audit(t, bin, raw, manifest)
 	t.Logf("raw: %v\n%s", r.Counts, summary)
 	if code != 0 {
 		t.Errorf("audit of the default image exited %d:\n%s", code, summary)
@@ -113,7 +117,7 @@ func TestAuditDefaultImage(t *testing.T) {
 
 	q := filepath.Join(dir, "supernode-appliance.qcow2")
 	if _, err := os.Stat(q); err == nil {
-		qcode, qr, _ := audit(t, bin, q)
+		qcode, qr, _ := audit(t, bin, q, manifest)
 		if qcode != code || fmt.Sprint(qr.Counts) != fmt.Sprint(r.Counts) {
 			t.Errorf("qcow2 verdict %d %v differs from raw %d %v", qcode, qr.Counts, code, r.Counts)
 		}
@@ -160,7 +164,7 @@ func TestAuditTamperedImage(t *testing.T) {
 	f.WriteAt(b, off)
 	f.Close()
 
-	code, r, summary := audit(t, bin, img)
+	code, r, summary := audit(t, bin, img, filepath.Join(dir, "manifest.json"))
 	if code != 1 {
 		t.Fatalf("tampered image: exit %d\n%s", code, summary)
 	}
@@ -212,8 +216,8 @@ func TestAuditWeakenedImage(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the weakened image: %v\n%s", err, b)
 	}
-	_, base, _ := audit(t, bin, filepath.Join(dir, "supernode-appliance.raw"))
-	code, r, summary := audit(t, bin, filepath.Join(out, "supernode-appliance.raw"))
+	_, base, _ := audit(t, bin, filepath.Join(dir, "supernode-appliance.raw"), filepath.Join(dir, "manifest.json"))
+	code, r, summary := audit(t, bin, filepath.Join(out, "supernode-appliance.raw"), filepath.Join(out, "manifest.json"))
 	if code != 1 {
 		t.Fatalf("weakened image: exit %d\n%s", code, summary)
 	}
@@ -238,4 +242,133 @@ func lastLines(s string, n int) string {
 		l = l[len(l)-n:]
 	}
 	return strings.Join(l, "\n")
+}
+
+// TestAuditRebuiltImage is issue #11 item 4 on the real image: a copy of
+// the default image whose root is changed, re-hashed with its own
+// dm-verity tree, whose UKI carries the new root hash, and whose UKI has
+// a junk certificate table appended. The image vouches for itself
+// (roothash, "signed"); the audit against the published manifest must
+// fail at integrity and say why, and reads nothing from the root.
+func TestAuditRebuiltImage(t *testing.T) {
+	dir := defaultImage(t)
+	testenv.RequireCommands(t, "veritysetup", "mcopy")
+	bin := testenv.BuildBinaries(t)
+	img := copyImage(t, dir)
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := hardening.ReadGPT(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := func(typ string) hardening.Partition {
+		for _, p := range parts {
+			if p.Type == typ {
+				return p
+			}
+		}
+		t.Fatalf("no partition of type %s", typ)
+		return hardening.Partition{}
+	}
+	root, verity, esp := part(hardening.GUIDRootX86_64), part(hardening.GUIDRootVerity), part(hardening.GUIDESP)
+	// The attacker's root: one byte of file data changed.
+	b := make([]byte, 1)
+	off := root.Offset + root.Size/2
+	f.ReadAt(b, off)
+	b[0] ^= 0x01
+	f.WriteAt(b, off)
+	// Its own hash tree, written over the root-verity partition.
+	work := t.TempDir()
+	rootFile, treeFile := filepath.Join(work, "root"), filepath.Join(work, "tree")
+	buf := make([]byte, root.Size)
+	f.ReadAt(buf, root.Offset)
+	os.WriteFile(rootFile, buf, 0o644)
+	out, err := exec.Command("veritysetup", "format", rootFile, treeFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("veritysetup format: %v %s", err, out)
+	}
+	m := regexp.MustCompile(`Root hash:\s+([0-9a-f]{64})`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no root hash: %s", out)
+	}
+	newHash := string(m[1])
+	tree, _ := os.ReadFile(treeFile)
+	if int64(len(tree)) > verity.Size {
+		t.Fatalf("hash tree %d bytes > partition %d", len(tree), verity.Size)
+	}
+	f.WriteAt(tree, verity.Offset)
+	f.Close()
+	// The UKI: the new root hash on its command line, a junk certificate table.
+	espSpec := fmt.Sprintf("%s@@%d", img, esp.Offset)
+	uki := filepath.Join(work, "supernode.efi")
+	if out, err := exec.Command("mcopy", "-n", "-i", espSpec, "::"+hardening.UKIPath, uki).CombinedOutput(); err != nil {
+		t.Fatalf("mcopy: %v %s", err, out)
+	}
+	pe, _ := os.ReadFile(uki)
+	var man struct {
+		RootHash string `json:"root_hash"`
+	}
+	mb, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	json.Unmarshal(mb, &man)
+	if bytes.Count(pe, []byte("roothash="+man.RootHash)) != 1 {
+		t.Fatal("the UKI does not carry the manifest's root hash once")
+	}
+	pe = bytes.Replace(pe, []byte("roothash="+man.RootHash), []byte("roothash="+newHash), 1)
+	peOff := int(binary.LittleEndian.Uint32(pe[0x3c:]))
+	secDir := peOff + 24 + 112 + 4*8 // PE32+ optional header, data directory 4
+	if binary.LittleEndian.Uint32(pe[secDir+4:]) == 0 {
+		junk := make([]byte, 512)
+		binary.LittleEndian.PutUint32(junk, uint32(len(junk)))
+		binary.LittleEndian.PutUint16(junk[4:], 0x0200)
+		binary.LittleEndian.PutUint16(junk[6:], 2)
+		binary.LittleEndian.PutUint32(pe[secDir:], uint32(len(pe)))
+		binary.LittleEndian.PutUint32(pe[secDir+4:], uint32(len(junk)))
+		pe = append(pe, junk...)
+	}
+	os.WriteFile(uki, pe, 0o644)
+	if out, err := exec.Command("mcopy", "-o", "-i", espSpec, uki, "::"+hardening.UKIPath).CombinedOutput(); err != nil {
+		t.Fatalf("mcopy back: %v %s", err, out)
+	}
+
+	code, r, summary := audit(t, bin, img, filepath.Join(dir, "manifest.json"))
+	t.Logf("%v\n%s", r.Counts, lastLines(summary, 8))
+	if code != 1 {
+		t.Fatalf("rebuilt image: exit %d, want 1", code)
+	}
+	st := statuses(r)
+	for _, id := range []string{"fs-root-verity", "boot-uki", "boot-secure-boot"} {
+		if st[id] != "fail" {
+			t.Errorf("%s: %s", id, st[id])
+		}
+	}
+	if !strings.Contains(summary, "not the image that was published") {
+		t.Error("the summary does not say the image is not the published one")
+	}
+	if st["sw-no-shells"] != "error" {
+		t.Errorf("the unverified root was read: sw-no-shells %s", st["sw-no-shells"])
+	}
+	// The operator's own root hash gives the same verdict as the manifest.
+	code2, _, _ := auditArgs(t, bin, "--image", img, "--root-hash", man.RootHash)
+	if code2 != 1 {
+		t.Errorf("--root-hash: exit %d, want 1", code2)
+	}
+	noLeftovers(t, img)
+}
+
+// auditArgs runs bin/appliance-audit with exactly args.
+func auditArgs(t *testing.T, bin string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "appliance-audit"), args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), stdout.String(), stderr.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, stdout.String(), stderr.String()
 }

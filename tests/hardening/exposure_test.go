@@ -33,7 +33,11 @@ func TestSystemdAnalyzeExposure(t *testing.T) {
 			}
 		}
 	}
-	img, err := hardening.OpenImage(context.Background(), filepath.Join(dir, "supernode-appliance.raw"))
+	expect, err := hardening.ManifestExpectations(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := hardening.OpenImage(context.Background(), filepath.Join(dir, "supernode-appliance.raw"), expect)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,11 @@ var lynisFindings = map[string]string{
 func TestLynisRootdir(t *testing.T) {
 	dir := defaultImage(t)
 	testenv.RequireCommands(t, "lynis")
-	img, err := hardening.OpenImage(context.Background(), filepath.Join(dir, "supernode-appliance.raw"))
+	expect, err := hardening.ManifestExpectations(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := hardening.OpenImage(context.Background(), filepath.Join(dir, "supernode-appliance.raw"), expect)
 	if err != nil {
 		t.Fatal(err)
 	}

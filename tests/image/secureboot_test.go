@@ -2,9 +2,11 @@ package image_test
 
 import (
 	"context"
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,28 +41,33 @@ func TestSecureBoot(t *testing.T) {
 	if out, err := exec.Command("openssl", "pkey", "-in", qemu.SnakeoilKey, "-passin", "pass:snakeoil", "-out", key).CombinedOutput(); err != nil {
 		t.Fatalf("decrypt the ovmf test key: %v\n%s", err, out)
 	}
+	// A signed image ignores command line extensions it did not sign, so
+	// what the test needs on the console (the journal, the kernel's
+	// "Secure boot enabled" through "quiet") is signed in.
 	tmplPath := templateWith(t, root, filepath.Join(tmp, "signed.pkr.hcl"), `
   secure_boot_key  = "`+key+`"
-  secure_boot_cert = "`+qemu.SnakeoilCert+`"`)
+  secure_boot_cert = "`+qemu.SnakeoilCert+`"
+  kernel_cmdline   = ["`+consoleJournal+`", "loglevel=7"]`)
 	out := filepath.Join(tmp, "out")
-	cmd := exec.Command(bin, "build", "-out", out, tmplPath)
-	cmd.Dir = root
-	if o, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("signed build: %v\n%s", err, tail(string(o), 4000))
+	if dir := os.Getenv("SUPERNODE_TEST_SIGNED_IMAGE"); dir != "" {
+		// A signed image built by this test elsewhere (its template above).
+		out = dir
+	} else {
+		cmd := exec.Command(bin, "build", "-out", out, tmplPath)
+		cmd.Dir = root
+		if o, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("signed build: %v\n%s", err, tail(string(o), 4000))
+		}
 	}
 
 	t.Run("signed image boots", func(t *testing.T) {
+		t.Parallel()
 		port := freeUDPPort(t)
 		vm := startVM(t, filepath.Join(out, "supernode-appliance.qcow2"), qemu.Options{
-			SecureBoot: true,
-			Vars:       qemu.SnakeoilVars,
-			HostFwd:    []string{"udp:127.0.0.1:" + strconv.Itoa(port) + "-:3478"},
-			// sd-stub appends SMBIOS command line extensions under Secure
-			// Boot too (measured into PCR 12; only confidential VMs
-			// ignore them): loglevel=7 lets the kernel's Secure Boot
-			// line through "quiet".
-			ExtraCmdline: consoleJournal + " loglevel=7",
-			Credentials:  map[string]string{"supernode-xdp.allow_bogons": "10.0.2.0/24"},
+			SecureBoot:  true,
+			Vars:        qemu.SnakeoilVars,
+			HostFwd:     []string{"udp:127.0.0.1:" + strconv.Itoa(port) + "-:3478"},
+			Credentials: map[string]string{"supernode-xdp.allow_bogons": "10.0.2.0/24"},
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
 		defer cancel()
@@ -81,7 +88,81 @@ func TestSecureBoot(t *testing.T) {
 		t.Log("the supernode answers STUN")
 	})
 
+	// Issue #11 item 1: whoever sets SMBIOS strings tries to get a root
+	// shell in the initrd (rd.break + SYSTEMD_SULOGIN_FORCE=1), to swap
+	// the root (a second roothash=, the last one wins), and to add code
+	// through credentials (a drop-in for the supernode's unit, the
+	// journal shipped to a socket). The signed image must boot its own
+	// verified root with its signed command line, give no shell, and
+	// none of it may take effect.
+	t.Run("SMBIOS command line and credentials ignored", func(t *testing.T) {
+		t.Parallel()
+		port := freeUDPPort(t)
+		dropin := "[Service]\nExecStartPre=/usr/bin/echo PWNED-BY-CREDENTIAL\n"
+		vm := startVM(t, filepath.Join(out, "supernode-appliance.qcow2"), qemu.Options{
+			SecureBoot:   true,
+			Vars:         qemu.SnakeoilVars,
+			HostFwd:      []string{"udp:127.0.0.1:" + strconv.Itoa(port) + "-:3478"},
+			ExtraCmdline: "rd.break=pre-mount SYSTEMD_SULOGIN_FORCE=1 rd.shell=1 systemd.debug_shell=ttyS0 roothash=" + strings.Repeat("0", 64),
+			Credentials:  map[string]string{"supernode-xdp.allow_bogons": "10.0.2.0/24"},
+			SMBIOS: []string{
+				"io.systemd.credential.binary:systemd.unit-dropin.supernode.service=" + base64.StdEncoding.EncodeToString([]byte(dropin)),
+				"io.systemd.credential:journal.forward_to_socket=10.0.2.2:9",
+				"io.systemd.credential:getty.ttys.serial=ttyS0",
+			},
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
+		defer cancel()
+		// What a shell or the hostile drop-in would print. systemd may
+		// still reach emergency.target on its own (a device timing out on
+		// a loaded host): without sulogin that gives no shell, and the
+		// console then says so.
+		shell := []string{"Give root password for maintenance", "Press Enter for maintenance", "Breaking to emergency shell",
+			"dracut:/#", "sh-5.", "PWNED-BY-CREDENTIAL", "login:", "Cannot open access to console"}
+		seen, err := vm.WaitConsole(ctx, append([]string{"supernode ready"}, shell...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen != "supernode ready" {
+			t.Fatalf("the SMBIOS attack took effect: %s", lineWith(vm.Console(), seen))
+		}
+		// The kernel got the signed command line and nothing else.
+		cmdline := lineWith(vm.Console(), "Command line:")
+		t.Logf("kernel: %s", cmdline)
+		if strings.Contains(cmdline, "rd.break") || strings.Contains(cmdline, "SULOGIN") || strings.Count(cmdline, "roothash=") != 1 || strings.Contains(cmdline, strings.Repeat("0", 64)) {
+			t.Errorf("the SMBIOS command line extension reached the kernel: %s", cmdline)
+		}
+		if _, err := stunBinding(ctx, "127.0.0.1:"+strconv.Itoa(port)); err != nil {
+			t.Fatalf("no STUN answer: %v", err)
+		}
+		// The live audit proves /proc/cmdline is exactly the signed one
+		// (one roothash=, ours) and the credential allowlist holds.
+		if _, err := vm.WaitConsole(ctx, " controls: "); err != nil {
+			t.Fatalf("no live audit summary: %v", err)
+		}
+		con := vm.Console()
+		t.Logf("live audit: %s", lineWith(con, " controls: "))
+		for _, id := range []string{"boot-cmdline-signed", "boot-credential-allowlist", "boot-secure-boot", "fs-root-verity"} {
+			if l := regexp.MustCompile(`(FAIL|ERROR|EXCEPTION)\s+` + id + ` \[.*`).FindString(con); l != "" {
+				t.Errorf("live audit: %s", l)
+			}
+		}
+		for _, bad := range shell {
+			if strings.Contains(con, bad) {
+				t.Errorf("console shows %q: %s", bad, lineWith(con, bad))
+			}
+		}
+		if strings.Contains(con, "You are in emergency mode") && !strings.Contains(con, "Failed to execute /usr/sbin/sulogin") {
+			t.Error("emergency mode was entered and sulogin was not shown to be absent")
+		}
+		if !strings.Contains(con, "Secure boot enabled") {
+			t.Error("the kernel did not report Secure Boot")
+		}
+		t.Log("signed image under enforced Secure Boot: SMBIOS command line, second roothash= and credentials had no effect")
+	})
+
 	t.Run("unsigned image refused", func(t *testing.T) {
+		t.Parallel()
 		vm := startVM(t, filepath.Join(unsigned, "supernode-appliance.qcow2"), qemu.Options{
 			SecureBoot: true,
 			Vars:       qemu.SnakeoilVars,

@@ -17,13 +17,21 @@ import (
 )
 
 const usage = `Usage:
-  appliance-audit --image PATH.raw|PATH.qcow2 [options]   audit a built image, read-only
-  appliance-audit --live [options]                         audit the running appliance
+  appliance-audit --image PATH.raw|PATH.qcow2 (--manifest FILE | --root-hash HEX) [--cert FILE] [--debug] [options]
+  appliance-audit --live [options]
 
 Checks every control of the hardening profile and prints a summary
-(failures first). The image's root is verified against the root hash on
-the UKI command line before anything else is checked.
+(failures first). Offline, the audit trusts what the operator gives, never
+the image: the UKI must carry exactly the expected root hash (and, with a
+manifest, exactly the published command line), and the root is verified
+against that hash before anything else is read.
 
+Image options:
+  --manifest FILE  the builder's manifest.json: expected root hash and UKI command line
+  --root-hash HEX  the expected dm-verity root hash
+  --cert FILE      verify the UKI's Authenticode signature with this certificate (PEM or DER)
+  --debug          the image is a debug image (debug exemptions apply); without it an
+                   image whose stamp says "debug" fails
 Options:
   --profile FILE   profile to audit against (default: the embedded profile)
   --json FILE      write the full report as JSON
@@ -50,6 +58,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	image := fs.String("image", "", "")
 	live := fs.Bool("live", false, "")
+	manifest := fs.String("manifest", "", "")
+	rootHash := fs.String("root-hash", "", "")
+	certPath := fs.String("cert", "", "")
+	debug := fs.Bool("debug", false, "")
 	profile := fs.String("profile", "", "")
 	jsonOut := fs.String("json", "", "")
 	sarifOut := fs.String("sarif", "", "")
@@ -79,6 +91,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case (*image == "") == !*live:
 		fmt.Fprintln(stderr, "appliance-audit: give exactly one of --image PATH or --live; see --help")
 		return 2
+	case *live && (*manifest != "" || *rootHash != "" || *certPath != "" || *debug):
+		fmt.Fprintln(stderr, "appliance-audit: --manifest, --root-hash, --cert and --debug are for --image; see --help")
+		return 2
+	case *image != "" && (*manifest == "") == (*rootHash == ""):
+		fmt.Fprintln(stderr, "appliance-audit: --image needs the expected root hash from you, not from the image: give exactly one of --manifest manifest.json or --root-hash HEX; see --help")
+		return 2
 	}
 	p, err := loadProfile(*profile)
 	if err != nil {
@@ -92,8 +110,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *live {
 		t, err = hardening.NewLiveTarget()
 	} else {
+		var o hardening.ImageOptions
+		o, err = imageOptions(*manifest, *rootHash, *certPath, *debug)
+		if err != nil {
+			fmt.Fprintf(stderr, "appliance-audit: %v\n", err)
+			return 2
+		}
 		var img *hardening.Image
-		img, err = hardening.OpenImage(ctx, *image)
+		img, err = hardening.OpenImage(ctx, *image, o)
 		if img != nil {
 			defer func() {
 				if err := img.Close(); err != nil {
@@ -122,6 +146,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// imageOptions gathers what the operator says the image must be.
+func imageOptions(manifest, rootHash, certPath string, debug bool) (hardening.ImageOptions, error) {
+	o := hardening.ImageOptions{RootHash: rootHash, RootHashFrom: "--root-hash"}
+	if manifest != "" {
+		var err error
+		if o, err = hardening.ManifestExpectations(manifest); err != nil {
+			return o, err
+		}
+	}
+	if certPath != "" {
+		c, err := hardening.LoadCertificate(certPath)
+		if err != nil {
+			return o, err
+		}
+		o.Cert, o.CertFrom = c, certPath
+	}
+	o.Debug = debug
+	return o, nil
 }
 
 func loadProfile(path string) (*hardening.Profile, error) {

@@ -32,6 +32,14 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"x.raw"}, 2, "unexpected argument \"x.raw\""},
 		{[]string{"--live", "--profile", bad}, 2, "bad.hcl:3"},
 		{[]string{"--live", "--profile", filepath.Join(dir, "none.hcl")}, 2, "no such file"},
+		// Offline, the expected root hash comes from the operator.
+		{[]string{"--image", "x.raw"}, 2, "give exactly one of --manifest manifest.json or --root-hash HEX"},
+		{[]string{"--image", "x.raw", "--root-hash", "ab", "--manifest", "m.json"}, 2, "give exactly one of --manifest"},
+		{[]string{"--image", "x.raw", "--root-hash", "ab"}, 2, "64 hex digits"},
+		{[]string{"--image", "x.raw", "--manifest", filepath.Join(dir, "none.json")}, 2, "manifest"},
+		{[]string{"--image", "x.raw", "--root-hash", strings.Repeat("ab", 32), "--cert", bad}, 2, "not an X.509 certificate"},
+		{[]string{"--live", "--debug"}, 2, "are for --image"},
+		{[]string{"--live", "--root-hash", "ab"}, 2, "are for --image"},
 	}
 	for _, c := range cases {
 		code, out, errs := runCLI(c.args...)

@@ -165,11 +165,12 @@ func writeTo(path string, stdout io.Writer, write func(io.Writer) error) error {
 	return writeFileAtomic(path, write)
 }
 
-const diffUsage = `Usage: appliance-audit diff [--markdown] [--json FILE] [--profile FILE] OLD NEW
+const diffUsage = `Usage: appliance-audit diff [--markdown] [--json FILE] [--profile FILE] [--old-manifest FILE --new-manifest FILE] OLD NEW
 
 OLD and NEW are both profiles (*.hcl), both audit reports (*.json, from
 --json), or both images (*.raw, *.qcow2: each is audited, read-only, against
-the embedded profile or --profile, and the results compared). Lists controls
+the embedded profile or --profile and against its published manifest,
+--old-manifest and --new-manifest, and the results compared). Lists controls
 added, removed, changed in setting or severity (profiles) and verdicts that
 changed (reports, images), regressions first. --markdown writes a release
 notes section.
@@ -183,6 +184,8 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 	markdown := fs.Bool("markdown", false, "")
 	jsonOut := fs.String("json", "", "")
 	profile := fs.String("profile", "", "")
+	oldManifest := fs.String("old-manifest", "", "")
+	newManifest := fs.String("new-manifest", "", "")
 	if code, done := parseSub(fs, args, diffUsage, stdout, stderr); done {
 		return code
 	}
@@ -228,9 +231,20 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "appliance-audit diff: %v\n", err)
 			return 2
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if d, err = hardening.DiffImages(ctx, p, oldPath, newPath); err != nil {
+		if *oldManifest == "" || *newManifest == "" {
+			fmt.Fprintln(stderr, "appliance-audit diff: images are audited against what their publisher said, not what they say: give --old-manifest and --new-manifest; see diff --help")
+			return 2
+		}
+		oldOpts, err := hardening.ManifestExpectations(*oldManifest)
+		if err == nil {
+			var newOpts hardening.ImageOptions
+			if newOpts, err = hardening.ManifestExpectations(*newManifest); err == nil {
+				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				d, err = hardening.DiffImages(ctx, p, oldPath, oldOpts, newPath, newOpts)
+			}
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "appliance-audit diff: %v\n", err)
 			return 2
 		}
