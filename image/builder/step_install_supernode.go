@@ -11,11 +11,11 @@ import (
 )
 
 // Binaries installed into /usr/bin when `make build` produced them.
-var Binaries = []string{"supernode", "supernode-xdp", "appliance-audit"}
+var Binaries = []string{"supernode", "supernode-xdp", "appliance-audit", "appliance-imds"}
 
 // UnitDirs hold each part's systemd files (*.service, *.sysusers.conf,
 // *.tmpfiles.conf, ...), relative to source_dir.
-var UnitDirs = []string{"supernode/systemd", "ebpf/systemd", "hardening/systemd"}
+var UnitDirs = []string{"supernode/systemd", "ebpf/systemd", "hardening/systemd", "image/imds/systemd"}
 
 // ConfigFiles are the daemons' default configs: source -> path in the image.
 var ConfigFiles = map[string]string{
