@@ -155,8 +155,13 @@ func TestPackerBuild(t *testing.T) {
 	if got.RootHash != want.RootHash {
 		t.Fatalf("packer build root hash %s, standalone CLI %s (same template, same inputs)", got.RootHash, want.RootHash)
 	}
-	if got.BuilderVersion != want.BuilderVersion {
-		t.Errorf("builder_version: packer %q, CLI %q", got.BuilderVersion, want.BuilderVersion)
+	// One version: the manifest of both builds, the CLI and the plugin.
+	cliVersion, _ := exec.Command(filepath.Join(bin, "appliance"), "--version").Output()
+	pluginVersion, _ := exec.Command(filepath.Join(bin, "packer-plugin-supernode"), "--version").Output()
+	v := strings.TrimPrefix(strings.TrimSpace(string(cliVersion)), "appliance ")
+	if got.BuilderVersion != v || want.BuilderVersion != v || strings.TrimSpace(string(pluginVersion)) != "packer-plugin-supernode "+v {
+		t.Errorf("versions disagree: manifest (packer) %q, manifest (CLI) %q, appliance --version %q, plugin --version %q",
+			got.BuilderVersion, want.BuilderVersion, cliVersion, pluginVersion)
 	}
 	t.Logf("packer build and standalone CLI: same root hash %s", got.RootHash)
 }
