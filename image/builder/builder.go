@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
@@ -111,12 +113,29 @@ func buildError(ctx context.Context, state multistep.StateBag) error {
 		return ErrCancelled
 	}
 	if err, ok := state.GetOk("error"); ok {
+		// Ctrl-C in a terminal reaches the whole process group: the tool
+		// dies of SIGINT a moment before Packer cancels the plugin's
+		// context. That is a cancellation too.
+		if interrupted(err.(error)) {
+			return ErrCancelled
+		}
 		return err.(error)
 	}
 	if _, ok := state.GetOk(multistep.StateHalted); ok {
 		return errors.New("build halted")
 	}
 	return nil
+}
+
+// interrupted reports whether err is a tool killed by SIGINT or SIGTERM.
+func interrupted(err error) bool {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return ws.Signal() == syscall.SIGINT || ws.Signal() == syscall.SIGTERM
+		}
+	}
+	return false
 }
 
 // progressStep prints "[n/N] what ... elapsed" around a step.

@@ -1,7 +1,9 @@
 package builder
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,5 +118,18 @@ func TestCloseInheritedFDs(t *testing.T) {
 	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
 	if err != nil || flags&unix.FD_CLOEXEC == 0 {
 		t.Fatalf("fd %d flags %#x, %v: not close-on-exec", fd, flags, err)
+	}
+}
+
+// A tool killed by SIGINT (Ctrl-C reaches the whole process group before
+// Packer cancels the plugin) is a cancellation, not a failure.
+func TestInterruptedToolIsCancellation(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "kill -INT $$")
+	_, err := capture(context.Background(), cmd, "sh")
+	if !interrupted(err) {
+		t.Fatalf("%v: not seen as interrupted", err)
+	}
+	if interrupted(exec.Command("false").Run()) {
+		t.Fatal("exit 1 seen as interrupted")
 	}
 }

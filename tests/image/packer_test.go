@@ -104,6 +104,10 @@ func TestPackerBuild(t *testing.T) {
 		dir := t.TempDir()
 		cmd := exec.Command(packer, "build", tmpl)
 		cmd.Dir, cmd.Env = dir, env
+		// Ctrl-C in a terminal signals the whole process group. Packer
+		// relies on that: its outer (panicwrap) process ignores SIGINT and
+		// the inner one cancels the build.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		stdout, _ := cmd.StdoutPipe()
 		cmd.Stderr = cmd.Stdout
 		if err := cmd.Start(); err != nil {
@@ -118,7 +122,7 @@ func TestPackerBuild(t *testing.T) {
 			}
 		}
 		time.Sleep(5 * time.Second)
-		cmd.Process.Signal(syscall.SIGINT)
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 		go io.Copy(&log, stdout)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
@@ -128,7 +132,7 @@ func TestPackerBuild(t *testing.T) {
 				t.Fatalf("interrupted packer build exited 0:\n%s", log.String())
 			}
 		case <-time.After(2 * time.Minute):
-			cmd.Process.Kill()
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			t.Fatalf("packer build did not stop within 2 minutes of SIGINT:\n%s", log.String())
 		}
 		if !strings.Contains(log.String(), "cancelled") || strings.Contains(log.String(), "context canceled") {
@@ -139,6 +143,12 @@ func TestPackerBuild(t *testing.T) {
 		}
 	})
 
+	t.Run("same root hash as the CLI", func(t *testing.T) { packerMatchesCLI(t, run, tmp, tmpl, bin) })
+}
+
+// packerMatchesCLI runs the one real packer build and compares it with the
+// standalone CLI's image of the same template.
+func packerMatchesCLI(t *testing.T, run func(string, ...string) (string, error), tmp, tmpl, bin string) {
 	start := time.Now()
 	out, err := run(tmp, "build", tmpl)
 	if err != nil {
