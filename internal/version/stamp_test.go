@@ -2,6 +2,7 @@ package version
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,9 +36,39 @@ func TestOneVersionEverywhere(t *testing.T) {
 			t.Errorf("%s --version: %q (%v), want %q", e.Name(), got, err, e.Name()+" "+want)
 		}
 	}
+	// One command-line contract: --help on stdout with exit 0, a bad
+	// flag or command is a short message on stderr with exit 2.
+	for _, e := range entries {
+		name := filepath.Join(bin, e.Name())
+		var stdout, stderr strings.Builder
+		cmd := exec.Command(name, "--help")
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if helpOnStderr[e.Name()] != "" {
+			t.Logf("%s --help still prints on stderr (%s)", e.Name(), helpOnStderr[e.Name()])
+		} else if err != nil || stdout.Len() == 0 || stderr.Len() != 0 {
+			t.Errorf("%s --help: %v, %d bytes on stdout, stderr %q; want exit 0 and help on stdout", e.Name(), err, stdout.Len(), stderr.String())
+		}
+		stdout.Reset()
+		stderr.Reset()
+		cmd = exec.Command(name, "--no-such-flag")
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err = cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || stdout.Len() != 0 || !strings.HasPrefix(stderr.String(), e.Name()+": ") && helpOnStderr[e.Name()] == "" {
+			t.Errorf("%s --no-such-flag: %v, stdout %q, stderr %q; want exit 2 and '%s: ...' on stderr", e.Name(), err, stdout.String(), stderr.String(), e.Name())
+		}
+	}
 	out, err := exec.Command(filepath.Join(bin, "packer-plugin-supernode"), "describe").Output()
 	var d struct{ Version string }
 	if err != nil || json.Unmarshal(out, &d) != nil || d.Version != want {
 		t.Errorf("plugin describe: %s (%v), want version %q", out, err, want)
 	}
+}
+
+// helpOnStderr lists commands that do not keep the contract yet, with why;
+// TestOneVersionEverywhere logs them instead of failing. Remove an entry
+// when its command is fixed.
+var helpOnStderr = map[string]string{
+	"supernode": "supernode/cmd/supernode uses the flag package's default usage (issue #15 item 5, owned by the supernode part)",
 }

@@ -38,6 +38,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	if args[0] != "describe" && args[0] != "start" {
+		fmt.Fprintf(stderr, "packer-plugin-supernode: unknown command %q; Packer runs this plugin (describe, start builder NAME), see --help\n", args[0])
+		return 2
+	}
 	if err := builder.CloseInheritedFDs(); err != nil {
 		fmt.Fprintln(stderr, "packer-plugin-supernode: cannot mark inherited file descriptors close-on-exec:", err)
 		return 1
