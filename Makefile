@@ -2,8 +2,10 @@
 GO        ?= go
 GOFLAGS   ?= -mod=mod
 BIN       := bin
-VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -X github.com/supernode-appliance/appliance/internal/daemon.Version=$(VERSION)
+# The one version of every binary, the plugin, the image's os-release, the
+# manifest and the SBOM (internal/version; version.sh explains the form).
+VERSION   ?= $(shell internal/version/version.sh)
+LDFLAGS   := -s -w -X github.com/supernode-appliance/appliance/internal/version.Version=$(VERSION)
 TEMPLATE  ?= image/appliance.pkr.hcl
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
@@ -29,6 +31,7 @@ help:
 
 build:
 	@mkdir -p $(BIN)
+	@echo "version $(VERSION)"
 	@for d in $(CMDS); do \
 		echo "go build $$d"; \
 		CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/$$(basename $$d) ./$$d || exit 1; \

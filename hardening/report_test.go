@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func sampleReport(t *testing.T) (*Report, *Profile) {
@@ -188,5 +190,101 @@ func TestTextAndJSON(t *testing.T) {
 	if !strings.Contains(m.String(), `appliance_audit_controls{mode="image",profile_version="1.0.0",status="fail"} `+fmt.Sprint(rep.Counts[Fail])) ||
 		!strings.Contains(m.String(), `appliance_audit_control_failed{control="sw-no-package-manager"`) {
 		t.Errorf("metrics:\n%s", m.String())
+	}
+}
+
+// TestSARIFHelpAndFingerprints: every rule has help (text and markdown)
+// and a helpUri, the run has automationDetails.id, and every result has a
+// partial fingerprint that is the same in a second audit of the same root.
+func TestSARIFHelpAndFingerprints(t *testing.T) {
+	rep, p := sampleReport(t)
+	type doc struct {
+		Runs []struct {
+			AutomationDetails struct{ ID string } `json:"automationDetails"`
+			Tool              struct {
+				Driver struct {
+					Rules []struct {
+						ID      string `json:"id"`
+						HelpURI string `json:"helpUri"`
+						Help    struct{ Text, Markdown string }
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Results []struct {
+				RuleID              string            `json:"ruleId"`
+				PartialFingerprints map[string]string `json:"partialFingerprints"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	render := func(r *Report) doc {
+		var buf bytes.Buffer
+		if err := r.WriteSARIF(&buf, p); err != nil {
+			t.Fatal(err)
+		}
+		var d doc
+		if err := json.Unmarshal(buf.Bytes(), &d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d := render(rep)
+	run := d.Runs[0]
+	if !strings.HasPrefix(run.AutomationDetails.ID, "appliance-audit/"+rep.Mode+"/") {
+		t.Errorf("automationDetails.id %q", run.AutomationDetails.ID)
+	}
+	for _, r := range run.Tool.Driver.Rules {
+		if r.Help.Text == "" || !strings.Contains(r.Help.Markdown, "**") || !strings.HasPrefix(r.HelpURI, "https://") {
+			t.Errorf("rule %s: help %q / %q, helpUri %q", r.ID, r.Help.Text, r.Help.Markdown, r.HelpURI)
+		}
+		if !strings.Contains(r.HelpURI, "profile.hcl#L") {
+			t.Errorf("rule %s of the embedded profile does not link to its line: %q", r.ID, r.HelpURI)
+		}
+	}
+	// A second report of the same root, later: same fingerprints.
+	again := *rep
+	again.Started = rep.Started.Add(time.Hour)
+	d2 := render(&again)
+	seen := map[string]bool{}
+	for i, r := range run.Results {
+		fp := r.PartialFingerprints["controlLocation/v1"]
+		if len(fp) != 32 || d2.Runs[0].Results[i].PartialFingerprints["controlLocation/v1"] != fp {
+			t.Errorf("result %s: fingerprint %q, second run %q", r.RuleID, fp, d2.Runs[0].Results[i].PartialFingerprints)
+		}
+		seen[fp] = true
+	}
+	if len(seen) != len(run.Results) {
+		t.Errorf("%d distinct fingerprints for %d results", len(seen), len(run.Results))
+	}
+}
+
+// TestJUnitTimeAndHostname: the attributes CI reporters show.
+func TestJUnitTimeAndHostname(t *testing.T) {
+	rep, _ := sampleReport(t)
+	var buf bytes.Buffer
+	if err := rep.WriteJUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Time   string `xml:"time,attr"`
+		Suites []struct {
+			Time     string `xml:"time,attr"`
+			Hostname string `xml:"hostname,attr"`
+			Cases    []struct {
+				Time string `xml:"time,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	s := doc.Suites[0]
+	if doc.Time == "" || s.Time != doc.Time || s.Hostname != host || s.Hostname == "" {
+		t.Errorf("testsuites time %q, testsuite time %q hostname %q (want %q)", doc.Time, s.Time, s.Hostname, host)
+	}
+	for _, c := range s.Cases {
+		if c.Time == "" {
+			t.Fatal("a testcase without time")
+		}
 	}
 }

@@ -1,7 +1,10 @@
 package hardening
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -11,6 +14,15 @@ import (
 const (
 	sarifVersion = "2.1.0"
 	sarifSchema  = "https://json.schemastore.org/sarif-2.1.0.json"
+	// Where rules link to: the profile's source for the embedded profile
+	// (with the control's line), the hardening README otherwise.
+	sourceURI  = "https://github.com/supernode-appliance/appliance/blob/main/hardening/"
+	profileURI = sourceURI + "profile.hcl"
+	readmeURI  = sourceURI + "README.md"
+	// fingerprintKey names the partialFingerprints entry; bump the
+	// version if its inputs ever change, so consumers do not match old
+	// results to new ones.
+	fingerprintKey = "controlLocation/v1"
 )
 
 type sarifLog struct {
@@ -20,10 +32,18 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool        sarifTool              `json:"tool"`
-	Invocations []sarifInvocation      `json:"invocations"`
-	Results     []sarifResult          `json:"results"`
-	Properties  map[string]interface{} `json:"properties,omitempty"`
+	Tool              sarifTool              `json:"tool"`
+	AutomationDetails sarifAutomation        `json:"automationDetails"`
+	Invocations       []sarifInvocation      `json:"invocations"`
+	Results           []sarifResult          `json:"results"`
+	Properties        map[string]interface{} `json:"properties,omitempty"`
+}
+
+// sarifAutomation identifies the run (SARIF 3.17): "category/instance".
+// GitHub code scanning keeps one analysis per category, so an image audit
+// and a live audit of the same commit do not replace each other.
+type sarifAutomation struct {
+	ID string `json:"id"`
 }
 
 type sarifTool struct {
@@ -46,8 +66,15 @@ type sarifRule struct {
 	Name             string                 `json:"name"`
 	ShortDescription sarifText              `json:"shortDescription"`
 	FullDescription  sarifText              `json:"fullDescription"`
+	Help             sarifHelp              `json:"help"`
+	HelpURI          string                 `json:"helpUri"`
 	Default          map[string]string      `json:"defaultConfiguration"`
 	Properties       map[string]interface{} `json:"properties"`
+}
+
+type sarifHelp struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown"`
 }
 
 type sarifInvocation struct {
@@ -62,7 +89,10 @@ type sarifResult struct {
 	Message      sarifText          `json:"message"`
 	Locations    []sarifLocation    `json:"locations"`
 	Suppressions []sarifSuppression `json:"suppressions,omitempty"`
-	Properties   map[string]any     `json:"properties,omitempty"`
+	// Stable across runs for the same control and place, so consumers
+	// track one finding instead of opening a new one per audit.
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Properties          map[string]any    `json:"properties,omitempty"`
 }
 
 type sarifLocation struct {
@@ -131,6 +161,60 @@ func location(where string) sarifLocation {
 	return l
 }
 
+// ruleHelp is a control's help: what it demands and why, how it is
+// applied and checked, its references and any exception.
+func ruleHelp(res Result, c *Control) sarifHelp {
+	var text, md strings.Builder
+	fmt.Fprintf(&text, "%s\n\n%s\n", res.Title, res.Rationale)
+	fmt.Fprintf(&md, "**%s** (severity %s)\n\n%s\n", res.Title, res.Severity, res.Rationale)
+	if c != nil {
+		fmt.Fprintf(&text, "\nApplied by %s, checked by %s.\n", orDash(c.Apply), orDash(c.Check))
+		fmt.Fprintf(&md, "\nApplied by `%s`, checked by `%s` (defined at `%s`).\n", orDash(c.Apply), orDash(c.Check), c.Pos)
+	}
+	if len(res.References) > 0 {
+		fmt.Fprintf(&text, "\nReferences: %s\n", strings.Join(res.References, "; "))
+		md.WriteString("\nReferences:\n")
+		for _, r := range res.References {
+			fmt.Fprintf(&md, "- %s\n", r)
+		}
+	}
+	if c != nil && c.Exception != nil {
+		fmt.Fprintf(&text, "\nException: %s\n", c.Exception.Justification)
+		fmt.Fprintf(&md, "\n**Exception:** %s\n", c.Exception.Justification)
+	}
+	return sarifHelp{Text: strings.TrimSpace(text.String()), Markdown: strings.TrimSpace(md.String())}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// ruleHelpURI links a rule to its control in the embedded profile's source,
+// or to the hardening README for a profile given with --profile.
+func ruleHelpURI(c *Control) string {
+	if c != nil {
+		if line, ok := strings.CutPrefix(c.Pos, DefaultProfileName+":"); ok {
+			return profileURI + "#L" + line
+		}
+	}
+	return readmeURI
+}
+
+// fingerprint is the partial fingerprint of a result: the control and its
+// first location, hashed.
+func fingerprint(control string, l sarifLocation) string {
+	line := 0
+	if l.PhysicalLocation.Region != nil {
+		line = l.PhysicalLocation.Region.StartLine
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%s\x00%d", control,
+		l.PhysicalLocation.ArtifactLocation.URIBaseID, l.PhysicalLocation.ArtifactLocation.URI, line)))
+	return hex.EncodeToString(sum[:16])
+}
+
 // WriteSARIF writes the report as SARIF 2.1.0: one rule per control (with
 // its rationale and references), one result per control. Passing controls
 // are kind "pass"; exceptions are failing results with an accepted external
@@ -139,16 +223,17 @@ func (r *Report) WriteSARIF(w io.Writer, p *Profile) error {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{Name: "appliance-audit", Version: r.ToolVersion,
 			InformationURI: "https://github.com/supernode-appliance/appliance/tree/main/hardening"}},
-		Invocations: []sarifInvocation{{ExecutionSuccessful: true}},
-		Results:     []sarifResult{},
-		Properties:  map[string]interface{}{"profile": r.Profile, "profileVersion": r.ProfileVersion, "mode": r.Mode, "target": r.Target},
+		AutomationDetails: sarifAutomation{ID: "appliance-audit/" + r.Mode + "/" + r.Started.UTC().Format("2006-01-02T15:04:05Z")},
+		Invocations:       []sarifInvocation{{ExecutionSuccessful: true}},
+		Results:           []sarifResult{},
+		Properties:        map[string]interface{}{"profile": r.Profile, "profileVersion": r.ProfileVersion, "mode": r.Mode, "target": r.Target},
 	}
 	index := map[string]int{}
 	for _, res := range r.Results {
 		c := p.Control(res.Control)
 		index[res.Control] = len(run.Tool.Driver.Rules)
 		rule := sarifRule{ID: res.Control, Name: res.Control, ShortDescription: sarifText{res.Title},
-			FullDescription: sarifText{res.Rationale}, Default: map[string]string{"level": sarifLevel(res.Severity)},
+			FullDescription: sarifText{res.Rationale}, Help: ruleHelp(res, c), HelpURI: ruleHelpURI(c), Default: map[string]string{"level": sarifLevel(res.Severity)},
 			Properties: map[string]interface{}{"tags": append([]string{"security", "hardening"}, res.References...),
 				"security-severity": securitySeverity[res.Severity], "precision": "very-high"}}
 		if c != nil && c.Exception != nil {
@@ -185,6 +270,7 @@ func (r *Report) WriteSARIF(w io.Writer, p *Profile) error {
 		if len(sr.Locations) == 0 {
 			sr.Locations = []sarifLocation{location("/")}
 		}
+		sr.PartialFingerprints = map[string]string{fingerprintKey: fingerprint(res.Control, sr.Locations[0])}
 		run.Results = append(run.Results, sr)
 	}
 	enc := json.NewEncoder(w)

@@ -10,6 +10,11 @@ packer {
 }
 
 source "supernode" "appliance" {
+  # The project's inputs, found from this file (path.root is its folder), so
+  # `cd image && packer build appliance.pkr.hcl` takes the same ones.
+  bin_dir    = "${path.root}/../bin"
+  source_dir = "${path.root}/.."
+
   output_dir = "out"
   image_name = "supernode-appliance"
   suite      = "trixie"

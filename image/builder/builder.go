@@ -4,16 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/supernode-appliance/appliance/internal/version"
 )
 
-// Version is the builder's version, recorded in every manifest. The build
-// sets it with -ldflags from git describe.
-var Version = "0.1.0-dev"
+// Version is the builder's version, recorded in the manifest, the SBOM and
+// the image's os-release (IMAGE_VERSION): the one version of internal/version.
+var Version = version.Version
 
 // Builder builds the appliance image. It implements packersdk.Builder, so
 // Packer runs it as a plugin and the appliance CLI runs it directly.
@@ -60,9 +65,18 @@ func (b *Builder) Steps() []multistep.Step {
 	}
 }
 
-// Run executes the build. Cancelling ctx (Ctrl-C) stops the current step and
-// runs every completed step's Cleanup in reverse order.
+// Run executes the build. Inputs are checked first (one sentence naming
+// every missing binary or source folder). Cancelling ctx (Ctrl-C, or Packer
+// cancelling the build) stops the current step and runs every completed
+// step's Cleanup in reverse order; an output directory the build created
+// is removed again if it stayed empty.
 func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook) (packersdk.Artifact, error) {
+	if err := b.config.CheckInputs(); err != nil {
+		return nil, err
+	}
+	_, statErr := os.Stat(b.config.OutputDir)
+	createdOut := errors.Is(statErr, os.ErrNotExist)
+
 	st := &State{Config: &b.config, UI: ui, Started: time.Now()}
 	state := new(multistep.BasicStateBag)
 	state.Put("hook", hook)
@@ -77,20 +91,51 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 	b.runner = &multistep.BasicRunner{Steps: wrapped}
 	b.runner.Run(ctx, state)
 
-	if err, ok := state.GetOk("error"); ok {
-		return nil, err.(error)
-	}
-	if ctx.Err() != nil {
-		return nil, errors.New("build cancelled; every step's work was undone")
-	}
-	if _, ok := state.GetOk(multistep.StateCancelled); ok {
-		return nil, errors.New("build cancelled")
-	}
-	if _, ok := state.GetOk(multistep.StateHalted); ok {
-		return nil, errors.New("build halted")
+	err := buildError(ctx, state)
+	if err != nil {
+		if createdOut {
+			os.Remove(b.config.OutputDir) // only if empty: never anything published
+		}
+		return nil, err
 	}
 	ui.Say(st.Summary())
 	return &Artifact{dir: st.OutputDir, files: st.Published, rootHash: st.RootHash, manifest: st.ManifestPath}, nil
+}
+
+// ErrCancelled is the error of a build stopped by its context.
+var ErrCancelled = errors.New("build cancelled; every finished step was undone and nothing was published")
+
+// buildError is the build's outcome. A cancelled build reports that, not
+// the "context canceled" of whichever tool was killed on the way out.
+func buildError(ctx context.Context, state multistep.StateBag) error {
+	_, cancelled := state.GetOk(multistep.StateCancelled)
+	if ctx.Err() != nil || cancelled {
+		return ErrCancelled
+	}
+	if err, ok := state.GetOk("error"); ok {
+		// Ctrl-C in a terminal reaches the whole process group: the tool
+		// dies of SIGINT a moment before Packer cancels the plugin's
+		// context. That is a cancellation too.
+		if interrupted(err.(error)) {
+			return ErrCancelled
+		}
+		return err.(error)
+	}
+	if _, ok := state.GetOk(multistep.StateHalted); ok {
+		return errors.New("build halted")
+	}
+	return nil
+}
+
+// interrupted reports whether err is a tool killed by SIGINT or SIGTERM.
+func interrupted(err error) bool {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return ws.Signal() == syscall.SIGINT || ws.Signal() == syscall.SIGTERM
+		}
+	}
+	return false
 }
 
 // progressStep prints "[n/N] what ... elapsed" around a step.
@@ -123,11 +168,9 @@ func (p *progressStep) Run(ctx context.Context, state multistep.StateBag) multis
 
 func (p *progressStep) Cleanup(state multistep.StateBag) { p.inner.Cleanup(state) }
 
-// halt records err in the state bag and the UI and stops the build.
+// halt records err in the state bag and stops the build. Run returns it,
+// and the front door (Packer or the appliance CLI) prints it once.
 func halt(state multistep.StateBag, err error) multistep.StepAction {
 	state.Put("error", err)
-	if ui, ok := state.Get("ui").(packersdk.Ui); ok {
-		ui.Error(err.Error())
-	}
 	return multistep.ActionHalt
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -266,4 +267,49 @@ func (c *Config) extraFormats() []string {
 		}
 	}
 	return out
+}
+
+// CheckInputs reports, in one sentence, every project input the image needs
+// that is not there: the binaries under bin_dir, the systemd folders and
+// default configs under source_dir. Relative paths are taken from the
+// current directory, as Packer does; the default template anchors both to
+// itself with path.root, so it builds from any directory.
+func (c *Config) CheckInputs() error {
+	var missing []string
+	for _, b := range Binaries {
+		if _, err := os.Stat(filepath.Join(c.BinDir, b)); err != nil {
+			missing = append(missing, filepath.Join(c.BinDir, b))
+		}
+	}
+	for _, d := range UnitDirs {
+		if files, _ := filepath.Glob(filepath.Join(c.SourceDir, d, "*")); len(files) == 0 {
+			missing = append(missing, filepath.Join(c.SourceDir, d)+"/")
+		}
+	}
+	for _, src := range sortedKeys(ConfigFiles) {
+		if _, err := os.Stat(filepath.Join(c.SourceDir, src)); err != nil {
+			missing = append(missing, filepath.Join(c.SourceDir, src))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("missing build inputs %s; run `make build` for the binaries and set bin_dir and source_dir (relative paths start from %s) to the repository's bin/ and root", strings.Join(missing, ", "), cwd())
+}
+
+func cwd() string {
+	d, err := os.Getwd()
+	if err != nil {
+		return "the current directory"
+	}
+	return d
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

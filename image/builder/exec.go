@@ -35,7 +35,7 @@ func capture(ctx context.Context, cmd *exec.Cmd, what string) ([]byte, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return stdout.Bytes(), fmt.Errorf("%s failed: %v: %s", what, err, lastLines(stderr.String()+stdout.String(), 10))
+		return stdout.Bytes(), fmt.Errorf("%s failed: %w: %s", what, err, lastLines(stderr.String()+stdout.String(), 10))
 	}
 	return stdout.Bytes(), nil
 }

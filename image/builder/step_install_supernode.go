@@ -24,9 +24,10 @@ var ConfigFiles = map[string]string{
 }
 
 // StepInstallSupernode installs the static binaries, their units, default
-// configs and the network configuration, and enables the services. Inputs
-// still missing (another part not built yet) are logged, not fatal, so the
-// image builds while the parts land; the manifest lists them.
+// configs and the network configuration, stamps the image's version into
+// os-release, creates the users and enables the services. Every input must
+// exist (Config.CheckInputs said so before the build started); one that
+// vanished since is an error, never an image without it.
 type StepInstallSupernode struct{}
 
 func (*StepInstallSupernode) Describe() string {
@@ -34,94 +35,174 @@ func (*StepInstallSupernode) Describe() string {
 }
 
 func (*StepInstallSupernode) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
-	st := GetState(state)
-	c := st.Config
-	install := func(src, dst string, mode os.FileMode) error {
-		if _, err := os.Stat(src); err != nil {
-			st.Missing = append(st.Missing, src)
-			st.say("not installed (missing): %s", src)
-			return nil
-		}
-		full := filepath.Join(st.Rootfs, dst)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return err
-		}
-		if err := copyFile(src, full); err != nil {
-			return err
-		}
-		st.Installed = append(st.Installed, dst)
-		return os.Chmod(full, mode)
-	}
-	for _, b := range Binaries {
-		if err := install(filepath.Join(c.BinDir, b), "/usr/bin/"+b, 0o755); err != nil {
+	in := &installer{st: GetState(state)}
+	for _, part := range []func(context.Context) error{
+		in.binaries,         // bin_dir -> /usr/bin
+		in.units,            // */systemd -> /usr/lib/systemd, sysusers.d, tmpfiles.d
+		in.configs,          // default configs -> /etc/supernode
+		in.systemFiles,      // hostname, networkd, fstab, repart, ...
+		in.osRelease,        // IMAGE_ID / IMAGE_VERSION
+		in.users,            // systemd-sysusers at build time
+		in.enableServices,   // systemctl enable
+		in.maskWaitServices, // nothing waits for "online" or firstboot
+	} {
+		if err := part(ctx); err != nil {
 			return halt(state, err)
 		}
 	}
-	var units []string
+	in.st.say("installed %d files, enabled %s", len(in.st.Installed), strings.Join(in.enabled, " "))
+	return multistep.ActionContinue
+}
+
+func (*StepInstallSupernode) Cleanup(multistep.StateBag) {}
+
+// installer is one run of StepInstallSupernode: its parts in the order of
+// Run, each a small method.
+type installer struct {
+	st      *State
+	enabled []string // units from the parts' systemd folders, to enable
+}
+
+// install copies src to dst inside the root with mode.
+func (in *installer) install(src, dst string, mode os.FileMode) error {
+	if _, err := os.Stat(src); err != nil {
+		return fmt.Errorf("build input %s is missing; run `make build` and check bin_dir and source_dir", src)
+	}
+	full := filepath.Join(in.st.Rootfs, dst)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return err
+	}
+	if err := copyFile(src, full); err != nil {
+		return err
+	}
+	in.st.Installed = append(in.st.Installed, dst)
+	return os.Chmod(full, mode)
+}
+
+func (in *installer) binaries(context.Context) error {
+	for _, b := range Binaries {
+		if err := in.install(filepath.Join(in.st.Config.BinDir, b), "/usr/bin/"+b, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (in *installer) units(context.Context) error {
 	for _, d := range UnitDirs {
-		files, _ := filepath.Glob(filepath.Join(c.SourceDir, d, "*"))
+		dir := filepath.Join(in.st.Config.SourceDir, d)
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
 		if len(files) == 0 {
-			st.Missing = append(st.Missing, filepath.Join(c.SourceDir, d))
-			st.say("not installed (missing): %s", filepath.Join(c.SourceDir, d))
+			return fmt.Errorf("build input %s/ is missing or empty; check source_dir", dir)
 		}
 		for _, f := range files {
 			dst := UnitDestination(filepath.Base(f))
 			if dst == "" {
 				continue
 			}
-			if err := install(f, dst, 0o644); err != nil {
-				return halt(state, err)
+			if err := in.install(f, dst, 0o644); err != nil {
+				return err
 			}
 			if strings.HasPrefix(dst, "/usr/lib/systemd/system/") && !strings.Contains(filepath.Base(f), "@") {
-				units = append(units, filepath.Base(f))
+				in.enabled = append(in.enabled, filepath.Base(f))
 			}
 		}
 	}
-	for src, dst := range ConfigFiles {
-		if err := install(filepath.Join(c.SourceDir, src), dst, 0o644); err != nil {
-			return halt(state, err)
+	return nil
+}
+
+func (in *installer) configs(context.Context) error {
+	for _, src := range sortedKeys(ConfigFiles) {
+		if err := in.install(filepath.Join(in.st.Config.SourceDir, src), ConfigFiles[src], 0o644); err != nil {
+			return err
 		}
 	}
-	for path, body := range SystemFiles(c) {
-		full := filepath.Join(st.Rootfs, path)
+	return nil
+}
+
+func (in *installer) systemFiles(context.Context) error {
+	for path, body := range SystemFiles(in.st.Config) {
+		full := filepath.Join(in.st.Rootfs, path)
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return halt(state, err)
+			return err
 		}
 		os.Remove(full) // may be a symlink (e.g. /etc/resolv.conf)
 		if err := os.WriteFile(full, []byte(body), 0o644); err != nil {
-			return halt(state, err)
+			return err
 		}
 	}
-	// Users and groups must exist at build time: /etc is read-only on the
-	// appliance, so systemd-sysusers cannot add them at boot.
-	if _, err := st.inRoot(ctx, "systemd-sysusers"); err != nil {
-		return halt(state, err)
+	return nil
+}
+
+// osRelease adds IMAGE_ID and IMAGE_VERSION (os-release(5)) to Debian's
+// /usr/lib/os-release, so `hostnamectl`, the UKI's .osrel section and the
+// boot menu name the appliance version the manifest and the binaries report.
+func (in *installer) osRelease(context.Context) error {
+	path := filepath.Join(in.st.Rootfs, "usr/lib/os-release")
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("the root has no /usr/lib/os-release: %v", err)
 	}
-	enable := append([]string{"systemctl", "enable", "systemd-networkd.service", "systemd-network-generator.service"}, units...)
+	body, err := OSRelease(string(old), in.st.Config.ImageName, Version)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(body), 0o644)
+}
+
+// OSRelease returns the os-release file old with IMAGE_ID and IMAGE_VERSION
+// set (replacing earlier values).
+func OSRelease(old, imageID, version string) (string, error) {
+	if strings.ContainsAny(version, "\"\\`$\n") {
+		return "", fmt.Errorf("version %q cannot be written to os-release; build with a plain VERSION", version)
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(old, "\n") {
+		if strings.HasPrefix(line, "IMAGE_ID=") || strings.HasPrefix(line, "IMAGE_VERSION=") || line == "" {
+			continue
+		}
+		b.WriteString(line)
+		if !strings.HasSuffix(line, "\n") {
+			b.WriteByte('\n')
+		}
+	}
+	fmt.Fprintf(&b, "IMAGE_ID=%s\nIMAGE_VERSION=%s\n", imageID, version)
+	return b.String(), nil
+}
+
+// users creates users and groups at build time: /etc is read-only on the
+// appliance, so systemd-sysusers cannot add them at boot.
+func (in *installer) users(ctx context.Context) error {
+	_, err := in.st.inRoot(ctx, "systemd-sysusers")
+	return err
+}
+
+func (in *installer) enableServices(ctx context.Context) error {
+	enable := append([]string{"systemctl", "enable", "systemd-networkd.service", "systemd-network-generator.service"}, in.enabled...)
 	// The firewall and the audit daemon the hardening profile configures.
 	for _, u := range []string{"nftables.service", "auditd.service"} {
-		if _, err := os.Stat(filepath.Join(st.Rootfs, "usr/lib/systemd/system", u)); err == nil {
+		if _, err := os.Stat(filepath.Join(in.st.Rootfs, "usr/lib/systemd/system", u)); err == nil {
 			enable = append(enable, u)
 		}
 	}
-	if !c.Stateless {
+	if !in.st.Config.Stateless {
 		enable = append(enable, "systemd-repart.service")
 	}
-	if _, err := st.inRoot(ctx, enable...); err != nil {
-		return halt(state, err)
-	}
-	// Nothing may wait for the network to be "online": the supernode binds
-	// its socket without it and XDP attaches before addresses exist.
-	for _, u := range []string{"systemd-networkd-wait-online.service", "systemd-firstboot.service"} {
-		if _, err := st.inRoot(ctx, "systemctl", "mask", u); err != nil {
-			return halt(state, err)
-		}
-	}
-	st.say("installed %d files, enabled %s", len(st.Installed), strings.Join(units, " "))
-	return multistep.ActionContinue
+	_, err := in.st.inRoot(ctx, enable...)
+	return err
 }
 
-func (*StepInstallSupernode) Cleanup(multistep.StateBag) {}
+// maskWaitServices: nothing may wait for the network to be "online" (the
+// supernode binds its socket without it and XDP attaches before addresses
+// exist), and systemd-firstboot would wait forever on a configured image.
+func (in *installer) maskWaitServices(ctx context.Context) error {
+	for _, u := range []string{"systemd-networkd-wait-online.service", "systemd-firstboot.service"} {
+		if _, err := in.st.inRoot(ctx, "systemctl", "mask", u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // UnitDestination maps a file from a part's systemd folder to its path in
 // the image, or "" for files the image does not take.

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -45,11 +46,12 @@ func Load(dst any, name, path string, mustExist bool) error {
 	if err != nil {
 		return err
 	}
+	origins := map[string]string{} // key -> where it was set last
 	if path != "" {
 		f, err := os.Open(path)
 		switch {
 		case err == nil:
-			err = parse(f, path, fields)
+			err = parse(f, path, fields, origins)
 			f.Close()
 			if err != nil {
 				return err
@@ -60,16 +62,57 @@ func Load(dst any, name, path string, mustExist bool) error {
 		}
 	}
 	if dir := os.Getenv("CREDENTIALS_DIRECTORY"); dir != "" && name != "" {
-		if err := loadCredentials(dir, name, fields); err != nil {
+		if err := loadCredentials(dir, name, fields, origins); err != nil {
 			return err
 		}
 	}
 	if v, ok := dst.(Validator); ok {
 		if err := v.Validate(); err != nil {
-			return fmt.Errorf("invalid configuration: %w", err)
+			return locate(err, fields, origins)
 		}
 	}
 	return nil
+}
+
+// locate puts where the offending key was set in front of a validation
+// error: the key is the first known key the error names (validators name
+// the key, see Validator). A key left at its default says so.
+func locate(err error, fields map[string]reflect.Value, origins map[string]string) error {
+	msg := err.Error()
+	key, at := "", len(msg)+1
+	for k := range fields {
+		if i := wordIndex(msg, k); i >= 0 && (i < at || i == at && len(k) > len(key)) {
+			key, at = k, i
+		}
+	}
+	switch {
+	case key == "":
+		return fmt.Errorf("invalid configuration: %w", err)
+	case origins[key] != "":
+		return fmt.Errorf("%s: %w", origins[key], err)
+	default:
+		return fmt.Errorf("invalid configuration (%s is at its default): %w", key, err)
+	}
+}
+
+// wordIndex is the index of key in s as a whole word (not inside a longer
+// key such as fleet_bind_x), or -1.
+func wordIndex(s, key string) int {
+	isWord := func(b byte) bool {
+		return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+	}
+	for off := 0; ; {
+		i := strings.Index(s[off:], key)
+		if i < 0 {
+			return -1
+		}
+		i += off
+		end := i + len(key)
+		if (i == 0 || !isWord(s[i-1])) && (end == len(s) || !isWord(s[end])) {
+			return i
+		}
+		off = i + 1
+	}
 }
 
 // Parse reads one config document from r into dst without credentials or
@@ -80,13 +123,13 @@ func Parse(dst any, r io.Reader, source string) error {
 	if err != nil {
 		return err
 	}
-	return parse(r, source, fields)
+	return parse(r, source, fields, map[string]string{})
 }
 
-func loadCredentials(dir, name string, fields map[string]reflect.Value) error {
+func loadCredentials(dir, name string, fields map[string]reflect.Value, origins map[string]string) error {
 	whole := filepath.Join(dir, name+".conf")
 	if f, err := os.Open(whole); err == nil {
-		err = parse(f, "credential "+name+".conf", fields)
+		err = parse(f, "credential "+name+".conf", fields, origins)
 		f.Close()
 		if err != nil {
 			return err
@@ -117,14 +160,19 @@ func loadCredentials(dir, name string, fields map[string]reflect.Value) error {
 		if err := set(v, strings.TrimSpace(string(b))); err != nil {
 			return fmt.Errorf("systemd credential %s: bad value for %q: %v", cred, key, err)
 		}
+		origins[key] = "systemd credential " + cred
 	}
 	return nil
 }
 
-func parse(r io.Reader, source string, fields map[string]reflect.Value) error {
+// parse reads one document; a key may appear once in it (a second line
+// would silently win, hiding the first from whoever reads the file).
+// origins records where each key was set.
+func parse(r io.Reader, source string, fields map[string]reflect.Value, origins map[string]string) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	line := 0
+	seen := map[string]int{}
 	for sc.Scan() {
 		line++
 		text := sc.Text()
@@ -144,9 +192,14 @@ func parse(r io.Reader, source string, fields map[string]reflect.Value) error {
 		if !ok {
 			return fmt.Errorf("%s line %d: unknown key %q; known keys are %s", source, line, key, knownKeys(fields))
 		}
+		if first, dup := seen[key]; dup {
+			return fmt.Errorf("%s line %d: %q is already set on line %d; keep one of the two lines", source, line, key, first)
+		}
+		seen[key] = line
 		if err := set(v, value); err != nil {
 			return fmt.Errorf("%s line %d: bad value for %q: %v", source, line, key, err)
 		}
+		origins[key] = fmt.Sprintf("%s line %d", source, line)
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("%s: %v", source, err)
@@ -217,13 +270,34 @@ func implementsText(v reflect.Value) bool {
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
+// describeType names what a TextUnmarshaler field accepts, for errors.
+func describeType(t reflect.Type) string {
+	switch t {
+	case reflect.TypeOf(netip.Addr{}):
+		return "an IP address (e.g. 192.0.2.1 or 2001:db8::1)"
+	case reflect.TypeOf(netip.Prefix{}):
+		return "an address with a prefix length (e.g. 192.0.2.0/24 or 2001:db8::/32)"
+	case reflect.TypeOf(netip.AddrPort{}):
+		return "an address and port (e.g. 192.0.2.1:3478 or [2001:db8::1]:3478)"
+	}
+	if d, ok := reflect.New(t).Interface().(interface{ ConfDescription() string }); ok {
+		return d.ConfDescription()
+	}
+	return "a valid " + t.Name()
+}
+
 // set parses value into v. Lists are comma-separated; an empty value empties
 // a list. Anything implementing encoding.TextUnmarshaler (netip.Addr,
 // netip.Prefix, netip.AddrPort, ...) parses itself.
 func set(v reflect.Value, value string) error {
 	if v.CanAddr() {
 		if u, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
-			return u.UnmarshalText([]byte(value))
+			if err := u.UnmarshalText([]byte(value)); err != nil {
+				// The parser's own text (e.g. netip's `ParseAddr("x"):
+				// unable to parse IP`) is for programmers; say what is wanted.
+				return fmt.Errorf("%q is not %s", value, describeType(v.Type()))
+			}
+			return nil
 		}
 	}
 	if v.Type() == durationType {

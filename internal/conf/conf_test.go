@@ -117,3 +117,48 @@ func TestMissingFile(t *testing.T) {
 		t.Errorf("required missing file: %v", err)
 	}
 }
+
+// A key set twice in one document is an error naming both lines; a value
+// a parser rejects is described, never the parser's own error text.
+func TestDuplicatesAndValueTexts(t *testing.T) {
+	var s sample
+	err := Parse(&s, strings.NewReader("max_peers = 1\n\nmax_peers = 2\n"), "x.conf")
+	if err == nil || err.Error() != `x.conf line 3: "max_peers" is already set on line 1; keep one of the two lines` {
+		t.Errorf("duplicate key: %v", err)
+	}
+	for doc, want := range map[string]string{
+		"metrics_listen = 1.2.3.4": `x.conf line 1: bad value for "metrics_listen": "1.2.3.4" is not an address and port`,
+		"blocklist = 10.0.0.0/33":  `x.conf line 1: bad value for "blocklist": list item 1: "10.0.0.0/33" is not an address with a prefix length`,
+	} {
+		err := Parse(&sample{}, strings.NewReader(doc), "x.conf")
+		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "Parse") {
+			t.Errorf("%q: %v, want %q...", doc, err, want)
+		}
+	}
+}
+
+// A value that parses but fails validation is reported with the file and
+// line (or credential) that set the key.
+func TestValidationErrorsNameWhere(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CREDENTIALS_DIRECTORY", "")
+	file := filepath.Join(dir, "sn.conf")
+	os.WriteFile(file, []byte("name = x\n# comment\nmax_peers = 0\n"), 0o644)
+	err := Load(&sample{}, "sn", file, true)
+	if err == nil || err.Error() != file+" line 3: max_peers must be at least 1" {
+		t.Errorf("file: %v", err)
+	}
+	creds := filepath.Join(dir, "creds")
+	os.Mkdir(creds, 0o700)
+	os.WriteFile(filepath.Join(creds, "sn.max_peers"), []byte("0"), 0o600)
+	t.Setenv("CREDENTIALS_DIRECTORY", creds)
+	err = Load(&sample{MaxPeers: 5}, "sn", "", false)
+	if err == nil || err.Error() != "systemd credential sn.max_peers: max_peers must be at least 1" {
+		t.Errorf("credential: %v", err)
+	}
+	t.Setenv("CREDENTIALS_DIRECTORY", "")
+	err = Load(&sample{}, "sn", "", false)
+	if err == nil || !strings.Contains(err.Error(), "max_peers is at its default") {
+		t.Errorf("default: %v", err)
+	}
+}

@@ -20,10 +20,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sys/unix"
+
+	"github.com/supernode-appliance/appliance/internal/version"
 )
 
-// Version is the build's version, set by the Makefile with -ldflags -X.
-var Version = "dev"
+// Version is the build's version: the one version of internal/version,
+// which the Makefile stamps with -ldflags -X.
+var Version = version.Version
 
 // NewLogger returns the process logger: structured records in the journal
 // when stderr is connected to it (JOURNAL_STREAM, systemd.exec(5)), text on

@@ -38,6 +38,9 @@ Options:
   --sarif FILE     write SARIF 2.1.0
   --junit FILE     write JUnit XML
   --metrics FILE   write Prometheus text-format metrics (node_exporter textfile)
+                   FILE "-" is stdout (one report at most; the summary then
+                   goes to stderr); regular files are replaced atomically,
+                   devices and pipes (/dev/stdout) are written in place
   --verbose        list passing controls too
   --print-profile  print the embedded profile and exit
   --version        print the version and exit
@@ -98,6 +101,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "appliance-audit: --image needs the expected root hash from you, not from the image: give exactly one of --manifest manifest.json or --root-hash HEX; see --help")
 		return 2
 	}
+	summary := stdout // the text summary; stderr when a report takes stdout
+	toStdout := 0
+	for _, o := range []string{*jsonOut, *sarifOut, *junitOut, *metricsOut} {
+		if o == "-" {
+			toStdout++
+			summary = stderr
+		}
+	}
+	if toStdout > 1 {
+		fmt.Fprintln(stderr, "appliance-audit: only one report can go to stdout (-); write the others to files")
+		return 2
+	}
 	p, err := loadProfile(*profile)
 	if err != nil {
 		fmt.Fprintf(stderr, "appliance-audit: %v\n", err)
@@ -133,11 +148,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	rep := p.Audit(t)
 	rep.ToolVersion = daemon.Version
-	if err := writeOutputs(rep, p, *jsonOut, *sarifOut, *junitOut, *metricsOut); err != nil {
+	if err := writeOutputs(rep, p, stdout, *jsonOut, *sarifOut, *junitOut, *metricsOut); err != nil {
 		fmt.Fprintf(stderr, "appliance-audit: %v\n", err)
 		return 2
 	}
-	rep.WriteText(stdout, *verbose)
+	rep.WriteText(summary, *verbose)
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "appliance-audit: interrupted")
 		return 2
@@ -175,7 +190,7 @@ func loadProfile(path string) (*hardening.Profile, error) {
 	return hardening.Load(path)
 }
 
-func writeOutputs(rep *hardening.Report, p *hardening.Profile, jsonOut, sarifOut, junitOut, metricsOut string) error {
+func writeOutputs(rep *hardening.Report, p *hardening.Profile, stdout io.Writer, jsonOut, sarifOut, junitOut, metricsOut string) error {
 	outs := []struct {
 		path  string
 		write func(io.Writer) error
@@ -189,29 +204,9 @@ func writeOutputs(rep *hardening.Report, p *hardening.Profile, jsonOut, sarifOut
 		if o.path == "" {
 			continue
 		}
-		if err := writeFileAtomic(o.path, o.write); err != nil {
+		if err := hardening.WriteReportFile(o.path, stdout, o.write); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// writeFileAtomic writes via a temporary file and rename, so readers (the
-// node_exporter textfile collector) never see half a file.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -30,6 +30,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--live", "--image", "x.raw"}, 2, "give exactly one of"},
 		{[]string{"--bogus"}, 2, "flag provided but not defined: -bogus; see --help"},
 		{[]string{"x.raw"}, 2, "unexpected argument \"x.raw\""},
+		{[]string{"--live", "--json", "-", "--sarif", "-"}, 2, "only one report can go to stdout (-)"},
 		{[]string{"--live", "--profile", bad}, 2, "bad.hcl:3"},
 		{[]string{"--live", "--profile", filepath.Join(dir, "none.hcl")}, 2, "no such file"},
 		// Offline, the expected root hash comes from the operator.

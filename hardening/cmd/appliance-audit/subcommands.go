@@ -52,7 +52,7 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *jsonOut != "" {
-		if err := writeFileAtomic(*jsonOut, c.WriteCoverageJSON); err != nil {
+		if err := hardening.WriteReportFile(*jsonOut, stdout, c.WriteCoverageJSON); err != nil {
 			fmt.Fprintf(stderr, "appliance-audit coverage: %v\n", err)
 			return 2
 		}
@@ -162,7 +162,7 @@ func writeTo(path string, stdout io.Writer, write func(io.Writer) error) error {
 	if path == "" {
 		return write(stdout)
 	}
-	return writeFileAtomic(path, write)
+	return hardening.WriteReportFile(path, stdout, write)
 }
 
 const diffUsage = `Usage: appliance-audit diff [--markdown] [--json FILE] [--profile FILE] [--old-manifest FILE --new-manifest FILE] OLD NEW
@@ -250,7 +250,7 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *jsonOut != "" {
-		if err := writeFileAtomic(*jsonOut, d.WriteJSON); err != nil {
+		if err := hardening.WriteReportFile(*jsonOut, stdout, d.WriteJSON); err != nil {
 			fmt.Fprintf(stderr, "appliance-audit diff: %v\n", err)
 			return 2
 		}

@@ -1,11 +1,12 @@
 // Command appliance builds, boots and inspects the supernode appliance image
 // without Packer, from the same HCL template `packer build` reads.
 //
-//	appliance build [-out DIR] [TEMPLATE]
-//	appliance boot [-accel kvm|tcg|auto] [TEMPLATE|IMAGE]
+//	appliance build [-out DIR] [-keep-work] [-var NAME=VALUE] [-var-file FILE] [TEMPLATE]
+//	appliance boot [-accel kvm|tcg|auto] [-secure-boot [-vars FILE]] [TEMPLATE|IMAGE]
 //	appliance inspect IMAGE
 //	appliance verify [-key PUB.asc] DIR
 //	appliance keygen PREFIX
+//	appliance --version
 package main
 
 import (
@@ -17,9 +18,11 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/supernode-appliance/appliance/image/builder"
+	"github.com/supernode-appliance/appliance/internal/version"
 )
 
 const defaultTemplate = "image/appliance.pkr.hcl"
@@ -27,12 +30,15 @@ const defaultTemplate = "image/appliance.pkr.hcl"
 const usage = `usage: appliance <command> [flags] [args]
 
 Commands:
-  build [-out DIR] [-keep-work] [TEMPLATE]
+  build [-out DIR] [-keep-work] [-var NAME=VALUE]... [-var-file FILE]... [TEMPLATE]
         build the image described by TEMPLATE (default ` + defaultTemplate + `);
-        artifacts go to DIR (default: the template's output_dir)
-  boot [-accel kvm|tcg|auto] [-mem MB] [-port N] [TEMPLATE|IMAGE]
+        artifacts go to DIR (default: the template's output_dir); -var,
+        -var-file and PKR_VAR_<name> set the template's variables as in Packer
+  boot [-accel kvm|tcg|auto] [-mem MB] [-port N] [-secure-boot [-vars FILE]] [TEMPLATE|IMAGE]
         boot the built image under QEMU with OVMF, serial console on stdout;
-        UDP port N on the host forwards to the supernode (3478)
+        UDP port N on the host forwards to the supernode (3478); -secure-boot
+        enforces Secure Boot (Microsoft's keys unless -vars names a variable
+        store, e.g. OVMF_VARS_4M.snakeoil.fd for Debian's test key)
   inspect IMAGE
         print the partitions, the UKI command line and the manifest of IMAGE
   verify [-key PUB.asc] DIR
@@ -40,6 +46,8 @@ Commands:
         every file against SHA256SUMS, the provenance and the SBOM
   keygen [-name NAME] [-email ADDR] PREFIX
         write a new operator signing key: PREFIX.asc (signing_key) and PREFIX.pub.asc
+  --version
+        print the version
 
 Exit status: 0 success, 1 failure, 2 usage error.
 `
@@ -50,6 +58,9 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	log.SetOutput(io.Discard) // the SDK's BasicUi echoes every line to the log
+	// The tools the build runs must not inherit our descriptors (see
+	// builder.CloseInheritedFDs); a CI runner may hand us some.
+	builder.CloseInheritedFDs()
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -70,6 +81,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdKeygen(args[1:], stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
+		return 0
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, "appliance", version.Version)
 		return 0
 	default:
 		fmt.Fprintf(stderr, "appliance: unknown command %q; run 'appliance --help'\n", args[0])
@@ -118,6 +132,19 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("build", stderr)
 	out := fs.String("out", "", "output directory (overrides output_dir)")
 	keep := fs.Bool("keep-work", false, "keep the work directory (debugging)")
+	opts := builder.TemplateOptions{Vars: map[string]string{}}
+	fs.Func("var", "set a template variable: NAME=VALUE (repeatable)", func(s string) error {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok || name == "" {
+			return fmt.Errorf("want NAME=VALUE, got %q", s)
+		}
+		opts.Vars[name] = value
+		return nil
+	})
+	fs.Func("var-file", "read template variables from an HCL file (repeatable)", func(s string) error {
+		opts.VarFiles = append(opts.VarFiles, s)
+		return nil
+	})
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -125,7 +152,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() == 1 {
 		tmpl = fs.Arg(0)
 	}
-	b, warnings, err := builder.LoadTemplate(tmpl)
+	b, warnings, err := builder.LoadTemplateWith(tmpl, opts)
 	for _, w := range warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}

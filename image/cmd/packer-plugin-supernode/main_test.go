@@ -16,6 +16,9 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/packer-plugin-sdk/plugin"
 	"github.com/hashicorp/packer-plugin-sdk/rpc"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/supernode-appliance/appliance/internal/version"
 )
 
 // buildPlugin compiles this main package the way a user installs it.
@@ -46,7 +49,7 @@ func TestDescribe(t *testing.T) {
 	if err := json.Unmarshal(out, &d); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if d.SDKVersion != "0.6.4" || d.APIVersion != "x5.0" || len(d.Builders) != 1 || d.Builders[0] != plugin.DEFAULT_NAME || !strings.HasPrefix(d.Version, "0.1.0") {
+	if d.SDKVersion != "0.6.4" || d.APIVersion != "x5.0" || len(d.Builders) != 1 || d.Builders[0] != plugin.DEFAULT_NAME || d.Version != version.Unstamped {
 		t.Fatalf("describe: %s", out)
 	}
 }
@@ -108,7 +111,12 @@ func TestPrepareOverRPC(t *testing.T) {
 			t.Fatal(diags)
 		}
 		content, _, _ := file.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "source", LabelNames: []string{"type", "name"}}}})
-		val, diags := hcldec.Decode(content.Blocks[0].Body, spec, nil)
+		// The default template anchors bin_dir and source_dir with
+		// path.root, which Packer provides.
+		ctx := &hcl.EvalContext{Variables: map[string]cty.Value{
+			"path": cty.ObjectVal(map[string]cty.Value{"root": cty.StringVal("../.."), "cwd": cty.StringVal(".")}),
+		}}
+		val, diags := hcldec.Decode(content.Blocks[0].Body, spec, ctx)
 		if diags.HasErrors() {
 			return nil, diags
 		}

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/supernode-appliance/appliance/internal/version"
 	"github.com/supernode-appliance/appliance/supernode/client"
 )
 
@@ -32,8 +33,10 @@ commands:
   listen  -key FILE [-bind ADDR] HOST:PORT register, print introductions, echo peer datagrams
   punch   -key FILE -peer HEX [-bind ADDR] [-message TEXT] [-timeout 10s] HOST:PORT
                                            look a peer up, punch, send TEXT, wait for its echo
+  --version                                print the version
 
 "supernode-client COMMAND --help" describes each command's flags.
+Exit status: 0 success, 1 failure or timeout, 2 usage error, 3 peer not found.
 `
 
 // exit is an error that carries the process exit status.
@@ -44,199 +47,303 @@ type exit struct {
 
 func (e *exit) Error() string { return e.msg }
 
+// usageErr is a usage mistake: exit status 2, one line on stderr.
+func usageErr(format string, a ...any) error {
+	return &exit{2, "supernode-client: " + fmt.Sprintf(format, a...)}
+}
+
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		fmt.Fprint(os.Stdout, usage)
-		if len(os.Args) < 2 {
-			os.Exit(2)
-		}
-		return
+	os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// cli is main without the process: help and --version to stdout with exit
+// status 0, every error to stderr once, prefixed "supernode-client:".
+func cli(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, "supernode-client", version.Version)
+		return 0
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	err := run(ctx, os.Args[1], os.Args[2:], os.Stdout)
+	err := runIO(ctx, args[0], args[1:], stdout, stderr)
 	var e *exit
 	switch {
 	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
 	case errors.As(err, &e):
 		if e.msg != "" {
-			fmt.Fprintln(os.Stderr, e.msg)
+			fmt.Fprintln(stderr, e.msg)
 		}
-		os.Exit(e.code)
-	case errors.Is(err, flag.ErrHelp):
+		return e.code
 	default:
-		fmt.Fprintln(os.Stderr, "supernode-client:", err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "supernode-client:", err)
+		return 1
 	}
 }
 
+// options are every command's flags; each command defines the ones it takes.
+type options struct {
+	cmd     string
+	keyFile string
+	bind    string
+	timeout time.Duration
+	outFile string
+	peerHex string
+	message string
+	once    bool
+	server  string // the HOST:PORT argument
+}
+
+// commands maps each command to its flags and its body.
+var commands = map[string]struct {
+	server bool // takes a HOST:PORT argument
+	flags  func(*flag.FlagSet, *options)
+	run    func(context.Context, *options, io.Writer, io.Writer) error
+}{
+	"keygen":   {false, flagsKeygen, cmdKeygen},
+	"pubkey":   {false, flagsKey, cmdPubkey},
+	"binding":  {true, flagsNet, cmdBinding},
+	"register": {true, flagsRegister, cmdRegister},
+	"listen":   {true, flagsSession, cmdRegister},
+	"lookup":   {true, flagsLookup, cmdLookup},
+	"punch":    {true, flagsPunch, cmdPunch},
+}
+
+func flagsKeygen(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.outFile, "o", "", "file to write the new key to (must not exist)")
+}
+
+func flagsKey(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.keyFile, "key", "", "Ed25519 key file written by keygen")
+}
+
+func flagsNet(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.bind, "bind", "", "local IP:PORT to send from (default: any address, random port)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (binding 3s, punch 10s, others 10s for the registration)")
+}
+
+func flagsSession(fs *flag.FlagSet, o *options) { flagsKey(fs, o); flagsNet(fs, o) }
+
+func flagsRegister(fs *flag.FlagSet, o *options) {
+	flagsSession(fs, o)
+	fs.BoolVar(&o.once, "once", false, "exit after registering instead of keeping alive")
+}
+
+func flagsLookup(fs *flag.FlagSet, o *options) {
+	flagsSession(fs, o)
+	fs.StringVar(&o.peerHex, "peer", "", "peer public key (64 hex characters)")
+}
+
+func flagsPunch(fs *flag.FlagSet, o *options) {
+	flagsLookup(fs, o)
+	fs.StringVar(&o.message, "message", "hello", "text to send to the peer")
+}
+
+// run executes one command with diagnostics on stderr (tests call it).
 func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
+	return runIO(ctx, cmd, args, out, os.Stderr)
+}
+
+func runIO(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) error {
+	c, ok := commands[cmd]
+	if !ok {
+		return usageErr("unknown command %q; run supernode-client --help for the list", cmd)
+	}
+	o := &options{cmd: cmd}
 	fs := flag.NewFlagSet("supernode-client "+cmd, flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
-	keyFile, bind, timeout := new(string), new(string), new(time.Duration)
-	if cmd != "keygen" && cmd != "binding" {
-		fs.StringVar(keyFile, "key", "", "Ed25519 key file written by keygen")
-	}
-	if needsServer(cmd) {
-		fs.StringVar(bind, "bind", "", "local IP:PORT to send from (default: any address, random port)")
-		fs.DurationVar(timeout, "timeout", 0, "give up after this long (binding 3s, punch 10s, others 10s for the registration)")
-	}
-	var outFile, peerHex, message *string
-	var once *bool
-	switch cmd {
-	case "keygen":
-		outFile = fs.String("o", "", "file to write the new key to (must not exist)")
-	case "register":
-		once = fs.Bool("once", false, "exit after registering instead of keeping alive")
-	case "lookup":
-		peerHex = fs.String("peer", "", "peer public key (64 hex characters)")
-	case "punch":
-		peerHex = fs.String("peer", "", "peer public key (64 hex characters)")
-		message = fs.String("message", "hello", "text to send to the peer")
-	case "pubkey", "binding", "listen":
-	default:
-		return &exit{2, fmt.Sprintf("supernode-client: unknown command %q; run supernode-client --help for the list", cmd)}
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: supernode-client %s [flags]%s\n", cmd, map[bool]string{true: " HOST:PORT"}[needsServer(cmd)])
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard) // errors are one line below; --help prints the flags
+	c.flags(fs, o)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stdout, "usage: supernode-client %s [flags]%s\n", cmd, map[bool]string{true: " HOST:PORT"}[c.server])
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
 			return err
 		}
-		return &exit{2, ""}
+		return usageErr("%s: %v; see supernode-client %s --help", cmd, err, cmd)
 	}
-	if *timeout == 0 {
-		*timeout = map[string]time.Duration{"binding": 3 * time.Second, "punch": client.PunchWindow}[cmd]
-		if *timeout == 0 {
-			*timeout = 10 * time.Second
+	if c.server != (fs.NArg() == 1) || !c.server && fs.NArg() != 0 {
+		return usageErr("%s: expected %s; see --help", cmd, map[bool]string{true: "one HOST:PORT argument", false: "no arguments"}[c.server])
+	}
+	o.server = fs.Arg(0)
+	if o.timeout == 0 {
+		switch cmd {
+		case "binding":
+			o.timeout = 3 * time.Second
+		case "punch":
+			o.timeout = client.PunchWindow
+		default:
+			o.timeout = 10 * time.Second
 		}
 	}
-	if needsServer(cmd) != (fs.NArg() == 1) || !needsServer(cmd) && fs.NArg() != 0 {
-		return &exit{2, fmt.Sprintf("supernode-client %s: expected %s; see --help", cmd, map[bool]string{true: "one HOST:PORT argument", false: "no arguments"}[needsServer(cmd)])}
-	}
+	return c.run(ctx, o, stdout, stderr)
+}
 
-	switch cmd {
-	case "keygen":
-		if *outFile == "" {
-			return &exit{2, "supernode-client keygen: -o FILE is required"}
-		}
-		priv, err := client.GenerateKeyFile(*outFile)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(out, client.PublicHex(priv))
-		return nil
-	case "pubkey":
-		if *keyFile == "" {
-			return &exit{2, "supernode-client pubkey: -key FILE is required"}
-		}
-		priv, err := client.LoadKeyFile(*keyFile)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(out, client.PublicHex(priv))
-		return nil
-	case "binding":
-		c, err := client.Dial(fs.Arg(0), *bind, nil)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		tctx, cancel := context.WithTimeout(ctx, *timeout)
-		defer cancel()
-		mapped, err := c.Binding(tctx)
-		if err != nil {
-			return fmt.Errorf("binding with %s: %v", fs.Arg(0), err)
-		}
-		fmt.Fprintf(out, "mapped %s\n", mapped)
-		return nil
+func cmdKeygen(_ context.Context, o *options, out, _ io.Writer) error {
+	if o.outFile == "" {
+		return usageErr("keygen: -o FILE is required")
 	}
-
-	// Commands that register first.
-	if *keyFile == "" {
-		return &exit{2, fmt.Sprintf("supernode-client %s: -key FILE is required (create one with keygen)", cmd)}
-	}
-	priv, err := client.LoadKeyFile(*keyFile)
+	priv, err := client.GenerateKeyFile(o.outFile)
 	if err != nil {
 		return err
 	}
-	var target [32]byte
-	if peerHex != nil {
-		if *peerHex == "" {
-			return &exit{2, fmt.Sprintf("supernode-client %s: -peer HEX is required", cmd)}
-		}
-		if target, err = client.ParsePeerID(*peerHex); err != nil {
-			return &exit{2, err.Error()}
-		}
+	fmt.Fprintln(out, client.PublicHex(priv))
+	return nil
+}
+
+func cmdPubkey(_ context.Context, o *options, out, _ io.Writer) error {
+	if o.keyFile == "" {
+		return usageErr("pubkey: -key FILE is required")
 	}
-	c, err := client.Dial(fs.Arg(0), *bind, priv)
+	priv, err := client.LoadKeyFile(o.keyFile)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, client.PublicHex(priv))
+	return nil
+}
+
+func cmdBinding(ctx context.Context, o *options, out, _ io.Writer) error {
+	c, err := client.Dial(o.server, o.bind, nil)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	rctx, cancel := context.WithTimeout(ctx, *timeout)
+	tctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
+	mapped, err := c.Binding(tctx)
+	if err != nil {
+		return fmt.Errorf("binding with %s: %v", o.server, err)
+	}
+	fmt.Fprintf(out, "mapped %s\n", mapped)
+	return nil
+}
+
+// session is a registered client; close leaves the directory (best
+// effort) so it does not keep a peer that is gone until its lease runs out.
+type session struct {
+	c      *client.Client
+	mapped string
+	ctx    context.Context // the registration's deadline, reused for one request
+	cancel context.CancelFunc
+}
+
+func (s *session) close(leave bool) {
+	if leave {
+		lctx, lcancel := context.WithTimeout(context.Background(), time.Second)
+		s.c.Leave(lctx)
+		lcancel()
+	}
+	s.cancel()
+	s.c.Close()
+}
+
+// register loads the key, dials and registers: the start of every command
+// that talks to the directory.
+func register(ctx context.Context, o *options) (*session, error) {
+	if o.keyFile == "" {
+		return nil, usageErr("%s: -key FILE is required (create one with keygen)", o.cmd)
+	}
+	priv, err := client.LoadKeyFile(o.keyFile)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.Dial(o.server, o.bind, priv)
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, o.timeout)
 	mapped, err := c.Register(rctx)
 	if err != nil {
-		return fmt.Errorf("register with %s: %v", fs.Arg(0), err)
+		cancel()
+		c.Close()
+		return nil, fmt.Errorf("register with %s: %v", o.server, err)
 	}
-	// Leave on the way out (best effort) so the directory does not keep
-	// a peer that is gone until its lease runs out; "register -once" is
-	// the exception: its registration is meant to outlive the process.
-	defer func() {
-		if once != nil && *once {
-			return
-		}
-		lctx, lcancel := context.WithTimeout(context.Background(), time.Second)
-		c.Leave(lctx)
-		lcancel()
-	}()
+	return &session{c: c, mapped: mapped.String(), ctx: rctx, cancel: cancel}, nil
+}
 
-	switch cmd {
-	case "register", "listen":
-		fmt.Fprintf(out, "registered mapped=%s lease=%s\n", mapped, c.Lease())
-		if once != nil && *once {
-			return nil
-		}
-		go c.KeepAlive(ctx, func(err error) { fmt.Fprintln(os.Stderr, "keepalive:", err) })
-		if cmd == "listen" {
-			c.Listen(ctx, out)
-		} else {
-			<-ctx.Done()
-		}
+// cmdRegister is "register" and "listen": register, print the mapping,
+// keep alive (listen also prints introductions and echoes peers) until
+// SIGTERM. "register -once" exits at once and does not leave: its
+// registration is meant to outlive the process.
+func cmdRegister(ctx context.Context, o *options, out, stderr io.Writer) error {
+	s, err := register(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer func() { s.close(!o.once) }()
+	fmt.Fprintf(out, "registered mapped=%s lease=%s\n", s.mapped, s.c.Lease())
+	if o.once {
 		return nil
-	case "lookup":
-		p, err := c.Lookup(rctx, target)
-		if err == client.ErrNotFound {
-			return &exit{3, "not found"}
-		}
-		if err != nil {
-			return fmt.Errorf("lookup: %v", err)
-		}
-		local := make([]string, len(p.Local))
-		for i, a := range p.Local {
-			local[i] = a.String()
-		}
-		fmt.Fprintf(out, "peer %s reflexive=%s local=%s\n", *peerHex, p.Reflexive, strings.Join(local, ","))
-		return nil
-	case "punch":
-		p, err := c.Lookup(rctx, target)
-		if err == client.ErrNotFound {
-			return &exit{3, "not found"}
-		}
-		if err != nil {
-			return fmt.Errorf("lookup: %v", err)
-		}
-		res, err := c.PunchAndSend(rctx, p, *message)
-		if err != nil {
-			return &exit{1, fmt.Sprintf("punch: %v", err)}
-		}
-		fmt.Fprintf(out, "direct %s\nreply %s\n", res.From, res.Reply)
-		return nil
+	}
+	go s.c.KeepAlive(ctx, func(err error) { fmt.Fprintln(stderr, "supernode-client: keepalive:", err) })
+	if o.cmd == "listen" {
+		s.c.Listen(ctx, out)
+	} else {
+		<-ctx.Done()
 	}
 	return nil
 }
 
-func needsServer(cmd string) bool { return cmd != "keygen" && cmd != "pubkey" }
+// lookupPeer registers and looks up -peer.
+func lookupPeer(ctx context.Context, o *options) (*session, *client.Peer, error) {
+	if o.peerHex == "" {
+		return nil, nil, usageErr("%s: -peer HEX is required", o.cmd)
+	}
+	target, err := client.ParsePeerID(o.peerHex)
+	if err != nil {
+		return nil, nil, usageErr("%s: %v", o.cmd, err)
+	}
+	s, err := register(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.c.Lookup(s.ctx, target)
+	if errors.Is(err, client.ErrNotFound) {
+		s.close(true)
+		return nil, nil, &exit{3, "not found"}
+	}
+	if err != nil {
+		s.close(true)
+		return nil, nil, fmt.Errorf("lookup: %v", err)
+	}
+	return s, p, nil
+}
+
+func cmdLookup(ctx context.Context, o *options, out, _ io.Writer) error {
+	s, p, err := lookupPeer(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer s.close(true)
+	local := make([]string, len(p.Local))
+	for i, a := range p.Local {
+		local[i] = a.String()
+	}
+	fmt.Fprintf(out, "peer %s reflexive=%s local=%s\n", o.peerHex, p.Reflexive, strings.Join(local, ","))
+	return nil
+}
+
+func cmdPunch(ctx context.Context, o *options, out, _ io.Writer) error {
+	s, p, err := lookupPeer(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer s.close(true)
+	res, err := s.c.PunchAndSend(s.ctx, p, o.message)
+	if err != nil {
+		return &exit{1, fmt.Sprintf("supernode-client: punch: %v", err)}
+	}
+	fmt.Fprintf(out, "direct %s\nreply %s\n", res.From, res.Reply)
+	return nil
+}

@@ -88,3 +88,30 @@ func TestCLIContract(t *testing.T) {
 		t.Errorf("keygen over an existing file: exit %d", code(err))
 	}
 }
+
+// Help and --version go to stdout with exit 0; usage errors are one line
+// on stderr with exit 2 and one "supernode-client:" prefix.
+func TestHelpVersionUsage(t *testing.T) {
+	for _, c := range []struct {
+		args       []string
+		code       int
+		out, err   string
+		errOneLine bool
+	}{
+		{[]string{"--help"}, 0, "usage: supernode-client COMMAND", "", false},
+		{[]string{"--version"}, 0, "supernode-client ", "", false},
+		{[]string{"lookup", "--help"}, 0, "-peer", "", false},
+		{[]string{}, 2, "", "usage: supernode-client COMMAND", false},
+		{[]string{"frobnicate"}, 2, "", "supernode-client: unknown command", true},
+		{[]string{"binding", "-bogus", "x:1"}, 2, "", "supernode-client: binding: flag provided but not defined: -bogus", true},
+		{[]string{"keygen"}, 2, "", "supernode-client: keygen: -o FILE is required", true},
+	} {
+		var out, errb bytes.Buffer
+		code := cli(c.args, &out, &errb)
+		if code != c.code || !strings.Contains(out.String(), c.out) || !strings.Contains(errb.String(), c.err) ||
+			c.err == "" && errb.Len() > 0 || c.out == "" && out.Len() > 0 ||
+			c.errOneLine && (strings.Count(errb.String(), "\n") != 1 || strings.Count(errb.String(), "supernode-client:") != 1) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", c.args, code, out.String(), errb.String())
+		}
+	}
+}
