@@ -314,7 +314,12 @@ func (n *Node) viewDirty() {
 // suspect keeps its keys until it is declared dead, so a slow member does not
 // cause churn) and updates the outboxes and gauges.
 func (n *Node) rebuildView() {
-	v := buildView(n.hasher, n.ml.Members())
+	n.setView(buildView(n.hasher, n.ml.Members()))
+}
+
+// setView publishes v to the lookups, registrations and outboxes. Only
+// Start (before the loops run) and the handoff loop call it.
+func (n *Node) setView(v *view) {
 	// Outboxes first, then the view: a registration that sees a member in
 	// the view finds its outbox.
 	n.updateOutboxes(v)
