@@ -314,7 +314,29 @@ func (n *Node) viewDirty() {
 // suspect keeps its keys until it is declared dead, so a slow member does not
 // cause churn) and updates the outboxes and gauges.
 func (n *Node) rebuildView() {
-	v := buildView(n.hasher, n.ml.Members())
+	n.setView(buildView(n.hasher, n.ml.Members()))
+}
+
+// setView publishes v to the lookups, registrations and outboxes. Only
+// Start (before the loops run) and the handoff loop call it.
+//
+// The members that left since the last published view are recorded as
+// lost before v is published, not once the handoff loop has settled: from
+// the moment a lookup can see a view in which every owner of a key is
+// gone (this member then looks like its only owner, holding nothing), the
+// loss record must be there to make the answer 504 Owners Unavailable and
+// not an authoritative 404. (A member that flaps out and back with the same
+// boot within one settle delay is recorded too: a 504 where a 404 was
+// right, for at most a lease, as lostRanges allows.)
+func (n *Node) setView(v *view) {
+	if prev := n.view.Load(); prev != nil && !prev.equal(v) {
+		if share, gone := n.losses.record(prev, v, n.name, n.cfg.Replicas, time.Now()); share > 0 {
+			n.met.ownerLosses.Inc()
+			n.met.unavailableShare.Set(share)
+			n.log.Warn("the fleet lost every owner of part of the key space: those registrations are gone until their peers re-register; lookups there answer 504 Owners Unavailable meanwhile",
+				"lost_members", gone, "share", share, "replicas", n.cfg.Replicas, "for", n.losses.lease)
+		}
+	}
 	// Outboxes first, then the view: a registration that sees a member in
 	// the view finds its outbox.
 	n.updateOutboxes(v)

@@ -238,12 +238,8 @@ func (n *Node) handoffLoop() {
 			continue
 		}
 		n.log.Debug("membership view changed", "from", handed.ring.Names(), "to", cur.ring.Names())
-		if share, gone := n.losses.record(handed, cur, n.name, n.cfg.Replicas, time.Now()); share > 0 {
-			n.met.ownerLosses.Inc()
-			n.met.unavailableShare.Set(share)
-			n.log.Warn("the fleet lost every owner of part of the key space: those registrations are gone until their peers re-register; lookups there answer 504 Owners Unavailable meanwhile",
-				"lost_members", gone, "share", share, "replicas", n.cfg.Replicas, "for", n.losses.lease)
-		}
+		// The departures were recorded as lost when each view was
+		// published (setView), before any lookup could see it.
 		sent, dropped := n.handoff(handed, cur)
 		if sent > 0 || dropped > 0 {
 			n.log.Info("membership changed: re-replicated the keys whose owners changed",
