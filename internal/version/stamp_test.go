@@ -67,10 +67,7 @@ func TestOneVersionEverywhere(t *testing.T) {
 // notYet lists commands that do not keep the contract yet, with why;
 // their deviations are logged instead of failing the test. Remove an entry
 // when its command is fixed.
-var notYet = map[string]string{
-	"supernode":      "supernode/cmd/supernode prints the flag package's usage on stderr (issue #15 item 5; its main belongs to the supernode part)",
-	"appliance-imds": "image/cmd/appliance-imds (new, owned by the cloud-config part) has no --version and uses the flag package's usage",
-}
+var notYet = map[string]string{}
 
 // report is t.Errorf, or t.Logf for a command listed in notYet.
 func report(t *testing.T, name string) func(string, ...any) {

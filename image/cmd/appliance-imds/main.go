@@ -15,14 +15,18 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/supernode-appliance/appliance/image/imds"
+	"github.com/supernode-appliance/appliance/internal/daemon"
 )
 
 func main() {
 	var cfg imds.Config
+	flag := flag.NewFlagSet("appliance-imds", flag.ContinueOnError)
+	version := flag.Bool("version", false, "print the version and exit")
 	flag.StringVar(&cfg.SysRoot, "sys-root", "/", "root under which "+imds.DMIDir+" is read (tests)")
 	flag.StringVar(&cfg.BaseURL, "base-url", imds.DefaultBaseURL, "metadata service base URL (tests)")
 	flag.StringVar(&cfg.CredStore, "credstore", imds.DefaultCredStore, "credential store to write")
@@ -30,10 +34,12 @@ func main() {
 	stateDir := flag.String("state-dir", imds.DefaultStateDir, "where to mark daemons that must restart to read what was imported")
 	flag.StringVar(&cfg.LastGood, "last-good", imds.DefaultLastGood, "the last accepted document, imported when the user data is bad or unreachable (\"\" disables)")
 	noShadow := flag.Bool("no-shadow", false, "do not consult the system credential stores (tests)")
-	flag.Parse()
-	if flag.NArg() != 0 {
-		flag.Usage()
-		os.Exit(2)
+	daemon.ParseFlags(flag, os.Args[1:], func(w io.Writer) {
+		fmt.Fprintln(w, "usage: appliance-imds [flags]\n\nOn AWS, GCP or Azure (recognised from DMI), import the allowlisted systemd\ncredentials in the instance's user data into the credential store; elsewhere do nothing.")
+	})
+	if *version {
+		fmt.Println("appliance-imds", daemon.Version)
+		return
 	}
 	if *noShadow {
 		cfg.ShadowDirs = []string{}

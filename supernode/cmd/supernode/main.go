@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/supernode-appliance/appliance/internal/inventory"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
@@ -56,23 +57,18 @@ func defaults() config {
 
 func main() {
 	cfg := defaults()
-	path := flag.String("config", defaultConfig, "configuration file (key = value lines)")
-	version := flag.Bool("version", false, "print the version and exit")
-	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: supernode [-config FILE] [-version]\n\nconfiguration keys: %s\n(see /usr/share/doc/supernode or supernode/README.md)\n", strings.Join(conf.Keys(&cfg), ", "))
-		flag.PrintDefaults()
-	}
-	flag.Parse()
+	fs := flag.NewFlagSet("supernode", flag.ContinueOnError)
+	path := fs.String("config", defaultConfig, "configuration file (key = value lines)")
+	version := fs.Bool("version", false, "print the version and exit")
+	daemon.ParseFlags(fs, os.Args[1:], func(w io.Writer) {
+		fmt.Fprintf(w, "usage: supernode [-config FILE] [-version]\n\nconfiguration keys: %s\n(see /usr/share/doc/supernode or supernode/README.md)\n", strings.Join(conf.Keys(&cfg), ", "))
+	})
 	if *version {
 		fmt.Println("supernode", daemon.Version)
 		return
 	}
-	if flag.NArg() != 0 {
-		fmt.Fprintf(os.Stderr, "supernode: unexpected argument %q; the only flags are -config and -version\n", flag.Arg(0))
-		os.Exit(2)
-	}
 	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
 	if err := conf.Load(&cfg, "supernode", *path, explicit); err != nil {
 		fmt.Fprintln(os.Stderr, "supernode:", err)
 		os.Exit(1)
