@@ -58,7 +58,7 @@ func (c *Client) Close() error { return c.conn.Close() }
 // Error is an "error: ..." answer from the controller.
 type Error struct{ Text string }
 
-func (e *Error) Error() string { return "supernode-xdp: " + e.Text }
+func (e *Error) Error() string { return "the controller refused: " + e.Text }
 
 // Do sends one raw request line (without newline) and returns the data lines
 // of a successful answer.
