@@ -22,6 +22,11 @@ type Config struct {
 	// port rule). Default true: the supernode's messages fit in one packet.
 	DropServiceFragments bool `conf:"drop_service_fragments"`
 
+	// BindingFastPath answers well-formed STUN Binding requests to STUN
+	// ports in the driver (XDP_TX), after every check and the source's
+	// budget, with the answer the userspace server would send. Default true.
+	BindingFastPath bool `conf:"binding_fast_path"`
+
 	AllowBogons []netip.Prefix `conf:"allow_bogons"` // special-purpose ranges to accept (private deployments)
 	Allow       []netip.Prefix `conf:"allow"`        // trusted sources: skip block lists and budgets (allow wins)
 	Block       []netip.Prefix `conf:"block"`        // static blocklist
@@ -76,6 +81,7 @@ func DefaultConfig() Config {
 		UDPPorts:             []uint16{inventory.STUN.Port},
 		STUNPorts:            []uint16{inventory.STUN.Port},
 		DropServiceFragments: true,
+		BindingFastPath:      true,
 		UDPRate:              100, UDPBurst: 200,
 		SYNRate: 10, SYNBurst: 20,
 		ICMPRate: 10, ICMPBurst: 20,

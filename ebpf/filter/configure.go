@@ -45,6 +45,9 @@ func settingsOf(c Config) xdpSettings {
 	if c.DropServiceFragments {
 		s.Flags |= xdpSettingFlagSETTING_DROP_SERVICE_FRAGMENTS
 	}
+	if c.BindingFastPath {
+		s.Flags |= xdpSettingFlagSETTING_BINDING_FAST_PATH
+	}
 	// Indexes follow enum rate_class.
 	s.Rate[0] = bucketOf(c.SYNRate, c.SYNBurst)
 	s.Rate[1] = bucketOf(c.UDPRate, c.UDPBurst)

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/cilium/ebpf"
@@ -43,6 +44,9 @@ func Open(pinDir string) (*Filter, error) {
 		}
 		opts.Maps.PinPath = pinDir
 		for name, ms := range spec.Maps {
+			if constant(name) {
+				continue // read-only data (the CRC table): nothing to keep
+			}
 			ms.Pinning = ebpf.PinByName
 			if err := dropIncompatible(filepath.Join(pinDir, name), ms); err != nil {
 				return nil, err
@@ -132,3 +136,9 @@ func (f *Filter) maps() []*ebpf.Map {
 	o := &f.objs
 	return []*ebpf.Map{o.Counters, o.Config, o.Ports, o.Acl4, o.Acl6, o.AclGen, o.Sources, o.TrackBudget, o.Clock}
 }
+
+// constant reports whether the map named name holds the program's
+// read-only data (.rodata: the CRC-32 table of the Binding fast path). The
+// kernel freezes it after loading, so it is neither pinned nor shared: every
+// program instance gets its own copy of the same bytes.
+func constant(name string) bool { return strings.HasPrefix(name, ".") }

@@ -102,12 +102,8 @@ func outcome(f *Filter, frame []byte) (Reason, error) {
 	if d := after[r].Bytes - before[r].Bytes; d != uint64(len(frame)) {
 		return r, fmt.Errorf("%v moved by %d bytes, want %d", r, d, len(frame))
 	}
-	wantRet := uint32(2) // XDP_PASS
-	if r.Drop() {
-		wantRet = 1 // XDP_DROP
-	}
-	if ret != wantRet {
-		return r, fmt.Errorf("verdict %d for %v, want %d", ret, r, wantRet)
+	if wantRet := r.Action(); ret != wantRet {
+		return r, fmt.Errorf("verdict %d for %v, want %d", ret, r, r.Action())
 	}
 	return r, nil
 }
@@ -160,8 +156,8 @@ func legitimate() []testCase {
 	return []testCase{
 		{"stun binding v4", udp4(client4, 40000, 3478, binding()), ReasonPassService},
 		{"stun binding v6", udp6(client6, 40000, 3478, binding()), ReasonPassService},
-		{"stun binding no attributes", udp4(client4, 40000, 3478, stunMsg(0x0001, magicCookie, 0)), ReasonPassService},
-		{"classic stun binding (RFC 3489)", udp4(client4, 40000, 3478, stunMsg(0x0001, 0x01020304, 0)), ReasonPassService},
+		{"stun binding no attributes (answered in the driver)", udp4(client4, 40000, 3478, stunMsg(0x0001, magicCookie, 0)), ReasonTxBinding},
+		{"classic stun binding (RFC 3489, answered in the driver)", udp4(client4, 40000, 3478, stunMsg(0x0001, 0x01020304, 0)), ReasonTxBinding},
 		{"stun binding success response", udp4(client4, 40000, 3478, stunMsg(0x0101, magicCookie, 12)), ReasonPassService},
 		{"supernode register request", udp4(client4, 40000, 3478, stunMsg(stunType(uint16(wire.MethodRegister), 0), magicCookie, 36)), ReasonPassService},
 		{"supernode introduce indication", udp6(client6, 40000, 3478, stunMsg(stunType(uint16(wire.MethodIntroduce), 1), magicCookie, 36)), ReasonPassService},

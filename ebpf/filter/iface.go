@@ -61,7 +61,13 @@ func (f *Filter) InterfaceProgram(ifindex int) (*ebpf.Program, error) {
 		xdpMapAcl4: o.Acl4, xdpMapAcl6: o.Acl6, xdpMapAclGen: o.AclGen, xdpMapSources: o.Sources,
 		xdpMapTrackBudget: o.TrackBudget, xdpMapClock: o.Clock,
 	}
-	if len(repl) != len(spec.Maps) {
+	shared := 0
+	for name := range spec.Maps {
+		if !constant(name) {
+			shared++
+		}
+	}
+	if len(repl) != shared {
 		counters.Close()
 		return nil, fmt.Errorf("filter: the program has %d maps, %d shared: update InterfaceProgram", len(spec.Maps), len(repl))
 	}

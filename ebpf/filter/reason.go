@@ -23,6 +23,7 @@ const (
 	ReasonPassICMP      = Reason(xdpReasonREASON_PASS_ICMP)
 	ReasonPassARP       = Reason(xdpReasonREASON_PASS_ARP)
 	ReasonPassFragment  = Reason(xdpReasonREASON_PASS_FRAGMENT)
+	ReasonTxBinding     = Reason(xdpReasonREASON_TX_BINDING)
 	ReasonDropTruncated = Reason(xdpReasonREASON_DROP_TRUNCATED)
 	ReasonDropEthertype = Reason(xdpReasonREASON_DROP_ETHERTYPE)
 	ReasonDropVLAN      = Reason(xdpReasonREASON_DROP_VLAN)
@@ -102,10 +103,30 @@ func (r Reason) String() string {
 // Drop reports whether packets counted under r are dropped.
 func (r Reason) Drop() bool { return r >= ReasonDropTruncated }
 
-// Verdict returns "pass" or "drop", a metric label.
+// Tx reports whether packets counted under r were answered in the driver
+// (XDP_TX): the Binding fast path.
+func (r Reason) Tx() bool { return r == ReasonTxBinding }
+
+// Action is the XDP action the program returns for packets counted under r:
+// XDP_DROP (1), XDP_PASS (2) or XDP_TX (3).
+func (r Reason) Action() uint32 {
+	switch {
+	case r.Drop():
+		return 1
+	case r.Tx():
+		return 3
+	}
+	return 2
+}
+
+// Verdict returns "pass", "drop" or "tx" (answered in the driver), a metric
+// label.
 func (r Reason) Verdict() string {
-	if r.Drop() {
+	switch {
+	case r.Drop():
 		return "drop"
+	case r.Tx():
+		return "tx"
 	}
 	return "pass"
 }

@@ -86,37 +86,39 @@ const (
 	xdpReasonREASON_PASS_ICMP        xdpReason = 3
 	xdpReasonREASON_PASS_ARP         xdpReason = 4
 	xdpReasonREASON_PASS_FRAGMENT    xdpReason = 5
-	xdpReasonREASON_DROP_TRUNCATED   xdpReason = 6
-	xdpReasonREASON_DROP_ETHERTYPE   xdpReason = 7
-	xdpReasonREASON_DROP_VLAN        xdpReason = 8
-	xdpReasonREASON_DROP_IP_HEADER   xdpReason = 9
-	xdpReasonREASON_DROP_IP_OPTIONS  xdpReason = 10
-	xdpReasonREASON_DROP_TTL         xdpReason = 11
-	xdpReasonREASON_DROP_IPV6EXT     xdpReason = 12
-	xdpReasonREASON_DROP_FRAGMENT    xdpReason = 13
-	xdpReasonREASON_DROP_PROTOCOL    xdpReason = 14
-	xdpReasonREASON_DROP_LAND        xdpReason = 15
-	xdpReasonREASON_DROP_TCP_FLAGS   xdpReason = 16
-	xdpReasonREASON_DROP_TCP_HEADER  xdpReason = 17
-	xdpReasonREASON_DROP_UDP_LENGTH  xdpReason = 18
-	xdpReasonREASON_DROP_PORT_ZERO   xdpReason = 19
-	xdpReasonREASON_DROP_PORT_CLOSED xdpReason = 20
-	xdpReasonREASON_DROP_REFLECTION  xdpReason = 21
-	xdpReasonREASON_DROP_STUN        xdpReason = 22
-	xdpReasonREASON_DROP_ICMP_TYPE   xdpReason = 23
-	xdpReasonREASON_DROP_OWN_SOURCE  xdpReason = 24
-	xdpReasonREASON_DROP_BOGON       xdpReason = 25
-	xdpReasonREASON_DROP_BLOCKED     xdpReason = 26
-	xdpReasonREASON_DROP_DYNAMIC     xdpReason = 27
-	xdpReasonREASON_DROP_RATE_SYN    xdpReason = 28
-	xdpReasonREASON_DROP_RATE_UDP    xdpReason = 29
-	xdpReasonREASON_DROP_RATE_ICMP   xdpReason = 30
+	xdpReasonREASON_TX_BINDING       xdpReason = 6
+	xdpReasonREASON_DROP_TRUNCATED   xdpReason = 7
+	xdpReasonREASON_DROP_ETHERTYPE   xdpReason = 8
+	xdpReasonREASON_DROP_VLAN        xdpReason = 9
+	xdpReasonREASON_DROP_IP_HEADER   xdpReason = 10
+	xdpReasonREASON_DROP_IP_OPTIONS  xdpReason = 11
+	xdpReasonREASON_DROP_TTL         xdpReason = 12
+	xdpReasonREASON_DROP_IPV6EXT     xdpReason = 13
+	xdpReasonREASON_DROP_FRAGMENT    xdpReason = 14
+	xdpReasonREASON_DROP_PROTOCOL    xdpReason = 15
+	xdpReasonREASON_DROP_LAND        xdpReason = 16
+	xdpReasonREASON_DROP_TCP_FLAGS   xdpReason = 17
+	xdpReasonREASON_DROP_TCP_HEADER  xdpReason = 18
+	xdpReasonREASON_DROP_UDP_LENGTH  xdpReason = 19
+	xdpReasonREASON_DROP_PORT_ZERO   xdpReason = 20
+	xdpReasonREASON_DROP_PORT_CLOSED xdpReason = 21
+	xdpReasonREASON_DROP_REFLECTION  xdpReason = 22
+	xdpReasonREASON_DROP_STUN        xdpReason = 23
+	xdpReasonREASON_DROP_ICMP_TYPE   xdpReason = 24
+	xdpReasonREASON_DROP_OWN_SOURCE  xdpReason = 25
+	xdpReasonREASON_DROP_BOGON       xdpReason = 26
+	xdpReasonREASON_DROP_BLOCKED     xdpReason = 27
+	xdpReasonREASON_DROP_DYNAMIC     xdpReason = 28
+	xdpReasonREASON_DROP_RATE_SYN    xdpReason = 29
+	xdpReasonREASON_DROP_RATE_UDP    xdpReason = 30
+	xdpReasonREASON_DROP_RATE_ICMP   xdpReason = 31
 )
 
 type xdpSettingFlag uint32
 
 const (
 	xdpSettingFlagSETTING_DROP_SERVICE_FRAGMENTS xdpSettingFlag = 1
+	xdpSettingFlagSETTING_BINDING_FAST_PATH      xdpSettingFlag = 2
 )
 
 type xdpSettings struct {

@@ -29,7 +29,8 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 // enum reason lists every outcome. PASS_* come first: a reason passes iff it
-// is below REASON_DROP_TRUNCATED. Go derives names, verdicts and metric labels
+// is below REASON_TX_BINDING, the one reason answered with XDP_TX; a reason
+// drops iff it is REASON_DROP_TRUNCATED or above. Go derives names, verdicts and metric labels
 // from this enum (BTF), so adding a reason here is the only edit needed.
 enum reason {
 	REASON_PASS_SERVICE = 0, // to a served port, every check passed
@@ -38,6 +39,7 @@ enum reason {
 	REASON_PASS_ICMP,        // ICMP errors (PMTUD) and echo
 	REASON_PASS_ARP,         // ARP
 	REASON_PASS_FRAGMENT,    // non-first fragment, fragment policy allows it
+	REASON_TX_BINDING,       // Binding request answered in the driver (XDP_TX)
 	REASON_DROP_TRUNCATED,   // frame ends inside a header
 	REASON_DROP_ETHERTYPE,   // neither IPv4, IPv6 nor ARP
 	REASON_DROP_VLAN,        // more than two VLAN tags
@@ -90,6 +92,7 @@ struct bucket_param {
 
 enum setting_flag {
 	SETTING_DROP_SERVICE_FRAGMENTS = 1,
+	SETTING_BINDING_FAST_PATH = 2, // answer Binding requests in the driver
 };
 
 enum rate_class {
@@ -357,6 +360,7 @@ struct vlan_hdr {
 // What the parser learned about a packet; the policy stages read it.
 struct pkt {
 	void *end;          // end of the frame
+	void *l3;           // IP header
 	void *l4;           // transport header
 	__u32 l4_len;       // bytes from l4 to the end of the IP payload
 	__u8 proto;         // transport protocol
@@ -367,15 +371,20 @@ struct pkt {
 	struct in6_addr *saddr6; // IPv6 source
 };
 
-static __always_inline int is_pass(enum reason r) { return r < REASON_DROP_TRUNCATED; }
+static __always_inline int is_pass(enum reason r) { return r < REASON_TX_BINDING; }
 
-static __always_inline int account(struct xdp_md *ctx, enum reason r)
+// account counts the packet under r with the length it arrived with (an
+// answered request counts its own bytes, not its answer's) and returns the
+// verdict.
+static __always_inline int account(__u64 len, enum reason r)
 {
 	struct counter *c = bpf_map_lookup_elem(&counters, &r);
 	if (c) {
 		c->packets++;
-		c->bytes += ctx->data_end - ctx->data;
+		c->bytes += len;
 	}
+	if (r == REASON_TX_BINDING)
+		return XDP_TX;
 	return is_pass(r) ? XDP_PASS : XDP_DROP;
 }
 
@@ -386,6 +395,7 @@ static __always_inline int account(struct xdp_md *ctx, enum reason r)
 static __always_inline int parse_ipv4(struct pkt *p, void *l3)
 {
 	struct iphdr *iph = l3;
+	p->l3 = l3;
 	if ((void *)(iph + 1) > p->end)
 		return REASON_DROP_TRUNCATED;
 	if (iph->version != 4 || iph->ihl < 5)
@@ -421,6 +431,7 @@ static __always_inline int parse_ipv4(struct pkt *p, void *l3)
 static __always_inline int parse_ipv6(struct pkt *p, void *l3)
 {
 	struct ipv6hdr *ip6 = l3;
+	p->l3 = l3;
 	if ((void *)(ip6 + 1) > p->end)
 		return REASON_DROP_TRUNCATED;
 	if (ip6->version != 6)
@@ -755,6 +766,396 @@ static __always_inline __u32 port_flags(__u16 port)
 	return f ? *f : 0;
 }
 
+// The Binding fast path. A well-formed Binding request to a STUN port that
+// passed every check above, including the source's budget, is answered here
+// with XDP_TX: the same answer, byte for byte, that the userspace server
+// (supernode/server, binding()) sends, so that moving it into the driver
+// changes nothing a client can see. The userspace server stays the
+// reference: anything this path does not know goes up to it unchanged.
+//
+// Answered here (everything else passes):
+//   - RFC 8489 (magic cookie), no attribute: XOR-MAPPED-ADDRESS;
+//   - RFC 8489 with only FINGERPRINT, whose CRC holds: XOR-MAPPED-ADDRESS
+//     and FINGERPRINT (RFC 8489 7.3: a reply carries FINGERPRINT only when
+//     the request did; a wrong CRC goes up, where it is dropped and counted);
+//   - RFC 3489 (no cookie), no attribute or only CHANGE-REQUEST without
+//     change flags (what classic NAT-type probes send first, which asks
+//     nothing of us): MAPPED-ADDRESS;
+//   over IPv4 (no options: the filter drops them) or IPv6 without extension
+//   headers, behind up to two VLAN tags, which the answer keeps. Only a
+//   request whose UDP checksum holds is answered (0 = none, IPv4 only), as
+//   the kernel would drop it before the socket.
+// The answer is never more than 12 (IPv4) or 24 (IPv6) bytes larger than
+// the request, the bound the userspace server documents for Binding
+// (supernode/README.md, "No amplification"): at most 1.6x a bare IPv4
+// request, and the per-source budget above has already been charged.
+#define STUN_ATTR_MAPPED_ADDRESS 0x0001
+#define STUN_ATTR_CHANGE_REQUEST 0x0003
+#define STUN_ATTR_XOR_MAPPED_ADDRESS 0x0020
+#define STUN_ATTR_FINGERPRINT 0x8028
+#define STUN_FINGERPRINT_XOR 0x5354554e // RFC 8489 14.7
+#define BINDING_MAX_REPLY 52            // IPv6: header, address, FINGERPRINT
+#define ANSWER_TTL 64                   // what the kernel's default would use
+
+// CRC-32 (IEEE 802.3, reflected 0xEDB88320), for FINGERPRINT. A table in
+// .rodata: one load per byte instead of eight shifts.
+static const __u32 crc_table[256] = {
+	0x00000000, 0x77073096, 0xee0e612c, 0x990951ba, 0x076dc419, 0x706af48f,
+	0xe963a535, 0x9e6495a3, 0x0edb8832, 0x79dcb8a4, 0xe0d5e91e, 0x97d2d988,
+	0x09b64c2b, 0x7eb17cbd, 0xe7b82d07, 0x90bf1d91, 0x1db71064, 0x6ab020f2,
+	0xf3b97148, 0x84be41de, 0x1adad47d, 0x6ddde4eb, 0xf4d4b551, 0x83d385c7,
+	0x136c9856, 0x646ba8c0, 0xfd62f97a, 0x8a65c9ec, 0x14015c4f, 0x63066cd9,
+	0xfa0f3d63, 0x8d080df5, 0x3b6e20c8, 0x4c69105e, 0xd56041e4, 0xa2677172,
+	0x3c03e4d1, 0x4b04d447, 0xd20d85fd, 0xa50ab56b, 0x35b5a8fa, 0x42b2986c,
+	0xdbbbc9d6, 0xacbcf940, 0x32d86ce3, 0x45df5c75, 0xdcd60dcf, 0xabd13d59,
+	0x26d930ac, 0x51de003a, 0xc8d75180, 0xbfd06116, 0x21b4f4b5, 0x56b3c423,
+	0xcfba9599, 0xb8bda50f, 0x2802b89e, 0x5f058808, 0xc60cd9b2, 0xb10be924,
+	0x2f6f7c87, 0x58684c11, 0xc1611dab, 0xb6662d3d, 0x76dc4190, 0x01db7106,
+	0x98d220bc, 0xefd5102a, 0x71b18589, 0x06b6b51f, 0x9fbfe4a5, 0xe8b8d433,
+	0x7807c9a2, 0x0f00f934, 0x9609a88e, 0xe10e9818, 0x7f6a0dbb, 0x086d3d2d,
+	0x91646c97, 0xe6635c01, 0x6b6b51f4, 0x1c6c6162, 0x856530d8, 0xf262004e,
+	0x6c0695ed, 0x1b01a57b, 0x8208f4c1, 0xf50fc457, 0x65b0d9c6, 0x12b7e950,
+	0x8bbeb8ea, 0xfcb9887c, 0x62dd1ddf, 0x15da2d49, 0x8cd37cf3, 0xfbd44c65,
+	0x4db26158, 0x3ab551ce, 0xa3bc0074, 0xd4bb30e2, 0x4adfa541, 0x3dd895d7,
+	0xa4d1c46d, 0xd3d6f4fb, 0x4369e96a, 0x346ed9fc, 0xad678846, 0xda60b8d0,
+	0x44042d73, 0x33031de5, 0xaa0a4c5f, 0xdd0d7cc9, 0x5005713c, 0x270241aa,
+	0xbe0b1010, 0xc90c2086, 0x5768b525, 0x206f85b3, 0xb966d409, 0xce61e49f,
+	0x5edef90e, 0x29d9c998, 0xb0d09822, 0xc7d7a8b4, 0x59b33d17, 0x2eb40d81,
+	0xb7bd5c3b, 0xc0ba6cad, 0xedb88320, 0x9abfb3b6, 0x03b6e20c, 0x74b1d29a,
+	0xead54739, 0x9dd277af, 0x04db2615, 0x73dc1683, 0xe3630b12, 0x94643b84,
+	0x0d6d6a3e, 0x7a6a5aa8, 0xe40ecf0b, 0x9309ff9d, 0x0a00ae27, 0x7d079eb1,
+	0xf00f9344, 0x8708a3d2, 0x1e01f268, 0x6906c2fe, 0xf762575d, 0x806567cb,
+	0x196c3671, 0x6e6b06e7, 0xfed41b76, 0x89d32be0, 0x10da7a5a, 0x67dd4acc,
+	0xf9b9df6f, 0x8ebeeff9, 0x17b7be43, 0x60b08ed5, 0xd6d6a3e8, 0xa1d1937e,
+	0x38d8c2c4, 0x4fdff252, 0xd1bb67f1, 0xa6bc5767, 0x3fb506dd, 0x48b2364b,
+	0xd80d2bda, 0xaf0a1b4c, 0x36034af6, 0x41047a60, 0xdf60efc3, 0xa867df55,
+	0x316e8eef, 0x4669be79, 0xcb61b38c, 0xbc66831a, 0x256fd2a0, 0x5268e236,
+	0xcc0c7795, 0xbb0b4703, 0x220216b9, 0x5505262f, 0xc5ba3bbe, 0xb2bd0b28,
+	0x2bb45a92, 0x5cb36a04, 0xc2d7ffa7, 0xb5d0cf31, 0x2cd99e8b, 0x5bdeae1d,
+	0x9b64c2b0, 0xec63f226, 0x756aa39c, 0x026d930a, 0x9c0906a9, 0xeb0e363f,
+	0x72076785, 0x05005713, 0x95bf4a82, 0xe2b87a14, 0x7bb12bae, 0x0cb61b38,
+	0x92d28e9b, 0xe5d5be0d, 0x7cdcefb7, 0x0bdbdf21, 0x86d3d2d4, 0xf1d4e242,
+	0x68ddb3f8, 0x1fda836e, 0x81be16cd, 0xf6b9265b, 0x6fb077e1, 0x18b74777,
+	0x88085ae6, 0xff0f6a70, 0x66063bca, 0x11010b5c, 0x8f659eff, 0xf862ae69,
+	0x616bffd3, 0x166ccf45, 0xa00ae278, 0xd70dd2ee, 0x4e048354, 0x3903b3c2,
+	0xa7672661, 0xd06016f7, 0x4969474d, 0x3e6e77db, 0xaed16a4a, 0xd9d65adc,
+	0x40df0b66, 0x37d83bf0, 0xa9bcae53, 0xdebb9ec5, 0x47b2cf7f, 0x30b5ffe9,
+	0xbdbdf21c, 0xcabac28a, 0x53b39330, 0x24b4a3a6, 0xbad03605, 0xcdd70693,
+	0x54de5729, 0x23d967bf, 0xb3667a2e, 0xc4614ab8, 0x5d681b02, 0x2a6f2b94,
+	0xb40bbe37, 0xc30c8ea1, 0x5a05df1b, 0x2d02ef8d,
+};
+
+static __always_inline __u32 crc32(const __u8 *b, __u32 n)
+{
+	__u32 c = 0xffffffff;
+	for (int i = 0; i < BINDING_MAX_REPLY; i++) {
+		if (i >= n)
+			break;
+		c = crc_table[(c ^ b[i]) & 0xff] ^ (c >> 8);
+	}
+	return ~c;
+}
+
+// sum16 adds n bytes (n even) of b as big-endian 16-bit words to sum: the
+// one's complement sum of RFC 1071, folded later.
+static __always_inline __u32 sum16(const __u8 *b, __u32 n, __u32 sum)
+{
+	for (int i = 0; i < BINDING_MAX_REPLY; i += 2) {
+		if (i >= n)
+			break;
+		sum += ((__u32)b[i] << 8) | b[i + 1];
+	}
+	return sum;
+}
+
+static __always_inline __u16 fold(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+// What the answer needs from the request, copied out before the frame is
+// resized (bpf_xdp_adjust_tail invalidates every packet pointer).
+struct binding {
+	__u8 msg[BINDING_MAX_REPLY]; // request, then answer (STUN message)
+	__u8 saddr[16], daddr[16];    // network order; IPv4 in the first 4
+	__be16 sport, dport;
+	__u32 l3off;
+	__u32 len; // answer length
+};
+
+// addr_sum is the pseudo-header's address part of the checksum.
+static __always_inline __u32 addr_sum(struct binding *b, int v6)
+{
+	__u32 sum = sum16(b->saddr, 4, 0);
+	sum = sum16(b->daddr, 4, sum);
+	if (v6) {
+		sum = sum16(b->saddr + 4, 12, sum);
+		sum = sum16(b->daddr + 4, 12, sum);
+	}
+	return sum;
+}
+
+// binding_answer answers a Binding request that classify passed as
+// pass_service in place and returns 0, or returns -1 and leaves the frame
+// as it was, for userspace.
+//
+// A global function: the verifier checks it once, on its own, instead of
+// once for every path of classify that reaches it (which exceeded its
+// budget of a million instructions). So it parses the headers again, which
+// classify has checked already: only what locating the STUN message needs.
+__attribute__((noinline)) int binding_answer(struct xdp_md *ctx)
+{
+	struct binding b = {};
+	void *data = (void *)(long)ctx->data;
+	struct pkt pk = {.end = (void *)(long)ctx->data_end};
+	struct pkt *p = &pk;
+	struct udphdr *udp;
+	__u32 zero = 0;
+
+	struct settings *cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || !(cfg->flags & SETTING_BINDING_FAST_PATH))
+		return -1;
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > p->end)
+		return -1;
+	__be16 proto = eth->h_proto;
+	void *l3 = eth + 1;
+#pragma unroll
+	for (int i = 0; i < MAX_VLAN_TAGS; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD_))
+			break;
+		struct vlan_hdr *vh = l3;
+		if ((void *)(vh + 1) > p->end)
+			return -1;
+		proto = vh->encap_proto;
+		l3 = vh + 1;
+	}
+	p->l3 = l3;
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = l3;
+		if ((void *)(ip6 + 1) > p->end)
+			return -1;
+		// Extension headers are not answered here: the kernel's answer
+		// carries none, and moving the transport header is not worth it.
+		if (ip6->nexthdr != IPPROTO_UDP)
+			return -1;
+		p->v6 = 1;
+		udp = (struct udphdr *)(ip6 + 1);
+	} else if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = l3;
+		if ((void *)(iph + 1) > p->end)
+			return -1;
+		if (iph->ihl != 5 || iph->protocol != IPPROTO_UDP || (iph->frag_off & bpf_htons(0x3fff)))
+			return -1; // options, or a fragment (with fragments allowed)
+		udp = (struct udphdr *)(iph + 1);
+	} else {
+		return -1;
+	}
+	if ((void *)(udp + 1) > p->end)
+		return -1;
+	if (!(port_flags(bpf_ntohs(udp->dest)) & PORT_STUN))
+		return -1;
+	__u32 payload = bpf_ntohs(udp->len) - sizeof(*udp);
+	__u8 *m = (__u8 *)(udp + 1);
+	if (payload != 20 && payload != 28)
+		return -1;
+	if ((void *)(m + 20) > p->end)
+		return -1;
+	__builtin_memcpy(b.msg, m, 20);
+	if (payload == 28) {
+		if ((void *)(m + 28) > p->end)
+			return -1;
+		__builtin_memcpy(b.msg + 20, m + 20, 8);
+	}
+	if (b.msg[0] != 0x00 || b.msg[1] != 0x01)
+		return -1; // not a Binding request
+	int classic = *(__be32 *)(b.msg + 4) != bpf_htonl(STUN_MAGIC_COOKIE);
+	int fp = 0;
+	if (payload == 28) {
+		__u16 at = ((__u16)b.msg[20] << 8) | b.msg[21];
+		__u16 al = ((__u16)b.msg[22] << 8) | b.msg[23];
+		if (al != 4)
+			return -1;
+		if (!classic && at == STUN_ATTR_FINGERPRINT) {
+			__u32 want = ((__u32)b.msg[24] << 24) | ((__u32)b.msg[25] << 16) |
+				     ((__u32)b.msg[26] << 8) | b.msg[27];
+			if ((crc32(b.msg, 20) ^ STUN_FINGERPRINT_XOR) != want)
+				return -1;
+			fp = 1;
+		} else if (classic && at == STUN_ATTR_CHANGE_REQUEST) {
+			if (b.msg[27] & 0x06)
+				return -1; // change IP or port: we have one address
+		} else {
+			return -1;
+		}
+	}
+
+	// The addresses and ports, and the request's UDP checksum.
+	b.sport = udp->source;
+	b.dport = udp->dest;
+	if (p->v6) {
+		struct ipv6hdr *ip6 = p->l3;
+		if ((void *)(ip6 + 1) > p->end)
+			return -1;
+		__builtin_memcpy(b.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(b.daddr, &ip6->daddr, 16);
+	} else {
+		struct iphdr *iph = p->l3;
+		if ((void *)(iph + 1) > p->end)
+			return -1;
+		__builtin_memcpy(b.saddr, &iph->saddr, 4);
+		__builtin_memcpy(b.daddr, &iph->daddr, 4);
+	}
+	if (udp->check == 0) {
+		if (p->v6)
+			return -1; // mandatory over IPv6 (RFC 8200 8.1)
+	} else {
+		__u32 sum = addr_sum(&b, p->v6) + IPPROTO_UDP + 8 + payload;
+		sum += bpf_ntohs(udp->source) + bpf_ntohs(udp->dest) + bpf_ntohs(udp->len) +
+		       bpf_ntohs(udp->check);
+		sum = sum16(b.msg, payload, sum);
+		if (fold(sum) != 0xffff)
+			return -1;
+	}
+
+	// The answer, in b.msg: header (type, length, then the request's
+	// bytes 4..20: cookie and transaction ID, or RFC 3489's 128-bit ID),
+	// the mapped address, FINGERPRINT.
+	__u32 alen = p->v6 ? 20 : 8;
+	__u32 len = 20 + 4 + alen + (fp ? 8 : 0);
+	b.msg[0] = 0x01;
+	b.msg[1] = 0x01;
+	b.msg[2] = 0;
+	b.msg[3] = len - 20;
+	__u8 *a = b.msg + 20;
+	__u16 at = classic ? STUN_ATTR_MAPPED_ADDRESS : STUN_ATTR_XOR_MAPPED_ADDRESS;
+	a[0] = at >> 8;
+	a[1] = at & 0xff;
+	a[2] = 0;
+	a[3] = alen;
+	a[4] = 0;
+	a[5] = p->v6 ? 2 : 1; // family (RFC 8489 14.1)
+	__builtin_memcpy(a + 6, &b.sport, 2);
+	if (p->v6)
+		__builtin_memcpy(a + 8, b.saddr, 16);
+	else
+		__builtin_memcpy(a + 8, b.saddr, 4);
+	if (!classic) {
+		// RFC 8489 14.2: port ^ the cookie's top half, address ^
+		// cookie (|| transaction ID for IPv6): bytes 4.. of the header.
+		a[6] ^= b.msg[4];
+		a[7] ^= b.msg[5];
+		__u32 n = p->v6 ? 16 : 4;
+		for (int i = 0; i < 16; i++) {
+			if (i >= n)
+				break;
+			a[8 + i] ^= b.msg[4 + i];
+		}
+	}
+	if (fp) {
+		__u8 *f = a + 4 + alen;
+		__u32 crc = crc32(b.msg, len - 8) ^ STUN_FINGERPRINT_XOR;
+		f[0] = STUN_ATTR_FINGERPRINT >> 8;
+		f[1] = STUN_ATTR_FINGERPRINT & 0xff;
+		f[2] = 0;
+		f[3] = 4;
+		f[4] = crc >> 24;
+		f[5] = crc >> 16;
+		f[6] = crc >> 8;
+		f[7] = crc;
+	}
+	b.len = len;
+
+	// Resize the frame to exactly the answer (the request's Ethernet
+	// padding, if any, goes too), then write it.
+	__u32 l3off = p->l3 - data;
+	__u32 iplen = p->v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	int delta = (int)(l3off + iplen + 8 + len) - (int)(p->end - data);
+	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+		return -1;
+	data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	l3off &= 0x1f; // 14, 18 or 22: Ethernet and up to two VLAN tags
+	// The frame has the answer's size now; the bounds below always hold.
+	eth = data;
+	if ((void *)(eth + 1) > end)
+		return -1;
+
+	__u32 usum = addr_sum(&b, p->v6) + IPPROTO_UDP + 2 * (8 + len) + bpf_ntohs(b.sport) +
+		     bpf_ntohs(b.dport);
+	usum = sum16(b.msg, len, usum);
+	__u16 ucheck = ~fold(usum);
+	if (ucheck == 0)
+		ucheck = 0xffff; // RFC 768: a computed 0 is sent as all ones
+
+	struct udphdr *u;
+	if (p->v6) {
+		struct ipv6hdr *ip6 = data + l3off;
+		u = (struct udphdr *)(ip6 + 1);
+		if ((void *)(u + 1) > end)
+			return -1;
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);
+		ip6->payload_len = bpf_htons(8 + len);
+		ip6->nexthdr = IPPROTO_UDP;
+		ip6->hop_limit = ANSWER_TTL;
+		__builtin_memcpy(&ip6->saddr, b.daddr, 16);
+		__builtin_memcpy(&ip6->daddr, b.saddr, 16);
+	} else {
+		struct iphdr *iph = data + l3off;
+		u = (struct udphdr *)(iph + 1);
+		if ((void *)(u + 1) > end)
+			return -1;
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->tos = 0;
+		iph->tot_len = bpf_htons(sizeof(*iph) + 8 + len);
+		iph->id = 0;
+		iph->frag_off = bpf_htons(0x4000); // DF, as the kernel's UDP sends
+		iph->ttl = ANSWER_TTL;
+		iph->protocol = IPPROTO_UDP;
+		iph->check = 0;
+		__builtin_memcpy(&iph->saddr, b.daddr, 4);
+		__builtin_memcpy(&iph->daddr, b.saddr, 4);
+		__u32 isum = 0;
+		__u16 *w = (__u16 *)iph;
+#pragma unroll
+		for (int i = 0; i < 10; i++)
+			isum += w[i];
+		iph->check = ~fold(isum);
+	}
+	u->source = b.dport;
+	u->dest = b.sport;
+	u->len = bpf_htons(8 + len);
+	u->check = bpf_htons(ucheck);
+	__u8 *out = (__u8 *)(u + 1);
+	if (len == 32) {
+		if ((void *)(out + 32) > end)
+			return -1;
+		__builtin_memcpy(out, b.msg, 32);
+	} else if (len == 40) {
+		if ((void *)(out + 40) > end)
+			return -1;
+		__builtin_memcpy(out, b.msg, 40);
+	} else if (len == 44) {
+		if ((void *)(out + 44) > end)
+			return -1;
+		__builtin_memcpy(out, b.msg, 44);
+	} else {
+		if ((void *)(out + 52) > end)
+			return -1;
+		__builtin_memcpy(out, b.msg, 52);
+	}
+
+	// Ethernet: back where it came from; VLAN tags stay as they were.
+	__u8 mac[ETH_ALEN];
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	return 0;
+}
+
 static __always_inline int classify(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -930,5 +1331,11 @@ static __always_inline int classify(struct xdp_md *ctx)
 SEC("xdp")
 int xdp_filter(struct xdp_md *ctx)
 {
-	return account(ctx, classify(ctx));
+	__u64 len = ctx->data_end - ctx->data;
+	enum reason r = classify(ctx);
+	// The Binding fast path runs last: a request it answers has passed
+	// every check and been charged to its source's budget.
+	if (r == REASON_PASS_SERVICE && binding_answer(ctx) == 0)
+		r = REASON_TX_BINDING;
+	return account(len, r);
 }
