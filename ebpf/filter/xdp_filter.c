@@ -881,6 +881,7 @@ struct binding {
 	__u8 msg[BINDING_MAX_REPLY]; // request, then answer (STUN message)
 	__u8 saddr[16], daddr[16];    // network order; IPv4 in the first 4
 	__be16 sport, dport;
+	__u8 l2[22]; // Ethernet and VLAN tags
 	__u32 l3off;
 	__u32 len; // answer length
 };
@@ -1068,20 +1069,36 @@ __attribute__((noinline)) int binding_answer(struct xdp_md *ctx)
 	}
 	b.len = len;
 
-	// Resize the frame to exactly the answer (the request's Ethernet
-	// padding, if any, goes too), then write it.
+	// Resize the frame to exactly the answer, then write it whole: L2
+	// header (saved here), IP, UDP, STUN. A longer answer grows the frame
+	// at its head: drivers keep XDP_PACKET_HEADROOM (256 bytes) in front of
+	// every frame, while the room behind it depends on the driver (veth
+	// gives a small skb's frame almost none). A shorter one (Ethernet
+	// padding) gives its tail back.
 	__u32 l3off = p->l3 - data;
+	l3off &= 0x1f; // 14, 18 or 22: Ethernet and up to two VLAN tags
+	if (data + sizeof(b.l2) > p->end)
+		return -1; // unreachable: the frame holds L2, L3, UDP and STUN
+	__builtin_memcpy(b.l2, data, sizeof(b.l2));
 	__u32 iplen = p->v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 	int delta = (int)(l3off + iplen + 8 + len) - (int)(p->end - data);
-	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+	if (delta > 0 && bpf_xdp_adjust_head(ctx, -delta))
+		return -1;
+	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
 		return -1;
 	data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	l3off &= 0x1f; // 14, 18 or 22: Ethernet and up to two VLAN tags
 	// The frame has the answer's size now; the bounds below always hold.
-	eth = data;
-	if ((void *)(eth + 1) > end)
+	if (data + sizeof(b.l2) > end)
 		return -1;
+	// Ethernet: back where it came from; VLAN tags stay as they were.
+	__builtin_memcpy(data, b.l2 + 6, 6);
+	__builtin_memcpy(data + 6, b.l2, 6);
+	__builtin_memcpy(data + 12, b.l2 + 12, 2);
+	if (l3off >= 18)
+		__builtin_memcpy(data + 14, b.l2 + 14, 4);
+	if (l3off >= 22)
+		__builtin_memcpy(data + 18, b.l2 + 18, 4);
 
 	__u32 usum = addr_sum(&b, p->v6) + IPPROTO_UDP + 2 * (8 + len) + bpf_ntohs(b.sport) +
 		     bpf_ntohs(b.dport);
@@ -1148,11 +1165,6 @@ __attribute__((noinline)) int binding_answer(struct xdp_md *ctx)
 		__builtin_memcpy(out, b.msg, 52);
 	}
 
-	// Ethernet: back where it came from; VLAN tags stay as they were.
-	__u8 mac[ETH_ALEN];
-	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
 	return 0;
 }
 

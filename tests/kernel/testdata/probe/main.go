@@ -50,12 +50,29 @@ func probe() error {
 	if err := f.Configure(filter.DefaultConfig()); err != nil {
 		return err
 	}
-	ret, err := f.Program().Run(&ebpf.RunOptions{Data: stunFrame()})
+	// The Binding fast path (on by default) answers it in the driver:
+	// XDP_TX, and the frame grown into a 32-byte Binding success response.
+	opts := &ebpf.RunOptions{Data: stunFrame(), DataOut: make([]byte, 256)}
+	ret, err := f.Program().Run(opts)
 	if err != nil {
 		return fmt.Errorf("test run: %w", err)
 	}
+	if ret != 3 { // XDP_TX
+		return fmt.Errorf("legitimate STUN binding got verdict %d, want XDP_TX (answered by the fast path)", ret)
+	}
+	if out := opts.DataOut; len(out) != 14+20+8+32 || out[42] != 0x01 || out[43] != 0x01 {
+		return fmt.Errorf("fast-path answer is not a 32-byte Binding success response: % x", out)
+	}
+	c := filter.DefaultConfig()
+	c.BindingFastPath = false
+	if err := f.Configure(c); err != nil {
+		return err
+	}
+	if ret, err = f.Program().Run(&ebpf.RunOptions{Data: stunFrame()}); err != nil {
+		return fmt.Errorf("test run: %w", err)
+	}
 	if ret != 2 { // XDP_PASS
-		return fmt.Errorf("legitimate STUN binding got verdict %d, want XDP_PASS", ret)
+		return fmt.Errorf("legitimate STUN binding with the fast path off got verdict %d, want XDP_PASS", ret)
 	}
 	return nil
 }
