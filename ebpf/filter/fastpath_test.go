@@ -301,3 +301,64 @@ func TestBindingFastPathBudget(t *testing.T) {
 		expect(t, f, bindingFrame(client6, bindingRequest(false, false)), ReasonDropDynamic)
 	}
 }
+
+// BenchmarkBindingFastPath times, in the same run and interleaved, one
+// Binding request answered in the driver (tx_binding: parsing, checks,
+// budget, the answer built, checksums, XDP_TX), the same request passed up
+// with the fast path off (pass_service: what the kernel and the userspace
+// server then add to), and the bare XDP_DROP floor. The answer rewrites
+// the frame, so each run is a single BPF_PROG_TEST_RUN on a fresh copy
+// (repeat 1); the kernel's per-run time excludes the system call.
+//
+//	go test -run '^$' -bench BindingFastPath -benchtime 20000x ./ebpf/filter
+func BenchmarkBindingFastPath(b *testing.B) {
+	var floor floorObjects
+	if err := loadFloorObjects(&floor, nil); err != nil {
+		b.Skip(err)
+	}
+	defer floor.Close()
+	on := openTest(b, benchConfig())
+	offCfg := benchConfig()
+	offCfg.BindingFastPath = false
+	off := openTest(b, offCfg)
+	for _, c := range []struct {
+		name string
+		msg  []byte
+		src  string
+	}{
+		{"v4", bindingRequest(false, false), client4},
+		{"v4-fingerprint", bindingRequest(false, true), client4},
+		{"v6", bindingRequest(false, false), client6},
+		{"v6-fingerprint", bindingRequest(false, true), client6},
+		{"v4-rfc3489", bindingRequest(true, false), client4},
+	} {
+		frame := bindingFrame(c.src, c.msg)
+		if err := want(on, frame, ReasonTxBinding); err != nil {
+			b.Fatal(err)
+		}
+		if err := want(off, frame, ReasonPassService); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			var tx, up, base time.Duration
+			once := func(p *ebpf.Program) time.Duration {
+				_, d, err := p.Benchmark(frame, 1, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return d
+			}
+			for i := 0; i < b.N; i++ {
+				tx += once(on.Program())
+				up += once(off.Program())
+				base += once(floor.XdpDrop)
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(tx.Nanoseconds())/n, "answer-ns")
+			b.ReportMetric(float64(up.Nanoseconds())/n, "pass-up-ns")
+			b.ReportMetric(float64(base.Nanoseconds())/n, "floor-ns")
+			b.ReportMetric(float64(tx)/float64(base), "answer/floor")
+			b.ReportMetric(float64(tx)/float64(up), "answer/pass-up")
+		})
+	}
+}
