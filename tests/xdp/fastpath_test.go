@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -153,6 +154,13 @@ func TestBindingFastPathMatchesUserspace(t *testing.T) {
 			}
 		}
 	}
+	// The controller's metrics carry the answers given in the driver.
+	body := e.scrape("/metrics")
+	m := regexp.MustCompile(fmt.Sprintf(`supernode_xdp_packets_total\{interface="%s",reason="binding",verdict="tx"\} (\S+)`, e.rcvIf)).FindStringSubmatch(body)
+	if m == nil || m[1] == "0" {
+		t.Fatalf("no answered-in-driver packets in the metrics:\n%s", body)
+	}
+	t.Logf("metrics: %s", m[0])
 }
 
 // attachPassOn puts a bare XDP_PASS program on the sender's end, so that
