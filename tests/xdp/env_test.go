@@ -65,7 +65,10 @@ type env struct {
 // baseConfig is the controller config every test starts from; extra lines
 // are appended. The attack sources of the tests share the receiver's
 // connected /24, so its protection from reports is off here
-// (TestReportsCannotBlockProtected turns it on).
+// (TestReportsCannotBlockProtected turns it on). The Binding fast path is
+// off: these tests watch which crafted frames reach the receiver's stack,
+// and the fast path would answer the clean STUN ones in the driver
+// (fastpath_test.go and bindingbench_test.go turn it on; a later line wins).
 func (e *env) baseConfig() string {
 	return fmt.Sprintf(`interfaces = %s
 mode = native
@@ -77,6 +80,7 @@ never_block_connected = false
 udp_ports = %d
 stun_ports = %d
 tcp_ports = %d
+binding_fast_path = false
 `, e.rcvIf, e.pinDir, e.socket, stunPort, stunPort, tcpPort)
 }
 

@@ -38,7 +38,7 @@ import (
 // the fast path on and off; the two answers must be identical, and the
 // filter's tx_binding counter must say which path answered.
 func TestBindingFastPathMatchesUserspace(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t, "binding_fast_path = true\n")
 	attachPassOn(t, e.snd, e.sndIf)
 	fullChecksums(t, e)
 	snConf := filepath.Join(e.dir, "supernode.conf")

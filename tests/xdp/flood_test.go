@@ -42,9 +42,9 @@ func TestFloodBenchmark(t *testing.T) {
 	}
 	// Budgets off: the single legitimate source sends tens of thousands of
 	// requests a second, which the per-source budget would (rightly) cut.
-	// The fast path off: this benchmark measures the filter in front of the
-	// userspace server (tests/bench/xdp-binding.sh measures the fast path).
-	e := newEnv(t, "udp_rate = 0\nbinding_fast_path = false\n")
+	// The fast path stays off (baseConfig): this benchmark measures the
+	// filter in front of the userspace server (xdp-binding.sh the fast path).
+	e := newEnv(t, "udp_rate = 0\n")
 	bin := e.bin
 	if _, err := os.Stat(filepath.Join(bin, "supernode")); err != nil {
 		t.Fatalf("flood benchmark needs the supernode in %s (make build)", bin)
