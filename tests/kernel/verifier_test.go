@@ -70,7 +70,7 @@ func TestXDPFilterLoadsOnApplianceKernel(t *testing.T) {
 	}
 	switch got := result.String(); {
 	case strings.HasPrefix(got, "PROBE-RESULT ok"):
-		t.Logf("the XDP filter loads and passes STUN on the appliance kernel")
+		t.Logf("the XDP filter loads on the appliance kernel, answers a Binding request in the driver and passes it with the fast path off")
 	case got != "":
 		t.Fatalf("the XDP filter does not load on the appliance kernel:\n%s", got)
 	default:
