@@ -3,6 +3,7 @@ package filter
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -195,6 +196,23 @@ func TestBindingFastPath(t *testing.T) {
 		{"rfc3489", bindingRequest(true, false)},
 		{"rfc3489 change-request without flags", bindingRequest(true, false, changeRequest(0))},
 	}
+	// IPv6 extension headers are skipped; the answer carries none.
+	for _, exts := range [][]ext{{opts(0)}, {opts(0), opts(60)}, {{44, []byte{0, 0, 0, 0, 0, 0, 7}}}} {
+		msg := bindingRequest(false, true)
+		seg := udp(40000, 3478, msg)
+		udpSum(netip.MustParseAddr(client6), netip.MustParseAddr(own6), seg)
+		frame := ether(ethIPv6, ip6(client6, own6, protoUDP, seg, exts...))
+		t.Run(fmt.Sprintf("rfc8489 fingerprint v6 behind %d extension headers (type %d)", len(exts), exts[0].typ), func(t *testing.T) {
+			if err := want(f, frame, ReasonTxBinding); err != nil {
+				t.Fatal(err)
+			}
+			_, ans := runFrame(t, f, frame)
+			got := checkAnswer(t, frame, ans, 14, true)
+			if w := userspaceAnswer(t, msg, netip.AddrPortFrom(netip.MustParseAddr(client6), 40000)); !bytes.Equal(got, w) {
+				t.Fatalf("answer\n% x\nuserspace answers\n% x", got, w)
+			}
+		})
+	}
 	for _, c := range cases {
 		for _, src := range []string{client4, client6} {
 			for _, tags := range [][]uint16{nil, {tpid1Q}, {tpidAD, tpid1Q}} {
@@ -249,11 +267,6 @@ func TestBindingFastPathDeclines(t *testing.T) {
 		{"bad udp checksum", with(bindingFrame(client4, bindingRequest(false, false)), func(b []byte) { b[14+20+6] ^= 0x40 })},
 		{"bad udp checksum v6", with(bindingFrame(client6, bindingRequest(false, false)), func(b []byte) { b[14+40+6] ^= 0x40 })},
 		{"udp checksum 0 over v6", with(bindingFrame(client6, bindingRequest(false, false)), func(b []byte) { b[14+40+6], b[14+40+7] = 0, 0 })},
-		{"v6 extension header", ether(ethIPv6, ip6(client6, own6, protoUDP, func() []byte {
-			seg := udp(40000, 3478, bindingRequest(false, false))
-			udpSum(netip.MustParseAddr(client6), netip.MustParseAddr(own6), seg)
-			return seg
-		}(), opts(0)))},
 		{"custom method", udp4(client4, 40000, 3478, stunMsg(stunType(0x801, 0), magicCookie, 0))},
 		{"success response", bindingFrame(client4, with(bindingRequest(false, false), func(b []byte) { b[0], b[1] = 0x01, 0x01 }))},
 	}

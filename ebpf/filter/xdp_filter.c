@@ -938,12 +938,32 @@ __attribute__((noinline)) int binding_answer(struct xdp_md *ctx)
 		struct ipv6hdr *ip6 = l3;
 		if ((void *)(ip6 + 1) > p->end)
 			return -1;
-		// Extension headers are not answered here: the kernel's answer
-		// carries none, and moving the transport header is not worth it.
-		if (ip6->nexthdr != IPPROTO_UDP)
+		// Extension headers (which classify has checked: at most
+		// MAX_IPV6_EXT, Hop-by-Hop first, no routing segments left) are
+		// skipped; the answer, like the kernel's, carries none. Only a
+		// whole packet is answered: an atomic fragment (RFC 6946) is one.
+		__u8 nh = ip6->nexthdr;
+		__u8 *h = (__u8 *)(ip6 + 1);
+#pragma unroll
+		for (int i = 0; i < MAX_IPV6_EXT; i++) {
+			if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_DSTOPTS && nh != IPPROTO_ROUTING &&
+			    nh != IPPROTO_FRAGMENT)
+				break;
+			if ((void *)(h + 8) > p->end)
+				return -1;
+			__u32 len = ((__u32)h[1] + 1) * 8;
+			if (nh == IPPROTO_FRAGMENT) {
+				if (*(__be16 *)(h + 2) & bpf_htons(0xfff9))
+					return -1; // offset or more fragments
+				len = 8;
+			}
+			nh = h[0];
+			h += len;
+		}
+		if (nh != IPPROTO_UDP)
 			return -1;
 		p->v6 = 1;
-		udp = (struct udphdr *)(ip6 + 1);
+		udp = (struct udphdr *)h;
 	} else if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *iph = l3;
 		if ((void *)(iph + 1) > p->end)
