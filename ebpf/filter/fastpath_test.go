@@ -60,10 +60,24 @@ func bindingFrame(src string, msg []byte, tpids ...uint16) []byte {
 	seg := udp(40000, 3478, msg)
 	if s.Is4() {
 		udpSum(s, netip.MustParseAddr(own4), seg)
-		return ether(ethIPv4, ip4(src, own4, protoUDP, seg), tpids...)
+		return ether(ethIPv4, ipSum(ip4(src, own4, protoUDP, seg)), tpids...)
 	}
 	udpSum(s, netip.MustParseAddr(own6), seg)
 	return ether(ethIPv6, ip6(src, own6, protoUDP, seg), tpids...)
+}
+
+// ipSum fills in the IPv4 header checksum of the packet ip.
+func ipSum(ip []byte) []byte {
+	ip[10], ip[11] = 0, 0
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+	return ip
 }
 
 // userspaceAnswer is what supernode/server's binding() sends for req from
@@ -264,6 +278,7 @@ func TestBindingFastPathDeclines(t *testing.T) {
 		{"rfc8489 change-request", bindingFrame(client4, bindingRequest(false, false, changeRequest(0)))},
 		{"rfc3489 change-request with flags", bindingFrame(client4, bindingRequest(true, false, changeRequest(4)))},
 		{"rfc3489 fingerprint", bindingFrame(client4, bindingRequest(true, true))},
+		{"bad ipv4 header checksum", with(bindingFrame(client4, bindingRequest(false, false)), func(b []byte) { b[14+10] ^= 0x40 })},
 		{"bad udp checksum", with(bindingFrame(client4, bindingRequest(false, false)), func(b []byte) { b[14+20+6] ^= 0x40 })},
 		{"bad udp checksum v6", with(bindingFrame(client6, bindingRequest(false, false)), func(b []byte) { b[14+40+6] ^= 0x40 })},
 		{"udp checksum 0 over v6", with(bindingFrame(client6, bindingRequest(false, false)), func(b []byte) { b[14+40+6], b[14+40+7] = 0, 0 })},

@@ -156,8 +156,8 @@ func legitimate() []testCase {
 	return []testCase{
 		{"stun binding v4", udp4(client4, 40000, 3478, binding()), ReasonPassService},
 		{"stun binding v6", udp6(client6, 40000, 3478, binding()), ReasonPassService},
-		{"stun binding no attributes (answered in the driver)", udp4(client4, 40000, 3478, stunMsg(0x0001, magicCookie, 0)), ReasonTxBinding},
-		{"classic stun binding (RFC 3489, answered in the driver)", udp4(client4, 40000, 3478, stunMsg(0x0001, 0x01020304, 0)), ReasonTxBinding},
+		{"stun binding no attributes (answered in the driver)", bindingFrame(client4, stunMsg(0x0001, magicCookie, 0)), ReasonTxBinding},
+		{"classic stun binding (RFC 3489, answered in the driver)", bindingFrame(client4, stunMsg(0x0001, 0x01020304, 0)), ReasonTxBinding},
 		{"stun binding success response", udp4(client4, 40000, 3478, stunMsg(0x0101, magicCookie, 12)), ReasonPassService},
 		{"supernode register request", udp4(client4, 40000, 3478, stunMsg(stunType(uint16(wire.MethodRegister), 0), magicCookie, 36)), ReasonPassService},
 		{"supernode introduce indication", udp6(client6, 40000, 3478, stunMsg(stunType(uint16(wire.MethodIntroduce), 1), magicCookie, 36)), ReasonPassService},

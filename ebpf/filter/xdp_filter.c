@@ -970,6 +970,15 @@ __attribute__((noinline)) int binding_answer(struct xdp_md *ctx)
 			return -1;
 		if (iph->ihl != 5 || iph->protocol != IPPROTO_UDP || (iph->frag_off & bpf_htons(0x3fff)))
 			return -1; // options, or a fragment (with fragments allowed)
+		// The header checksum, which the kernel checks after XDP: a
+		// request it would drop is not answered here either.
+		__u32 hsum = 0;
+		__u16 *w = (__u16 *)iph;
+#pragma unroll
+		for (int i = 0; i < 10; i++)
+			hsum += w[i];
+		if (fold(hsum) != 0xffff)
+			return -1;
 		udp = (struct udphdr *)(iph + 1);
 	} else {
 		return -1;

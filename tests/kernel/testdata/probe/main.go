@@ -78,7 +78,7 @@ func probe() error {
 }
 
 // stunFrame is Ethernet + IPv4 + UDP + a STUN Binding request from a public
-// address to the supernode port (checksums are not the filter's business).
+// address to the supernode port (IPv4 header checksum set; UDP checksum 0, "none").
 func stunFrame() []byte {
 	stun := []byte{0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42,
 		1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
@@ -91,5 +91,15 @@ func stunFrame() []byte {
 		9, 9, 9, 9, // destination
 		0xc3, 0x50, 0x0d, 0x96, byte(udpLen >> 8), byte(udpLen), 0, 0, // 50000 -> 3478
 	}
+	// The IPv4 header checksum: the fast path, like the kernel, does
+	// not answer a packet whose header is damaged.
+	var sum uint32
+	for i := 14; i < 34; i += 2 {
+		sum += uint32(f[i])<<8 | uint32(f[i+1])
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	f[24], f[25] = byte(^sum>>8), byte(^sum)
 	return append(f, stun...)
 }
