@@ -49,8 +49,15 @@ func TestBindingBenchmark(t *testing.T) {
 	const coturnPort = 3479 // served, but no STUN port: never answered in the driver
 	// Budgets off: the one legitimate source sends tens of thousands of
 	// requests a second, which its budget would (rightly) cut.
-	extra := fmt.Sprintf("udp_rate = 0\nudp_ports = %d, %d\n", stunPort, coturnPort)
-	e := newEnv(t, extra)
+	e := newEnv(t, "udp_rate = 0\n")
+	// coturn's port served too (baseConfig has the STUN port alone).
+	config := func() string {
+		return strings.Replace(e.baseConfig(), fmt.Sprintf("udp_ports = %d\n", stunPort),
+			fmt.Sprintf("udp_ports = %d, %d\n", stunPort, coturnPort), 1) + "udp_rate = 0\n"
+	}
+	e.waitStarted()
+	e.writeConfig(config())
+	e.hup(`msg="configuration reloaded"`)
 	attachPassOn(t, e.snd, e.sndIf)
 	fullChecksums(t, e)
 
@@ -76,7 +83,8 @@ func TestBindingBenchmark(t *testing.T) {
 	gen := newLiveGen(t, e.snd, e.sndIf, tmpl.frame())
 
 	fastPath := func(on bool) {
-		e.writeConfig(e.baseConfig() + extra + fmt.Sprintf("binding_fast_path = %v\n", on))
+		e.fastPath = on
+		e.writeConfig(config())
 		e.hup(`msg="configuration reloaded"`)
 	}
 	measure := func(name string, port int, floodRate int, flooding bool) float64 {

@@ -60,6 +60,7 @@ type env struct {
 	passOff        func()   // detaches the bare XDP_PASS program (flood benchmark)
 	ctlMu          sync.Mutex
 	ctlClient      *control.Client
+	fastPath       bool // binding_fast_path in baseConfig
 }
 
 // baseConfig is the controller config every test starts from; extra lines
@@ -68,7 +69,7 @@ type env struct {
 // (TestReportsCannotBlockProtected turns it on). The Binding fast path is
 // off: these tests watch which crafted frames reach the receiver's stack,
 // and the fast path would answer the clean STUN ones in the driver
-// (fastpath_test.go and bindingbench_test.go turn it on; a later line wins).
+// (fastpath_test.go and bindingbench_test.go turn it on with e.fastPath).
 func (e *env) baseConfig() string {
 	return fmt.Sprintf(`interfaces = %s
 mode = native
@@ -80,8 +81,8 @@ never_block_connected = false
 udp_ports = %d
 stun_ports = %d
 tcp_ports = %d
-binding_fast_path = false
-`, e.rcvIf, e.pinDir, e.socket, stunPort, stunPort, tcpPort)
+binding_fast_path = %v
+`, e.rcvIf, e.pinDir, e.socket, stunPort, stunPort, tcpPort, e.fastPath)
 }
 
 func newEnv(t *testing.T, extra string) *env {

@@ -38,9 +38,16 @@ import (
 // the fast path on and off; the two answers must be identical, and the
 // filter's tx_binding counter must say which path answered.
 func TestBindingFastPathMatchesUserspace(t *testing.T) {
-	e := newEnv(t, "binding_fast_path = true\n")
+	e := newEnv(t, "")
 	attachPassOn(t, e.snd, e.sndIf)
 	fullChecksums(t, e)
+	e.waitStarted()
+	setFastPath := func(on bool) {
+		e.fastPath = on
+		e.writeConfig(e.baseConfig())
+		e.hup(`msg="configuration reloaded"`)
+	}
+	setFastPath(true)
 	snConf := filepath.Join(e.dir, "supernode.conf")
 	writeFile(t, snConf, "listen = :3478\nmetrics_listen =\nrate_limit = 0\n")
 	e.rcv.Start(t, nil, filepath.Join(e.bin, "supernode"), "-config", snConf)
@@ -114,10 +121,6 @@ func TestBindingFastPathMatchesUserspace(t *testing.T) {
 			t.Fatal(err)
 		}
 		return ans
-	}
-	setFastPath := func(on bool) {
-		e.writeConfig(e.baseConfig() + fmt.Sprintf("binding_fast_path = %v\n", on))
-		e.hup(`msg="configuration reloaded"`)
 	}
 
 	answers := map[string][]byte{}
@@ -204,6 +207,19 @@ func fullChecksums(t *testing.T, e *env) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// waitStarted waits until the controller has logged that it started: a
+// SIGHUP before that (right after newEnv) is lost.
+func (e *env) waitStarted() {
+	e.t.Helper()
+	for i := 0; i < 200; i++ {
+		if strings.Contains(e.ctlLog.String(), "msg=started") {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	e.t.Fatalf("the controller did not log that it started:\n%s", e.ctlLog.String())
 }
 
 // waitSTUN waits until the supernode answers on every server address.

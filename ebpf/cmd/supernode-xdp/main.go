@@ -187,12 +187,14 @@ func runDaemon(configPath string, explicit, debug bool, stderr io.Writer) int {
 	if err := c.Sync(); err != nil {
 		log.Error("initial attach incomplete; retrying at each rescan", "err", err)
 	}
+	// SIGHUP is caught before READY and the "started" line: a reload sent
+	// as soon as either appears must not find the default action (exit).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, unix.SIGHUP)
 	log.Info("started", "version", daemon.Version, "status", c.StatusLine())
 	daemon.Ready(c.StatusLine())
 	go daemon.Watchdog(ctx, c.Healthy)
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, unix.SIGHUP)
 	go func() {
 		for range hup {
 			daemon.Reloading()
