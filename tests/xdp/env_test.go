@@ -85,6 +85,26 @@ binding_fast_path = %v
 `, e.rcvIf, e.pinDir, e.socket, stunPort, stunPort, tcpPort, e.fastPath)
 }
 
+// overlay returns base with the "key = value" lines of extra replacing
+// base's lines for the same keys (the config reader refuses a key set
+// twice), then extra appended.
+func overlay(base, extra string) string {
+	set := map[string]bool{}
+	for _, l := range strings.Split(extra, "\n") {
+		if k, _, ok := strings.Cut(l, "="); ok {
+			set[strings.TrimSpace(k)] = true
+		}
+	}
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(base, "\n") {
+		if k, _, ok := strings.Cut(l, "="); ok && set[strings.TrimSpace(k)] {
+			continue
+		}
+		b.WriteString(l)
+	}
+	return b.String() + extra
+}
+
 func newEnv(t *testing.T, extra string) *env {
 	t.Helper()
 	return newEnvAs(t, extra, -1)
@@ -131,7 +151,7 @@ func newEnvAs(t *testing.T, extra string, uid int) *env {
 	e.rcv.Exec(t, "ip", "neigh", "replace", sndIP.String(), "lladdr", e.sndMAC.String(), "dev", e.rcvIf, "nud", "permanent")
 	e.snd.Exec(t, "ip", "neigh", "replace", rcvIP.String(), "lladdr", e.rcvMAC.String(), "dev", e.sndIf, "nud", "permanent")
 
-	e.writeConfig(e.baseConfig() + extra)
+	e.writeConfig(overlay(e.baseConfig(), extra))
 	if uid >= 0 {
 		testenv.RequireCommands(t, "setpriv")
 		for _, d := range []string{e.pinDir, filepath.Dir(e.socket)} {

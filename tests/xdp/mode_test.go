@@ -35,7 +35,7 @@ func TestGenericFallback(t *testing.T) {
 
 	// mode = native: the bridge is refused, loudly, and retried; the veth
 	// stays filtered.
-	e.writeConfig(e.baseConfig() + "mode = native\ninterfaces = vb*, sxbr*\n")
+	e.writeConfig(overlay(e.baseConfig(), "mode = native\ninterfaces = vb*, sxbr*\n"))
 	e.hup(`msg="configuration reloaded"`)
 	e.rcv.Exec(t, "ip", "link", "add", "sxbr1", "type", "bridge")
 	e.rcv.Exec(t, "ip", "link", "set", "sxbr1", "up")

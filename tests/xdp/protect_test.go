@@ -59,7 +59,7 @@ func TestReportsCannotBlockProtected(t *testing.T) {
 	if _, err := report("11.11.0.99", time.Minute); err != nil {
 		t.Errorf("report of 11.11.0.99 with never_block_connected = false: %v", err)
 	}
-	e.writeConfig(e.baseConfig() + "never_block = 11.13.0.0/16\nmax_blocks = 20\nnever_block_connected = true\n")
+	e.writeConfig(overlay(e.baseConfig(), "never_block = 11.13.0.0/16\nmax_blocks = 20\nnever_block_connected = true\n"))
 	e.hup(`msg="configuration reloaded"`)
 	_, err := report("11.11.0.98", time.Minute)
 	refused++

@@ -43,14 +43,14 @@ func TestReload(t *testing.T) {
 	}
 
 	// A bad file: rejected with a sentence naming the key, and 9999 stays open.
-	e.writeConfig(e.baseConfig() + "udp_ports = 3478, 9999\nudp_burst = lots\n")
+	e.writeConfig(overlay(e.baseConfig(), "udp_ports = 3478, 9999\nudp_burst = lots\n"))
 	e.hup(`reload rejected`)
 	log := e.ctlLog.String()
 	if !strings.Contains(log, `bad value for \"udp_burst\"`) || !strings.Contains(log, "line") {
 		t.Errorf("the rejection does not name the key and line:\n%s", log)
 	}
 	// A file that parses but fails validation.
-	e.writeConfig(e.baseConfig() + "udp_ports = 3478, 9999\nstun_ports = 3478, 4000\n")
+	e.writeConfig(overlay(e.baseConfig(), "udp_ports = 3478, 9999\nstun_ports = 3478, 4000\n"))
 	e.hup(`reload rejected`)
 	if !strings.Contains(e.ctlLog.String(), "STUN port 4000 is not a served UDP port") {
 		t.Errorf("the validation error is not reported:\n%s", e.ctlLog.String())

@@ -69,13 +69,13 @@ func TestSecondControllerRefused(t *testing.T) {
 		check(t, out, code, "already runs", e.pinDir, "pid "+strconv.Itoa(pid))
 	})
 	t.Run("metrics_listen empty, policy edited", func(t *testing.T) {
-		out, code := second(t, e.baseConfig()+"metrics_listen =\nudp_ports = 3478, 9999\n")
+		out, code := second(t, overlay(e.baseConfig(), "metrics_listen =\nudp_ports = 3478, 9999\n"))
 		check(t, out, code, "already runs", e.pinDir)
 	})
 	t.Run("own pin_dir, same socket", func(t *testing.T) {
 		cfg := strings.Replace(e.baseConfig(), "pin_dir = "+e.pinDir, "pin_dir = "+e.pinDir+"-other", 1)
 		cfg = strings.Replace(cfg, "interfaces = "+e.rcvIf, "interfaces = nomatch0", 1)
-		out, code := second(t, cfg+"metrics_listen =\n")
+		out, code := second(t, overlay(cfg, "metrics_listen =\n"))
 		check(t, out, code, "control_socket", e.socket, "served by")
 	})
 	if strings.Contains(e.ctlLog.String(), "level=ERROR") {
