@@ -98,7 +98,15 @@ func (*StepBootstrapRootfs) Run(ctx context.Context, state multistep.StateBag) m
 	args = append(args, tools.AptCacheHooks(filepath.Join(c.CacheDir, "apt"))...)
 	args = append(args, c.Suite, st.Rootfs, st.Mirror)
 	env := []string{fmt.Sprintf("SOURCE_DATE_EPOCH=%d", st.Epoch), "LC_ALL=C.UTF-8", "TZ=UTC"}
-	if _, err := run(ctx, env, "unshare", args...); err != nil {
+	unlock, err := tools.LockAptCache(ctx, filepath.Join(c.CacheDir, "apt"), func() {
+		st.say("waiting for another build to finish with the shared apt cache %s", filepath.Join(c.CacheDir, "apt"))
+	})
+	if err != nil {
+		return halt(state, err)
+	}
+	_, err = run(ctx, env, "unshare", args...)
+	unlock()
+	if err != nil {
 		return halt(state, fmt.Errorf("bootstrapping the Debian %s root failed: %w", c.Suite, err))
 	}
 	// Record every package now: the package database is removed later.

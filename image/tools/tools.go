@@ -79,7 +79,14 @@ func Tree(ctx context.Context, cacheDir, mirror string) (string, error) {
 	args = append(args, Suite, tmp, mirror)
 	// A private mount namespace: mmdebstrap's mounts die with it, even on SIGKILL.
 	args = append([]string{"--mount", "--propagation", "private", "mmdebstrap"}, args...)
-	if out, err := exec.CommandContext(ctx, "unshare", args...).CombinedOutput(); err != nil {
+	unlock, err := LockAptCache(ctx, filepath.Join(cacheDir, "apt"), nil)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return "", err
+	}
+	out, err := exec.CommandContext(ctx, "unshare", args...).CombinedOutput()
+	unlock()
+	if err != nil {
 		os.RemoveAll(tmp)
 		return "", fmt.Errorf("building the tools tree with mmdebstrap failed: %v: %s", err, tail(out))
 	}
