@@ -6,6 +6,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -286,5 +288,50 @@ func TestJUnitTimeAndHostname(t *testing.T) {
 		if c.Time == "" {
 			t.Fatal("a testcase without time")
 		}
+	}
+}
+
+// TestJUnitLoadsInAConsumer: junitparser (Debian's python3-junitparser, the
+// library CI plugins use to read xUnit files) loads the JUnit report and
+// sees the same counts, times and hostname the report states.
+func TestJUnitLoadsInAConsumer(t *testing.T) {
+	const py = "/usr/bin/python3" // Debian's, where python3-junitparser installs
+	if err := exec.Command(py, "-c", "import junitparser").Run(); err != nil {
+		if os.Getenv("SUPERNODE_CI") != "" {
+			t.Fatalf("python3-junitparser is missing (.ci/install-deps installs it): %v", err)
+		}
+		t.Skipf("needs Debian's python3-junitparser: %v", err)
+	}
+	rep, _ := sampleReport(t)
+	path := filepath.Join(t.TempDir(), "audit.xml")
+	var buf bytes.Buffer
+	if err := rep.WriteJUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(py, "-c", `
+import sys, junitparser
+x = junitparser.JUnitXml.fromfile(sys.argv[1])
+for s in x:
+    cases = list(s)
+    failed = sum(1 for c in cases if any(isinstance(r, (junitparser.Failure, junitparser.Error)) for r in c.result))
+    skipped = sum(1 for c in cases if any(isinstance(r, junitparser.Skipped) for r in c.result))
+    print(s.tests, len(cases), failed, skipped, int(s.time is not None), s.hostname)
+`, path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("junitparser could not load the report: %v\n%s", err, out)
+	}
+	var host string
+	var tests, cases, failed, skipped, timed int
+	if _, err := fmt.Sscan(string(out), &tests, &cases, &failed, &skipped, &timed, &host); err != nil {
+		t.Fatalf("junitparser output %q: %v", out, err)
+	}
+	want := rep.Counts[Fail] + rep.Counts[Error]
+	h, _ := os.Hostname()
+	if tests != len(rep.Results) || cases != tests || failed != want || skipped != rep.Counts[Exception] || timed != 1 || host != h {
+		t.Fatalf("junitparser read tests %d cases %d failed %d skipped %d timed %d host %q; the report has %d results, %d failing, %d exceptions, host %q",
+			tests, cases, failed, skipped, timed, host, len(rep.Results), want, rep.Counts[Exception], h)
 	}
 }
