@@ -199,15 +199,12 @@ func TestAuditWeakenedImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := testenv.RepoRoot(t)
-	tpl, err := os.ReadFile(filepath.Join(repo, "image/appliance.pkr.hcl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tpl := testenv.DefaultTemplate(t, repo)
 	re := regexp.MustCompile(`(?m)^(\s*)debug\s*=.*$`)
-	if !re.Match(tpl) {
+	if !re.MatchString(tpl) {
 		t.Fatal("template has no debug line to anchor the profile option")
 	}
-	tplWeak := re.ReplaceAllString(string(tpl), fmt.Sprintf("${1}debug = false\n${1}hardening_profile = %q", weak))
+	tplWeak := re.ReplaceAllString(tpl, fmt.Sprintf("${1}debug = false\n${1}hardening_profile = %q", weak))
 	tplPath := filepath.Join(work, "weak.pkr.hcl")
 	os.WriteFile(tplPath, []byte(tplWeak), 0o644)
 	out := filepath.Join(work, "out")

@@ -195,15 +195,12 @@ func TestReproducibleBuild(t *testing.T) {
 // its source block to path, and returns path.
 func templateWith(t *testing.T, root, path, lines string) string {
 	t.Helper()
-	tmpl, err := os.ReadFile(filepath.Join(root, "image", "appliance.pkr.hcl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tmpl := testenv.DefaultTemplate(t, root)
 	const block = `source "supernode" "appliance" {`
-	if !strings.Contains(string(tmpl), block) {
+	if !strings.Contains(tmpl, block) {
 		t.Fatalf("image/appliance.pkr.hcl has no %s block", block)
 	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(tmpl), block, block+lines, 1)), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(strings.Replace(tmpl, block, block+lines, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path

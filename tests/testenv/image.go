@@ -129,3 +129,19 @@ func pruneImages(keep string) {
 		}
 	}
 }
+
+// DefaultTemplate returns the text of image/appliance.pkr.hcl for a copy
+// written elsewhere: its inputs are found from the template's own folder
+// (${path.root}/..), so the copy names the repository root instead.
+func DefaultTemplate(t testing.TB, root string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "image", "appliance.pkr.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if !strings.Contains(s, "${path.root}/..") {
+		t.Fatal("image/appliance.pkr.hcl no longer finds its inputs from ${path.root}/..; update testenv.DefaultTemplate")
+	}
+	return strings.ReplaceAll(s, "${path.root}/..", root)
+}
