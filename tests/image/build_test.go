@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -196,6 +197,11 @@ func TestReproducibleBuild(t *testing.T) {
 func templateWith(t *testing.T, root, path, lines string) string {
 	t.Helper()
 	tmpl := testenv.DefaultTemplate(t, root)
+	// An attribute set in lines replaces the template's own (HCL refuses
+	// one set twice).
+	for _, m := range regexp.MustCompile(`(?m)^\s*(\w+)\s*=`).FindAllStringSubmatch(lines, -1) {
+		tmpl = regexp.MustCompile(`(?m)^[ \t]*`+m[1]+`[ \t]*=.*\n`).ReplaceAllString(tmpl, "")
+	}
 	const block = `source "supernode" "appliance" {`
 	if !strings.Contains(tmpl, block) {
 		t.Fatalf("image/appliance.pkr.hcl has no %s block", block)

@@ -175,7 +175,7 @@ func (l *Lab) Run(t testing.TB, bin string, sn *Supernode, c Case, timeout time.
 		}
 	}
 	if !r.Connected {
-		if e, ok := puncher.errb.find("punch: "); ok {
+		if e, ok := puncher.errb.find("supernode-client: punch: "); ok {
 			r.Why = e.text
 		}
 		if waitListener {

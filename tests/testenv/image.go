@@ -60,15 +60,21 @@ func Image(t testing.TB) string {
 		}
 		// One directory per set of inputs: a test process never replaces an
 		// image another process (an older checkout, a parallel run) still uses.
+		// The build output sits in out/ and the marker beside it, so the
+		// output holds exactly what the build wrote (appliance verify
+		// refuses any file SHA256SUMS does not list).
 		dir := filepath.Join(ImageCacheDir, sum[:16])
 		if _, err := os.Stat(filepath.Join(dir, "inputs.sha256")); err == nil {
-			imageDir = dir
-			return
+			if _, err := os.Stat(filepath.Join(dir, "out", "SHA256SUMS")); err == nil {
+				imageDir = filepath.Join(dir, "out")
+				return
+			}
+			os.RemoveAll(dir) // a cache entry of an older layout
 		}
 		pruneImages(dir)
 		tmp := dir + ".new"
 		os.RemoveAll(tmp)
-		cmd := exec.Command(filepath.Join(bin, "appliance"), "build", "-out", tmp, filepath.Join(root, "image", "appliance.pkr.hcl"))
+		cmd := exec.Command(filepath.Join(bin, "appliance"), "build", "-out", filepath.Join(tmp, "out"), filepath.Join(root, "image", "appliance.pkr.hcl"))
 		cmd.Dir = root
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -86,7 +92,7 @@ func Image(t testing.TB) string {
 			imageErr = err.Error()
 			return
 		}
-		imageDir = dir
+		imageDir = filepath.Join(dir, "out")
 	})
 	if imageErr != "" {
 		t.Fatal(imageErr)
