@@ -86,33 +86,7 @@ func TestInterruptUndoesEverything(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	cmd := exec.Command(bin, "build", "-out", out, filepath.Join(root, "image", "appliance.pkr.hcl"))
 	cmd.Dir = root
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var log bytes.Buffer
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		log.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "bootstrap Debian rootfs") {
-			break
-		}
-	}
-	time.Sleep(5 * time.Second)
-	cmd.Process.Signal(syscall.SIGINT)
-	go io.Copy(&log, stdout)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Fatalf("interrupted build exited 0:\n%s", log.String())
-		}
-	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatalf("build did not stop within 2 minutes of SIGINT:\n%s", log.String())
-	}
+	log := interruptAtBootstrap(t, cmd, func() { cmd.Process.Signal(syscall.SIGINT) }, func() { cmd.Process.Kill() })
 	if !strings.Contains(log.String(), "appliance: build cancelled") || strings.Contains(log.String(), "context canceled") {
 		t.Errorf("an interrupted build must say it was cancelled, once:\n%s", log.String())
 	}
@@ -333,4 +307,40 @@ func TestInspectReadsTheImage(t *testing.T) {
 			t.Errorf("inspect output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// interruptAtBootstrap starts a build, interrupts it (interrupt) five
+// seconds into the bootstrap step, and waits for it to exit non-zero
+// within two minutes (kill otherwise). It returns everything the build
+// printed.
+func interruptAtBootstrap(t *testing.T, cmd *exec.Cmd, interrupt, kill func()) *bytes.Buffer {
+	t.Helper()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "bootstrap Debian rootfs") {
+			break
+		}
+	}
+	time.Sleep(5 * time.Second)
+	interrupt()
+	go io.Copy(&log, stdout)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("interrupted build exited 0:\n%s", log.String())
+		}
+	case <-time.After(2 * time.Minute):
+		kill()
+		t.Fatalf("build did not stop within 2 minutes of SIGINT:\n%s", log.String())
+	}
+	return &log
 }

@@ -1,10 +1,8 @@
 package image_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,33 +106,8 @@ func TestPackerBuild(t *testing.T) {
 		// relies on that: its outer (panicwrap) process ignores SIGINT and
 		// the inner one cancels the build.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		stdout, _ := cmd.StdoutPipe()
-		cmd.Stderr = cmd.Stdout
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		var log bytes.Buffer
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			log.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), "bootstrap Debian rootfs") {
-				break
-			}
-		}
-		time.Sleep(5 * time.Second)
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		go io.Copy(&log, stdout)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err == nil {
-				t.Fatalf("interrupted packer build exited 0:\n%s", log.String())
-			}
-		case <-time.After(2 * time.Minute):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			t.Fatalf("packer build did not stop within 2 minutes of SIGINT:\n%s", log.String())
-		}
+		log := interruptAtBootstrap(t, cmd, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) },
+			func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 		if !strings.Contains(log.String(), "cancelled") || strings.Contains(log.String(), "context canceled") {
 			t.Errorf("an interrupted build must say it was cancelled:\n%s", log.String())
 		}
