@@ -112,7 +112,7 @@ func TestReproducibleBuild(t *testing.T) {
 	// Freeze the inputs: other packages may rebuild bin/ meanwhile.
 	bins := filepath.Join(tmp, "bin")
 	os.Mkdir(bins, 0o755)
-	for _, b := range []string{"supernode", "supernode-xdp", "appliance-audit"} {
+	for _, b := range builder.Binaries {
 		if data, err := os.ReadFile(filepath.Join(filepath.Dir(bin), b)); err == nil {
 			os.WriteFile(filepath.Join(bins, b), data, 0o755)
 		}
