@@ -19,7 +19,8 @@ CMDS := $(sort $(patsubst %/,%,$(dir $(wildcard $(addsuffix /cmd/*/*.go,supernod
 
 help:
 	@echo "make image     build the appliance image (installs missing build tools)"
-	@echo "make test      run every test (root-only tests skip without root) + short fuzz"
+	@echo "make test      run every test (root-only tests skip without root; fuzz seeds included)"
+	@echo "make fuzz      fuzz every target for FUZZTIME each (new crashers land in testdata/fuzz)"
 	@echo "make build     static binaries into $(BIN)/"
 	@echo "make bench     benchmarks (numbers go to BENCHMARKS.md)"
 	@echo "make soak      long fleet run with churn, a kill/restart and a zero-gap restart (not in make test)"
@@ -41,7 +42,10 @@ vet:
 	$(GO) vet ./...
 
 # The README's test command. Tests build what they need themselves.
-test: build vet unit fuzz
+# `go test` replays every fuzz target's seeds and saved crashers (testdata/fuzz)
+# as ordinary tests. Random fuzzing is `make fuzz`: it finds new inputs, so
+# it is not part of the deterministic `make test`.
+test: build vet unit
 
 unit:
 	$(GO) test -count=1 -timeout 80m ./...
@@ -51,7 +55,8 @@ unit:
 soak: build
 	SUPERNODE_SOAK=1 $(GO) test -count=1 -timeout 30m -v -run 'TestFleetSoak|TestRestartLosesNoReplies' ./tests/fleet/
 
-# A short run of every fuzz target (seeds live in testdata/fuzz).
+# A run of every fuzz target, FUZZTIME each. A crasher is written to the
+# package's testdata/fuzz/ and from then on replays in `make test`.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \

@@ -116,6 +116,10 @@ func ParseDebianCopyright(text string) DebLicense {
 			continue
 		}
 		expr := licenseExpression(name, texts, out.Refs)
+		if expr == "" {
+			// Only separators ("License: ,"): no license named.
+			continue
+		}
 		parts := []string{expr}
 		if !strings.Contains(expr, " OR ") {
 			// "a AND b" joins the top-level AND as a and b.
@@ -155,11 +159,17 @@ func licenseExpression(field string, texts, refs map[string]string) string {
 		for _, term := range splitWord(strings.ReplaceAll(alt, ",", " and "), "and") {
 			ands = append(ands, licenseTerm(term, texts, refs))
 		}
+		if len(ands) == 0 {
+			continue
+		}
 		e := strings.Join(ands, " AND ")
 		if len(ands) > 1 {
 			e = "(" + e + ")"
 		}
 		ors = append(ors, e)
+	}
+	if len(ors) == 0 {
+		return ""
 	}
 	if len(ors) == 1 {
 		return strings.Trim(ors[0], "()")
