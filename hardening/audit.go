@@ -74,6 +74,9 @@ type Result struct {
 	References    []string   `json:"references"`
 	Rationale     string     `json:"rationale"`
 	Justification string     `json:"justification,omitempty"`
+	// CompensatedBy are the controls a documented exception relies on
+	// (the profile's compensated_by), whatever the verdict.
+	CompensatedBy []string `json:"compensated_by,omitempty"`
 }
 
 // Report is a full audit run.
@@ -117,6 +120,9 @@ func (p *Profile) Audit(t *Target) *Report {
 	for i := range r.Results {
 		res := &r.Results[i]
 		c := p.Control(res.Control)
+		if c.Exception != nil {
+			res.CompensatedBy = c.Exception.CompensatedBy
+		}
 		if c.Exception == nil || res.Status != Fail {
 			continue
 		}
