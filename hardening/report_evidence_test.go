@@ -4,26 +4,51 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // evidenceReport is an applied root with two real failures: dpkg present
 // (evidence without a line) and a later sysctl.d file overriding a value
-// (evidence with file and line).
+// (evidence with file and line). The audit runs once; each caller gets its
+// own copy (through JSON, as the report is stored).
 func evidenceReport(t *testing.T) (*Report, *Profile) {
 	t.Helper()
-	root, p := appliedRoot(t)
-	if err := writeAt(root, "/usr/bin/dpkg", "binary"); err != nil {
+	evidenceOnce.Do(func() { evidenceJSON, evidenceErr = auditForEvidence(t) })
+	if evidenceErr != nil {
+		t.Fatal(evidenceErr)
+	}
+	rep, err := ReadReport(bytes.NewReader(evidenceJSON))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAt(root, "/etc/sysctl.d/99-local.conf", "# local\nkernel.kptr_restrict = 1\n"); err != nil {
+	p, err := Default()
+	if err != nil {
 		t.Fatal(err)
+	}
+	return rep, p
+}
+
+var (
+	evidenceOnce sync.Once
+	evidenceJSON []byte
+	evidenceErr  error
+)
+
+func auditForEvidence(t *testing.T) ([]byte, error) {
+	root, p := appliedRoot(t)
+	if err := writeAt(root, "/usr/bin/dpkg", "binary"); err != nil {
+		return nil, err
+	}
+	if err := writeAt(root, "/etc/sysctl.d/99-local.conf", "# local\nkernel.kptr_restrict = 1\n"); err != nil {
+		return nil, err
 	}
 	tg, err := NewRootTarget(root)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	rep := p.Audit(tg)
 	var found bool
@@ -33,9 +58,11 @@ func evidenceReport(t *testing.T) (*Report, *Profile) {
 		}
 	}
 	if !found {
-		t.Fatal("the sysctl override is not reported with its file and line")
+		return nil, errors.New("the sysctl override is not reported with its file and line")
 	}
-	return rep, p
+	var buf bytes.Buffer
+	err = rep.WriteJSON(&buf)
+	return buf.Bytes(), err
 }
 
 func TestTextCarriesEvidence(t *testing.T) {
