@@ -150,7 +150,7 @@ func checkSysctl(c *Control, t *Target) (bool, []Evidence, error) {
 		} else if v, ok := cfg[k]; ok {
 			e.Where, e.Found = v.where, v.value
 		} else {
-			e.Where, e.Found = "sysctl.d", "not set (kernel default)"
+			e.Where, e.Found = strings.Join(sysctlDirs, ", "), "not set by any file (kernel default)"
 		}
 		e.OK = e.Found == want
 		ev = append(ev, e)

@@ -208,7 +208,7 @@ func ruleHelpURI(c *Control) string {
 // isFileWhere reports whether evidence "where" names a file: an absolute
 // path ("/etc/x.conf:12", "/proc/sys/...") or one on the ESP
 // ("ESP:/EFI/..."). Other places (rtnetlink, "systemd-analyze security
-// unit", "sysctl.d" for a kernel default) are only in the message and the
+// unit", "unit search path") are only in the message and the
 // result's evidence property.
 func isFileWhere(where string) bool {
 	return strings.HasPrefix(where, "/") || strings.HasPrefix(where, "ESP:/")
