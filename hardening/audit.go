@@ -1,6 +1,7 @@
 package hardening
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -35,6 +36,32 @@ func (e Evidence) String() string {
 	return s
 }
 
+// lookError is a check that could not be made, with where it looked and
+// what it found there, so an error result carries evidence too.
+type lookError struct {
+	ev  Evidence
+	err error
+}
+
+func (e *lookError) Error() string { return e.err.Error() }
+func (e *lookError) Unwrap() error { return e.err }
+
+// errAt is err from a check that looked at where and found found.
+func errAt(where, found, expected string, err error) error {
+	return &lookError{Evidence{Where: where, Found: found, Expected: expected}, err}
+}
+
+// errorEvidence is the evidence of a check that could not be made: where
+// it looked (from errAt) or, for checks that do not say, the method and
+// the target, with the error as what was found.
+func errorEvidence(c *Control, t *Target, err error) Evidence {
+	var le *lookError
+	if errors.As(err, &le) {
+		return le.ev
+	}
+	return Evidence{Where: "check " + c.Check + " on " + t.Name, Found: "could not be checked: " + err.Error(), Expected: checkMethods[c.Check].doc}
+}
+
 // Result is the audit outcome of one control.
 type Result struct {
 	Control       string     `json:"control"`
@@ -47,6 +74,9 @@ type Result struct {
 	References    []string   `json:"references"`
 	Rationale     string     `json:"rationale"`
 	Justification string     `json:"justification,omitempty"`
+	// CompensatedBy are the controls a documented exception relies on
+	// (the profile's compensated_by), whatever the verdict.
+	CompensatedBy []string `json:"compensated_by,omitempty"`
 }
 
 // Report is a full audit run.
@@ -90,6 +120,9 @@ func (p *Profile) Audit(t *Target) *Report {
 	for i := range r.Results {
 		res := &r.Results[i]
 		c := p.Control(res.Control)
+		if c.Exception != nil {
+			res.CompensatedBy = c.Exception.CompensatedBy
+		}
 		if c.Exception == nil || res.Status != Fail {
 			continue
 		}
@@ -138,10 +171,14 @@ func (p *Profile) run(c *Control, t *Target) Result {
 		References: c.References(), Rationale: c.Rationale}
 	if t.Abort != "" && !rootless[c.Check] {
 		res.Status, res.Message = Error, "not checked: "+t.Abort
+		res.Evidence = []Evidence{{Where: t.Name + " (root filesystem)", Found: "not read: " + t.Abort, Expected: "a root verified against the published root hash"}}
 		return res
 	}
 	fn := checks[c.Check]
 	ok, ev, err := fn(c, t)
+	if err != nil && len(ev) == 0 {
+		ev = []Evidence{errorEvidence(c, t, err)}
+	}
 	res.Evidence = ev
 	switch {
 	case err != nil:

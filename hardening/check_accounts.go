@@ -38,7 +38,7 @@ func describePW(pw string) string {
 func checkRootLocked(c *Control, t *Target) (bool, []Evidence, error) {
 	db, err := readDB(t.Root, "/etc/shadow", 2)
 	if err != nil {
-		return false, nil, err
+		return false, nil, errAt("/etc/shadow", "unreadable: "+unwrapPath(err).Error(), "the shadow database", err)
 	}
 	for _, f := range db {
 		if f[0] == "root" {
@@ -52,7 +52,7 @@ func checkRootLocked(c *Control, t *Target) (bool, []Evidence, error) {
 func checkNoPasswords(c *Control, t *Target) (bool, []Evidence, error) {
 	db, err := readDB(t.Root, "/etc/shadow", 2)
 	if err != nil {
-		return false, nil, err
+		return false, nil, errAt("/etc/shadow", "unreadable: "+unwrapPath(err).Error(), "the shadow database", err)
 	}
 	var ev []Evidence
 	for _, f := range db {
@@ -77,7 +77,7 @@ func checkNoPasswords(c *Control, t *Target) (bool, []Evidence, error) {
 func checkNologin(c *Control, t *Target) (bool, []Evidence, error) {
 	db, err := readDB(t.Root, "/etc/passwd", 7)
 	if err != nil {
-		return false, nil, err
+		return false, nil, errAt("/etc/passwd", "unreadable: "+unwrapPath(err).Error(), "the account database", err)
 	}
 	var ev []Evidence
 	for _, f := range db {

@@ -22,7 +22,7 @@ func checkUKI(c *Control, t *Target) (bool, []Evidence, error) {
 		return allOK(ev), ev, nil
 	}
 	if t.Image == nil {
-		return false, nil, errors.New("not an image: the UKI can only be checked on a built image (--image) or live")
+		return false, nil, errAt(t.Name, "a root directory, not a built image", "a built image (--image) or the running system", errors.New("not an image: the UKI can only be checked on a built image (--image) or live"))
 	}
 	have := map[string]bool{}
 	for _, s := range t.Image.UKISections {
@@ -60,7 +60,7 @@ func checkSecureBoot(c *Control, t *Target) (bool, []Evidence, error) {
 		return on, []Evidence{{Where: p, Found: found, Expected: "enabled", OK: on}}, nil
 	}
 	if t.Image == nil {
-		return false, nil, errors.New("not an image: the UKI signature can only be checked on a built image (--image) or live")
+		return false, nil, errAt(t.Name, "a root directory, not a built image", "a built image (--image) or the running system", errors.New("not an image: the UKI signature can only be checked on a built image (--image) or live"))
 	}
 	// A certificate table proves nothing by being there: anyone can append
 	// bytes. Only a signature verified with the operator's certificate

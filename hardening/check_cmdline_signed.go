@@ -100,11 +100,11 @@ func secureBootOn(t *Target) bool {
 // (InitrdForbidden).
 func checkInitrdNoShell(c *Control, t *Target) (bool, []Evidence, error) {
 	if t.Image == nil || t.Image.UKIFile == "" {
-		return false, nil, errors.New("not an image: the initrd can only be checked in a built image (--image)")
+		return false, nil, errAt(t.Name, "a root directory or a running system, not a built image", "a built image (--image)", errors.New("not an image: the initrd can only be checked in a built image (--image)"))
 	}
 	f, err := pe.Open(t.Image.UKIFile)
 	if err != nil {
-		return false, nil, err
+		return false, nil, errAt(t.Image.UKI, "not a readable PE file: "+err.Error(), "a UKI", err)
 	}
 	defer f.Close()
 	s := f.Section(".initrd")
@@ -113,24 +113,25 @@ func checkInitrdNoShell(c *Control, t *Target) (bool, []Evidence, error) {
 	}
 	data, err := s.Data()
 	if err != nil {
-		return false, nil, err
+		return false, nil, errAt(t.Image.UKI+" .initrd", "unreadable: "+err.Error(), "an initrd", err)
 	}
 	if int(s.VirtualSize) < len(data) {
 		data = data[:s.VirtualSize]
 	}
 	if _, err := exec.LookPath("zstd"); err != nil {
-		return false, nil, errors.New("zstd is not installed; install it to check the initrd")
+		return false, nil, errAt(t.Image.UKI+" .initrd", "not decompressed: no zstd on the auditing host", "an initrd", errors.New("zstd is not installed; install it to check the initrd"))
 	}
 	cmd := exec.CommandContext(context.Background(), "zstd", "-q", "-d", "-c")
 	cmd.Stdin = bytes.NewReader(data)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
-		return false, nil, fmt.Errorf("the initrd is not zstd-compressed as the builder writes it: %v %s", err, strings.TrimSpace(stderr.String()))
+		err = fmt.Errorf("the initrd is not zstd-compressed as the builder writes it: %v %s", err, strings.TrimSpace(stderr.String()))
+		return false, nil, errAt(t.Image.UKI+" .initrd", "not zstd-compressed", "a zstd-compressed cpio archive", err)
 	}
 	bad, err := CheckInitrd(out.Bytes())
 	if err != nil {
-		return false, nil, err
+		return false, nil, errAt(t.Image.UKI+" .initrd", "not a readable cpio archive: "+err.Error(), "a cpio archive", err)
 	}
 	where := t.Image.UKI + " .initrd"
 	if len(bad) == 0 {

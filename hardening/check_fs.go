@@ -116,7 +116,7 @@ func checkMount(c *Control, t *Target) (bool, []Evidence, error) {
 func checkFileMode(c *Control, t *Target) (bool, []Evidence, error) {
 	max, err := strconv.ParseUint(c.Expect, 8, 32)
 	if err != nil {
-		return false, nil, fmt.Errorf("expect %q is not an octal mode", c.Expect)
+		return false, nil, errAt("control "+c.ID+" expect", c.Expect, "an octal mode", fmt.Errorf("expect %q is not an octal mode", c.Expect))
 	}
 	var ev []Evidence
 	for _, p := range c.Values {
@@ -153,7 +153,7 @@ func checkNoSUID(c *Control, t *Target) (bool, []Evidence, error) {
 		}
 	})
 	if err != nil {
-		return false, nil, err
+		return false, nil, errAt("/", "not walked: "+unwrapPath(err).Error(), "every file readable", err)
 	}
 	where := "/ (the whole root filesystem)"
 	if t.Live {
@@ -175,7 +175,7 @@ func checkAbsent(c *Control, t *Target) (bool, []Evidence, error) {
 	for _, pat := range c.Values {
 		matches, err := filepath.Glob(inRoot(t.Root, pat))
 		if err != nil {
-			return false, nil, fmt.Errorf("bad pattern %q: %v", pat, err)
+			return false, nil, errAt("control "+c.ID+" values", pat, "a glob pattern", fmt.Errorf("bad pattern %q: %v", pat, err))
 		}
 		var found []string
 		for _, m := range matches {
@@ -200,7 +200,7 @@ func checkVerity(c *Control, t *Target) (bool, []Evidence, error) {
 		return liveVerity(t)
 	}
 	if t.Image == nil {
-		return false, nil, errors.New("not an image: verity can only be verified on a built image (--image) or live")
+		return false, nil, errAt(t.Name, "a root directory, not a built image", "a built image (--image) or the running system", errors.New("not an image: verity can only be verified on a built image (--image) or live"))
 	}
 	e := Evidence{Where: "veritysetup verify (root, root-verity) against roothash on " + t.Image.UKI,
 		Found: "roothash " + t.Image.RootHash + ": " + t.Image.VerityOutput, Expected: "verified", OK: t.Image.VerityVerified}
@@ -215,7 +215,7 @@ func liveVerity(t *Target) (bool, []Evidence, error) {
 	p := filepath.Join(t.Proc, "self/mountinfo")
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return false, nil, err
+		return false, nil, errAt(p, "unreadable: "+unwrapPath(err).Error(), "the mount table", err)
 	}
 	dev, ro := "", false
 	for _, line := range strings.Split(string(b), "\n") {

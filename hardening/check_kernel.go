@@ -35,7 +35,8 @@ func cmdlineAll(s, key string) []string {
 
 func checkCmdline(c *Control, t *Target) (bool, []Evidence, error) {
 	if t.CmdlineWhere == "" {
-		return false, nil, errors.New("no kernel command line found (no UKI .cmdline, /etc/kernel/cmdline or /proc/cmdline)")
+		return false, nil, errAt("UKI .cmdline, "+cmdlineFile+", /proc/cmdline", "no kernel command line", "the command line the image boots with",
+			errors.New("no kernel command line found (no UKI .cmdline, /etc/kernel/cmdline or /proc/cmdline)"))
 	}
 	have := cmdlineValues(t.Cmdline)
 	var ev []Evidence
@@ -149,7 +150,7 @@ func checkSysctl(c *Control, t *Target) (bool, []Evidence, error) {
 		} else if v, ok := cfg[k]; ok {
 			e.Where, e.Found = v.where, v.value
 		} else {
-			e.Where, e.Found = "sysctl.d", "not set (kernel default)"
+			e.Where, e.Found = strings.Join(sysctlDirs, ", "), "not set by any file (kernel default)"
 		}
 		e.OK = e.Found == want
 		ev = append(ev, e)
@@ -276,7 +277,11 @@ func kernelConfig(t *Target) (string, map[string]string, error) {
 		}
 		return p, cfg, nil
 	}
-	return "", nil, errors.New("no kernel config (/boot/config-* or /usr/lib/modules/<version>/config) in the target; keep it in the image to audit kconfig controls")
+	where := "/boot/config-*, /usr/lib/modules/*/config"
+	if len(paths) > 0 {
+		where = strings.Join(paths, ", ")
+	}
+	return "", nil, errAt(where, "no kernel config", "the kernel build config", errors.New("no kernel config (/boot/config-* or /usr/lib/modules/<version>/config) in the target; keep it in the image to audit kconfig controls"))
 }
 
 func checkKconfig(c *Control, t *Target) (bool, []Evidence, error) {

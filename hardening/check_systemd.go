@@ -332,15 +332,17 @@ func checkExposure(c *Control, t *Target) (bool, []Evidence, error) {
 	bin, err := exec.LookPath("systemd-analyze")
 	if err != nil {
 		if !t.Live {
-			return false, nil, errors.New("systemd-analyze is not installed on this host; install systemd (>= 250) to check unit exposure offline")
+			return false, nil, errAt("$PATH of the auditing host", "no systemd-analyze", "systemd-analyze (systemd >= 250)",
+				errors.New("systemd-analyze is not installed on this host; install systemd (>= 250) to check unit exposure offline"))
 		}
-		return false, nil, errors.New("systemd-analyze is not in the image; exposure can only be checked offline")
+		return false, nil, errAt("$PATH of the running appliance", "no systemd-analyze", "systemd-analyze",
+			errors.New("systemd-analyze is not in the image; exposure can only be checked offline"))
 	}
 	var ev []Evidence
 	for _, unit := range c.SortedSettings() {
 		max, err := strconv.ParseFloat(c.Settings[unit], 64)
 		if err != nil {
-			return false, nil, fmt.Errorf("threshold %q for %s is not a number", c.Settings[unit], unit)
+			return false, nil, errAt("control "+c.ID+" settings", unit+" = "+c.Settings[unit], "a number", fmt.Errorf("threshold %q for %s is not a number", c.Settings[unit], unit))
 		}
 		args := []string{"security", "--no-pager"}
 		where := "systemd-analyze security " + unit

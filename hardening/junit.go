@@ -78,7 +78,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	for _, res := range r.Results {
 		var ev []string
 		for _, e := range res.Evidence {
-			ev = append(ev, e.String())
+			ev = append(ev, evidenceLine(e))
 		}
 		tc := junitCase{Name: res.Control + ": " + res.Title, Classname: "hardening." + res.Check, Time: "0", SystemOut: strings.Join(ev, "\n")}
 		switch res.Status {

@@ -158,8 +158,8 @@ func TestXDPCheckOnVeth(t *testing.T) {
 	}
 }
 
-// TestLiveAuditRuns runs the whole live audit on this host: every result
-// carries evidence or an error message.
+// TestLiveAuditRuns runs the whole live audit on this host: every result,
+// errors included, carries evidence and a message.
 func TestLiveAuditRuns(t *testing.T) {
 	p, _ := Default()
 	tg, err := NewLiveTarget()
@@ -168,7 +168,7 @@ func TestLiveAuditRuns(t *testing.T) {
 	}
 	rep := p.Audit(tg)
 	for _, r := range rep.Results {
-		if r.Status != Error && len(r.Evidence) == 0 {
+		if len(r.Evidence) == 0 {
 			t.Errorf("%s: %s without evidence", r.Control, r.Status)
 		}
 		if r.Message == "" {

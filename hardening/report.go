@@ -9,7 +9,7 @@ import (
 
 // WriteText writes the human summary: counts, then failures and errors
 // with their evidence, then exceptions with their justification. Passing
-// controls are listed one per line only when verbose.
+// controls, with their evidence, only when verbose.
 func (r *Report) WriteText(w io.Writer, verbose bool) error {
 	fmt.Fprintf(w, "appliance-audit %s: profile %s %s, %s audit of %s\n", r.ToolVersion, r.Profile, r.ProfileVersion, r.Mode, r.Target)
 	fmt.Fprintf(w, "%d controls: %d pass, %d fail, %d exception, %d error (%s)\n",
@@ -29,13 +29,9 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 				fmt.Fprintf(w, "          %s\n", res.Message)
 			}
 		}
-		if res.Status != Pass {
+		if res.Status != Pass || verbose {
 			for _, e := range res.Evidence {
-				mark := "ok "
-				if !e.OK {
-					mark = "BAD"
-				}
-				fmt.Fprintf(w, "          %s %s\n", mark, e)
+				fmt.Fprintf(w, "          %s\n", evidenceLine(e))
 			}
 			if len(res.References) > 0 {
 				fmt.Fprintf(w, "          refs: %s\n", strings.Join(res.References, "; "))
@@ -44,6 +40,16 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 	}
 	_, err := fmt.Fprintln(w)
 	return err
+}
+
+// evidenceLine is one evidence item as the text and JUnit reports show
+// it: "ok " or "BAD", where, what was found (and what was expected).
+func evidenceLine(e Evidence) string {
+	mark := "ok "
+	if !e.OK {
+		mark = "BAD"
+	}
+	return mark + " " + e.String()
 }
 
 // WriteJSON writes the full report.

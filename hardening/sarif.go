@@ -97,6 +97,8 @@ type sarifResult struct {
 
 type sarifLocation struct {
 	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+	// What was found there (the evidence), SARIF 3.28.5.
+	Message *sarifText `json:"message,omitempty"`
 }
 
 type sarifPhysical struct {
@@ -203,6 +205,53 @@ func ruleHelpURI(c *Control) string {
 	return readmeURI
 }
 
+// isFileWhere reports whether evidence "where" names a file: an absolute
+// path ("/etc/x.conf:12", "/proc/sys/...") or one on the ESP
+// ("ESP:/EFI/..."). Other places (rtnetlink, "systemd-analyze security
+// unit", "unit search path") are only in the message and the
+// result's evidence property.
+func isFileWhere(where string) bool {
+	return strings.HasPrefix(where, "/") || strings.HasPrefix(where, "ESP:/")
+}
+
+// evidenceLocations are the result's locations: one per file the evidence
+// points at (file and line once), each with what was found there. Failing
+// results point at what is wrong, passing ones at what was read. A result
+// whose evidence names no file points at the root with its evidence.
+func evidenceLocations(res Result) []sarifLocation {
+	var out []sarifLocation
+	seen := map[string]bool{}
+	for _, e := range res.Evidence {
+		if res.Status != Pass && e.OK {
+			continue
+		}
+		if !isFileWhere(e.Where) {
+			continue
+		}
+		l := location(e.Where)
+		key := l.PhysicalLocation.ArtifactLocation.URIBaseID + ":" + l.PhysicalLocation.ArtifactLocation.URI
+		if l.PhysicalLocation.Region != nil {
+			key += ":" + strconv.Itoa(l.PhysicalLocation.Region.StartLine)
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		l.Message = &sarifText{e.String()}
+		out = append(out, l)
+	}
+	if len(out) == 0 {
+		l := location("/")
+		var ev []string
+		for _, e := range res.Evidence {
+			ev = append(ev, e.String())
+		}
+		l.Message = &sarifText{nonEmpty(strings.Join(ev, "; "), res.Message)}
+		out = append(out, l)
+	}
+	return out
+}
+
 // fingerprint is the partial fingerprint of a result: the control and its
 // first location, hashed.
 func fingerprint(control string, l sarifLocation) string {
@@ -255,21 +304,7 @@ func (r *Report) WriteSARIF(w io.Writer, p *Profile) error {
 		case Error:
 			sr.Kind, sr.Level = "review", "warning"
 		}
-		seen := map[string]bool{}
-		for _, e := range res.Evidence {
-			if res.Status != Pass && e.OK {
-				continue // point at what is wrong
-			}
-			l := location(e.Where)
-			key := l.PhysicalLocation.ArtifactLocation.URI
-			if !seen[key] {
-				seen[key] = true
-				sr.Locations = append(sr.Locations, l)
-			}
-		}
-		if len(sr.Locations) == 0 {
-			sr.Locations = []sarifLocation{location("/")}
-		}
+		sr.Locations = evidenceLocations(res)
 		sr.PartialFingerprints = map[string]string{fingerprintKey: fingerprint(res.Control, sr.Locations[0])}
 		run.Results = append(run.Results, sr)
 	}

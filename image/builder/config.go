@@ -20,6 +20,8 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/common"
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
+
+	"github.com/supernode-appliance/appliance/hardening"
 )
 
 // BuilderID identifies artifacts of this builder to post-processors.
@@ -66,6 +68,10 @@ type Config struct {
 	SourceDir string `mapstructure:"source_dir"`
 	// Hardening profile file; empty means the profile embedded in hardening/.
 	HardeningProfile string `mapstructure:"hardening_profile"`
+	// The previous release's hardening profile, for the release notes'
+	// diff: its hardening-profile.hcl or its output directory. Empty: the
+	// notes say no previous profile was given.
+	PreviousProfile string `mapstructure:"previous_profile"`
 	// Debug image: keeps shells and logs root in on the serial console.
 	Debug bool `mapstructure:"debug"`
 	// Stateless: /var on tmpfs instead of a partition made on first boot.
@@ -218,6 +224,12 @@ func (c *Config) validate() []error {
 			if _, err := os.Stat(p.path); err != nil {
 				bad("%s %q: file not found", p.key, p.path)
 			}
+		}
+	}
+	if c.PreviousProfile != "" {
+		// Read it now: a wrong path must stop the build before any work.
+		if _, _, err := hardening.PreviousProfile(c.PreviousProfile); err != nil {
+			bad("previous_profile: %v", err)
 		}
 	}
 	for _, tok := range c.KernelCmdline {

@@ -30,6 +30,7 @@ type FlatConfig struct {
 	BinDir              *string           `mapstructure:"bin_dir" cty:"bin_dir" hcl:"bin_dir"`
 	SourceDir           *string           `mapstructure:"source_dir" cty:"source_dir" hcl:"source_dir"`
 	HardeningProfile    *string           `mapstructure:"hardening_profile" cty:"hardening_profile" hcl:"hardening_profile"`
+	PreviousProfile     *string           `mapstructure:"previous_profile" cty:"previous_profile" hcl:"previous_profile"`
 	Debug               *bool             `mapstructure:"debug" cty:"debug" hcl:"debug"`
 	Stateless           *bool             `mapstructure:"stateless" cty:"stateless" hcl:"stateless"`
 	VarSize             *string           `mapstructure:"var_size" cty:"var_size" hcl:"var_size"`
@@ -79,6 +80,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"bin_dir":                    &hcldec.AttrSpec{Name: "bin_dir", Type: cty.String, Required: false},
 		"source_dir":                 &hcldec.AttrSpec{Name: "source_dir", Type: cty.String, Required: false},
 		"hardening_profile":          &hcldec.AttrSpec{Name: "hardening_profile", Type: cty.String, Required: false},
+		"previous_profile":           &hcldec.AttrSpec{Name: "previous_profile", Type: cty.String, Required: false},
 		"debug":                      &hcldec.AttrSpec{Name: "debug", Type: cty.Bool, Required: false},
 		"stateless":                  &hcldec.AttrSpec{Name: "stateless", Type: cty.Bool, Required: false},
 		"var_size":                   &hcldec.AttrSpec{Name: "var_size", Type: cty.String, Required: false},

@@ -62,6 +62,7 @@ func TestTemplateErrors(t *testing.T) {
 		"half secure boot": {`source "supernode" "x" { secure_boot_key = "k.pem" }`, `together`},
 		"roothash token":   {`source "supernode" "x" { kernel_cmdline = ["roothash=00"] }`, `roothash`},
 		"bad mirror":       {`source "supernode" "x" { mirror = "ftp.example" }`, `mirror`},
+		"no previous":      {`source "supernode" "x" { previous_profile = "/nonexistent/old.hcl" }`, `previous_profile: previous profile /nonexistent/old.hcl: no such file or directory; give a profile file or the output directory of a previous build`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -35,6 +35,12 @@ func testKey(t *testing.T, dir, name string) (privPath, pubPath string) {
 // fake images, as the end of a real build does, and returns output_dir.
 func buildOutput(t *testing.T, signingKey string) string {
 	t.Helper()
+	return buildOutputWith(t, signingKey, "")
+}
+
+// buildOutputWith is buildOutput with previous_profile set.
+func buildOutputWith(t *testing.T, signingKey, previousProfile string) string {
+	t.Helper()
 	root := fixtureRoot(t)
 	inv := stripFixture(t, root)
 	work := t.TempDir()
@@ -47,7 +53,7 @@ func buildOutput(t *testing.T, signingKey string) string {
 	os.WriteFile(tmpl, []byte(`source "supernode" "x" {}`), 0o644)
 	st := &State{
 		Config: &Config{ImageName: "img", Suite: "trixie", BinDir: t.TempDir(), SourceDir: ".", SigningKey: signingKey,
-			templatePath: tmpl},
+			PreviousProfile: previousProfile, templatePath: tmpl},
 		Started: time.Now(), Epoch: 1795676271, Staging: staging, OutputDir: out, Mirror: "http://mirror.invalid/debian",
 		RootHash: strings.Repeat("0123456789abcdef", 4), KernelVersion: "6.12.0-test-cloud-amd64",
 		Inventory: inv, Packages: debPackages(inv.Packages),
@@ -71,7 +77,7 @@ func TestSignedOutputVerifies(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if got := strings.Join(names, " "); got != "SHA256SUMS SHA256SUMS.gpg img.qcow2 img.raw manifest.json provenance.intoto.json sbom.cdx.json sbom.spdx.json" {
+	if got := strings.Join(names, " "); got != "RELEASE-NOTES.md SHA256SUMS SHA256SUMS.gpg hardening-profile.hcl img.qcow2 img.raw manifest.json provenance.intoto.json sbom.cdx.json sbom.spdx.json" {
 		t.Fatalf("output: %s", got)
 	}
 	pubKey, _ := os.ReadFile(pub)

@@ -36,6 +36,7 @@ type State struct {
 	Installed        []string       // files the builder added (binaries, units)
 	Missing          []string       // inputs that did not exist yet (logged)
 	HardeningVer     string
+	HardeningSource  []byte   // the profile file as applied, published as hardening-profile.hcl
 	HardeningCmdline []string // tokens the profile requires on the kernel command line
 
 	RootImage   string // erofs

@@ -23,16 +23,11 @@ func (*StepApplyHardening) Describe() string { return "apply hardening profile" 
 func (*StepApplyHardening) Run(_ context.Context, state multistep.StateBag) multistep.StepAction {
 	st := GetState(state)
 	c := st.Config
-	var p *hardening.Profile
-	var err error
-	if c.HardeningProfile != "" {
-		p, err = hardening.Load(c.HardeningProfile)
-	} else {
-		p, err = hardening.Default()
-	}
+	src, p, err := loadHardeningProfile(c)
 	if err != nil {
 		return halt(state, fmt.Errorf("loading the hardening profile: %w", err))
 	}
+	st.HardeningSource = src
 	changes, err := p.Apply(st.Rootfs, hardening.ApplyOptions{Debug: c.Debug, Stateless: c.Stateless})
 	if err != nil {
 		return halt(state, fmt.Errorf("applying the hardening profile: %w", err))
@@ -54,3 +49,17 @@ func (*StepApplyHardening) Run(_ context.Context, state multistep.StateBag) mult
 }
 
 func (*StepApplyHardening) Cleanup(multistep.StateBag) {}
+
+// loadHardeningProfile reads hardening_profile, or the embedded profile.
+func loadHardeningProfile(c *Config) ([]byte, *hardening.Profile, error) {
+	if c.HardeningProfile == "" {
+		p, err := hardening.Default()
+		return hardening.DefaultSource(), p, err
+	}
+	b, err := os.ReadFile(c.HardeningProfile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hardening profile: %w", err)
+	}
+	p, err := hardening.Parse(c.HardeningProfile, b)
+	return b, p, err
+}

@@ -14,6 +14,8 @@ import (
 //
 //	sbom.spdx.json          SPDX 2.3: the final root's packages, files, Go modules
 //	sbom.cdx.json           the same in CycloneDX 1.5
+//	hardening-profile.hcl   the hardening profile applied, as written
+//	RELEASE-NOTES.md        root hash, kernel, profile, and its diff with previous_profile
 //	manifest.json           packages, sha256 and size of every artifact, root hash, inputs
 //	provenance.intoto.json  SLSA v1 provenance of all of the above
 //	SHA256SUMS              sums of every file above
@@ -48,6 +50,9 @@ func (*StepWriteManifest) Run(ctx context.Context, state multistep.StateBag) mul
 		return halt(state, err)
 	}
 	if err := write(CycloneDXFile, cdx); err != nil {
+		return halt(state, err)
+	}
+	if err := st.writeReleaseNotes(); err != nil {
 		return halt(state, err)
 	}
 	files, err := filepath.Glob(filepath.Join(st.Staging, "*"))

@@ -37,6 +37,8 @@ Options:
   --json FILE      write the full report as JSON
   --sarif FILE     write SARIF 2.1.0
   --junit FILE     write JUnit XML
+  --html FILE      write a self-contained HTML page (charts, every control with
+                   its evidence; nothing is loaded from the network)
   --metrics FILE   write Prometheus text-format metrics (node_exporter textfile)
                    FILE "-" is stdout (one report at most; the summary then
                    goes to stderr); regular files are replaced atomically,
@@ -69,6 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	jsonOut := fs.String("json", "", "")
 	sarifOut := fs.String("sarif", "", "")
 	junitOut := fs.String("junit", "", "")
+	htmlOut := fs.String("html", "", "")
 	metricsOut := fs.String("metrics", "", "")
 	verbose := fs.Bool("verbose", false, "")
 	printProfile := fs.Bool("print-profile", false, "")
@@ -103,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	summary := stdout // the text summary; stderr when a report takes stdout
 	toStdout := 0
-	for _, o := range []string{*jsonOut, *sarifOut, *junitOut, *metricsOut} {
+	for _, o := range []string{*jsonOut, *sarifOut, *junitOut, *htmlOut, *metricsOut} {
 		if o == "-" {
 			toStdout++
 			summary = stderr
@@ -148,7 +151,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	rep := p.Audit(t)
 	rep.ToolVersion = daemon.Version
-	if err := writeOutputs(rep, p, stdout, *jsonOut, *sarifOut, *junitOut, *metricsOut); err != nil {
+	if err := writeOutputs(rep, p, stdout, *jsonOut, *sarifOut, *junitOut, *htmlOut, *metricsOut); err != nil {
 		fmt.Fprintf(stderr, "appliance-audit: %v\n", err)
 		return 2
 	}
@@ -190,7 +193,7 @@ func loadProfile(path string) (*hardening.Profile, error) {
 	return hardening.Load(path)
 }
 
-func writeOutputs(rep *hardening.Report, p *hardening.Profile, stdout io.Writer, jsonOut, sarifOut, junitOut, metricsOut string) error {
+func writeOutputs(rep *hardening.Report, p *hardening.Profile, stdout io.Writer, jsonOut, sarifOut, junitOut, htmlOut, metricsOut string) error {
 	outs := []struct {
 		path  string
 		write func(io.Writer) error
@@ -198,6 +201,7 @@ func writeOutputs(rep *hardening.Report, p *hardening.Profile, stdout io.Writer,
 		{jsonOut, rep.WriteJSON},
 		{sarifOut, func(w io.Writer) error { return rep.WriteSARIF(w, p) }},
 		{junitOut, rep.WriteJUnit},
+		{htmlOut, rep.WriteHTML},
 		{metricsOut, rep.WriteMetrics},
 	}
 	for _, o := range outs {

@@ -31,6 +31,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--bogus"}, 2, "flag provided but not defined: -bogus; see --help"},
 		{[]string{"x.raw"}, 2, "unexpected argument \"x.raw\""},
 		{[]string{"--live", "--json", "-", "--sarif", "-"}, 2, "only one report can go to stdout (-)"},
+		{[]string{"--live", "--html", "-", "--junit", "-"}, 2, "only one report can go to stdout (-)"},
 		{[]string{"--live", "--profile", bad}, 2, "bad.hcl:3"},
 		{[]string{"--live", "--profile", filepath.Join(dir, "none.hcl")}, 2, "no such file"},
 		// Offline, the expected root hash comes from the operator.
@@ -73,16 +74,25 @@ func TestPrintProfileRoundTrips(t *testing.T) {
 func TestLiveWritesReports(t *testing.T) {
 	dir := t.TempDir()
 	code, out, errs := runCLI("--live", "--json", filepath.Join(dir, "r.json"), "--sarif", filepath.Join(dir, "r.sarif"),
-		"--junit", filepath.Join(dir, "r.xml"), "--metrics", filepath.Join(dir, "r.prom"))
+		"--junit", filepath.Join(dir, "r.xml"), "--html", filepath.Join(dir, "r.html"), "--metrics", filepath.Join(dir, "r.prom"))
 	if code == 2 || !strings.Contains(out, "controls:") {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
 	}
-	for _, f := range []string{"r.json", "r.sarif", "r.xml", "r.prom"} {
+	for _, f := range []string{"r.json", "r.sarif", "r.xml", "r.html", "r.prom"} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s not written", f)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "r.json.tmp")); err == nil {
 		t.Error("temporary file left")
+	}
+	// The html subcommand makes the same page from the JSON report.
+	code, page, errs := runCLI("html", "--report", filepath.Join(dir, "r.json"))
+	direct, _ := os.ReadFile(filepath.Join(dir, "r.html"))
+	if code != 0 || page != string(direct) {
+		t.Errorf("html --report: exit %d, %d bytes (--html wrote %d): %s", code, len(page), len(direct), errs)
+	}
+	if code, _, errs := runCLI("html"); code != 2 || !strings.Contains(errs, "give the audit's JSON report with --report FILE") {
+		t.Errorf("html without --report: exit %d %q", code, errs)
 	}
 }

@@ -24,6 +24,7 @@ import (
 var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"coverage": runCoverage,
 	"oscal":    runOSCAL,
+	"html":     runHTML,
 	"diff":     runDiff,
 	"attest":   runAttest,
 	"verify":   runVerify,
@@ -152,6 +153,44 @@ func runOSCAL(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := writeTo(*out, stdout, write); err != nil {
 		fmt.Fprintf(stderr, "appliance-audit oscal: %v\n", err)
+		return 2
+	}
+	return 0
+}
+
+const htmlUsage = `Usage: appliance-audit html --report REPORT.json [-o FILE]
+
+Turns an audit's JSON report (--json, or /run/appliance-audit/report.json
+on the appliance) into the same self-contained HTML page as --html: counts,
+charts by severity and by reference, every control with its evidence.
+Without -o the page goes to stdout.
+`
+
+func runHTML(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("html", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	report := fs.String("report", "", "")
+	out := fs.String("o", "", "")
+	if code, done := parseSub(fs, args, htmlUsage, stdout, stderr); done {
+		return code
+	}
+	if *report == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "appliance-audit html: give the audit's JSON report with --report FILE (from appliance-audit --json FILE)")
+		return 2
+	}
+	f, err := os.Open(*report)
+	if err != nil {
+		fmt.Fprintf(stderr, "appliance-audit html: %v\n", err)
+		return 2
+	}
+	rep, err := hardening.ReadReport(f)
+	f.Close()
+	if err != nil {
+		fmt.Fprintf(stderr, "appliance-audit html: %s: %v\n", *report, err)
+		return 2
+	}
+	if err := writeTo(*out, stdout, rep.WriteHTML); err != nil {
+		fmt.Fprintf(stderr, "appliance-audit html: %v\n", err)
 		return 2
 	}
 	return 0
