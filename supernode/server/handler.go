@@ -27,7 +27,7 @@ func (w *worker) handle(pkt []byte, src netip.AddrPort, truncated bool) {
 		return
 	}
 	s.m.total.Add(1)
-	if truncated || len(pkt) > stun.MaxMessageSize {
+	if truncated || len(pkt) > stun.MaxReceiveSize {
 		w.drop(dropOversize, src)
 		return
 	}

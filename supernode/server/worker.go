@@ -105,7 +105,7 @@ func (w *worker) runPlain() error {
 			time.Sleep(time.Millisecond)
 			continue
 		}
-		w.handle(buf[:n], src, n > stun.MaxMessageSize)
+		w.handle(buf[:n], src, n > stun.MaxReceiveSize)
 		for i := 0; i < w.nout; i++ {
 			if _, err := w.conn.WriteToUDPAddrPort(w.outs[i].Raw, w.dsts[i]); err != nil {
 				w.s.m.drop(dropSendError)
