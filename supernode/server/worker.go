@@ -19,6 +19,7 @@ type worker struct {
 	s    *Server
 	conn *net.UDPConn
 	bc   *batchConn // nil when batch = 1
+	pos  discPos    // place among the RFC 5780 addresses (discovery.go)
 
 	req     *stun.Message
 	outs    []*stun.Message
@@ -40,7 +41,7 @@ type worker struct {
 const ephemeralLifetime = time.Minute
 
 func newWorker(s *Server, c *net.UDPConn) (*worker, error) {
-	w := &worker{s: s, conn: c, req: stun.New(), unknown: make([]stun.AttrType, 0, stun.MaxAttributes)}
+	w := &worker{s: s, conn: c, pos: s.pos[c], req: stun.New(), unknown: make([]stun.AttrType, 0, stun.MaxAttributes)}
 	n := 1
 	if s.cfg.Batch > 1 {
 		bc, err := newBatchConn(c, s.cfg.Batch)
