@@ -2,11 +2,13 @@
 // STUN Binding, register + keepalive, lookup, listen for introductions, and
 // punch through NATs to a peer. Data lines go to stdout, one record per line;
 // diagnostics go to stderr. Exit status: 0 success, 1 failure or timeout,
-// 2 usage error, 3 peer not found.
+// 2 usage error, 3 peer not found, 4 the server has no second address
+// (nat-type).
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,10 +35,16 @@ commands:
   listen  -key FILE [-bind ADDR] HOST:PORT register, print introductions, echo peer datagrams
   punch   -key FILE -peer HEX [-bind ADDR] [-message TEXT] [-timeout 10s] HOST:PORT
                                            look a peer up, punch, send TEXT, wait for its echo
+  nat-type [-json] [-bind IP] [-wait 1s] -server HOST:PORT  (or HOST:PORT as argument)
+                                           RFC 5780 NAT behaviour discovery: prints
+                                           "nat yes|no", "mapping B", "filtering B" with B one of
+                                           endpoint-independent, address-dependent,
+                                           address-and-port-dependent (mapping "none" without NAT)
   --version                                print the version
 
 "supernode-client COMMAND --help" describes each command's flags.
-Exit status: 0 success, 1 failure or timeout, 2 usage error, 3 peer not found.
+Exit status: 0 success, 1 failure or timeout, 2 usage error, 3 peer not found,
+4 the server has no second address (nat-type: discovery needs one).
 `
 
 // exit is an error that carries the process exit status.
@@ -102,6 +110,9 @@ type options struct {
 	message string
 	once    bool
 	server  string // the HOST:PORT argument
+	srvFlag string // nat-type's -server, the same as the argument
+	json    bool
+	wait    time.Duration
 }
 
 // commands maps each command to its flags and its body.
@@ -117,6 +128,7 @@ var commands = map[string]struct {
 	"listen":   {true, flagsSession, cmdRegister},
 	"lookup":   {true, flagsLookup, cmdLookup},
 	"punch":    {true, flagsPunch, cmdPunch},
+	"nat-type": {true, flagsNATType, cmdNATType},
 }
 
 func flagsKeygen(fs *flag.FlagSet, o *options) {
@@ -172,10 +184,17 @@ func runIO(ctx context.Context, cmd string, args []string, stdout, stderr io.Wri
 		}
 		return usageErr("%s: %v; see supernode-client %s --help", cmd, err, cmd)
 	}
-	if c.server != (fs.NArg() == 1) || !c.server && fs.NArg() != 0 {
+	if o.srvFlag != "" {
+		if fs.NArg() != 0 {
+			return usageErr("%s: give the server once, as -server or as the argument; see --help", cmd)
+		}
+		o.server = o.srvFlag
+	} else if c.server != (fs.NArg() == 1) || !c.server && fs.NArg() != 0 {
 		return usageErr("%s: expected %s; see --help", cmd, map[bool]string{true: "one HOST:PORT argument", false: "no arguments"}[c.server])
 	}
-	o.server = fs.Arg(0)
+	if o.server == "" {
+		o.server = fs.Arg(0)
+	}
 	if o.timeout == 0 {
 		switch cmd {
 		case "binding":
@@ -345,5 +364,40 @@ func cmdPunch(ctx context.Context, o *options, out, _ io.Writer) error {
 		return &exit{1, fmt.Sprintf("supernode-client: punch: %v", err)}
 	}
 	fmt.Fprintf(out, "direct %s\nreply %s\n", res.From, res.Reply)
+	return nil
+}
+
+func flagsNATType(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.srvFlag, "server", "", "the STUN server (HOST:PORT), which needs a second address (a supernode with alternate_address, or any RFC 5780 server)")
+	fs.StringVar(&o.bind, "bind", "", "local IP (or IP:PORT for the mapping test) to send from (default: the address the route to the server uses)")
+	fs.BoolVar(&o.json, "json", false, "print the result as one JSON object")
+	fs.DurationVar(&o.wait, "wait", time.Second, "how long one test waits for an answer (a filtered test takes this long)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (default 10s)")
+}
+
+// cmdNATType runs RFC 5780 NAT behaviour discovery (client.DiscoverNAT).
+func cmdNATType(ctx context.Context, o *options, out, _ io.Writer) error {
+	if o.wait <= 0 {
+		return usageErr("nat-type: -wait must be positive, for example 1s")
+	}
+	srv, err := client.ResolveServer(o.server)
+	if err != nil {
+		return usageErr("nat-type: %v", err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	r, err := client.DiscoverNAT(tctx, srv, o.bind, o.wait)
+	if errors.Is(err, client.ErrNoSecondAddress) {
+		return &exit{4, fmt.Sprintf("supernode-client: nat-type: %s: %v", srv, err)}
+	}
+	if err != nil {
+		return fmt.Errorf("nat-type with %s: %v", srv, err)
+	}
+	if o.json {
+		return json.NewEncoder(out).Encode(r)
+	}
+	fmt.Fprintf(out, "nat %s local=%s mapped=%s\n", map[bool]string{true: "yes", false: "no"}[r.NAT], r.Local, r.Mapped)
+	fmt.Fprintf(out, "mapping %s\n", r.Mapping)
+	fmt.Fprintf(out, "filtering %s\n", r.Filtering)
 	return nil
 }
