@@ -24,11 +24,12 @@ const (
 	// staying under the path MTU (576 bytes for IPv4 without discovery).
 	MaxMessageSize = 1280
 	// MaxReceiveSize is the largest datagram Decode accepts. It is larger
-	// than what we build so that RFC 5780 probes padded for path MTU tests
-	// (coturn's turnutils_natdiscovery -P: a 1500-byte PADDING, 1532 bytes
-	// in all) are still answered; larger requests cost us nothing in
+	// than what we build: RFC 5780 probes padded for path MTU tests
+	// (turnutils_natdiscovery -P: a 1500-byte PADDING, 1532 bytes in all)
+	// must be answered, and coturn pads its answers to a padded request
+	// (1604 bytes) for our client. Larger requests cost us nothing in
 	// amplification, since no reply is larger than MaxMessageSize.
-	MaxReceiveSize = 1600
+	MaxReceiveSize = 1800
 )
 
 var bin = binary.BigEndian
