@@ -131,10 +131,6 @@ func (w *worker) discoveryBinding(req *stun.Message, src netip.AddrPort, fp bool
 		w.send(src)
 		return rOK
 	}
-	c := d.conn[from.ip][from.port]
-	if _, err := c.WriteToUDPAddrPort(m.Raw, src); err != nil {
-		w.s.m.drop(dropSendError)
-		return rDropped
-	}
+	w.sendVia(src, d.conn[from.ip][from.port])
 	return rChanged
 }
