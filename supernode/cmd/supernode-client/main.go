@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -40,6 +41,10 @@ commands:
                                            "nat yes|no", "mapping B", "filtering B" with B one of
                                            endpoint-independent, address-dependent,
                                            address-and-port-dependent (mapping "none" without NAT)
+  port-map [-gateway IP] -port N [-external N] [-lifetime 2h] [-json]
+                                           ask the router (NAT-PMP, RFC 6886; PCP routers answer it
+                                           too) to map UDP port N: prints "mapped udp IP:PORT
+                                           internal=N lifetime=Ns"; -lifetime 0 deletes the mapping
   --version                                print the version
 
 "supernode-client COMMAND --help" describes each command's flags.
@@ -113,6 +118,10 @@ type options struct {
 	srvFlag string // nat-type's -server, the same as the argument
 	json    bool
 	wait    time.Duration
+	gateway string
+	port    int
+	extPort int
+	life    time.Duration
 }
 
 // commands maps each command to its flags and its body.
@@ -129,6 +138,7 @@ var commands = map[string]struct {
 	"lookup":   {true, flagsLookup, cmdLookup},
 	"punch":    {true, flagsPunch, cmdPunch},
 	"nat-type": {true, flagsNATType, cmdNATType},
+	"port-map": {false, flagsPortMap, cmdPortMap},
 }
 
 func flagsKeygen(fs *flag.FlagSet, o *options) {
@@ -399,5 +409,48 @@ func cmdNATType(ctx context.Context, o *options, out, _ io.Writer) error {
 	fmt.Fprintf(out, "nat %s local=%s mapped=%s\n", map[bool]string{true: "yes", false: "no"}[r.NAT], r.Local, r.Mapped)
 	fmt.Fprintf(out, "mapping %s\n", r.Mapping)
 	fmt.Fprintf(out, "filtering %s\n", r.Filtering)
+	return nil
+}
+
+func flagsPortMap(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.gateway, "gateway", "", "the router's LAN address (default: the IPv4 default route's gateway)")
+	fs.IntVar(&o.port, "port", 0, "the local UDP port to map (required)")
+	fs.IntVar(&o.extPort, "external", 0, "the public port to ask for (default: the router chooses)")
+	fs.DurationVar(&o.life, "lifetime", 2*time.Hour, "how long the mapping lives (RFC 6886 recommends 2h); 0 deletes it")
+	fs.BoolVar(&o.json, "json", false, "print the mapping as one JSON object")
+}
+
+// cmdPortMap asks the gateway for a UDP port mapping (client.MapUDP).
+func cmdPortMap(ctx context.Context, o *options, out, _ io.Writer) error {
+	if o.port < 1 || o.port > 65535 {
+		return usageErr("port-map: -port N is required, 1 to 65535 (the local UDP port to map)")
+	}
+	if o.extPort < 0 || o.extPort > 65535 || o.life < 0 {
+		return usageErr("port-map: -external must be 0 to 65535 and -lifetime 0 or more")
+	}
+	var gw netip.Addr
+	if o.gateway != "" {
+		a, err := netip.ParseAddr(o.gateway)
+		if err != nil || !a.Is4() {
+			return usageErr("port-map: -gateway %q is not an IPv4 address (NAT-PMP speaks IPv4 only)", o.gateway)
+		}
+		gw = a
+	} else {
+		a, err := client.DefaultGateway()
+		if err != nil {
+			return err
+		}
+		gw = a
+	}
+	tctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	m, err := client.MapUDP(tctx, gw, uint16(o.port), uint16(o.extPort), o.life)
+	if err != nil {
+		return fmt.Errorf("port-map: %v", err)
+	}
+	if o.json {
+		return json.NewEncoder(out).Encode(m)
+	}
+	fmt.Fprintf(out, "mapped udp %s internal=%d lifetime=%ds gateway=%s\n", m.External, m.Internal, int(m.Lifetime/time.Second), m.Gateway)
 	return nil
 }

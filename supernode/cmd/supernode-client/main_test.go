@@ -110,6 +110,10 @@ func TestHelpVersionUsage(t *testing.T) {
 		{[]string{"nat-type"}, 2, "", "supernode-client: nat-type: expected one HOST:PORT argument", true},
 		{[]string{"nat-type", "-server", "127.0.0.1:1", "127.0.0.1:2"}, 2, "", "supernode-client: nat-type: give the server once", true},
 		{[]string{"nat-type", "-wait", "0s", "-server", "127.0.0.1:1"}, 2, "", "supernode-client: nat-type: -wait must be positive", true},
+		{[]string{"port-map", "--help"}, 0, "-lifetime", "", false},
+		{[]string{"port-map"}, 2, "", "supernode-client: port-map: -port N is required", true},
+		{[]string{"port-map", "-port", "5000", "-gateway", "fd00::1"}, 2, "", "supernode-client: port-map: -gateway \"fd00::1\" is not an IPv4 address", true},
+		{[]string{"port-map", "-port", "5000", "127.0.0.1:1"}, 2, "", "supernode-client: port-map: expected no arguments", true},
 	} {
 		var out, errb bytes.Buffer
 		code := cli(c.args, &out, &errb)
