@@ -78,10 +78,15 @@ func DefaultGateway() (netip.Addr, error) {
 // mapping). The gateway maps towards the address the request comes from
 // (RFC 6886 section 3.3), so any local socket will do.
 func MapUDP(ctx context.Context, gateway netip.Addr, internal, suggest uint16, lifetime time.Duration) (*PortMapping, error) {
+	return mapUDP(ctx, netip.AddrPortFrom(gateway, NATPMPPort), internal, suggest, lifetime)
+}
+
+func mapUDP(ctx context.Context, gw netip.AddrPort, internal, suggest uint16, lifetime time.Duration) (*PortMapping, error) {
+	gateway := gw.Addr()
 	if !gateway.Is4() {
 		return nil, fmt.Errorf("gateway %s: NAT-PMP speaks IPv4 only", gateway)
 	}
-	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(gateway, NATPMPPort)))
+	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(gw))
 	if err != nil {
 		return nil, fmt.Errorf("no route to the gateway %s: %v", gateway, err)
 	}
