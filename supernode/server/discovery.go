@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/supernode-appliance/appliance/supernode/stun"
 )
@@ -66,7 +68,9 @@ func (s *Server) setupDiscovery(have *[]*net.UDPConn) error {
 		if len(conns) == 0 {
 			var err error
 			if conns, err = listen(context.Background(), ap.String(), 1); err != nil {
-				return err
+				// listen's sentence names the listen key; here the
+				// address comes from alternate_address / alternate_port.
+				return errors.New(strings.Replace(err.Error(), "(change listen)", "(change alternate_address or alternate_port)", 1))
 			}
 		}
 		s.conns = append(s.conns, conns...)

@@ -317,3 +317,18 @@ func TestDiscoveryConfig(t *testing.T) {
 		t.Errorf("a wildcard IPv6 entry beside the IPv4 primary: %v", err)
 	}
 }
+
+// TestDiscoveryAddressMissing: an alternate_address this host does not
+// have stops the server with one sentence naming the keys to change.
+func TestDiscoveryAddressMissing(t *testing.T) {
+	cfg := Defaults()
+	cfg.Listen, cfg.AlternateAddress, cfg.AlternatePort = []string{"127.0.0.1:0"}, "192.0.2.99", 0
+	s, err := New(cfg, quiet, nil)
+	if err == nil {
+		s.Close()
+		t.Fatal("started with an alternate address the host does not have")
+	}
+	if !strings.Contains(err.Error(), "192.0.2.99") || !strings.Contains(err.Error(), "change alternate_address or alternate_port") {
+		t.Fatalf("error %q does not name the address and the keys", err)
+	}
+}
