@@ -277,6 +277,11 @@ func TestBindingFastPathDeclines(t *testing.T) {
 		{"unknown comprehension-required", bindingFrame(client4, bindingRequest(false, false, unknownRequired))},
 		{"rfc8489 change-request", bindingFrame(client4, bindingRequest(false, false, changeRequest(0)))},
 		{"rfc3489 change-request with flags", bindingFrame(client4, bindingRequest(true, false, changeRequest(4)))},
+		// RFC 5780 discovery: the server answers these from another
+		// address, or with OTHER-ADDRESS (supernode/server/discovery.go).
+		{"rfc8489 change-request change ip+port", bindingFrame(client4, bindingRequest(false, true, changeRequest(6)))},
+		{"rfc3489 change-request change port", bindingFrame(client4, bindingRequest(true, false, changeRequest(2)))},
+		{"rfc5780 padding", bindingFrame(client4, bindingRequest(false, true, func(m *stun.Message) { m.Add(0x0026, make([]byte, 64)) }))},
 		{"rfc3489 fingerprint", bindingFrame(client4, bindingRequest(true, true))},
 		{"bad ipv4 header checksum", with(bindingFrame(client4, bindingRequest(false, false)), func(b []byte) { b[14+10] ^= 0x40 })},
 		{"bad udp checksum", with(bindingFrame(client4, bindingRequest(false, false)), func(b []byte) { b[14+20+6] ^= 0x40 })},

@@ -19,6 +19,7 @@ const (
 	Fleet      = "fleet"      // only when fleet_bind is configured
 	DHCP       = "dhcp"       // only while an interface uses DHCP (the default)
 	Management = "management" // a loopback listener; reachable from outside only through the management listener
+	Alternate  = "alternate"  // only when alternate_address is set (RFC 5780 NAT behaviour discovery)
 )
 
 // Service is one listening port of the appliance.
@@ -26,7 +27,7 @@ type Service struct {
 	Name   string // short name used in metrics, docs and tests
 	Proto  string // "udp" or "tcp"
 	Port   uint16
-	When   string // Always, Fleet, DHCP or Management
+	When   string // Always, Fleet, DHCP, Management or Alternate
 	Reach  string // who may reach it, in words
 	Daemon string // the process that listens
 	Key    string // the config key that moves it, "" if fixed
@@ -41,6 +42,10 @@ func (s Service) Spec() string { return fmt.Sprintf("%s/%d", s.Proto, s.Port) }
 var (
 	STUN = Service{Name: "stun", Proto: "udp", Port: 3478, When: Always, Reach: "anyone",
 		Daemon: "supernode", Key: "listen", Doc: "STUN Binding and the supernode protocol (register, keepalive, lookup, leave)"}
+	// STUNAlternate is RFC 5780's alternate port: served on the listen
+	// address and on alternate_address, Binding only.
+	STUNAlternate = Service{Name: "stun-alternate", Proto: "udp", Port: 3479, When: Alternate, Reach: "anyone",
+		Daemon: "supernode", Key: "alternate_port", Doc: "RFC 5780 NAT behaviour discovery: Binding only, on the listen and the alternate address"}
 	FleetGossipUDP = Service{Name: "fleet-gossip", Proto: "udp", Port: 7946, When: Fleet, Reach: "fleet members",
 		Daemon: "supernode", Key: "fleet_bind", Doc: "memberlist (SWIM) gossip probes"}
 	FleetGossipTCP = Service{Name: "fleet-gossip", Proto: "tcp", Port: 7946, When: Fleet, Reach: "fleet members",
@@ -58,7 +63,7 @@ var (
 )
 
 // All lists every service in the order of the README's table.
-var All = []Service{STUN, FleetGossipUDP, FleetGossipTCP, FleetData, DHCPv4, DHCPv6, SupernodeMetrics, XDPMetrics}
+var All = []Service{STUN, STUNAlternate, FleetGossipUDP, FleetGossipTCP, FleetData, DHCPv4, DHCPv6, SupernodeMetrics, XDPMetrics}
 
 // Reachable is every service a non-loopback address may reach on some
 // appliance: what nftables must let in and what the live audit accepts

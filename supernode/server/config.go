@@ -30,6 +30,10 @@ type Config struct {
 	IntroduceRate  float64       `conf:"introduce_rate"`  // introductions per second per requester and per target; 0 = unlimited
 	IntroduceBurst int           `conf:"introduce_burst"` // their bucket depth
 	AbuseSocket    string        `conf:"abuse_socket"`    // supernode-xdp control socket; empty = log only
+	// RFC 5780 NAT behaviour discovery (discovery.go): a second IP of this
+	// host, and the port served beside the listen port on both addresses.
+	AlternateAddress string `conf:"alternate_address"` // empty = off: CHANGE-REQUEST gets 420, no OTHER-ADDRESS
+	AlternatePort    int    `conf:"alternate_port"`    // 0 = any free port (tests)
 
 	// Store replaces the built-in directory (the fleet layer sets it).
 	Store directory.Store `conf:"-"`
@@ -56,6 +60,7 @@ func Defaults() Config {
 		QuotaIPv6Net48: 4096,
 		IntroduceRate:  2,
 		IntroduceBurst: 20,
+		AlternatePort:  int(inventory.STUNAlternate.Port),
 	}
 }
 
@@ -98,8 +103,45 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("abuse_window must be at least 1s")
 	case c.AbuseTTL < time.Second || c.AbuseTTL > MaxAbuseTTL:
 		return fmt.Errorf("abuse_ttl = %s is out of range; use 1s to %s (a mistaken block must end by itself)", c.AbuseTTL, MaxAbuseTTL)
+	case c.AlternatePort < 0 || c.AlternatePort > 65535:
+		return fmt.Errorf("alternate_port = %d is out of range; use 1 to 65535 (default %d)", c.AlternatePort, inventory.STUNAlternate.Port)
 	}
-	return nil
+	_, _, err := c.discoveryAddrs()
+	return err
+}
+
+// discoveryAddrs returns, when alternate_address is set, the index of the
+// listen entry that is the primary address of RFC 5780 discovery and the
+// alternate IP. Replies must name the address they come from
+// (RESPONSE-ORIGIN), so the primary must be a listen entry with an
+// explicit IP of the alternate's family.
+func (c *Config) discoveryAddrs() (int, netip.Addr, error) {
+	if c.AlternateAddress == "" {
+		return -1, netip.Addr{}, nil
+	}
+	alt, err := netip.ParseAddr(c.AlternateAddress)
+	if err != nil || alt.Zone() != "" || !alt.IsGlobalUnicast() && !alt.IsLoopback() && !alt.IsPrivate() {
+		return -1, netip.Addr{}, fmt.Errorf("alternate_address = %q is not a unicast IP address of this host; give the second address (for example 192.0.2.2) or leave it empty", c.AlternateAddress)
+	}
+	alt = alt.Unmap()
+	for i, l := range c.Listen {
+		ap, err := parseListen(l)
+		if err != nil || !ap.Addr().IsValid() || ap.Addr().IsUnspecified() || ap.Addr().Unmap().Is4() != alt.Is4() {
+			continue
+		}
+		if ap.Addr().Unmap() == alt {
+			return -1, netip.Addr{}, fmt.Errorf("alternate_address = %s is the listen address itself; give a second address of this host", alt)
+		}
+		if ap.Port() != 0 && int(ap.Port()) == c.AlternatePort {
+			return -1, netip.Addr{}, fmt.Errorf("alternate_port = %d is the listen port; choose another port (default %d)", c.AlternatePort, inventory.STUNAlternate.Port)
+		}
+		return i, alt, nil
+	}
+	fam, example := "IPv4", "192.0.2.1:3478"
+	if !alt.Is4() {
+		fam, example = "IPv6", "[2001:db8::1]:3478"
+	}
+	return -1, netip.Addr{}, fmt.Errorf("alternate_address = %s needs a listen entry naming this host's primary %s address (for example listen = %s): RFC 5780 replies say which address they come from, which a wildcard listen address cannot", alt, fam, example)
 }
 
 // Directory is the configuration of the built-in directory table, for the

@@ -143,7 +143,11 @@ func (s *Server) claimPorts() error {
 	for _, c := range s.conns {
 		own[inodeOf(c)] = true
 	}
-	for _, a := range s.addrs {
+	addrs := s.addrs
+	if s.disc != nil {
+		addrs = append(addrs[:len(addrs):len(addrs)], s.disc.addr[0][1], s.disc.addr[1][0], s.disc.addr[1][1])
+	}
+	for _, a := range addrs {
 		if f, oldest := foreignSocket(all, a, own); f != nil && !own[oldest] {
 			return fmt.Errorf("UDP port %d is already served by another process (socket %s, inode %d), probably another supernode; stop it or change listen", a.Port(), f.addr, f.inode)
 		}

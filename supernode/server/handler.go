@@ -10,10 +10,6 @@ import (
 	"github.com/supernode-appliance/appliance/supernode/wire"
 )
 
-// attrChangeRequest is RFC 5780's CHANGE-REQUEST (RFC 3489 section 11.2.4),
-// which classic NAT-type probes such as Debian's `stun` send.
-const attrChangeRequest stun.AttrType = 0x0003
-
 // handle serves one datagram. Replies are queued in w.outs; nothing here
 // blocks, allocates on the Binding path, or panics on any input.
 func (w *worker) handle(pkt []byte, src netip.AddrPort, truncated bool) {
@@ -27,7 +23,7 @@ func (w *worker) handle(pkt []byte, src netip.AddrPort, truncated bool) {
 		return
 	}
 	s.m.total.Add(1)
-	if truncated || len(pkt) > stun.MaxMessageSize {
+	if truncated || len(pkt) > stun.MaxReceiveSize {
 		w.drop(dropOversize, src)
 		return
 	}
@@ -44,6 +40,18 @@ func (w *worker) handle(pkt []byte, src netip.AddrPort, truncated bool) {
 	if mi == mOther {
 		w.drop(dropUnknownMethod, src)
 		return
+	}
+	if mi != mBinding && w.pos.alternate() {
+		// The alternate addresses serve NAT discovery only: a peer's
+		// pinhole names the primary address (discovery.go).
+		w.drop(dropAlternateMethod, src)
+		return
+	}
+	for i := range req.Attributes {
+		if a := &req.Attributes[i]; a.Type == stun.AttrChangeRequest && len(a.Value) != 4 {
+			w.drop(dropBadChangeRequest, src)
+			return
+		}
 	}
 	var res result
 	if w.unknownAttributes(req, src, mi) {
@@ -95,10 +103,12 @@ func methodOf(m stun.Method) methodIdx {
 // unknownAttributes answers 420 with UNKNOWN-ATTRIBUTES if req carries
 // comprehension-required attributes we do not know (RFC 8489 section
 // 7.3.1). CHANGE-REQUEST without change flags asks nothing of us and is
-// accepted; with flags we cannot honour it (one address only): modern
+// accepted; with flags it is served when alternate_address is set
+// (discovery.go), else we cannot honour it (one address only): modern
 // clients get 420 as RFC 5780 section 7.2 expects, classic RFC 3489 clients
 // (which may not parse 420) get no answer, which their NAT-type test reads as
-// "the change did not get through".
+// "the change did not get through". PADDING (RFC 5780 section 7.6) is
+// understood in a Binding request and ignored.
 func (w *worker) unknownAttributes(req *stun.Message, src netip.AddrPort, mi methodIdx) bool {
 	u := w.unknown[:0]
 	for i := range req.Attributes {
@@ -106,7 +116,10 @@ func (w *worker) unknownAttributes(req *stun.Message, src netip.AddrPort, mi met
 		if !a.Type.Required() || wire.Known(a.Type) {
 			continue
 		}
-		if a.Type == attrChangeRequest && len(a.Value) == 4 && a.Value[3]&0x06 == 0 {
+		if a.Type == stun.AttrChangeRequest && len(a.Value) == 4 && (a.Value[3]&0x06 == 0 || mi == mBinding && w.s.disc != nil && w.pos.ok) {
+			continue
+		}
+		if a.Type == stun.AttrPadding && mi == mBinding {
 			continue
 		}
 		u = append(u, a.Type)
@@ -159,12 +172,31 @@ func (w *worker) binding(req *stun.Message, src netip.AddrPort) result {
 		w.drop(dropBadFingerprint, src)
 		return rDropped
 	}
-	m := w.out()
+	if w.s.disc != nil && w.pos.ok {
+		return w.discoveryBinding(req, src, fp)
+	}
+	w.bindingReply(w.out(), req, src, fp, netip.AddrPort{}, netip.AddrPort{})
+	w.send(src)
+	return rOK
+}
+
+// bindingReply builds a Binding success into m. origin and other, when
+// valid, add RFC 5780's RESPONSE-ORIGIN and OTHER-ADDRESS (RFC 3489's
+// SOURCE-ADDRESS and CHANGED-ADDRESS for a classic client).
+func (w *worker) bindingReply(m *stun.Message, req *stun.Message, src netip.AddrPort, fp bool, origin, other netip.AddrPort) {
 	m.Reply(req, stun.ClassSuccess)
 	if req.Classic() {
 		m.AddMappedAddress(stun.AttrMappedAddress, src)
+		if origin.IsValid() {
+			m.AddMappedAddress(stun.AttrSourceAddress, origin)
+			m.AddMappedAddress(stun.AttrChangedAddress, other)
+		}
 	} else {
 		m.AddXORAddress(stun.AttrXORMappedAddress, src)
+		if origin.IsValid() {
+			m.AddMappedAddress(stun.AttrResponseOrigin, origin)
+			m.AddMappedAddress(stun.AttrOtherAddress, other)
+		}
 	}
 	if w.s.cfg.Software != "" && req.Find(stun.AttrSoftware) >= 0 {
 		m.AddSoftware(w.s.cfg.Software)
@@ -172,8 +204,6 @@ func (w *worker) binding(req *stun.Message, src netip.AddrPort) result {
 	if fp && !req.Classic() {
 		m.AddFingerprint()
 	}
-	w.send(src)
-	return rOK
 }
 
 // errorReply queues an error response with FINGERPRINT, bounded by the

@@ -31,6 +31,9 @@ const (
 	dropNotRegistered
 	dropAddressMismatch
 	dropSendError
+	dropChangeTooSmall   // a CHANGE-REQUEST whose reply would be larger than it (discovery.go)
+	dropBadChangeRequest // CHANGE-REQUEST not 4 bytes long
+	dropAlternateMethod  // a supernode method sent to an alternate (discovery-only) address
 	nDropReasons
 )
 
@@ -38,6 +41,7 @@ var dropNames = [nDropReasons]string{
 	"rate_limited", "not_stun", "truncated", "oversize", "malformed", "bad_fingerprint",
 	"unexpected_class", "unknown_method", "amplification", "bad_cookie", "cookie_expired",
 	"bad_signature", "bad_integrity", "replay", "not_registered", "address_mismatch", "send_error",
+	"change_too_small", "bad_change_request", "alternate_method",
 }
 
 func (r dropReason) String() string { return dropNames[r] }
@@ -69,10 +73,11 @@ const (
 	rDropped
 	rRateLimited // lookup: introduction rate limit (error 474)
 	rQuota       // register: per-prefix quota (error 473)
+	rChanged     // binding: answered from the address CHANGE-REQUEST named (discovery.go)
 	nResults
 )
 
-var resultNames = [nResults]string{"ok", "challenge", "not_found", "full", "not_registered", "unknown_attribute", "dropped", "rate_limited", "quota"}
+var resultNames = [nResults]string{"ok", "challenge", "not_found", "full", "not_registered", "unknown_attribute", "dropped", "rate_limited", "quota", "changed"}
 
 // Introduction limits for supernode_introductions_limited_total{by}.
 const (

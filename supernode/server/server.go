@@ -38,6 +38,8 @@ type Server struct {
 	closeFn func()
 	conns   []*net.UDPConn
 	addrs   []netip.AddrPort
+	disc    *discovery               // RFC 5780 addresses; nil without alternate_address
+	pos     map[*net.UDPConn]discPos // each discovery socket's place
 
 	// stopping makes workers return at their next read instead of
 	// retrying: Serve ends reading with a read deadline, never by closing
@@ -116,6 +118,11 @@ func NewInherited(cfg Config, log *slog.Logger, reg prometheus.Registerer, inher
 		}
 		s.conns = append(s.conns, conns...)
 		s.addrs = append(s.addrs, addrPortOf(conns[0].LocalAddr()))
+	}
+	if err := s.setupDiscovery(&have); err != nil {
+		closeConns(have)
+		s.Close()
+		return nil, err
 	}
 	if len(have) > 0 {
 		log.Info("closing inherited sockets that no listen address uses", "sockets", len(have))

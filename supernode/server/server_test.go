@@ -350,7 +350,7 @@ func TestSecurity(t *testing.T) {
 		{"oversize", "oversize", func() []byte {
 			b := stun.New()
 			b.Build(stun.BindingRequest, stun.MagicCookie, stun.NewTransactionID())
-			b.Add(0x8050, make([]byte, 1300))
+			b.Add(0x8050, make([]byte, stun.MaxReceiveSize))
 			return b.Raw
 		}},
 		{"truncated", "truncated", func() []byte {

@@ -19,10 +19,12 @@ type worker struct {
 	s    *Server
 	conn *net.UDPConn
 	bc   *batchConn // nil when batch = 1
+	pos  discPos    // place among the RFC 5780 addresses (discovery.go)
 
 	req     *stun.Message
 	outs    []*stun.Message
 	dsts    []netip.AddrPort
+	vias    []*net.UDPConn // nil: this worker's socket; else another (a CHANGE-REQUEST's answer)
 	nout    int
 	unknown []stun.AttrType
 	reg     wire.Registration
@@ -40,7 +42,7 @@ type worker struct {
 const ephemeralLifetime = time.Minute
 
 func newWorker(s *Server, c *net.UDPConn) (*worker, error) {
-	w := &worker{s: s, conn: c, req: stun.New(), unknown: make([]stun.AttrType, 0, stun.MaxAttributes)}
+	w := &worker{s: s, conn: c, pos: s.pos[c], req: stun.New(), unknown: make([]stun.AttrType, 0, stun.MaxAttributes)}
 	n := 1
 	if s.cfg.Batch > 1 {
 		bc, err := newBatchConn(c, s.cfg.Batch)
@@ -52,6 +54,7 @@ func newWorker(s *Server, c *net.UDPConn) (*worker, error) {
 	// Each request yields at most two datagrams (reply + introduction).
 	w.outs = make([]*stun.Message, 2*n)
 	w.dsts = make([]netip.AddrPort, 2*n)
+	w.vias = make([]*net.UDPConn, 2*n)
 	for i := range w.outs {
 		w.outs[i] = stun.New()
 	}
@@ -79,6 +82,13 @@ func (w *worker) run() error {
 			w.handle(pkt, src, trunc)
 		}
 		for i := 0; i < w.nout; i++ {
+			if c := w.vias[i]; c != nil {
+				// Another socket (discovery.go): rare, one write each.
+				if _, err := c.WriteToUDPAddrPort(w.outs[i].Raw, w.dsts[i]); err != nil {
+					w.s.m.drop(dropSendError)
+				}
+				continue
+			}
 			if !w.bc.queue(w.outs[i].Raw, w.dsts[i]) {
 				w.s.m.drop(dropSendError) // e.g. an IPv6 target on an IPv4-only socket
 			}
@@ -105,9 +115,13 @@ func (w *worker) runPlain() error {
 			time.Sleep(time.Millisecond)
 			continue
 		}
-		w.handle(buf[:n], src, n > stun.MaxMessageSize)
+		w.handle(buf[:n], src, n > stun.MaxReceiveSize)
 		for i := 0; i < w.nout; i++ {
-			if _, err := w.conn.WriteToUDPAddrPort(w.outs[i].Raw, w.dsts[i]); err != nil {
+			c := w.conn
+			if w.vias[i] != nil {
+				c = w.vias[i]
+			}
+			if _, err := c.WriteToUDPAddrPort(w.outs[i].Raw, w.dsts[i]); err != nil {
 				w.s.m.drop(dropSendError)
 			}
 		}
@@ -118,8 +132,13 @@ func (w *worker) runPlain() error {
 // out returns the next output buffer; send commits it.
 func (w *worker) out() *stun.Message { return w.outs[w.nout] }
 
-func (w *worker) send(to netip.AddrPort) {
+func (w *worker) send(to netip.AddrPort) { w.sendVia(to, nil) }
+
+// sendVia commits the pending output to go out of socket c (nil: the
+// worker's own).
+func (w *worker) sendVia(to netip.AddrPort, c *net.UDPConn) {
 	w.dsts[w.nout] = to
+	w.vias[w.nout] = c
 	w.nout++
 }
 

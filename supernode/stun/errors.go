@@ -9,7 +9,7 @@ var (
 	ErrNotSTUN           = errors.New("stun: first two bits are not zero")
 	ErrBadLength         = errors.New("stun: length field is not a multiple of 4 or disagrees with the datagram")
 	ErrTooManyAttributes = errors.New("stun: too many attributes")
-	ErrTooLarge          = errors.New("stun: message larger than MaxMessageSize")
+	ErrTooLarge          = errors.New("stun: message larger than MaxReceiveSize")
 	ErrAttrTruncated     = errors.New("stun: attribute value runs past the end of the message")
 	ErrAttrNotFound      = errors.New("stun: attribute not found")
 	ErrBadAttribute      = errors.New("stun: attribute value malformed")

@@ -47,7 +47,7 @@ func (m *Message) Decode(b []byte) error {
 	if len(b) < HeaderSize {
 		return ErrTruncated
 	}
-	if len(b) > MaxMessageSize {
+	if len(b) > MaxReceiveSize {
 		return ErrTooLarge
 	}
 	v := bin.Uint16(b[0:2])

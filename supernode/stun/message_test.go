@@ -125,7 +125,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"trailing bytes", append(append([]byte(nil), good...), 0, 0, 0, 0), ErrBadLength},
 		{"odd length", func() []byte { b := append([]byte(nil), good...); b[3] = 3; return b[:23] }(), ErrBadLength},
 		{"attr past end", func() []byte { b := append([]byte(nil), good...); b[23] = 200; return b }(), ErrAttrTruncated},
-		{"too large", make([]byte, MaxMessageSize+4), ErrTooLarge},
+		{"too large", make([]byte, MaxReceiveSize+4), ErrTooLarge},
 		{"too many attributes", func() []byte {
 			b := New()
 			b.Build(BindingRequest, MagicCookie, NewTransactionID())

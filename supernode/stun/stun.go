@@ -23,6 +23,13 @@ const (
 	// message must fit one UDP datagram and RFC 8489 section 6.1 advises
 	// staying under the path MTU (576 bytes for IPv4 without discovery).
 	MaxMessageSize = 1280
+	// MaxReceiveSize is the largest datagram Decode accepts. It is larger
+	// than what we build: RFC 5780 probes padded for path MTU tests
+	// (turnutils_natdiscovery -P: a 1500-byte PADDING, 1532 bytes in all)
+	// must be answered, and coturn pads its answers to a padded request
+	// (1604 bytes) for our client. Larger requests cost us nothing in
+	// amplification, since no reply is larger than MaxMessageSize.
+	MaxReceiveSize = 1800
 )
 
 var bin = binary.BigEndian

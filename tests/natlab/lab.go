@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/supernode-appliance/appliance/supernode/client"
 	"github.com/supernode-appliance/appliance/tests/testenv"
 )
 
@@ -19,7 +20,13 @@ import (
 type Lab struct {
 	inet, sn *testenv.NS
 	SN4, SN6 netip.Addr
-	routers  map[routerKey]*Router
+	// SN4Alt is the supernode's second IPv4 address, its
+	// alternate_address for RFC 5780 NAT behaviour discovery.
+	SN4Alt  netip.Addr
+	routers map[routerKey]*Router
+	// NATTypes is what `supernode-client nat-type` reported behind each
+	// type (TestNATLab's nat-type step), for the matrix's column.
+	NATTypes map[Type]client.NATBehaviour
 	next     int
 }
 
@@ -56,9 +63,10 @@ func New(t testing.TB) *Lab {
 	l := &Lab{
 		inet: testenv.NewNS(t, "nl-inet"), sn: testenv.NewNS(t, "nl-sn"),
 		SN4: netip.MustParseAddr("192.0.2.1"), SN6: netip.MustParseAddr("2001:db8:5::1"),
-		routers: map[routerKey]*Router{},
+		SN4Alt:  netip.MustParseAddr("192.0.2.2"),
+		routers: map[routerKey]*Router{}, NATTypes: map[Type]client.NATBehaviour{},
 	}
-	testenv.Veth(t, l.inet, "192.0.2.254/24,2001:db8:5::fe/64", l.sn, "192.0.2.1/24,2001:db8:5::1/64")
+	testenv.Veth(t, l.inet, "192.0.2.254/24,2001:db8:5::fe/64", l.sn, "192.0.2.1/24,192.0.2.2/24,2001:db8:5::1/64")
 	forwarding(t, l.inet)
 	ipBatch(t, l.sn, []string{"route add default via 192.0.2.254", "route add default via 2001:db8:5::fe"})
 	return l
@@ -197,11 +205,11 @@ func (p *Peer) countSent(t testing.TB, l *Lab) {
 	nftFile(t, p.NS, fmt.Sprintf(`table inet natlab_count {
 	chain out {
 		type filter hook output priority filter; policy accept;
-		ip daddr != %s meta l4proto udp counter
+		ip daddr != { %s, %s } meta l4proto udp counter
 		ip6 daddr != %s meta l4proto udp counter
 	}
 }
-`, l.SN4, l.SN6))
+`, l.SN4, l.SN4Alt, l.SN6))
 }
 
 var counterRE = regexp.MustCompile(`counter packets (\d+)`)

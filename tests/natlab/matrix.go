@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/client"
 )
 
 // Row is one case's results over all tries.
@@ -44,9 +46,11 @@ func quantile[T any](sorted []T, q float64) T {
 }
 
 // WriteMatrix prints the rows as a Markdown table and a summary line.
-func WriteMatrix(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| pair (puncher-listener) | possible | direct | median | p95 | datagrams sent (median) |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+// natTypes is what `supernode-client nat-type` reported behind each type
+// (IPv4), shown per side of a pair; nil or missing types print "-".
+func WriteMatrix(w io.Writer, rows []Row, natTypes map[Type]client.NATBehaviour) {
+	fmt.Fprintln(w, "| pair (puncher-listener) | possible | direct | median | p95 | datagrams sent (median) | nat-type (puncher; listener) |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	possible, possibleOK, predicted, predictedOK := 0, 0, 0, 0
 	for _, r := range rows {
 		ok, _ := r.Case.Possible()
@@ -64,7 +68,14 @@ func WriteMatrix(w io.Writer, rows []Row) {
 		if r.Case.Predictable() {
 			theory = "with prediction"
 		}
-		fmt.Fprintf(w, "| %s | %s | %d/%d | %s | %s | %d |\n", r.Case, theory, n, len(r.Results), med, p95, quantile(sent, 0.5))
+		reported := "-" // nat-type measures IPv4 only
+		if !r.Case.V6 {
+			reported = ShortNATType(natTypes, r.Case.Puncher)
+			if !r.Case.SameNAT {
+				reported += "; " + ShortNATType(natTypes, r.Case.Listener)
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %d/%d | %s | %s | %d | %s |\n", r.Case, theory, n, len(r.Results), med, p95, quantile(sent, 0.5), reported)
 		if ok {
 			possible++
 			if n == len(r.Results) {
@@ -81,6 +92,25 @@ func WriteMatrix(w io.Writer, rows []Row) {
 		fmt.Fprintf(w, "; pairs that need prediction connected in %d of %d tries", predictedOK, predicted)
 	}
 	fmt.Fprintln(w, ".")
+}
+
+// ShortNATType is nat-type's report behind t in RFC 4787 abbreviations:
+// mapping EIM, ADM, APDM or "no NAT", then filtering EIF, ADF or APDF.
+func ShortNATType(natTypes map[Type]client.NATBehaviour, t Type) string {
+	b, ok := natTypes[t]
+	if !ok {
+		return "-"
+	}
+	short := map[string]string{
+		client.BehaviourEndpointIndependent:     "EI",
+		client.BehaviourAddressDependent:        "AD",
+		client.BehaviourAddressAndPortDependent: "APD",
+	}
+	m := "no NAT"
+	if b.Mapping != client.BehaviourNone {
+		m = short[b.Mapping] + "M"
+	}
+	return m + "/" + short[b.Filtering] + "F"
 }
 
 // Legend explains the letters.

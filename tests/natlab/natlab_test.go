@@ -50,6 +50,7 @@ func TestNATLab(t *testing.T) {
 	if !t.Run("types", func(t *testing.T) { testTypes(t, l, sn, bin) }) {
 		return
 	}
+	t.Run("nat-type", func(t *testing.T) { testNATType(t, l, sn, bin) })
 	t.Run("matrix", func(t *testing.T) { testMatrix(t, l, sn, bin, Cases(), "NAT matrix") })
 	t.Run("netem", func(t *testing.T) { testNetem(t, l, sn, bin) })
 }
@@ -126,6 +127,36 @@ func testTypes(t *testing.T, l *Lab, sn *Supernode, bin string) {
 	}
 }
 
+// testNATType: `supernode-client nat-type` (RFC 5780 discovery against
+// the lab's supernode, which has a second address) behind each router
+// reports the behaviour the router's nftables rules implement: a
+// endpoint-independent mapping and filtering, b endpoint-independent
+// mapping with address-and-port-dependent filtering, c address-and-port-
+// dependent mapping (and filtering), d no NAT and no filter. Each report
+// goes into the matrix's nat-type column.
+func testNATType(t *testing.T, l *Lab, sn *Supernode, bin string) {
+	want := map[Type][2]string{
+		EIM:     {client.BehaviourEndpointIndependent, client.BehaviourEndpointIndependent},
+		EIMAPDF: {client.BehaviourEndpointIndependent, client.BehaviourAddressAndPortDependent},
+		APDM:    {client.BehaviourAddressAndPortDependent, client.BehaviourAddressAndPortDependent},
+		None:    {client.BehaviourNone, client.BehaviourEndpointIndependent},
+	}
+	for _, typ := range Types {
+		r := l.Router(t, typ, 0)
+		got := l.NATType(t, bin, sn, r.Peers[0])
+		t.Logf("%s: nat-type %s (mapping %s, filtering %s, mapped %s)", typ, ShortNATType(map[Type]client.NATBehaviour{typ: got}, typ), got.Mapping, got.Filtering, got.Mapped)
+		if got.Mapping != want[typ][0] || got.Filtering != want[typ][1] || got.NAT != (typ != None) ||
+			got.Other != netip.AddrPortFrom(l.SN4Alt, sn.AltPort) || got.Dropped != 0 {
+			t.Errorf("%s (%s): nat-type reported %+v, want mapping %s, filtering %s, other address %s:%d",
+				typ, typ.Describe(), got, want[typ][0], want[typ][1], l.SN4Alt, sn.AltPort)
+		}
+		if typ != None && got.Mapped.Addr() != r.WAN4 {
+			t.Errorf("%s: mapped %s, want the router's WAN address %s", typ, got.Mapped, r.WAN4)
+		}
+		l.NATTypes[typ] = got
+	}
+}
+
 // testMatrix runs every case NATLAB_TRIES times (default once) and prints
 // the matrix. It fails when a pair that is possible without port prediction
 // misses a direct path, or when a failed punch does not explain itself
@@ -181,7 +212,7 @@ func testMatrix(t *testing.T, l *Lab, sn *Supernode, bin string, cases []Case, t
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %d tries per pair, punch -timeout %s:\n\n", title, n, timeout)
-	WriteMatrix(&b, rows)
+	WriteMatrix(&b, rows, l.NATTypes)
 	b.WriteString("\n" + Legend())
 	fmt.Print(b.String())
 	if out := os.Getenv("NATLAB_OUT"); out != "" {

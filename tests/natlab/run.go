@@ -1,6 +1,7 @@
 package natlab
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -73,6 +74,9 @@ type Supernode struct {
 	Addr4, Addr6 netip.AddrPort
 	// Second is another port of the same server, for mapping tests.
 	Second4 netip.AddrPort
+	// AltPort is alternate_port: with SN4Alt the server offers RFC 5780
+	// NAT behaviour discovery on SN4 and SN4Alt, ports 3478 and 3480.
+	AltPort uint16
 	p       *proc
 }
 
@@ -82,9 +86,10 @@ func (l *Lab) StartSupernode(t testing.TB, bin string) *Supernode {
 	t.Helper()
 	s := &Supernode{
 		Addr4: netip.AddrPortFrom(l.SN4, 3478), Addr6: netip.AddrPortFrom(l.SN6, 3478),
-		Second4: netip.AddrPortFrom(l.SN4, 3479),
+		Second4: netip.AddrPortFrom(l.SN4, 3479), AltPort: 3480,
 	}
-	conf := fmt.Sprintf("listen = %s, %s, %s\nmetrics_listen = 127.0.0.1:9478\n", s.Addr4, s.Second4, s.Addr6)
+	conf := fmt.Sprintf("listen = %s, %s, %s\nmetrics_listen = 127.0.0.1:9478\nalternate_address = %s\nalternate_port = %d\n",
+		s.Addr4, s.Second4, s.Addr6, l.SN4Alt, s.AltPort)
 	path := filepath.Join(t.TempDir(), "supernode.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -109,6 +114,18 @@ func (l *Lab) StartSupernode(t testing.TB, bin string) *Supernode {
 		}
 	}
 	return s
+}
+
+// NATType runs `supernode-client nat-type -json` on peer p against the
+// supernode's IPv4 address and returns what it reported.
+func (l *Lab) NATType(t testing.TB, bin string, sn *Supernode, p *Peer) client.NATBehaviour {
+	t.Helper()
+	out := p.NS.Exec(t, filepath.Join(bin, "supernode-client"), "nat-type", "-json", "-bind", p.IP4.String(), "-server", sn.Addr4.String())
+	var r client.NATBehaviour
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("nat-type -json printed %q: %v", out, err)
+	}
+	return r
 }
 
 // Result is one try of a case.

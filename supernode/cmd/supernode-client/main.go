@@ -2,15 +2,18 @@
 // STUN Binding, register + keepalive, lookup, listen for introductions, and
 // punch through NATs to a peer. Data lines go to stdout, one record per line;
 // diagnostics go to stderr. Exit status: 0 success, 1 failure or timeout,
-// 2 usage error, 3 peer not found.
+// 2 usage error, 3 peer not found, 4 the server has no second address
+// (nat-type).
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -33,10 +36,20 @@ commands:
   listen  -key FILE [-bind ADDR] HOST:PORT register, print introductions, echo peer datagrams
   punch   -key FILE -peer HEX [-bind ADDR] [-message TEXT] [-timeout 10s] HOST:PORT
                                            look a peer up, punch, send TEXT, wait for its echo
+  nat-type [-json] [-bind IP] [-wait 1s] -server HOST:PORT  (or HOST:PORT as argument)
+                                           RFC 5780 NAT behaviour discovery: prints
+                                           "nat yes|no", "mapping B", "filtering B" with B one of
+                                           endpoint-independent, address-dependent,
+                                           address-and-port-dependent (mapping "none" without NAT)
+  port-map [-gateway IP] -port N [-external N] [-lifetime 2h] [-json]
+                                           ask the router (NAT-PMP, RFC 6886; PCP routers answer it
+                                           too) to map UDP port N: prints "mapped udp IP:PORT
+                                           internal=N lifetime=Ns"; -lifetime 0 deletes the mapping
   --version                                print the version
 
 "supernode-client COMMAND --help" describes each command's flags.
-Exit status: 0 success, 1 failure or timeout, 2 usage error, 3 peer not found.
+Exit status: 0 success, 1 failure or timeout, 2 usage error, 3 peer not found,
+4 the server has no second address (nat-type: discovery needs one).
 `
 
 // exit is an error that carries the process exit status.
@@ -102,6 +115,13 @@ type options struct {
 	message string
 	once    bool
 	server  string // the HOST:PORT argument
+	srvFlag string // nat-type's -server, the same as the argument
+	json    bool
+	wait    time.Duration
+	gateway string
+	port    int
+	extPort int
+	life    time.Duration
 }
 
 // commands maps each command to its flags and its body.
@@ -117,6 +137,8 @@ var commands = map[string]struct {
 	"listen":   {true, flagsSession, cmdRegister},
 	"lookup":   {true, flagsLookup, cmdLookup},
 	"punch":    {true, flagsPunch, cmdPunch},
+	"nat-type": {true, flagsNATType, cmdNATType},
+	"port-map": {false, flagsPortMap, cmdPortMap},
 }
 
 func flagsKeygen(fs *flag.FlagSet, o *options) {
@@ -172,10 +194,17 @@ func runIO(ctx context.Context, cmd string, args []string, stdout, stderr io.Wri
 		}
 		return usageErr("%s: %v; see supernode-client %s --help", cmd, err, cmd)
 	}
-	if c.server != (fs.NArg() == 1) || !c.server && fs.NArg() != 0 {
+	if o.srvFlag != "" {
+		if fs.NArg() != 0 {
+			return usageErr("%s: give the server once, as -server or as the argument; see --help", cmd)
+		}
+		o.server = o.srvFlag
+	} else if c.server != (fs.NArg() == 1) || !c.server && fs.NArg() != 0 {
 		return usageErr("%s: expected %s; see --help", cmd, map[bool]string{true: "one HOST:PORT argument", false: "no arguments"}[c.server])
 	}
-	o.server = fs.Arg(0)
+	if o.server == "" {
+		o.server = fs.Arg(0)
+	}
 	if o.timeout == 0 {
 		switch cmd {
 		case "binding":
@@ -345,5 +374,83 @@ func cmdPunch(ctx context.Context, o *options, out, _ io.Writer) error {
 		return &exit{1, fmt.Sprintf("supernode-client: punch: %v", err)}
 	}
 	fmt.Fprintf(out, "direct %s\nreply %s\n", res.From, res.Reply)
+	return nil
+}
+
+func flagsNATType(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.srvFlag, "server", "", "the STUN server (HOST:PORT), which needs a second address (a supernode with alternate_address, or any RFC 5780 server)")
+	fs.StringVar(&o.bind, "bind", "", "local IP (or IP:PORT for the mapping test) to send from (default: the address the route to the server uses)")
+	fs.BoolVar(&o.json, "json", false, "print the result as one JSON object")
+	fs.DurationVar(&o.wait, "wait", time.Second, "how long one test waits for an answer (a filtered test takes this long)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (default 10s)")
+}
+
+// cmdNATType runs RFC 5780 NAT behaviour discovery (client.DiscoverNAT).
+func cmdNATType(ctx context.Context, o *options, out, _ io.Writer) error {
+	if o.wait <= 0 {
+		return usageErr("nat-type: -wait must be positive, for example 1s")
+	}
+	srv, err := client.ResolveServer(o.server)
+	if err != nil {
+		return usageErr("nat-type: %v", err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	r, err := client.DiscoverNAT(tctx, srv, o.bind, o.wait)
+	if errors.Is(err, client.ErrNoSecondAddress) {
+		return &exit{4, fmt.Sprintf("supernode-client: nat-type: %s: %v", srv, err)}
+	}
+	if err != nil {
+		return fmt.Errorf("nat-type with %s: %v", srv, err)
+	}
+	if o.json {
+		return json.NewEncoder(out).Encode(r)
+	}
+	fmt.Fprintf(out, "nat %s local=%s mapped=%s\n", map[bool]string{true: "yes", false: "no"}[r.NAT], r.Local, r.Mapped)
+	fmt.Fprintf(out, "mapping %s\n", r.Mapping)
+	fmt.Fprintf(out, "filtering %s\n", r.Filtering)
+	return nil
+}
+
+func flagsPortMap(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.gateway, "gateway", "", "the router's LAN address (default: the IPv4 default route's gateway)")
+	fs.IntVar(&o.port, "port", 0, "the local UDP port to map (required)")
+	fs.IntVar(&o.extPort, "external", 0, "the public port to ask for (default: the router chooses)")
+	fs.DurationVar(&o.life, "lifetime", 2*time.Hour, "how long the mapping lives (RFC 6886 recommends 2h); 0 deletes it")
+	fs.BoolVar(&o.json, "json", false, "print the mapping as one JSON object")
+}
+
+// cmdPortMap asks the gateway for a UDP port mapping (client.MapUDP).
+func cmdPortMap(ctx context.Context, o *options, out, _ io.Writer) error {
+	if o.port < 1 || o.port > 65535 {
+		return usageErr("port-map: -port N is required, 1 to 65535 (the local UDP port to map)")
+	}
+	if o.extPort < 0 || o.extPort > 65535 || o.life < 0 {
+		return usageErr("port-map: -external must be 0 to 65535 and -lifetime 0 or more")
+	}
+	var gw netip.Addr
+	if o.gateway != "" {
+		a, err := netip.ParseAddr(o.gateway)
+		if err != nil || !a.Is4() {
+			return usageErr("port-map: -gateway %q is not an IPv4 address (NAT-PMP speaks IPv4 only)", o.gateway)
+		}
+		gw = a
+	} else {
+		a, err := client.DefaultGateway()
+		if err != nil {
+			return err
+		}
+		gw = a
+	}
+	tctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	m, err := client.MapUDP(tctx, gw, uint16(o.port), uint16(o.extPort), o.life)
+	if err != nil {
+		return fmt.Errorf("port-map: %v", err)
+	}
+	if o.json {
+		return json.NewEncoder(out).Encode(m)
+	}
+	fmt.Fprintf(out, "mapped udp %s internal=%d lifetime=%ds gateway=%s\n", m.External, m.Internal, int(m.Lifetime/time.Second), m.Gateway)
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -105,6 +106,14 @@ func TestHelpVersionUsage(t *testing.T) {
 		{[]string{"frobnicate"}, 2, "", "supernode-client: unknown command", true},
 		{[]string{"binding", "-bogus", "x:1"}, 2, "", "supernode-client: binding: flag provided but not defined: -bogus", true},
 		{[]string{"keygen"}, 2, "", "supernode-client: keygen: -o FILE is required", true},
+		{[]string{"nat-type", "--help"}, 0, "-server", "", false},
+		{[]string{"nat-type"}, 2, "", "supernode-client: nat-type: expected one HOST:PORT argument", true},
+		{[]string{"nat-type", "-server", "127.0.0.1:1", "127.0.0.1:2"}, 2, "", "supernode-client: nat-type: give the server once", true},
+		{[]string{"nat-type", "-wait", "0s", "-server", "127.0.0.1:1"}, 2, "", "supernode-client: nat-type: -wait must be positive", true},
+		{[]string{"port-map", "--help"}, 0, "-lifetime", "", false},
+		{[]string{"port-map"}, 2, "", "supernode-client: port-map: -port N is required", true},
+		{[]string{"port-map", "-port", "5000", "-gateway", "fd00::1"}, 2, "", "supernode-client: port-map: -gateway \"fd00::1\" is not an IPv4 address", true},
+		{[]string{"port-map", "-port", "5000", "127.0.0.1:1"}, 2, "", "supernode-client: port-map: expected no arguments", true},
 	} {
 		var out, errb bytes.Buffer
 		code := cli(c.args, &out, &errb)
@@ -113,5 +122,53 @@ func TestHelpVersionUsage(t *testing.T) {
 			c.errOneLine && (strings.Count(errb.String(), "\n") != 1 || strings.Count(errb.String(), "supernode-client:") != 1) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", c.args, code, out.String(), errb.String())
 		}
+	}
+}
+
+// TestNATTypeCLI: nat-type against a real server with a second address
+// (127.0.0.2) prints the three lines, or one JSON object with -json; a
+// server with one address exits 4 with the sentence saying discovery needs
+// a second address.
+func TestNATTypeCLI(t *testing.T) {
+	srv := func(alt string) string {
+		cfg := server.Defaults()
+		cfg.Listen, cfg.Sockets = []string{"127.0.0.1:0"}, 1
+		cfg.AlternateAddress, cfg.AlternatePort = alt, 0
+		s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		go s.Serve(ctx)
+		return s.Addrs()[0].String()
+	}
+	two, one := srv("127.0.0.2"), srv("")
+	var out, errb bytes.Buffer
+	if code := cli([]string{"nat-type", "-server", two}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "nat no local=127.0.0.1:") || lines[1] != "mapping none" || lines[2] != "filtering endpoint-independent" {
+		t.Fatalf("output %q", out.String())
+	}
+	out.Reset()
+	if code := cli([]string{"nat-type", "-json", two}, &out, &errb); code != 0 {
+		t.Fatalf("-json: exit %d: %s", code, errb.String())
+	}
+	var r struct {
+		NAT       bool   `json:"nat"`
+		Mapping   string `json:"mapping"`
+		Filtering string `json:"filtering"`
+		Other     string `json:"other_address"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil || r.NAT || r.Mapping != "none" || r.Filtering != "endpoint-independent" || !strings.HasPrefix(r.Other, "127.0.0.2:") {
+		t.Fatalf("-json %q: %+v %v", out.String(), r, err)
+	}
+	out.Reset()
+	errb.Reset()
+	code := cli([]string{"nat-type", "-server", one}, &out, &errb)
+	if code != 4 || out.Len() != 0 || !strings.Contains(errb.String(), "discovery needs a second address") || strings.Count(errb.String(), "\n") != 1 {
+		t.Fatalf("one address: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 }
