@@ -153,7 +153,11 @@ func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 		// A per-boot value by fw_cfg, next to the SMBIOS one: both
 		// channels must reach the supernode in the same boot (the initrd
 		// imports the system credentials once, for the whole boot).
-		FwCfgCredentials: map[string]string{"supernode.software": software},
+		// The allowlist holds for fw_cfg as for SMBIOS: a serial getty
+		// (getty.ttys.serial, read by systemd-getty-generator) must not
+		// appear. (systemd.unit-dropin.supernode.service is 9 bytes too
+		// long for a fw_cfg name; the Secure Boot test sends it by SMBIOS.)
+		FwCfgCredentials: map[string]string{"supernode.software": software, "getty.ttys.serial": "ttyS0"},
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
 	defer cancel()
@@ -214,6 +218,9 @@ func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 		if strings.Contains(con, bad) {
 			t.Errorf("serial console shows %q", bad)
 		}
+	}
+	if l := regexp.MustCompile(`(?m)login: *\r?$`).FindString(con); l != "" || strings.Contains(con, "serial-getty@") {
+		t.Errorf("a getty runs on the serial console (the fw_cfg credential getty.ttys.serial was honoured): %q %s", l, lineWith(con, "serial-getty@"))
 	}
 	// Debian's firewall and audit units run inside the profile's sandbox
 	// drop-ins: they must still load the ruleset and the rules, and the
