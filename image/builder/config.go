@@ -152,8 +152,11 @@ func (c *Config) defaults() {
 	}
 	if len(c.InitrdDrivers) == 0 {
 		// Enough to find the root on virtio, SCSI, SATA and NVMe disks and
-		// to verify it; NVMe is built into Debian's kernels.
-		c.InitrdDrivers = []string{"virtio_blk", "virtio_scsi", "sd_mod", "ahci", "dm_verity", "erofs"}
+		// to verify it; NVMe is built into Debian's kernels. qemu_fw_cfg:
+		// the initrd's PID 1 imports the system credentials once for the
+		// whole boot (SMBIOS and fw_cfg together; the root's PID 1 does not
+		// import again), so fw_cfg must be readable there.
+		c.InitrdDrivers = []string{"virtio_blk", "virtio_scsi", "sd_mod", "ahci", "dm_verity", "erofs", "qemu_fw_cfg"}
 	}
 	if c.SourceDateEpoch == 0 {
 		if v, err := strconv.ParseInt(os.Getenv("SOURCE_DATE_EPOCH"), 10, 64); err == nil {

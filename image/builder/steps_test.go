@@ -46,10 +46,23 @@ func TestStripModulesKeepsAllowlistAndDependencies(t *testing.T) {
 
 func TestDefaultAllowlistCoversRootAndNetwork(t *testing.T) {
 	list := strings.Join(ParseAllowlist(defaultAllowlist), " ")
-	for _, m := range []string{"virtio_blk", "dm_verity", "erofs", "virtio_net", "ext4", "nf_tables", "nfnetlink"} {
+	for _, m := range []string{"virtio_blk", "dm_verity", "erofs", "virtio_net", "ext4", "nf_tables", "nfnetlink", "qemu_fw_cfg"} {
 		if !strings.Contains(" "+list+" ", " "+m+" ") {
 			t.Errorf("allowlist lacks %s", m)
 		}
+	}
+}
+
+// fw_cfg credentials are imported by the initrd's PID 1 (once per boot,
+// with the SMBIOS ones), so qemu_fw_cfg must be there as well as in the root.
+func TestDefaultInitrdReadsFwCfg(t *testing.T) {
+	c := &Config{}
+	c.defaults()
+	if !strings.Contains(" "+strings.Join(c.InitrdDrivers, " ")+" ", " qemu_fw_cfg ") {
+		t.Errorf("default initrd_drivers %v lack qemu_fw_cfg", c.InitrdDrivers)
+	}
+	if !strings.Contains(DracutConfig(c), " qemu_fw_cfg") {
+		t.Errorf("dracut configuration does not name qemu_fw_cfg:\n%s", DracutConfig(c))
 	}
 }
 

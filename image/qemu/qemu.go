@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -46,11 +47,25 @@ type Options struct {
 	// The image imports only allowlisted names (hardening control
 	// boot-credential-allowlist).
 	Credentials map[string]string
+	// FwCfgCredentials are systemd credentials passed by QEMU's fw_cfg
+	// (opt/io.systemd.credentials/NAME, each value in a file of the VM's
+	// directory, so any byte is safe). Names are at most
+	// MaxFwCfgCredentialName bytes. The same allowlist holds; the image
+	// needs qemu_fw_cfg in its initrd and root (images built since issue 13).
+	FwCfgCredentials map[string]string
 	// SMBIOS are further raw SMBIOS type 11 OEM strings (hostile tests).
 	SMBIOS []string
 	// SecureBoot boots firmware that enforces Secure Boot (OVMF built
 	// with SMM, whose variable store is write-protected from the OS).
 	SecureBoot bool
+	// NetNS runs QEMU inside this named network namespace (ip netns), so
+	// Tap names an interface there.
+	NetNS string
+	// Tap, when set, attaches the NIC to this existing tap interface
+	// (script=no) instead of user-mode networking; HostFwd must be empty.
+	// MAC is the NIC's address (default: QEMU's).
+	Tap string
+	MAC string
 	// Vars is the UEFI variable store the VM's copy is made from; "" is
 	// the default for the mode: no keys, or with SecureBoot Microsoft's
 	// (OVMF_VARS_4M.ms.fd). SnakeoilVars has the ovmf package's test key
@@ -190,6 +205,16 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 	for _, f := range o.HostFwd {
 		nic += ",hostfwd=" + f
 	}
+	if o.Tap != "" {
+		if len(o.HostFwd) > 0 {
+			os.RemoveAll(dir)
+			return nil, errors.New("qemu: HostFwd needs user-mode networking; it cannot be combined with Tap")
+		}
+		nic = "tap,model=virtio-net-pci,script=no,downscript=no,ifname=" + smbiosEscape(o.Tap)
+	}
+	if o.MAC != "" {
+		nic += ",mac=" + o.MAC
+	}
 	args := []string{
 		"-machine", machine, "-accel", accel, "-cpu", cpuModel(accel),
 		"-m", fmt.Sprint(o.MemoryMB), "-smp", fmt.Sprint(o.CPUs),
@@ -208,9 +233,12 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 	if o.ExtraCmdline != "" {
 		args = append(args, "-smbios", "type=11,value=io.systemd.stub.kernel-cmdline-extra="+smbiosEscape(o.ExtraCmdline))
 	}
-	for name, value := range o.Credentials {
-		args = append(args, "-smbios", "type=11,value=io.systemd.credential:"+name+"="+smbiosEscape(value))
+	creds, err := credentialArgs(dir, o.Credentials, o.FwCfgCredentials)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
+	args = append(args, creds...)
 	for _, v := range o.SMBIOS {
 		args = append(args, "-smbios", "type=11,value="+smbiosEscape(v))
 	}
@@ -220,6 +248,10 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 		args = append(args, "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "file:"+vm.ConsolePath)
 	}
 	cmd := exec.Command(o.Binary, args...)
+	if o.NetNS != "" {
+		// ip netns exec execs QEMU in place: the process is QEMU itself.
+		cmd = exec.Command("ip", append([]string{"netns", "exec", o.NetNS, o.Binary}, args...)...)
+	}
 	if o.Interactive {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	} else {
@@ -249,6 +281,64 @@ func cpuModel(accel string) string {
 		return "host"
 	}
 	return "max"
+}
+
+// MaxFwCfgCredentialName is the longest credential name fw_cfg carries:
+// fw_cfg file names are at most 55 bytes, and systemd reads credentials
+// from opt/io.systemd.credentials/ (27 bytes).
+const MaxFwCfgCredentialName = 55 - len(fwCfgCredentialDir)
+
+const fwCfgCredentialDir = "opt/io.systemd.credentials/"
+
+// CheckCredentialName accepts what systemd accepts as a credential name
+// (a file name: not empty, ".", "..", no '/', at most 255 bytes), limited
+// to printable ASCII so that it reads the same in every log.
+func CheckCredentialName(name string) error {
+	if name == "" || name == "." || name == ".." || len(name) > 255 || strings.Contains(name, "/") {
+		return fmt.Errorf("credential name %q is not a plain file name", name)
+	}
+	for _, r := range name {
+		if r < 0x21 || r > 0x7e {
+			return fmt.Errorf("credential name %q has a character outside printable ASCII", name)
+		}
+	}
+	return nil
+}
+
+// credentialArgs returns the QEMU options passing the credentials, names
+// sorted (the same maps give the same command line): SMBIOS type 11 OEM
+// strings, and fw_cfg files whose contents are written into dir.
+func credentialArgs(dir string, smbios, fwcfg map[string]string) ([]string, error) {
+	var args []string
+	for _, name := range sortedKeys(smbios) {
+		if err := CheckCredentialName(name); err != nil {
+			return nil, err
+		}
+		args = append(args, "-smbios", "type=11,value=io.systemd.credential:"+smbiosEscape(name)+"="+smbiosEscape(smbios[name]))
+	}
+	for i, name := range sortedKeys(fwcfg) {
+		if err := CheckCredentialName(name); err != nil {
+			return nil, err
+		}
+		if len(name) > MaxFwCfgCredentialName {
+			return nil, fmt.Errorf("credential name %q is longer than the %d bytes fw_cfg carries; pass it by SMBIOS instead", name, MaxFwCfgCredentialName)
+		}
+		file := filepath.Join(dir, fmt.Sprintf("fwcfg-credential-%d", i))
+		if err := os.WriteFile(file, []byte(fwcfg[name]), 0o600); err != nil {
+			return nil, err
+		}
+		args = append(args, "-fw_cfg", "name="+smbiosEscape(fwCfgCredentialDir+name)+",file="+smbiosEscape(file))
+	}
+	return args, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // smbiosEscape doubles commas, QEMU's option separator.
@@ -332,6 +422,17 @@ func (vm *VM) WaitConsole(ctx context.Context, want ...string) (string, error) {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// Kill ends QEMU at once, as a power cut or a crashed host would; the
+// console log stays readable until Close.
+func (vm *VM) Kill() error {
+	if vm.Exited() {
+		return nil
+	}
+	err := vm.cmd.Process.Kill()
+	<-vm.done
+	return err
 }
 
 // Powerdown presses the ACPI power button through QMP (system_powerdown):

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -58,5 +59,55 @@ func TestImageFormat(t *testing.T) {
 func TestSMBIOSEscape(t *testing.T) {
 	if got := smbiosEscape("a=1,2"); got != "a=1,,2" {
 		t.Fatal(got)
+	}
+}
+
+func TestCredentialArgs(t *testing.T) {
+	dir := t.TempDir()
+	conf := "listen = :3478\nsoftware = a,b\n"
+	args, err := credentialArgs(dir,
+		map[string]string{"supernode-xdp.allow_bogons": "10.0.2.0/24,10.1.0.0/16"},
+		map[string]string{"supernode.conf": conf, "supernode.fleet_key": "k="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"-smbios", "type=11,value=io.systemd.credential:supernode-xdp.allow_bogons=10.0.2.0/24,,10.1.0.0/16",
+		"-fw_cfg", "name=opt/io.systemd.credentials/supernode.conf,file=" + filepath.Join(dir, "fwcfg-credential-0"),
+		"-fw_cfg", "name=opt/io.systemd.credentials/supernode.fleet_key,file=" + filepath.Join(dir, "fwcfg-credential-1"),
+	}
+	if strings.Join(args, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("args:\n%s\nwant:\n%s", strings.Join(args, "\n"), strings.Join(want, "\n"))
+	}
+	// fw_cfg values go through files byte for byte: newlines and commas
+	// need no escaping.
+	if b, err := os.ReadFile(filepath.Join(dir, "fwcfg-credential-0")); err != nil || string(b) != conf {
+		t.Fatalf("fw_cfg file holds %q, %v; want %q", b, err, conf)
+	}
+}
+
+// Hostile names never reach QEMU's command line: a ',' could add options
+// of its own (it is doubled), and names systemd would not accept, or that
+// fw_cfg cannot carry, are refused with the reason.
+func TestCredentialArgsHostileNames(t *testing.T) {
+	dir := t.TempDir()
+	args, err := credentialArgs(dir, map[string]string{"supernode.x,file=y": "v"}, nil)
+	if err != nil || len(args) != 2 || args[1] != "type=11,value=io.systemd.credential:supernode.x,,file=y=v" {
+		t.Fatalf("comma in name: %q %v", args, err)
+	}
+	for _, name := range []string{"", ".", "..", "../etc/x", "a/b", "sp ace", "tab\tx", "nul\x00x", "é", strings.Repeat("a", 256)} {
+		if _, err := credentialArgs(dir, map[string]string{name: "v"}, nil); err == nil {
+			t.Errorf("SMBIOS name %q accepted", name)
+		}
+		if _, err := credentialArgs(dir, nil, map[string]string{name: "v"}); err == nil {
+			t.Errorf("fw_cfg name %q accepted", name)
+		}
+	}
+	long := "supernode." + strings.Repeat("x", MaxFwCfgCredentialName-len("supernode.")+1)
+	if _, err := credentialArgs(dir, nil, map[string]string{long: "v"}); err == nil || !strings.Contains(err.Error(), "SMBIOS") {
+		t.Errorf("fw_cfg name of %d bytes: %v", len(long), err)
+	}
+	if _, err := credentialArgs(dir, nil, map[string]string{long[:len(long)-1]: "v"}); err != nil {
+		t.Errorf("fw_cfg name of %d bytes refused: %v", len(long)-1, err)
 	}
 }

@@ -7,6 +7,7 @@ package image_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -106,9 +107,41 @@ func stunBinding(ctx context.Context, addr string) (stun.XORMappedAddress, error
 	}
 }
 
+// stunSoftware sends RFC 8489 Binding requests carrying SOFTWARE until one
+// is answered and returns the reply's SOFTWARE ("" if it has none).
+func stunSoftware(ctx context.Context, addr string) (string, error) {
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	buf := make([]byte, 1500)
+	for {
+		req := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.NewSoftware("appliance-boot-test"))
+		conn.Write(req.Raw)
+		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, err := conn.Read(buf)
+		if err == nil {
+			res := &stun.Message{Raw: append([]byte(nil), buf[:n]...)}
+			if err := res.Decode(); err == nil && res.TransactionID == req.TransactionID && res.Type == stun.BindingSuccess {
+				var sw stun.Software
+				if sw.GetFrom(res) != nil {
+					return "", nil
+				}
+				return sw.String(), nil
+			}
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		time.Sleep(time.Second)
+	}
+}
+
 func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 	testenv.RequireCommands(t, "qemu-system-x86_64")
 	dir := testenv.Image(t)
+	software := fmt.Sprintf("fw_cfg-test-%d", time.Now().UnixNano())
 	port := freeUDPPort(t)
 	vm := startVM(t, filepath.Join(dir, "supernode-appliance.qcow2"), qemu.Options{
 		HostFwd:      []string{"udp:127.0.0.1:" + strconv.Itoa(port) + "-:3478"},
@@ -117,6 +150,14 @@ func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 		// a private source the XDP filter drops as a bogon by default; a
 		// site with private clients allows its range the same way.
 		Credentials: map[string]string{"supernode-xdp.allow_bogons": "10.0.2.0/24"},
+		// A per-boot value by fw_cfg, next to the SMBIOS one: both
+		// channels must reach the supernode in the same boot (the initrd
+		// imports the system credentials once, for the whole boot).
+		// The allowlist holds for fw_cfg as for SMBIOS: a serial getty
+		// (getty.ttys.serial, read by systemd-getty-generator) must not
+		// appear. (systemd.unit-dropin.supernode.service is 9 bytes too
+		// long for a fw_cfg name; the Secure Boot test sends it by SMBIOS.)
+		FwCfgCredentials: map[string]string{"supernode.software": software, "getty.ttys.serial": "ttyS0"},
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
 	defer cancel()
@@ -138,6 +179,15 @@ func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 	// QEMU user networking: the guest sees the host as 10.0.2.2.
 	if !xa.IP.Equal(net.ParseIP("10.0.2.2")) {
 		t.Errorf("XOR-MAPPED-ADDRESS %v, want 10.0.2.2 (the slirp host address)", xa)
+	}
+	// The fw_cfg credential supernode.software is the SOFTWARE of Binding
+	// replies to requests that carry one (the XDP fast path sends those up).
+	if got, err := stunSoftware(sctx, "127.0.0.1:"+strconv.Itoa(port)); err != nil {
+		t.Errorf("Binding with SOFTWARE: %v", err)
+	} else if got != software {
+		t.Errorf("SOFTWARE in the Binding reply is %q, want %q from the fw_cfg credential supernode.software", got, software)
+	} else {
+		t.Logf("fw_cfg credential arrived: Binding reply SOFTWARE %q", got)
 	}
 	// The controller logs one line per attached interface, or why it
 	// could not load the program (then fail at once, with the reason).
@@ -168,6 +218,9 @@ func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 		if strings.Contains(con, bad) {
 			t.Errorf("serial console shows %q", bad)
 		}
+	}
+	if l := regexp.MustCompile(`(?m)login: *\r?$`).FindString(con); l != "" || strings.Contains(con, "serial-getty@") {
+		t.Errorf("a getty runs on the serial console (the fw_cfg credential getty.ttys.serial was honoured): %q %s", l, lineWith(con, "serial-getty@"))
 	}
 	// Debian's firewall and audit units run inside the profile's sandbox
 	// drop-ins: they must still load the ruleset and the rules, and the

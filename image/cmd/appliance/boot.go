@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/supernode-appliance/appliance/image/builder"
+	"github.com/supernode-appliance/appliance/image/imds"
 	"github.com/supernode-appliance/appliance/image/qemu"
 )
 
@@ -21,8 +22,20 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	port := fs.Int("port", int(stun), fmt.Sprintf("host UDP port forwarded to the supernode's %d", stun))
 	secure := fs.Bool("secure-boot", false, "enforce Secure Boot (OVMF with SMM; Microsoft's keys unless -vars says otherwise)")
 	vars := fs.String("vars", "", "UEFI variable store to start from, e.g. "+qemu.SnakeoilVars+" for images signed with Debian's OVMF test key")
+	var cf credentialFlags
+	fs.Func("config", "file of NAME=VALUE lines, each a systemd credential for the appliance (repeatable)", func(s string) error { cf.files = append(cf.files, s); return nil })
+	fs.Func("credential", "one systemd credential NAME=VALUE (repeatable; wins over -config)", func(s string) error { cf.args = append(cf.args, s); return nil })
+	via := fs.String("credential-via", "fw_cfg", "how the hypervisor passes the credentials: fw_cfg or smbios")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	allow, err := imds.Allowlist()
+	if err != nil {
+		return err
+	}
+	smbios, fwcfg, err := resolveCredentials(cf, *via, allow)
+	if err != nil {
+		return usageError{err}
 	}
 	arg := defaultTemplate
 	if fs.NArg() == 1 {
@@ -45,7 +58,8 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	vm, err := qemu.Start(ctx, qemu.Options{
 		Image: img, Accel: *accel, MemoryMB: *mem, Interactive: true, SecureBoot: *secure, Vars: *vars,
-		HostFwd: []string{fmt.Sprintf("udp::%d-:%d", *port, stun)},
+		HostFwd:     []string{fmt.Sprintf("udp::%d-:%d", *port, stun)},
+		Credentials: smbios, FwCfgCredentials: fwcfg,
 	})
 	if err != nil {
 		return err

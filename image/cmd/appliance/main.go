@@ -2,7 +2,7 @@
 // without Packer, from the same HCL template `packer build` reads.
 //
 //	appliance build [-out DIR] [-keep-work] [-var NAME=VALUE] [-var-file FILE] [TEMPLATE]
-//	appliance boot [-accel kvm|tcg|auto] [-secure-boot [-vars FILE]] [TEMPLATE|IMAGE]
+//	appliance boot [-accel kvm|tcg|auto] [-secure-boot [-vars FILE]] [-config FILE] [-credential NAME=VALUE] [-credential-via fw_cfg|smbios] [TEMPLATE|IMAGE]
 //	appliance inspect IMAGE
 //	appliance verify [-key PUB.asc] DIR
 //	appliance keygen PREFIX
@@ -34,11 +34,15 @@ Commands:
         build the image described by TEMPLATE (default ` + defaultTemplate + `);
         artifacts go to DIR (default: the template's output_dir); -var,
         -var-file and PKR_VAR_<name> set the template's variables as in Packer
-  boot [-accel kvm|tcg|auto] [-mem MB] [-port N] [-secure-boot [-vars FILE]] [TEMPLATE|IMAGE]
+  boot [-accel kvm|tcg|auto] [-mem MB] [-port N] [-secure-boot [-vars FILE]]
+       [-config FILE]... [-credential NAME=VALUE]... [-credential-via fw_cfg|smbios] [TEMPLATE|IMAGE]
         boot the built image under QEMU with OVMF, serial console on stdout;
         UDP port N on the host forwards to the supernode (3478); -secure-boot
         enforces Secure Boot (Microsoft's keys unless -vars names a variable
-        store, e.g. OVMF_VARS_4M.snakeoil.fd for Debian's test key)
+        store, e.g. OVMF_VARS_4M.snakeoil.fd for Debian's test key);
+        -config (lines NAME=VALUE, '#' comments, \n \t \\ escapes in values)
+        and -credential pass systemd credentials (supernode.*, supernode-xdp.*,
+        network.network.*, ...) by fw_cfg (default) or SMBIOS type 11
   inspect IMAGE
         print the partitions, the UKI command line and the manifest of IMAGE
   verify [-key PUB.asc] DIR
