@@ -91,6 +91,7 @@ func FuzzDataChannel(f *testing.F) {
 func FuzzMeta(f *testing.F) {
 	f.Add(meta{boot: 1, capacity: 2, dataPort: 3, supernode: netip.MustParseAddrPort("192.0.2.1:3478")}.encode())
 	f.Add([]byte{metaVersion})
+	f.Add(meta{boot: 1, supernode: netip.MustParseAddrPort("[2001:db8::1]:3478"), leaving: true}.encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, ok := decodeMeta(b)
 		if !ok {
@@ -101,4 +102,18 @@ func FuzzMeta(f *testing.F) {
 			t.Fatalf("meta round trip: %+v -> %+v", m, again)
 		}
 	})
+}
+
+// TestMetaLeavingFlag: the leaving flag round-trips, and metadata from a
+// member that predates it (no flags byte) reads as not leaving.
+func TestMetaLeavingFlag(t *testing.T) {
+	m := meta{boot: 7, capacity: 9, dataPort: 7947, supernode: netip.MustParseAddrPort("192.0.2.1:3478"), leaving: true}
+	b := m.encode()
+	if got, ok := decodeMeta(b); !ok || got != m {
+		t.Fatalf("round trip: %+v -> %+v", m, got)
+	}
+	old := b[:len(b)-1]
+	if got, ok := decodeMeta(old); !ok || got.leaving || got.boot != 7 {
+		t.Fatalf("metadata without flags: %+v ok=%v", got, ok)
+	}
 }

@@ -11,15 +11,24 @@ import (
 
 // meta is what a member gossips about itself in memberlist's node metadata
 // (at most memberlist.MetaMaxSize bytes): version(1) boot(8) capacity(4)
-// data-port(2) supernode-address. boot is random per process start: a member
+// data-port(2) supernode-address [flags(1)]. boot is random per process start: a member
 // that crashed and came back under the same name within one settle period
 // has an empty store, and only its new boot tells the others to refill it.
+//
+// flags is optional (members before it ignore trailing bytes): bit 0 says
+// the member is leaving on purpose. memberlist reports a graceful leave and
+// a failure through the same NotifyLeave, with a Node whose State it does
+// not update (v0.7.0), so a member announces its leave in its metadata
+// first and the others tell the two apart by that.
 type meta struct {
 	boot      uint64
 	capacity  uint32
 	dataPort  uint16
 	supernode netip.AddrPort
+	leaving   bool
 }
+
+const metaLeaving = 1
 
 const metaVersion = 2
 
@@ -28,7 +37,12 @@ func (m meta) encode() []byte {
 	b = binary.BigEndian.AppendUint64(b, m.boot)
 	b = binary.BigEndian.AppendUint32(b, m.capacity)
 	b = binary.BigEndian.AppendUint16(b, m.dataPort)
-	return appendAddr(b, m.supernode)
+	b = appendAddr(b, m.supernode)
+	var flags byte
+	if m.leaving {
+		flags |= metaLeaving
+	}
+	return append(b, flags)
 }
 
 func decodeMeta(b []byte) (meta, bool) {
@@ -39,9 +53,12 @@ func decodeMeta(b []byte) (meta, bool) {
 	m.boot = binary.BigEndian.Uint64(b[1:])
 	m.capacity = binary.BigEndian.Uint32(b[9:])
 	m.dataPort = binary.BigEndian.Uint16(b[13:])
-	var err error
-	if m.supernode, _, err = readAddr(b[15:]); err != nil {
+	rest, err := []byte(nil), error(nil)
+	if m.supernode, rest, err = readAddr(b[15:]); err != nil {
 		return m, false
+	}
+	if len(rest) > 0 {
+		m.leaving = rest[0]&metaLeaving != 0
 	}
 	return m, true
 }
@@ -117,7 +134,9 @@ func buildView(h Hasher, nodes []*memberlist.Node) *view {
 type delegate struct{ n *Node }
 
 func (d delegate) NodeMeta(limit int) []byte {
-	b := d.n.meta.encode()
+	m := d.n.meta
+	m.leaving = d.n.leaving.Load()
+	b := m.encode()
 	if len(b) > limit {
 		return nil
 	}
@@ -135,11 +154,27 @@ type events struct{ n *Node }
 func (e events) NotifyJoin(node *memberlist.Node) {
 	e.n.met.memberEvents.WithLabelValues("join").Inc()
 	e.n.forgetFailed(node.Name)
+	e.n.noteLeaving(node)
 	e.n.viewDirty()
 }
 
+// noteLeaving remembers which members announced a graceful leave.
+func (n *Node) noteLeaving(node *memberlist.Node) {
+	if m, ok := decodeMeta(node.Meta); ok && m.leaving {
+		n.leavers.Store(node.Name, true)
+	} else {
+		n.leavers.Delete(node.Name)
+	}
+}
+
 func (e events) NotifyLeave(node *memberlist.Node) {
-	if node.State == memberlist.StateDead {
+	_, left := e.n.leavers.LoadAndDelete(node.Name)
+	if !left {
+		if m, ok := decodeMeta(node.Meta); ok && m.leaving {
+			left = true
+		}
+	}
+	if !left {
 		// Failed, not left: remember it so the rejoin loop keeps trying
 		// (that is how a partition heals).
 		e.n.met.memberEvents.WithLabelValues("fail").Inc()
@@ -153,5 +188,6 @@ func (e events) NotifyLeave(node *memberlist.Node) {
 
 func (e events) NotifyUpdate(node *memberlist.Node) {
 	e.n.met.memberEvents.WithLabelValues("update").Inc()
+	e.n.noteLeaving(node)
 	e.n.viewDirty()
 }

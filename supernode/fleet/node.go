@@ -66,6 +66,9 @@ type Node struct {
 	view  atomic.Pointer[view]
 	dirty chan struct{}
 
+	leaving atomic.Bool // set by Close: gossiped in meta before the leave
+	leavers sync.Map    // member name -> true: announced a graceful leave
+
 	// outboxes maps member names to their outboxes. Readers (every
 	// registration) load it without a lock; rebuildView replaces it
 	// copy-on-write under outMu.
@@ -274,6 +277,10 @@ func (n *Node) Close() error {
 	if n == nil || n.closed.Swap(true) {
 		return nil
 	}
+	// Announce the leave in the metadata first, so the others count a
+	// leave and not a failure (see meta), then leave.
+	n.leaving.Store(true)
+	_ = n.ml.UpdateNode(time.Second)
 	err := n.ml.Leave(2 * time.Second)
 	n.shutdown()
 	return err

@@ -304,6 +304,19 @@ func TestFleetSurvivesCrashAndRejoin(t *testing.T) {
 		t.Fatalf("right after the crash: %v", err)
 	}
 	waitMembers(t, live, 2)
+	// A crash is a failure: counted, and remembered for the rejoin loop
+	// (memberlist reports it through the same NotifyLeave as a leave).
+	for _, m := range live {
+		if got := value(m.met.memberEvents.WithLabelValues("fail")); got != 1 {
+			t.Errorf("%s counted %v failures after one crash", m.Name(), got)
+		}
+		m.failMu.Lock()
+		_, remembered := m.failed[victim.Name()]
+		m.failMu.Unlock()
+		if !remembered {
+			t.Errorf("%s does not remember the crashed member for the rejoin loop", m.Name())
+		}
+	}
 	// After re-replication the two survivors hold every key (R=2 of 2).
 	waitFor(t, 5*time.Second, "re-replication to survivors", func() bool {
 		return live[0].st.len() == peers && live[1].st.len() == peers
@@ -391,8 +404,13 @@ func TestFleetGracefulLeave(t *testing.T) {
 	if err := lookupAll(live, 60, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := value(members[0].met.memberEvents.WithLabelValues("leave")); got < 1 {
-		t.Fatalf("leave events %v", got)
+	for _, m := range live {
+		if got := value(m.met.memberEvents.WithLabelValues("leave")); got < 1 {
+			t.Errorf("%s: leave events %v", m.Name(), got)
+		}
+		if got := value(m.met.memberEvents.WithLabelValues("fail")); got != 0 {
+			t.Errorf("%s counted the graceful leave as %v failures", m.Name(), got)
+		}
 	}
 }
 
