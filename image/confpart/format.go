@@ -83,9 +83,11 @@ func CheckName(name string, allow []string) error {
 // written (comments, blank lines) so an edit by `appliance configure`
 // keeps the operator's notes.
 type Line struct {
-	Raw   string // without the line ending
-	Name  string // "" for comments and blank lines
-	Value string
+	Raw     string // without the line ending
+	Setting bool   // false for comments and blank lines
+	Name    string
+	Value   string
+	NoEqual bool // a setting line without '=' (an error for Parse)
 }
 
 // Document is appliance.conf as lines, for editing.
@@ -105,11 +107,8 @@ func Split(b []byte) Document {
 		l := Line{Raw: raw}
 		t := strings.TrimSpace(raw)
 		if t != "" && t[0] != '#' && t[0] != ';' {
-			n, v, _ := strings.Cut(t, "=")
-			l.Name, l.Value = strings.TrimSpace(n), strings.TrimSpace(v)
-			if !strings.Contains(t, "=") {
-				l.Name, l.Value = t, "\x00no-equals"
-			}
+			n, v, ok := strings.Cut(t, "=")
+			l.Setting, l.Name, l.Value, l.NoEqual = true, strings.TrimSpace(n), strings.TrimSpace(v), !ok
 		}
 		d.Lines = append(d.Lines, l)
 	}
@@ -129,7 +128,7 @@ func (d Document) Bytes() []byte {
 // Get returns the value of name.
 func (d Document) Get(name string) (string, bool) {
 	for _, l := range d.Lines {
-		if l.Name == name {
+		if l.Setting && l.Name == name {
 			return l.Value, true
 		}
 	}
@@ -140,13 +139,13 @@ func (d Document) Get(name string) (string, bool) {
 func (d *Document) Set(name, value string) {
 	found := false
 	for i, l := range d.Lines {
-		if l.Name == name {
-			d.Lines[i] = Line{Raw: name + "=" + value, Name: name, Value: value}
+		if l.Setting && l.Name == name {
+			d.Lines[i] = Line{Raw: name + "=" + value, Setting: true, Name: name, Value: value}
 			found = true
 		}
 	}
 	if !found {
-		d.Lines = append(d.Lines, Line{Raw: name + "=" + value, Name: name, Value: value})
+		d.Lines = append(d.Lines, Line{Raw: name + "=" + value, Setting: true, Name: name, Value: value})
 	}
 }
 
@@ -155,7 +154,7 @@ func (d *Document) Unset(name string) bool {
 	out := d.Lines[:0]
 	found := false
 	for _, l := range d.Lines {
-		if l.Name == name {
+		if l.Setting && l.Name == name {
 			found = true
 			continue
 		}
@@ -183,10 +182,10 @@ func Parse(b []byte, p Policy) ([]credstore.Credential, error) {
 	first := map[string]int{}
 	for i, l := range Split(b).Lines {
 		n := i + 1
-		if l.Name == "" {
+		if !l.Setting {
 			continue
 		}
-		if l.Value == "\x00no-equals" {
+		if l.NoEqual {
 			return nil, fmt.Errorf("%s line %d has no '=': write name=value", ConfFile, n)
 		}
 		if err := CheckName(l.Name, p.Allow); err != nil {

@@ -17,6 +17,9 @@ const KeyPath = "/usr/lib/appliance-config/signing-key.asc"
 // ReadPublicKey parses an armored (or binary) OpenPGP public key: exactly
 // one key, no private part (the image must never carry the private key).
 func ReadPublicKey(b []byte) (openpgp.EntityList, error) {
+	if n := bytes.Count(b, []byte("-----BEGIN PGP ")); n > 1 {
+		return nil, fmt.Errorf("holds %d armored blocks, want exactly one public key", n)
+	}
 	ring, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(b))
 	if err != nil {
 		ring, err = openpgp.ReadKeyRing(bytes.NewReader(b))

@@ -167,7 +167,7 @@ func diff(old, cur confpart.Document) []string {
 		return fmt.Sprintf("%q", v)
 	}
 	for _, l := range cur.Lines {
-		if l.Name == "" || seen[l.Name] {
+		if !l.Setting || seen[l.Name] {
 			continue
 		}
 		seen[l.Name] = true
@@ -180,7 +180,7 @@ func diff(old, cur confpart.Document) []string {
 		}
 	}
 	for _, l := range old.Lines {
-		if l.Name != "" && !seen[l.Name] {
+		if l.Setting && !seen[l.Name] {
 			seen[l.Name] = true
 			out = append(out, fmt.Sprintf("removed %s", l.Name))
 		}
