@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"syscall"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
@@ -28,6 +30,10 @@ type Config struct {
 	// it instead, after the same checks.
 	LastGood string
 	Policy   Policy // limits; Allow comes from Allowlist
+	// RequireMount: Dir must be a mount point. An empty directory where
+	// the mount failed (a damaged FAT) is then a failure, which keeps the
+	// last good configuration, not "no configuration", which forgets it.
+	RequireMount bool
 }
 
 // Result is what Run did.
@@ -77,6 +83,9 @@ func Run(cfg Config) (Result, error) {
 			return r, fmt.Errorf("the image's configuration signing key %v; no configuration imported, the built-in configuration serves", err)
 		}
 		r.Signed = Fingerprint(ring)
+	}
+	if cfg.RequireMount && !isMountPoint(cfg.Dir) {
+		return r, fallBack(&r, cfg, ring, fmt.Errorf("no configuration partition is mounted at %s (the %q partition is missing or its FAT file system is damaged; check with 'appliance configure DEVICE --show')", cfg.Dir, PartLabel))
 	}
 	f, err := Pick(Dir(cfg.Dir), cfg.Policy.MaxFile)
 	r.File = f.Name
@@ -183,4 +192,14 @@ func fallBack(r *Result, cfg Config, ring openpgp.EntityList, err error) error {
 		return fmt.Errorf("%w; and the last good configuration could not be imported: %v", err, werr)
 	}
 	return fmt.Errorf("%w; the last good configuration %s was imported instead", err, cfg.LastGood)
+}
+
+// isMountPoint reports whether dir is on another file system than its
+// parent.
+func isMountPoint(dir string) bool {
+	var a, b syscall.Stat_t
+	if syscall.Stat(dir, &a) != nil || syscall.Stat(filepath.Join(dir, ".."), &b) != nil {
+		return false
+	}
+	return a.Dev != b.Dev
 }

@@ -340,3 +340,25 @@ func TestReadPublicKey(t *testing.T) {
 		t.Errorf("two keys: %v", err)
 	}
 }
+
+// TestRunUnmountedKeepsLastGood: a partition that did not mount (an empty
+// mount point) must not read as "no configuration", which would forget
+// the last good one.
+func TestRunUnmountedKeepsLastGood(t *testing.T) {
+	e := newBootEnv(t, nil)
+	e.write(t, map[string]string{ConfFile: "supernode.software=edge-1\n"})
+	e.boot(t)
+	e.write(t, nil)
+	os.RemoveAll(e.store)
+	r, err := Run(Config{Dir: e.dir, KeyFile: e.key, CredStore: e.store, ShadowDirs: []string{}, LastGood: e.lastGood, RequireMount: true,
+		Allowlist: func() ([]string, error) { return allow, nil }})
+	if err == nil || !r.FellBack || !strings.Contains(err.Error(), "no configuration partition is mounted") {
+		t.Fatalf("unmounted: %+v %v", r, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(e.store, "supernode.software")); string(b) != "edge-1" {
+		t.Errorf("last good not imported: %q", b)
+	}
+	if !isMountPoint("/proc") {
+		t.Error("/proc is not seen as a mount point")
+	}
+}

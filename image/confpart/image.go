@@ -198,3 +198,48 @@ func (a *Area) Write(conf, sig []byte) error {
 	}
 	return step("mren", "::/"+NewFile, "::/"+ConfFile)
 }
+
+// CheckNotMounted refuses a block device with a mounted partition (a
+// desktop mounts the stick's FAT when it is plugged in): writing under a
+// mounted file system corrupts it.
+func CheckNotMounted(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode()&os.ModeDevice == 0 {
+		return nil
+	}
+	dev, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil
+	}
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	return mountedOn(filepath.Base(dev), string(b))
+}
+
+// mountedOn finds a mount whose source is dev or one of its partitions
+// (sdb -> sdb4, nvme0n1 -> nvme0n1p4, mmcblk0 -> mmcblk0p4) in mountinfo.
+func mountedOn(dev, mountinfo string) error {
+	for _, l := range strings.Split(mountinfo, "\n") {
+		f := strings.Fields(l)
+		for i, x := range f {
+			if x != "-" || i+2 >= len(f) || len(f) < 5 {
+				continue
+			}
+			src := f[i+2]
+			if r, err := filepath.EvalSymlinks(src); err == nil {
+				src = r
+			}
+			rest, ok := strings.CutPrefix(filepath.Base(src), dev)
+			if !ok || !strings.HasPrefix(src, "/dev/") {
+				continue
+			}
+			rest = strings.TrimPrefix(rest, "p")
+			if strings.Trim(rest, "0123456789") == "" {
+				return fmt.Errorf("%s is mounted at %s; unmount it first (umount %s) so the write does not corrupt it", src, f[4], f[4])
+			}
+		}
+	}
+	return nil
+}

@@ -132,3 +132,18 @@ func TestLocateRefuses(t *testing.T) {
 		t.Errorf("not a disk: %v", err)
 	}
 }
+
+func TestMountedOn(t *testing.T) {
+	info := "36 25 8:20 / /media/usb rw,nosuid - vfat /dev/sdb4 rw\n37 25 8:1 / / rw - ext4 /dev/sda1 rw\n"
+	if err := mountedOn("sdb", info); err == nil || !strings.Contains(err.Error(), "umount /media/usb") {
+		t.Errorf("sdb with sdb4 mounted: %v", err)
+	}
+	for _, dev := range []string{"sdc", "sd", "sdb4x"} {
+		if err := mountedOn(dev, info); err != nil {
+			t.Errorf("%s: %v", dev, err)
+		}
+	}
+	if err := mountedOn("nvme0n1", "1 2 3:4 / /mnt rw - vfat /dev/nvme0n1p4 rw\n"); err == nil {
+		t.Error("nvme0n1p4 mounted not seen")
+	}
+}

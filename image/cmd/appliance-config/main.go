@@ -4,7 +4,7 @@
 // daemons start (see image/confpart). It runs once at boot from
 // appliance-config.service, with the partition mounted read-only.
 //
-//	appliance-config [-dir DIR] [-key FILE] [-credstore DIR] [-last-good FILE] [-no-shadow]
+//	appliance-config [-dir DIR] [-key FILE] [-credstore DIR] [-last-good FILE] [-no-shadow] [-require-mount=false]
 //
 // Exit status: 0 imported or nothing to import; 1 the configuration was
 // rejected (one line on stderr says why and what serves instead: the last
@@ -32,6 +32,7 @@ func main() {
 	fs.StringVar(&cfg.CredStore, "credstore", credstore.DefaultCredStore, "credential store to write")
 	fs.StringVar(&cfg.LastGood, "last-good", confpart.DefaultLastGood, "the last accepted configuration, imported when the partition's is bad (\"\" disables)")
 	noShadow := fs.Bool("no-shadow", false, "do not consult the system credential stores (tests)")
+	fs.BoolVar(&cfg.RequireMount, "require-mount", true, "the -dir must be a mount point (false for tests on a plain directory)")
 	daemon.ParseFlags(fs, os.Args[1:], func(w io.Writer) {
 		fmt.Fprintln(w, "usage: appliance-config [flags]\n\nImport the allowlisted systemd credentials of appliance.conf on the\nconfiguration partition into the credential store.")
 	})

@@ -78,6 +78,9 @@ func cmdConfigure(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := confpart.CheckNotMounted(target); err != nil {
+		return err
+	}
 	cur, err := confpart.Pick(area, confpart.DefaultMaxFile)
 	if err != nil {
 		return fmt.Errorf("cannot read the configuration on %s: %v", target, err)
