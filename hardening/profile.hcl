@@ -861,7 +861,7 @@ control "svc-enabled-allowlist" {
   check  = "enabled-units"
   values = [
     "supernode.service", "supernode-xdp.service", "supernode-modules-lock.service", "appliance-audit.service",
-    "appliance-imds.service",
+    "appliance-imds.service", "appliance-config.service",
     "systemd-networkd.service", "systemd-networkd.socket", "systemd-network-generator.service",
     "systemd-networkd-varlink.socket", "systemd-networkd-resolve-hook.socket", "systemd-networkd-persistent-storage.service",
     "dbus-org.freedesktop.network1.service", "systemd-resolved.service", "dbus-org.freedesktop.resolve1.service",
@@ -887,6 +887,9 @@ control "svc-exposure" {
     # cloud user data importer (root without capabilities, only
     # 169.254.169.254 reachable): 1.5 with systemd 257 and 252
     "appliance-imds.service"         = "1.6"
+    # configuration partition importer (root without capabilities, no
+    # network at all): 0.7 with systemd 252
+    "appliance-config.service"       = "1.0"
     "supernode-modules-lock.service" = "2.0"
     # networkd keeps the sandbox systemd ships: 2.9 with systemd 257, 3.1
     # as scored by systemd 252 (an auditing Debian 12 host).

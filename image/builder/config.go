@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 
 	"github.com/supernode-appliance/appliance/hardening"
+	"github.com/supernode-appliance/appliance/image/confpart"
 )
 
 // BuilderID identifies artifacts of this builder to post-processors.
@@ -100,6 +101,10 @@ type Config struct {
 	// Armored OpenPGP private key that signs SHA256SUMS (SHA256SUMS.gpg);
 	// an encrypted key takes its passphrase from $SUPERNODE_SIGNING_PASSPHRASE.
 	SigningKey string `mapstructure:"signing_key"`
+	// Armored OpenPGP public key baked into the verified root: the
+	// appliance then accepts only configuration-partition settings it
+	// signed (appliance configure --sign-key; image/confpart).
+	ConfigSigningKey string `mapstructure:"config_signing_key"`
 
 	ctx          interpolate.Context
 	templatePath string // the .pkr.hcl file, when the standalone CLI read it (provenance)
@@ -244,6 +249,11 @@ func (c *Config) validate() []error {
 		// Read it now: a wrong key must stop the build before any work.
 		if _, err := ReadSigningKey(c.SigningKey); err != nil {
 			bad("%v", err)
+		}
+	}
+	if c.ConfigSigningKey != "" {
+		if _, err := confpart.ReadPublicKeyFile(c.ConfigSigningKey); err != nil {
+			bad("config_signing_key: %v", err)
 		}
 	}
 	if c.SourceDateEpoch < 0 {

@@ -46,6 +46,7 @@ type FlatConfig struct {
 	SecureBootCert      *string           `mapstructure:"secure_boot_cert" cty:"secure_boot_cert" hcl:"secure_boot_cert"`
 	KeepWorkDir         *bool             `mapstructure:"keep_work_dir" cty:"keep_work_dir" hcl:"keep_work_dir"`
 	SigningKey          *string           `mapstructure:"signing_key" cty:"signing_key" hcl:"signing_key"`
+	ConfigSigningKey    *string           `mapstructure:"config_signing_key" cty:"config_signing_key" hcl:"config_signing_key"`
 }
 
 // FlatMapstructure returns a new FlatConfig.
@@ -96,6 +97,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"secure_boot_cert":           &hcldec.AttrSpec{Name: "secure_boot_cert", Type: cty.String, Required: false},
 		"keep_work_dir":              &hcldec.AttrSpec{Name: "keep_work_dir", Type: cty.Bool, Required: false},
 		"signing_key":                &hcldec.AttrSpec{Name: "signing_key", Type: cty.String, Required: false},
+		"config_signing_key":         &hcldec.AttrSpec{Name: "config_signing_key", Type: cty.String, Required: false},
 	}
 	return s
 }

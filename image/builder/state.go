@@ -46,6 +46,7 @@ type State struct {
 	StubPatch   *StubPatch // how the signed image's sd-stub was patched (nil: unsigned, stock stub)
 	UKI         string
 	ESPImage    string
+	ConfigImage string // the appliance-config partition (step_make_config.go)
 	RawImage    string
 
 	Artifacts    []FileInfo // every produced file with size and sha256

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
+
+	"github.com/supernode-appliance/appliance/image/confpart"
 )
 
 // Partition type GUIDs from the Discoverable Partitions Specification
@@ -59,7 +61,8 @@ func SfdiskScript(diskUUID string, parts []Partition) string {
 	return b.String()
 }
 
-// StepAssembleDisk writes the GPT raw disk: esp, root, root-verity, with the
+// StepAssembleDisk writes the GPT raw disk: esp, root, root-verity,
+// appliance-config, with the
 // partition UUIDs derived from the root hash and free space for /var.
 type StepAssembleDisk struct{}
 
@@ -80,6 +83,8 @@ func (*StepAssembleDisk) Run(ctx context.Context, state multistep.StateBag) mult
 		{Name: "esp", Type: TypeESP, UUID: DerivedUUID("esp-part", st.RootHash), Size: fileSize(st.ESPImage), Source: st.ESPImage},
 		{Name: "root", Type: TypeRootX86_64, UUID: dataUUID, Size: fileSize(st.RootImage), Source: st.RootImage, ReadOnly: true},
 		{Name: "root-verity", Type: TypeRootVerityX864, UUID: hashUUID, Size: fileSize(st.VerityImage), Source: st.VerityImage, ReadOnly: true},
+		// Last, so the partitions before it keep their numbers.
+		{Name: confpart.PartLabel, Type: confpart.TypeBasicData, UUID: DerivedUUID("config-part", st.RootHash), Size: fileSize(st.ConfigImage), Source: st.ConfigImage},
 	}, free)
 	st.RawImage = filepath.Join(st.Staging, c.ImageName+".raw")
 	f, err := os.Create(st.RawImage)
@@ -105,8 +110,8 @@ func (*StepAssembleDisk) Run(ctx context.Context, state multistep.StateBag) mult
 	if err := f.Sync(); err != nil {
 		return halt(state, err)
 	}
-	st.say("%s %s (esp %s, root %s, verity %s, free %s)", filepath.Base(st.RawImage), humanSize(size),
-		humanSize(parts[0].Size), humanSize(parts[1].Size), humanSize(parts[2].Size), humanSize(free))
+	st.say("%s %s (esp %s, root %s, verity %s, config %s, free %s)", filepath.Base(st.RawImage), humanSize(size),
+		humanSize(parts[0].Size), humanSize(parts[1].Size), humanSize(parts[2].Size), humanSize(parts[3].Size), humanSize(free))
 	return multistep.ActionContinue
 }
 

@@ -11,11 +11,11 @@ import (
 )
 
 // Binaries installed into /usr/bin when `make build` produced them.
-var Binaries = []string{"supernode", "supernode-xdp", "appliance-audit", "appliance-imds"}
+var Binaries = []string{"supernode", "supernode-xdp", "appliance-audit", "appliance-imds", "appliance-config"}
 
 // UnitDirs hold each part's systemd files (*.service, *.sysusers.conf,
 // *.tmpfiles.conf, ...), relative to source_dir.
-var UnitDirs = []string{"supernode/systemd", "ebpf/systemd", "hardening/systemd", "image/imds/systemd"}
+var UnitDirs = []string{"supernode/systemd", "ebpf/systemd", "hardening/systemd", "image/imds/systemd", "image/confpart/systemd"}
 
 // ConfigFiles are the daemons' default configs: source -> path in the image.
 var ConfigFiles = map[string]string{
@@ -40,6 +40,7 @@ func (*StepInstallSupernode) Run(ctx context.Context, state multistep.StateBag) 
 		in.binaries,         // bin_dir -> /usr/bin
 		in.units,            // */systemd -> /usr/lib/systemd, sysusers.d, tmpfiles.d
 		in.configs,          // default configs -> /etc/supernode
+		in.configSigningKey, // config_signing_key -> /usr/lib/appliance-config
 		in.systemFiles,      // hostname, networkd, fstab, repart, ...
 		in.osRelease,        // IMAGE_ID / IMAGE_VERSION
 		in.users,            // systemd-sysusers at build time
@@ -290,10 +291,10 @@ func NetworkConfig(c *Config) string {
 // a tmpfs for stateless appliances. /tmp is a tmpfs (tmp.mount) either way.
 func FstabConfig(c *Config) string {
 	if c.Stateless {
-		return "tmpfs /var tmpfs mode=0755,nosuid,nodev,noexec,size=256M 0 0\n"
+		return "tmpfs /var tmpfs mode=0755,nosuid,nodev,noexec,size=256M 0 0\n" + ConfigFstab
 	}
 	// systemd-repart makes the partition during the same boot; on a
 	// loaded host under emulation that took over 60 s (the device job
 	// timed out and systemd went to emergency.target).
-	return "PARTLABEL=var /var ext4 defaults,nosuid,nodev,noexec,x-systemd.device-timeout=5min 0 2\n"
+	return "PARTLABEL=var /var ext4 defaults,nosuid,nodev,noexec,x-systemd.device-timeout=5min 0 2\n" + ConfigFstab
 }

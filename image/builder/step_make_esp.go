@@ -68,6 +68,9 @@ func (*StepMakeESP) Run(ctx context.Context, state multistep.StateBag) multistep
 		}
 	}
 	st.say("esp.img %s", humanSize(size))
+	if err := makeConfigImage(ctx, st); err != nil {
+		return halt(state, err)
+	}
 	return multistep.ActionContinue
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // The user data document is the shape systemd-imds(8) --import reads
@@ -22,12 +21,6 @@ import (
 // decrypt with), and so is anything that is not such a document: user
 // data on this appliance is for the appliance.
 const userDataMarker = "#systemd-userdata\n"
-
-// Credential is one named value to write into the credential store.
-type Credential struct {
-	Name  string
-	Value []byte
-}
 
 type document struct {
 	Credentials *[]entry `json:"systemd.credentials"`
@@ -114,32 +107,4 @@ func ParseDocument(b []byte, p Policy) ([]Credential, error) {
 		out = append(out, Credential{Name: name, Value: val})
 	}
 	return out, nil
-}
-
-// earlyPrefixes are credentials the allowlist admits but whose consumer
-// runs before the metadata service can be reached (systemd-network-generator
-// reads network.* before networkd starts): from user data they would sit
-// in the store unread, so they are refused with the reason.
-var earlyPrefixes = []string{"network."}
-
-// CheckName accepts a credential name only if it is a plain file name and
-// matched by the allowlist.
-func CheckName(name string, allow []string) error {
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") || len(name) > 255 {
-		return fmt.Errorf("name %q is not a plain file name", name)
-	}
-	for _, r := range name {
-		if r < 0x21 || r > 0x7e {
-			return fmt.Errorf("name %q has a character outside printable ASCII", name)
-		}
-	}
-	if !Allowed(name, allow) {
-		return fmt.Errorf("name %q is not on the credential allowlist (%s)", name, strings.Join(allow, " "))
-	}
-	for _, p := range earlyPrefixes {
-		if strings.HasPrefix(name, p) {
-			return fmt.Errorf("name %q is read before the metadata service is reachable; supply it through SMBIOS or fw_cfg instead", name)
-		}
-	}
-	return nil
 }

@@ -14,9 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/supernode-appliance/appliance/image/credstore"
 )
 
 // Limits. Azure caps user data at 64 KiB and AWS at 16 KiB; GCP metadata
@@ -154,7 +155,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return r, err
 	}
 	if cfg.LastGood != "" {
-		if err := saveLastGood(cfg.LastGood, raw); err != nil {
+		if err := credstore.WriteFileAtomic(cfg.LastGood, raw); err != nil {
 			return r, fmt.Errorf("imported, but cannot keep the document as the last good one: %v", err)
 		}
 	}
@@ -188,28 +189,4 @@ func fallBack(r *Result, cfg Config, p Policy, err error) error {
 		return fmt.Errorf("%w; and the last good document could not be imported: %v", err, werr)
 	}
 	return fmt.Errorf("%w; the last good document %s was imported instead", err, cfg.LastGood)
-}
-
-// saveLastGood keeps an accepted document for the boots whose user data
-// is bad or unreachable: temporary file, sync, rename, 0600.
-func saveLastGood(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".last-good-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	return err
 }

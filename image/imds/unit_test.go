@@ -54,3 +54,15 @@ func TestUnitPathsMatchCode(t *testing.T) {
 		t.Errorf("restart condition %q does not name the RuntimeDirectory %q", cond, rt)
 	}
 }
+
+// TestCheckNameRefusesEarlyCredentials: network.* is on the allowlist but
+// read before the metadata service answers, so user data may not carry it.
+func TestCheckNameRefusesEarlyCredentials(t *testing.T) {
+	allow := []string{"supernode.*", "network.network.*"}
+	if err := CheckName("network.network.50-static", allow); err == nil || !strings.Contains(err.Error(), "SMBIOS or fw_cfg") {
+		t.Errorf("network.network.* from user data: %v", err)
+	}
+	if err := CheckName("supernode.software", allow); err != nil {
+		t.Error(err)
+	}
+}

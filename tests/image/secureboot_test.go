@@ -41,18 +41,32 @@ func TestSecureBoot(t *testing.T) {
 	if out, err := exec.Command("openssl", "pkey", "-in", qemu.SnakeoilKey, "-passin", "pass:snakeoil", "-out", key).CombinedOutput(); err != nil {
 		t.Fatalf("decrypt the ovmf test key: %v\n%s", err, out)
 	}
+	// The same variant requires signed configuration on its config
+	// partition (config_signing_key): the operator key lives beside the
+	// build output (config-key.asc), so a signed image built elsewhere by
+	// this test comes with the key that signs for it.
+	out := filepath.Join(tmp, "out")
+	if dir := os.Getenv("SUPERNODE_TEST_SIGNED_IMAGE"); dir != "" {
+		out = dir
+	}
+	configKey := filepath.Join(filepath.Dir(out), "config-key")
 	// A signed image ignores command line extensions it did not sign, so
 	// what the test needs on the console (the journal, the kernel's
 	// "Secure boot enabled" through "quiet") is signed in.
 	tmplPath := templateWith(t, root, filepath.Join(tmp, "signed.pkr.hcl"), `
-  secure_boot_key  = "`+key+`"
-  secure_boot_cert = "`+qemu.SnakeoilCert+`"
-  kernel_cmdline   = ["`+consoleJournal+`", "loglevel=7"]`)
-	out := filepath.Join(tmp, "out")
-	if dir := os.Getenv("SUPERNODE_TEST_SIGNED_IMAGE"); dir != "" {
+  secure_boot_key    = "`+key+`"
+  secure_boot_cert   = "`+qemu.SnakeoilCert+`"
+  config_signing_key = "`+configKey+`.pub.asc"
+  kernel_cmdline     = ["`+consoleJournal+`", "loglevel=7"]`)
+	if os.Getenv("SUPERNODE_TEST_SIGNED_IMAGE") != "" {
 		// A signed image built by this test elsewhere (its template above).
-		out = dir
+		if _, err := os.Stat(configKey + ".asc"); err != nil {
+			t.Fatalf("SUPERNODE_TEST_SIGNED_IMAGE: %v; the configuration key this test built the image with must be beside it", err)
+		}
 	} else {
+		if o, err := exec.Command(bin, "keygen", configKey).CombinedOutput(); err != nil {
+			t.Fatalf("appliance keygen: %v\n%s", err, o)
+		}
 		cmd := exec.Command(bin, "build", "-out", out, tmplPath)
 		cmd.Dir = root
 		if o, err := cmd.CombinedOutput(); err != nil {
@@ -60,10 +74,24 @@ func TestSecureBoot(t *testing.T) {
 		}
 	}
 
+	// Issue 13: the configuration partition of this variant takes only
+	// configuration signed by the operator's key. One boot gets a signed
+	// one (its SOFTWARE must reach the supernode), the other an unsigned
+	// one (refused on the console, the built-in configuration serves).
+	const software = "signed-config-1"
+	signedDisk := rawCopy(t, out, "signed-config.raw")
+	if o, err := exec.Command(bin, "configure", signedDisk, "--set", "supernode.software="+software, "--sign-key", configKey+".asc").CombinedOutput(); err != nil {
+		t.Fatalf("appliance configure --sign-key: %v\n%s", err, o)
+	}
+	unsignedDisk := rawCopy(t, out, "unsigned-config.raw")
+	if o, err := exec.Command(bin, "configure", unsignedDisk, "--set", "supernode.software=unsigned").CombinedOutput(); err != nil {
+		t.Fatalf("appliance configure: %v\n%s", err, o)
+	}
+
 	t.Run("signed image boots", func(t *testing.T) {
 		t.Parallel()
 		port := freeUDPPort(t)
-		vm := startVM(t, filepath.Join(out, "supernode-appliance.qcow2"), qemu.Options{
+		vm := startVM(t, signedDisk, qemu.Options{
 			SecureBoot:  true,
 			Vars:        qemu.SnakeoilVars,
 			HostFwd:     []string{"udp:127.0.0.1:" + strconv.Itoa(port) + "-:3478"},
@@ -82,10 +110,17 @@ func TestSecureBoot(t *testing.T) {
 		if _, err := vm.WaitConsole(ctx, "supernode ready"); err != nil {
 			t.Fatalf("the supernode did not start: %v", err)
 		}
-		if _, err := stunBinding(ctx, "127.0.0.1:"+strconv.Itoa(port)); err != nil {
+		sw, err := stunSoftware(ctx, "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
 			t.Fatalf("no STUN answer from the signed image under enforced Secure Boot: %v", err)
 		}
 		t.Log("the supernode answers STUN")
+		if sw != software {
+			t.Errorf("SOFTWARE %q, want %q from the signed configuration (%s)", sw, software, lineWith(vm.Console(), "appliance-config"))
+		}
+		if l := lineWith(vm.Console(), "imported credential supernode.software"); !strings.Contains(l, "verified") {
+			t.Errorf("signed configuration: console says %q", l)
+		}
 	})
 
 	// Issue #11 item 1: whoever sets SMBIOS strings tries to get a root
@@ -99,7 +134,8 @@ func TestSecureBoot(t *testing.T) {
 		t.Parallel()
 		port := freeUDPPort(t)
 		dropin := "[Service]\nExecStartPre=/usr/bin/echo PWNED-BY-CREDENTIAL\n"
-		vm := startVM(t, filepath.Join(out, "supernode-appliance.qcow2"), qemu.Options{
+		// This disk also carries an unsigned configuration.
+		vm := startVM(t, unsignedDisk, qemu.Options{
 			SecureBoot:   true,
 			Vars:         qemu.SnakeoilVars,
 			HostFwd:      []string{"udp:127.0.0.1:" + strconv.Itoa(port) + "-:3478"},
@@ -132,8 +168,15 @@ func TestSecureBoot(t *testing.T) {
 		if strings.Contains(cmdline, "rd.break") || strings.Contains(cmdline, "SULOGIN") || strings.Count(cmdline, "roothash=") != 1 || strings.Contains(cmdline, strings.Repeat("0", 64)) {
 			t.Errorf("the SMBIOS command line extension reached the kernel: %s", cmdline)
 		}
-		if _, err := stunBinding(ctx, "127.0.0.1:"+strconv.Itoa(port)); err != nil {
+		if sw, err := stunSoftware(ctx, "127.0.0.1:"+strconv.Itoa(port)); err != nil {
 			t.Fatalf("no STUN answer: %v", err)
+		} else if sw != "" {
+			t.Errorf("SOFTWARE %q from an unsigned configuration on an image that requires signed ones", sw)
+		}
+		if l := lineWith(vm.Console(), "appliance.conf is not signed"); l == "" {
+			t.Error("the unsigned configuration was not refused on the console")
+		} else {
+			t.Logf("console: %s", l)
 		}
 		// The live audit proves /proc/cmdline is exactly the signed one
 		// (one roothash=, ours) and the credential allowlist holds.

@@ -6,6 +6,7 @@
 //	appliance inspect IMAGE
 //	appliance verify [-key PUB.asc] DIR
 //	appliance keygen PREFIX
+//	appliance configure IMAGE|DEVICE [--set NAME=VALUE]... [--sign-key KEY.asc] [--show]
 //	appliance --version
 package main
 
@@ -50,6 +51,11 @@ Commands:
         every file against SHA256SUMS, the provenance and the SBOM
   keygen [-name NAME] [-email ADDR] PREFIX
         write a new operator signing key: PREFIX.asc (signing_key) and PREFIX.pub.asc
+  configure IMAGE|DEVICE [--set NAME=VALUE]... [--unset NAME]... [--config FILE] [--sign-key KEY.asc] [--show]
+        edit appliance.conf on the image's configuration partition (a raw
+        image file or the disk it was written to; needs mtools): every
+        NAME must be on the credential allowlist; --sign-key signs it for
+        images built with config_signing_key; --show prints it
   --version
         print the version
 
@@ -83,6 +89,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdVerify(args[1:], stdout)
 	case "keygen":
 		err = cmdKeygen(args[1:], stdout)
+	case "configure":
+		err = cmdConfigure(args[1:], stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,4 +1,4 @@
-package imds
+package credstore
 
 import (
 	"bytes"
@@ -10,8 +10,8 @@ import (
 	"strings"
 )
 
-// DefaultCredStore is where this one-shot (and systemd-imds after it)
-// writes. ImportCredential= searches, first match wins (systemd.exec(5),
+// DefaultCredStore is where the one-shots (and systemd-imds after them)
+// write. ImportCredential= searches, first match wins (systemd.exec(5),
 // src/core/exec-credential.c): the system credentials PID 1 received
 // (SMBIOS type 11, fw_cfg, the kernel command line; in
 // /run/credentials/@system), then /etc/credstore, /run/credstore,
@@ -19,10 +19,6 @@ import (
 // hypervisor or the image already supplies wins over the metadata service
 // whatever we write; we do not even write it, to keep the store honest.
 const DefaultCredStore = "/run/credstore"
-
-// DefaultStateDir holds "<daemon>.imported" marks for
-// appliance-imds-restart@<daemon>.service (the unit's RuntimeDirectory=).
-const DefaultStateDir = "/run/appliance-imds"
 
 // DefaultShadowDirs are the stores searched before DefaultCredStore.
 var DefaultShadowDirs = []string{"/run/credentials/@system", "/etc/credstore"}
@@ -82,7 +78,7 @@ func shadowedBy(dirs []string, name string) string {
 // writeNew creates dir/name with content b; it fails if the name appeared
 // meanwhile (link(2) does not replace, unlike rename(2)).
 func writeNew(dir, name string, b []byte) error {
-	f, err := os.CreateTemp(dir, ".imds-*")
+	f, err := os.CreateTemp(dir, ".cred-*")
 	if err != nil {
 		return fmt.Errorf("cannot write credential %s: %v", name, err)
 	}
@@ -123,4 +119,29 @@ func Consumers(out []Outcome) []string {
 	}
 	sort.Strings(l)
 	return l
+}
+
+// WriteFileAtomic replaces path with b (mode 0600, directory created 0700):
+// temporary file in the same directory, sync, rename. A crash leaves the
+// old file or the new one, never a mix. For the last good documents.
+func WriteFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	return err
 }

@@ -1,4 +1,4 @@
-package imds_test
+package credstore_test
 
 import (
 	"os"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/supernode-appliance/appliance/image/imds"
+	"github.com/supernode-appliance/appliance/image/credstore"
 )
 
 // TestStoreNeverOverwrites: a credential another source put into the store
@@ -20,7 +20,7 @@ func TestStoreNeverOverwrites(t *testing.T) {
 	os.WriteFile(filepath.Join(store, "supernode.conf"), []byte("from the config partition\n"), 0o400)
 	os.WriteFile(filepath.Join(store, "supernode.port"), []byte("3478"), 0o400)
 	os.WriteFile(filepath.Join(system, "supernode-xdp.allow_bogons"), []byte("false"), 0o400)
-	out, err := imds.WriteStore(store, []string{system}, []imds.Credential{
+	out, err := credstore.WriteStore(store, []string{system}, []credstore.Credential{
 		{Name: "supernode.conf", Value: []byte("from imds\n")},
 		{Name: "supernode.port", Value: []byte("3478")},
 		{Name: "supernode-xdp.allow_bogons", Value: []byte("true")},
@@ -50,7 +50,7 @@ func TestStoreNeverOverwrites(t *testing.T) {
 // TestAllowlistFromProfile: the names come from the hardening profile's
 // control, not a copy here.
 func TestAllowlistFromProfile(t *testing.T) {
-	allow, err := imds.Allowlist()
+	allow, err := credstore.Allowlist()
 	if err != nil && strings.Contains(err.Error(), "has no") {
 		// Fail closed is the behaviour to keep; the control itself comes
 		// with the trust-chain work (hardening/credentials.go).
@@ -60,12 +60,12 @@ func TestAllowlistFromProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"supernode.conf", "supernode.port", "supernode-xdp.conf"} {
-		if !imds.Allowed(n, allow) {
+		if !credstore.Allowed(n, allow) {
 			t.Errorf("%s not allowed by the profile's %v", n, allow)
 		}
 	}
 	for _, n := range []string{"systemd.extra-unit.x.service", "journal.forward_to_socket", "tmpfiles.extra", "sysctl.extra", "ssh.authorized_keys.root", "firstboot.hostname"} {
-		if imds.Allowed(n, allow) {
+		if credstore.Allowed(n, allow) {
 			t.Errorf("%s allowed by the profile's %v", n, allow)
 		}
 	}
@@ -78,8 +78,29 @@ func TestCheckName(t *testing.T) {
 		"": false, ".": false, "..": false, "supernode./x": false, "supernode.a\x00": false,
 		"supernode.a b": false, "supernode.é": false, "supernode": false, "x.supernode.conf": false,
 	} {
-		if err := imds.CheckName(name, allow); (err == nil) != ok {
+		if err := credstore.CheckName(name, allow); (err == nil) != ok {
 			t.Errorf("CheckName(%q) = %v, want ok=%v", name, err, ok)
 		}
 	}
+}
+
+// storeFiles reads every file of a credential store by name.
+func storeFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	ents, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return out
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = string(b)
+	}
+	return out
 }
