@@ -79,7 +79,7 @@ func (c *Config) Validate() error {
 		return nil
 	}
 	host, port, err := net.SplitHostPort(c.Listen)
-	if n, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || n == 0 {
+	if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil {
 		return fmt.Errorf("management_listen %q is not host:port; use e.g. 0.0.0.0:%d", c.Listen, inventory.ManagementHTTPS.Port)
 	}
 	if host != "" {

@@ -151,9 +151,20 @@ func printUsage(w io.Writer) {
 
 func loadConfig(path string, mustExist bool) (controller.Config, error) {
 	cfg := controller.DefaultConfig()
-	err := conf.Load(&cfg, controller.Name, path, mustExist)
-	return cfg, err
+	if err := conf.Load(&cfg, controller.Name, path, mustExist); err != nil {
+		return cfg, err
+	}
+	// What the fleet and the management listener add (appliance-firewall).
+	// A bad overlay never costs the filter: it is left out, so those ports
+	// stay closed, and said.
+	if err := controller.ApplyOverlay(&cfg, overlayPath); err != nil {
+		fmt.Fprintln(os.Stderr, "supernode-xdp: ignoring the overlay, so the fleet's and management ports stay closed:", err)
+	}
+	return cfg, nil
 }
+
+// overlayPath is controller.OverlayPath; tests point it elsewhere.
+var overlayPath = controller.OverlayPath
 
 func runDaemon(configPath string, explicit, debug bool, stderr io.Writer) int {
 	cfg, err := loadConfig(configPath, explicit)
