@@ -141,7 +141,7 @@ func TestServesEverySource(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		`supernode_requests_total{daemon="supernode",`,                                              // the real supernode's counters
+		`supernode_requests_total{daemon="supernode",`,                                                      // the real supernode's counters
 		`supernode_xdp_packets_total{daemon="supernode-xdp",interface="eth0",reason="drop_port_closed"} 12`, // XDP drop reasons
 		`appliance_audit_control_status{control="net-xdp-attached",daemon="appliance-audit",severity="high",status="fail"} 1`,
 		`appliance_audit_control_status{control="net-nftables-default-deny",daemon="appliance-audit",severity="high",status="pass"} 1`,

@@ -27,12 +27,12 @@ func TestOverlayAdds(t *testing.T) {
 // trusted sources, never remove a check, block or set another key.
 func TestOverlayHostile(t *testing.T) {
 	for _, text := range []string{
-		"block = 192.0.2.0/24\n",            // not a key an overlay may set
-		"udp_rate = 0\n",                    // nor a budget
-		"stun_ports = \n",                   // nor a check
-		"udp_ports = 0\n",                   // a bad port
-		"udp_ports = 70000\n",               // out of range
-		"allow = everyone\n",                // not a prefix
+		"block = 192.0.2.0/24\n",             // not a key an overlay may set
+		"udp_rate = 0\n",                     // nor a budget
+		"stun_ports = \n",                    // nor a check
+		"udp_ports = 0\n",                    // a bad port
+		"udp_ports = 70000\n",                // out of range
+		"allow = everyone\n",                 // not a prefix
 		"udp_ports = 7946\nudp_ports = 53\n", // a key twice
 		"\x00\xff garbage",
 	} {
