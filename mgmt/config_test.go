@@ -163,3 +163,22 @@ func TestPlanRefuses(t *testing.T) {
 		}
 	}
 }
+
+// The shipped appliance-mgmt.conf states the compiled-in defaults and
+// leaves the listener off.
+func TestShippedConfigIsDefaults(t *testing.T) {
+	b, err := os.ReadFile("appliance-mgmt.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := mgmt.DefaultConfig()
+	for _, kv := range [][2]string{{"supernode_metrics_url", d.SupernodeURL}, {"xdp_metrics_url", d.XDPURL}, {"audit_metrics_file", d.AuditProm}, {"audit_report_file", d.AuditReport}} {
+		if !strings.Contains(string(b), "\n#"+kv[0]+" = "+kv[1]+"\n") {
+			t.Errorf("appliance-mgmt.conf does not state %s = %s", kv[0], kv[1])
+		}
+	}
+	cfg := mgmt.DefaultConfig()
+	if err := conf.Load(&cfg, "", "appliance-mgmt.conf", true); err != nil || cfg.Enabled() {
+		t.Errorf("shipped config: %v, enabled %t", err, cfg.Enabled())
+	}
+}
