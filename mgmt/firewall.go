@@ -140,7 +140,7 @@ func (p Plan) Apply(nft, overlay string) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("nft could not fill the firewall's address sets (%v: %s); is nftables.service active with the appliance's /etc/nftables.conf?", err, strings.TrimSpace(out.String()))
+		return fmt.Errorf("nft could not fill the firewall's address sets (%v: %s); is nftables.service active with the appliance's /etc/nftables.conf?", err, strings.Join(strings.Fields(out.String()), " "))
 	}
 	if overlay == "" {
 		return nil

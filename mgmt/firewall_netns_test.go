@@ -26,7 +26,7 @@ const dropWait = 700 * time.Millisecond
 // only, and nothing reaches either until (or unless) they are configured.
 func TestFirewallGatesInNetns(t *testing.T) {
 	testenv.RequireRoot(t)
-	testenv.RequireCommands(t, "nft", "ip", "go")
+	testenv.RequireCommands(t, "nft", "ip", "go", "setpriv")
 	root := testenv.RepoRoot(t)
 	prof, err := hardening.Load(filepath.Join(root, "hardening/profile.hcl"))
 	if err != nil {
@@ -37,6 +37,12 @@ func TestFirewallGatesInNetns(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	// The firewall step runs as nobody: it must read the configs and the
+	// binary, and write the overlay into its runtime directory.
+	os.Chmod(filepath.Dir(dir), 0o755)
+	os.Chmod(dir, 0o755)
+	os.Mkdir(filepath.Join(dir, "run"), 0o755)
+	os.Chown(filepath.Join(dir, "run"), 65534, 65534)
 	bin := filepath.Join(dir, "appliance-mgmt")
 	build := exec.Command("go", "build", "-o", bin, "./mgmt/cmd/appliance-mgmt")
 	build.Dir = root
@@ -130,11 +136,15 @@ func TestFirewallGatesInNetns(t *testing.T) {
 			}
 		}
 	}
+	caps := "+net_admin"
 	firewall := func(sn, mg string) (string, error) {
 		snf, mgf := filepath.Join(dir, "supernode.conf"), filepath.Join(dir, "appliance-mgmt.conf")
 		os.WriteFile(snf, []byte(sn), 0o644)
 		os.WriteFile(mgf, []byte(mg), 0o644)
-		cmd := fw.Cmd(bin, "firewall", "-supernode-config", snf, "-config", mgf, "-overlay", filepath.Join(dir, "overlay.conf"))
+		// As the unit runs it: an unprivileged uid with CAP_NET_ADMIN only.
+		cmd := fw.Cmd("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			"--inh-caps=-all,"+caps, "--ambient-caps=-all,"+caps, "--bounding-set=-all,"+caps,
+			bin, "firewall", "-supernode-config", snf, "-config", mgf, "-overlay", filepath.Join(dir, "run", "overlay.conf"))
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH")} // no CREDENTIALS_DIRECTORY of the host
 		out, err := cmd.CombinedOutput()
 		return string(out), err
@@ -155,7 +165,7 @@ func TestFirewallGatesInNetns(t *testing.T) {
 	expect("fleet and management on", member, "fd77::1", "udp/7946", "tcp/7946", "udp/7947")
 	expect("fleet and management on", stranger, "10.88.0.1", "tcp/9443")
 	ov := controller.DefaultConfig()
-	if err := controller.ApplyOverlay(&ov, filepath.Join(dir, "overlay.conf")); err != nil || !has(ov.UDPPorts, 7946, 7947) || !has(ov.TCPPorts, 7946, 9443) {
+	if err := controller.ApplyOverlay(&ov, filepath.Join(dir, "run", "overlay.conf")); err != nil || !has(ov.UDPPorts, 7946, 7947) || !has(ov.TCPPorts, 7946, 9443) {
 		t.Errorf("XDP overlay: %v, udp %v tcp %v", err, ov.UDPPorts, ov.TCPPorts)
 	}
 
@@ -185,7 +195,16 @@ func TestFirewallGatesInNetns(t *testing.T) {
 	expect("fleet and management off", member, "10.77.0.1")
 	expect("fleet and management off", member, "fd77::1")
 	expect("fleet and management off", stranger, "10.88.0.1")
-	if b, _ := os.ReadFile(filepath.Join(dir, "overlay.conf")); strings.Contains(string(b), "=") {
+	if b, _ := os.ReadFile(filepath.Join(dir, "run", "overlay.conf")); strings.Contains(string(b), "=") {
 		t.Errorf("the XDP overlay still opens something with nothing configured:\n%s", b)
 	}
+
+	// CAP_NET_ADMIN is needed: without it nft cannot touch the sets, and
+	// the step says so in one line.
+	caps = "+net_raw" // any other capability
+	out, err = firewall("fleet_bind = 10.77.0.1:7946\nfleet_allow = 10.77.0.0/24\n", "")
+	if err == nil || !strings.Contains(out, "nft could not fill the firewall's address sets") {
+		t.Errorf("without CAP_NET_ADMIN: %v\n%s", err, out)
+	}
+	expect("without CAP_NET_ADMIN", member, "10.77.0.1")
 }
