@@ -149,5 +149,9 @@ func (p Plan) Apply(nft, overlay string) error {
 	if err := os.WriteFile(tmp, []byte(p.Overlay()), 0o644); err != nil {
 		return fmt.Errorf("cannot write the XDP overlay %s: %v", filepath.Dir(overlay), pathErr(err))
 	}
+	// supernode-xdp (another user) reads it, whatever the umask.
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return err
+	}
 	return os.Rename(tmp, overlay)
 }

@@ -49,6 +49,11 @@ func TestFirewallUnitLeastPrivilege(t *testing.T) {
 	if len(rt) != 1 || mgmt.XDPOverlay != controller.OverlayPath || filepath.Dir(mgmt.XDPOverlay) != "/run/"+rt[0] {
 		t.Errorf("overlay %s / %s is not in RuntimeDirectory=%q", mgmt.XDPOverlay, controller.OverlayPath, rt)
 	}
+	// DynamicUser + a preserved runtime directory = /run/private (0700):
+	// supernode-xdp could not read the overlay.
+	if got := unitLines(t, u, "RuntimeDirectoryPreserve"); len(got) != 0 && got[0] != "no" {
+		t.Errorf("RuntimeDirectoryPreserve=%q with DynamicUser hides the overlay from supernode-xdp", got)
+	}
 	cond := unitLines(t, "appliance-firewall-reload@.service", "ConditionPathExists")
 	if len(cond) != 1 || strings.Replace(cond[0], "%i", "supernode-xdp", 1) != controller.OverlayPath {
 		t.Errorf("reload condition %q is not the overlay %s", cond, controller.OverlayPath)
