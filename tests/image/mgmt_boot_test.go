@@ -80,7 +80,10 @@ func TestManagementListenerAndGatesBoot(t *testing.T) {
 		t.Fatalf("no complete scrape from the management listener before the deadline; last body:\n%.2000s", body)
 	}
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`supernode_build_info\{commit="[^"]*",daemon="supernode",root_hash="[0-9a-f]{64}",version="[^"]+"\} 1`),
+		// Every daemon's build info; appliance-mgmt's names the booted root
+		// hash (the supernode's unit hides /proc/cmdline: ProcSubset=pid).
+		regexp.MustCompile(`supernode_build_info\{commit="[^"]*",daemon="supernode",root_hash="[0-9a-f]*",version="[^"]+"\} 1`),
+		regexp.MustCompile(`supernode_build_info\{commit="[^"]*",daemon="appliance-mgmt",root_hash="[0-9a-f]{64}",version="[^"]+"\} 1`),
 		regexp.MustCompile(`supernode_xdp_packets_total\{daemon="supernode-xdp",`),
 		regexp.MustCompile(`appliance_audit_control_status\{control="net-nftables-default-deny",daemon="appliance-audit",severity="high",status="pass"\} 1`),
 		regexp.MustCompile(`appliance_audit_control_status\{control="net-listening",daemon="appliance-audit",severity="[a-z]+",status="pass"\} 1`),
@@ -88,6 +91,9 @@ func TestManagementListenerAndGatesBoot(t *testing.T) {
 		if !want.MatchString(body) {
 			t.Errorf("the management scrape lacks %s", want)
 		}
+	}
+	for _, l := range regexp.MustCompile(`supernode_build_info\{.*`).FindAllString(body, -1) {
+		t.Logf("%s", l)
 	}
 	for _, l := range regexp.MustCompile(`appliance_audit_control_status\{[^}]*status="(fail|error)"\} 1`).FindAllString(body, -1) {
 		t.Errorf("live audit: %s", l)
