@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -516,29 +518,71 @@ func (a *applier) disableUnlisted() error {
 
 // nftRuleset renders a default-deny input ruleset (CIS 4.3.4-4.3.8):
 // loopback allowed and spoofed loopback dropped, established traffic and
-// ICMP allowed, then only the declared ports.
+// ICMP allowed, then only the declared ports. A value "proto/port from
+// GATE" (the fleet's and the management listener's ports, see
+// inventory.Service.Gate) is accepted only from the address sets GATE4 and
+// GATE6, which the file declares empty: appliance-firewall fills them at
+// boot from the configuration, so a port of a feature that is not
+// configured stays closed, and one that is opens to its prefixes only.
 func nftRuleset(c *Control) (string, error) {
-	ports := map[string][]string{}
+	type key struct{ gate, proto string }
+	ports := map[key][]string{}
+	var gates []string
 	for _, v := range c.Values {
-		proto, port, ok := strings.Cut(v, "/")
+		spec, gate, gated := strings.Cut(v, " from ")
+		proto, port, ok := strings.Cut(spec, "/")
 		if n, err := strconv.Atoi(port); !ok || err != nil || n < 1 || n > 65535 || (proto != "tcp" && proto != "udp") {
 			return "", fmt.Errorf("control %s: port %q is not tcp/N or udp/N", c.ID, v)
 		}
-		ports[proto] = append(ports[proto], port)
+		if gated && !nftSetNameRE.MatchString(gate) {
+			return "", fmt.Errorf("control %s: %q names the address set %q; use a lower-case name such as fleet", c.ID, v, gate)
+		}
+		k := key{gate, proto}
+		if gated && !slices.Contains(gates, gate) {
+			gates = append(gates, gate)
+		}
+		ports[k] = append(ports[k], port)
 	}
 	var b strings.Builder
-	b.WriteString("flush ruleset\n\ntable inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n")
+	b.WriteString("flush ruleset\n\ntable inet filter {\n")
+	for _, g := range gates {
+		fmt.Fprintf(&b, "\tset %s4 {\n\t\ttype ipv4_addr; flags interval; auto-merge;\n\t}\n", g)
+		fmt.Fprintf(&b, "\tset %s6 {\n\t\ttype ipv6_addr; flags interval; auto-merge;\n\t}\n", g)
+	}
+	b.WriteString("\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n")
 	b.WriteString("\t\tiif \"lo\" accept\n\t\tiif != \"lo\" ip saddr 127.0.0.0/8 drop\n\t\tiif != \"lo\" ip6 saddr ::1 drop\n")
 	b.WriteString("\t\tct state established,related accept\n\t\tct state invalid drop\n")
 	b.WriteString("\t\tmeta l4proto icmp accept\n\t\tmeta l4proto ipv6-icmp accept\n")
 	for _, proto := range []string{"tcp", "udp"} {
-		if len(ports[proto]) > 0 {
-			fmt.Fprintf(&b, "\t\t%s dport { %s } accept\n", proto, strings.Join(ports[proto], ", "))
+		if p := ports[key{"", proto}]; len(p) > 0 {
+			fmt.Fprintf(&b, "\t\t%s dport { %s } accept\n", proto, strings.Join(p, ", "))
+		}
+	}
+	for _, g := range gates {
+		for _, proto := range []string{"tcp", "udp"} {
+			if p := ports[key{g, proto}]; len(p) > 0 {
+				fmt.Fprintf(&b, "\t\tip saddr @%s4 %s dport { %s } accept\n", g, proto, strings.Join(p, ", "))
+				fmt.Fprintf(&b, "\t\tip6 saddr @%s6 %s dport { %s } accept\n", g, proto, strings.Join(p, ", "))
+			}
 		}
 	}
 	b.WriteString("\t}\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n\t}\n")
 	b.WriteString("\tchain output {\n\t\ttype filter hook output priority filter; policy accept;\n\t}\n}\n")
 	return b.String(), nil
+}
+
+// nftSetNameRE is a gate's name; the sets are NAME4 and NAME6.
+var nftSetNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,15}$`)
+
+// NftRuleset renders the ruleset the profile's nftables control writes to
+// /etc/nftables.conf, so tests can load exactly that file with nft.
+func NftRuleset(p *Profile) (string, error) {
+	for _, c := range p.Controls {
+		if c.Apply == "nftables" {
+			return nftRuleset(c)
+		}
+	}
+	return "", fmt.Errorf("the profile has no control with apply = \"nftables\"")
 }
 
 func (a *applier) nftables() error {

@@ -155,6 +155,14 @@ func TestAuditDetectsEachBreakage(t *testing.T) {
 		}},
 		{"audit-rules", func(r string) error { return replaceIn(r, auditFile, "-S bpf", "-S getpid") }},
 		{"net-nftables-default-deny", func(r string) error { return replaceIn(r, nftFile, "udp dport { 3478,", "udp dport { 53, 3478,") }},
+		// The fleet's ports opened to anyone instead of the fleet's sets.
+		{"net-nftables-default-deny", func(r string) error { return replaceIn(r, nftFile, "ip saddr @fleet4 udp dport", "udp dport") }},
+		// A set filled in the file rather than from the configuration.
+		{"net-nftables-default-deny", func(r string) error {
+			return replaceIn(r, nftFile, "type ipv4_addr; flags interval; auto-merge;", "type ipv4_addr; flags interval; auto-merge; elements = { 0.0.0.0/0 };")
+		}},
+		// A gated port accepted from a literal prefix instead of its set.
+		{"net-nftables-default-deny", func(r string) error { return replaceIn(r, nftFile, "ip saddr @mgmt4", "ip saddr 0.0.0.0/0") }},
 		{"modules-lock", func(r string) error {
 			return os.Remove(filepath.Join(r, "/etc/systemd/system/multi-user.target.wants/supernode-modules-lock.service"))
 		}},

@@ -18,11 +18,17 @@ import (
 
 var (
 	nftPolicyRE = regexp.MustCompile(`hook\s+input\b[^;]*;\s*policy\s+(\w+)`)
-	nftPortsRE  = regexp.MustCompile(`\b(tcp|udp)\s+dport\s+(\{[^}]*\}|\d+)\s+accept`)
+	// An accept rule, optionally only from an address set (@fleet4).
+	nftPortsRE = regexp.MustCompile(`(?:\bip6?\s+saddr\s+(@\w+|\S+)\s+)?\b(tcp|udp)\s+dport\s+(\{[^}]*\}|\d+)\s+accept`)
+	// Elements written into the file: a gate's sets must start empty.
+	nftElementsRE = regexp.MustCompile(`\belements\s*=`)
 )
 
 // checkNftables reads the ruleset file nftables.service loads: the input
-// hook must drop by default and accept only declared ports.
+// hook must drop by default and accept only declared ports, a gated port
+// ("udp/7946 from fleet") only from its sets @fleet4/@fleet6, which the
+// file must declare without elements (appliance-firewall fills them from
+// the configuration at boot).
 func checkNftables(c *Control, t *Target) (bool, []Evidence, error) {
 	var ev []Evidence
 	b, err := os.ReadFile(inRoot(t.Root, nftFile))
@@ -41,12 +47,24 @@ func checkNftables(c *Control, t *Target) (bool, []Evidence, error) {
 	}
 	open := map[string]bool{}
 	for _, m := range nftPortsRE.FindAllStringSubmatch(rules, -1) {
-		for _, p := range strings.FieldsFunc(m[2], func(r rune) bool { return r == '{' || r == '}' || r == ',' || r == ' ' }) {
-			open[m[1]+"/"+p] = true
+		from := ""
+		switch src := m[1]; {
+		case src == "":
+		case strings.HasPrefix(src, "@"):
+			// The sets of gate g are g4 and g6.
+			from = " from " + strings.TrimRight(strings.TrimPrefix(src, "@"), "46")
+		default:
+			from = " from " + src // a literal source: declared by no value
+		}
+		for _, p := range strings.FieldsFunc(m[3], func(r rune) bool { return r == '{' || r == '}' || r == ',' || r == ' ' }) {
+			open[m[2]+"/"+p+from] = true
 		}
 	}
 	for _, p := range sortedKeys(open) {
 		ev = append(ev, Evidence{Where: nftFile, Found: "accepts " + p, Expected: "declared port", OK: declared[p]})
+	}
+	if nftElementsRE.MatchString(rules) {
+		ev = append(ev, Evidence{Where: nftFile, Found: "a set with elements", Expected: "address sets empty until appliance-firewall fills them"})
 	}
 	_, errNft := os.Stat(inRoot(t.Root, "/usr/sbin/nft"))
 	_, enabled := enabledUnits(t.Root)["nftables.service"]
@@ -122,7 +140,8 @@ func checkListening(c *Control, t *Target) (bool, []Evidence, error) {
 	}
 	declared := map[string]bool{}
 	for _, v := range c.Values {
-		declared[v] = true
+		spec, _, _ := strings.Cut(v, " from ") // who may reach it is the firewall's business
+		declared[spec] = true
 	}
 	seen := map[string]bool{}
 	var ev []Evidence

@@ -296,7 +296,7 @@ func diagError(diags hcl.Diagnostics) error {
 // a non-loopback address may reach on some appliance (internal/inventory).
 func inventoryContext() *hcl.EvalContext {
 	var specs []cty.Value
-	for _, s := range inventory.Specs(inventory.Reachable()) {
+	for _, s := range inventory.FirewallSpecs(inventory.Reachable()) {
 		specs = append(specs, cty.StringVal(s))
 	}
 	return &hcl.EvalContext{Variables: map[string]cty.Value{

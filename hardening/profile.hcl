@@ -861,7 +861,7 @@ control "svc-enabled-allowlist" {
   check  = "enabled-units"
   values = [
     "supernode.service", "supernode-xdp.service", "supernode-modules-lock.service", "appliance-audit.service",
-    "appliance-imds.service", "appliance-config.service",
+    "appliance-imds.service", "appliance-config.service", "appliance-firewall.service", "appliance-mgmt.service",
     "systemd-networkd.service", "systemd-networkd.socket", "systemd-network-generator.service",
     "systemd-networkd-varlink.socket", "systemd-networkd-resolve-hook.socket", "systemd-networkd-persistent-storage.service",
     "dbus-org.freedesktop.network1.service", "systemd-resolved.service", "dbus-org.freedesktop.resolve1.service",
@@ -890,6 +890,11 @@ control "svc-exposure" {
     # configuration partition importer (root without capabilities, no
     # network at all): 0.7 with systemd 252
     "appliance-config.service"       = "1.0"
+    # fills nft's fleet/mgmt sets (DynamicUser, CAP_NET_ADMIN only, no IP)
+    # and the opt-in management listener (DynamicUser, no capability):
+    # 1.2 each as scored by systemd 252
+    "appliance-firewall.service"     = "1.5"
+    "appliance-mgmt.service"         = "1.5"
     "supernode-modules-lock.service" = "2.0"
     # networkd keeps the sandbox systemd ships: 2.9 with systemd 257, 3.1
     # as scored by systemd 252 (an auditing Debian 12 host).
@@ -1238,7 +1243,7 @@ control "boot-credential-allowlist" {
   }
   apply  = "credential-allowlist"
   check  = "credential-allowlist"
-  values = ["supernode.*", "supernode-xdp.*", "network.network.*", "network.netdev.*", "network.link.*"]
+  values = ["supernode.*", "supernode-xdp.*", "appliance-mgmt.*", "network.network.*", "network.netdev.*", "network.link.*"]
 }
 
 control "profile-stamp" {

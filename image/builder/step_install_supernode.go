@@ -11,16 +11,17 @@ import (
 )
 
 // Binaries installed into /usr/bin when `make build` produced them.
-var Binaries = []string{"supernode", "supernode-xdp", "appliance-audit", "appliance-imds", "appliance-config"}
+var Binaries = []string{"supernode", "supernode-xdp", "appliance-audit", "appliance-imds", "appliance-config", "appliance-mgmt"}
 
 // UnitDirs hold each part's systemd files (*.service, *.sysusers.conf,
 // *.tmpfiles.conf, ...), relative to source_dir.
-var UnitDirs = []string{"supernode/systemd", "ebpf/systemd", "hardening/systemd", "image/imds/systemd", "image/confpart/systemd"}
+var UnitDirs = []string{"supernode/systemd", "ebpf/systemd", "hardening/systemd", "image/imds/systemd", "image/confpart/systemd", "mgmt/systemd"}
 
 // ConfigFiles are the daemons' default configs: source -> path in the image.
 var ConfigFiles = map[string]string{
 	"supernode/supernode.conf": "/etc/supernode/supernode.conf",
 	"ebpf/supernode-xdp.conf":  "/etc/supernode/supernode-xdp.conf",
+	"mgmt/appliance-mgmt.conf": "/etc/supernode/appliance-mgmt.conf",
 }
 
 // StepInstallSupernode installs the static binaries, their units, default

@@ -81,7 +81,7 @@ func TestConsumersAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := inventory.Specs(inventory.Reachable())
+	want := inventory.FirewallSpecs(inventory.Reachable())
 	for _, id := range []string{"net-nftables-default-deny", "net-listening"} {
 		c := prof.Control(id)
 		if c == nil {

@@ -15,11 +15,12 @@ import (
 
 // When a service is enabled.
 const (
-	Always     = "always"     // on every appliance
-	Fleet      = "fleet"      // only when fleet_bind is configured
-	DHCP       = "dhcp"       // only while an interface uses DHCP (the default)
-	Management = "management" // a loopback listener; reachable from outside only through the management listener
-	Alternate  = "alternate"  // only when alternate_address is set (RFC 5780 NAT behaviour discovery)
+	Always     = "always"            // on every appliance
+	Fleet      = "fleet"             // only when fleet_bind is configured
+	DHCP       = "dhcp"              // only while an interface uses DHCP (the default)
+	Management = "management"        // a loopback listener; reachable from outside only through the management listener
+	MgmtListen = "management_listen" // only when appliance-mgmt's management_listen is set
+	Alternate  = "alternate"         // only when alternate_address is set (RFC 5780 NAT behaviour discovery)
 )
 
 // Service is one listening port of the appliance.
@@ -27,7 +28,7 @@ type Service struct {
 	Name   string // short name used in metrics, docs and tests
 	Proto  string // "udp" or "tcp"
 	Port   uint16
-	When   string // Always, Fleet, DHCP, Management or Alternate
+	When   string // Always, Fleet, DHCP, Management, MgmtListen or Alternate
 	Reach  string // who may reach it, in words
 	Daemon string // the process that listens
 	Key    string // the config key that moves it, "" if fixed
@@ -46,11 +47,11 @@ var (
 	// address and on alternate_address, Binding only.
 	STUNAlternate = Service{Name: "stun-alternate", Proto: "udp", Port: 3479, When: Alternate, Reach: "anyone",
 		Daemon: "supernode", Key: "alternate_port", Doc: "RFC 5780 NAT behaviour discovery: Binding only, on the listen and the alternate address"}
-	FleetGossipUDP = Service{Name: "fleet-gossip", Proto: "udp", Port: 7946, When: Fleet, Reach: "fleet members",
+	FleetGossipUDP = Service{Name: "fleet-gossip", Proto: "udp", Port: 7946, When: Fleet, Reach: "fleet members (`fleet_allow`)",
 		Daemon: "supernode", Key: "fleet_bind", Doc: "memberlist (SWIM) gossip probes"}
-	FleetGossipTCP = Service{Name: "fleet-gossip", Proto: "tcp", Port: 7946, When: Fleet, Reach: "fleet members",
+	FleetGossipTCP = Service{Name: "fleet-gossip", Proto: "tcp", Port: 7946, When: Fleet, Reach: "fleet members (`fleet_allow`)",
 		Daemon: "supernode", Key: "fleet_bind", Doc: "memberlist state exchange"}
-	FleetData = Service{Name: "fleet-data", Proto: "udp", Port: 7947, When: Fleet, Reach: "fleet members",
+	FleetData = Service{Name: "fleet-data", Proto: "udp", Port: 7947, When: Fleet, Reach: "fleet members (`fleet_allow`)",
 		Daemon: "supernode", Key: "fleet_data_port", Doc: "encrypted data channel: replication, forwarded lookups and introductions (fleet_bind's port + 1)"}
 	DHCPv4 = Service{Name: "dhcpv4-client", Proto: "udp", Port: 68, When: DHCP, Reach: "the DHCP server",
 		Daemon: "systemd-networkd", Doc: "DHCPv4 client"}
@@ -58,12 +59,14 @@ var (
 		Daemon: "systemd-networkd", Doc: "DHCPv6 client"}
 	SupernodeMetrics = Service{Name: "supernode-metrics", Proto: "tcp", Port: 9478, When: Management, Reach: "loopback",
 		Daemon: "supernode", Key: "metrics_listen", Doc: "supernode /metrics and /healthz on 127.0.0.1"}
+	ManagementHTTPS = Service{Name: "management", Proto: "tcp", Port: 9443, When: MgmtListen, Reach: "management prefixes",
+		Daemon: "appliance-mgmt", Key: "management_listen", Doc: "opt-in HTTP(S) scrape of every daemon's metrics, the XDP counters and the live audit (mTLS optional)"}
 	XDPMetrics = Service{Name: "xdp-metrics", Proto: "tcp", Port: 9101, When: Management, Reach: "loopback",
 		Daemon: "supernode-xdp", Key: "metrics_listen", Doc: "XDP controller /metrics and /healthz on 127.0.0.1"}
 )
 
 // All lists every service in the order of the README's table.
-var All = []Service{STUN, STUNAlternate, FleetGossipUDP, FleetGossipTCP, FleetData, DHCPv4, DHCPv6, SupernodeMetrics, XDPMetrics}
+var All = []Service{STUN, STUNAlternate, FleetGossipUDP, FleetGossipTCP, FleetData, DHCPv4, DHCPv6, ManagementHTTPS, SupernodeMetrics, XDPMetrics}
 
 // Reachable is every service a non-loopback address may reach on some
 // appliance: what nftables must let in and what the live audit accepts
@@ -72,6 +75,50 @@ func Reachable() []Service {
 	var out []Service
 	for _, s := range All {
 		if s.When != Management {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Gate names the nftables address sets that alone may reach s: "fleet"
+// (sets fleet4 and fleet6, filled at boot from fleet_allow) or "mgmt"
+// (mgmt4, mgmt6, from management_allow); "" for a port open to anyone.
+// The sets are empty until appliance-firewall fills them, so a gated port
+// is closed on an appliance that does not configure it.
+func (s Service) Gate() string {
+	switch s.When {
+	case Fleet:
+		return "fleet"
+	case MgmtListen:
+		return "mgmt"
+	}
+	return ""
+}
+
+// FirewallSpec is Spec, followed by " from GATE" for a gated service: the
+// form of the hardening profile's inventory.firewall values.
+func (s Service) FirewallSpec() string {
+	if g := s.Gate(); g != "" {
+		return s.Spec() + " from " + g
+	}
+	return s.Spec()
+}
+
+// FirewallSpecs renders services as FirewallSpec does.
+func FirewallSpecs(ss []Service) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.FirewallSpec()
+	}
+	return out
+}
+
+// Gated returns the services of ss behind gate (see Gate).
+func Gated(ss []Service, gate string) []Service {
+	var out []Service
+	for _, s := range ss {
+		if s.Gate() == gate {
 			out = append(out, s)
 		}
 	}

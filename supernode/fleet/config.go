@@ -125,19 +125,38 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// allowedNets is fleet_allow, or the bind address's interface prefix.
+// AllowedPrefixes is who may talk to the fleet's ports: fleet_allow, or
+// the prefix of the interface that holds fleet_advertise (else fleet_bind).
+// The supernode accepts gossip only from these, and appliance-firewall
+// opens the fleet's ports in nftables and XDP to exactly these.
+func (c *Config) AllowedPrefixes() ([]netip.Prefix, error) {
+	if len(c.Allow) > 0 {
+		out := make([]netip.Prefix, len(c.Allow))
+		for i, p := range c.Allow {
+			out[i] = p.Masked()
+		}
+		return out, nil
+	}
+	ip := c.Bind.Addr()
+	if c.Advertise.IsValid() {
+		ip = c.Advertise
+	}
+	p, ok := interfacePrefix(ip.Unmap())
+	if !ok {
+		return nil, fmt.Errorf("fleet_bind %s is not an address of an interface of this host, so the members' network is unknown; set fleet_allow to it (CIDR, e.g. 10.0.0.0/24)", c.Bind)
+	}
+	return []netip.Prefix{p}, nil
+}
+
+// DataChannelPort is the UDP port of the data channel (fleet_data_port,
+// or fleet_bind's port + 1).
+func (c *Config) DataChannelPort() uint16 { return c.dataPort() }
+
+// allowedNets is AllowedPrefixes as the IP networks memberlist checks.
 func (c *Config) allowedNets() ([]net.IPNet, error) {
-	prefixes := c.Allow
-	if len(prefixes) == 0 {
-		ip := c.Bind.Addr()
-		if c.Advertise.IsValid() {
-			ip = c.Advertise
-		}
-		p, ok := interfacePrefix(ip.Unmap())
-		if !ok {
-			return nil, fmt.Errorf("fleet_bind %s is not an address of an interface of this host, so the members' network is unknown; set fleet_allow to it (CIDR, e.g. 10.0.0.0/24)", c.Bind)
-		}
-		prefixes = []netip.Prefix{p}
+	prefixes, err := c.AllowedPrefixes()
+	if err != nil {
+		return nil, err
 	}
 	out := make([]net.IPNet, 0, len(prefixes))
 	for _, p := range prefixes {

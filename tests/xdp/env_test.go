@@ -60,7 +60,8 @@ type env struct {
 	passOff        func()   // detaches the bare XDP_PASS program (flood benchmark)
 	ctlMu          sync.Mutex
 	ctlClient      *control.Client
-	fastPath       bool // binding_fast_path in baseConfig
+	fastPath       bool     // binding_fast_path in baseConfig
+	ctlArgs        []string // more arguments of supernode-xdp run
 }
 
 // baseConfig is the controller config every test starts from; extra lines
@@ -208,6 +209,7 @@ func (e *env) startController() {
 	e.t.Helper()
 	e.ctlLog = &syncBuffer{}
 	args := append(append([]string{}, e.prefix...), filepath.Join(e.bin, "supernode-xdp"), "run", "-config", e.confPath)
+	args = append(args, e.ctlArgs...)
 	e.ctl = e.rcv.Start(e.t, func(c *exec.Cmd) { c.Stdout, c.Stderr = e.ctlLog, e.ctlLog }, args...)
 	e.t.Cleanup(func() {
 		if e.t.Failed() {

@@ -58,6 +58,9 @@ Flags:
   -config FILE   config file (default ` + controller.DefaultConfigPath + `)
   -socket PATH   control socket (default ` + control.DefaultSocket + `)
   -debug         debug logging (run)
+  -overlay FILE  ports and trusted prefixes appliance-firewall adds for the
+                 configured fleet and management listener (default
+                 ` + controller.OverlayPath + `; absent: none)
   -force         detach: stop the running daemon (SIGTERM) first;
                  block: block a protected source or beyond report_max_ttl
 
@@ -86,6 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", controller.DefaultConfigPath, "config file")
 	socket := fs.String("socket", control.DefaultSocket, "control socket")
 	debug := fs.Bool("debug", false, "debug logging")
+	overlay := fs.String("overlay", controller.OverlayPath, "ports and trusted prefixes appliance-firewall adds (absent file: none)")
 	force := fs.Bool("force", false, "detach: stop a running controller first; block: override the never-block list and report_max_ttl")
 	// Flags may come before or after the arguments
 	// (supernode-xdp block 192.0.2.7 600 -socket PATH).
@@ -105,6 +109,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	explicit := false
 	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	overlayPath = *overlay
 
 	switch cmd {
 	case "run":
@@ -151,9 +156,20 @@ func printUsage(w io.Writer) {
 
 func loadConfig(path string, mustExist bool) (controller.Config, error) {
 	cfg := controller.DefaultConfig()
-	err := conf.Load(&cfg, controller.Name, path, mustExist)
-	return cfg, err
+	if err := conf.Load(&cfg, controller.Name, path, mustExist); err != nil {
+		return cfg, err
+	}
+	// What the fleet and the management listener add (appliance-firewall).
+	// A bad overlay never costs the filter: it is left out, so those ports
+	// stay closed, and said.
+	if err := controller.ApplyOverlay(&cfg, overlayPath); err != nil {
+		fmt.Fprintln(os.Stderr, "supernode-xdp: ignoring the overlay, so the fleet's and management ports stay closed:", err)
+	}
+	return cfg, nil
 }
+
+// overlayPath is -overlay, controller.OverlayPath by default.
+var overlayPath = controller.OverlayPath
 
 func runDaemon(configPath string, explicit, debug bool, stderr io.Writer) int {
 	cfg, err := loadConfig(configPath, explicit)

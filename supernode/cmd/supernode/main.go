@@ -9,7 +9,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/supernode-appliance/appliance/internal/inventory"
 	"io"
 	"os"
 	"os/signal"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/supernode-appliance/appliance/internal/conf"
 	"github.com/supernode-appliance/appliance/internal/daemon"
+	"github.com/supernode-appliance/appliance/supernode/daemonconf"
 	"github.com/supernode-appliance/appliance/supernode/fleet"
 	"github.com/supernode-appliance/appliance/supernode/server"
 )
@@ -31,29 +31,12 @@ const defaultConfig = "/etc/supernode/supernode.conf"
 // back, with every datagram that arrived meanwhile (zero-gap restarts).
 const udpFDName = "supernode-udp"
 
-// config is supernode.conf: the server's keys plus the daemon's own.
-type config struct {
-	server.Config
-	Fleet          fleet.Config  // the fleet_* keys; no fleet_bind = a standalone supernode
-	MetricsListen  string        `conf:"metrics_listen"`  // Prometheus /metrics; empty = off; never the public port
-	StatusInterval time.Duration `conf:"status_interval"` // how often STATUS= is refreshed
-	Debug          bool          `conf:"debug"`
-}
-
-func (c *config) Validate() error {
-	if c.StatusInterval < time.Second {
-		return fmt.Errorf("status_interval = %s is too short; use 1s or more", c.StatusInterval)
-	}
-	if err := c.Fleet.Validate(); err != nil {
-		return err
-	}
-	return c.Config.Validate()
-}
+// config is supernode.conf (supernode/daemonconf, shared with
+// appliance-firewall, which opens the fleet's ports from it).
+type config = daemonconf.Config
 
 // defaults are the compiled-in values supernode.conf states.
-func defaults() config {
-	return config{Config: server.Defaults(), Fleet: fleet.DefaultConfig(), MetricsListen: inventory.SupernodeMetrics.Listen(), StatusInterval: 5 * time.Second}
-}
+func defaults() config { return daemonconf.Defaults() }
 
 func main() {
 	cfg := defaults()

@@ -1,0 +1,157 @@
+package mgmt
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/supernode-appliance/appliance/internal/inventory"
+	"github.com/supernode-appliance/appliance/supernode/fleet"
+)
+
+// Gates are the nftables address sets of the static ruleset
+// (/etc/nftables.conf, hardening's nftables control): GATE4 and GATE6 in
+// table inet filter, declared empty.
+const (
+	GateFleet = "fleet"
+	GateMgmt  = "mgmt"
+)
+
+// XDPOverlay is where appliance-firewall tells supernode-xdp which ports
+// and sources the configuration adds (ebpf/controller.OverlayPath reads it).
+const XDPOverlay = "/run/appliance-firewall/supernode-xdp.conf"
+
+// Plan is what the configuration opens: the prefixes of each gate.
+type Plan struct {
+	Fleet []netip.Prefix // empty: no fleet configured
+	Mgmt  []netip.Prefix // empty: no management listener
+}
+
+// PlanFor derives the plan from the supernode's fleet block and
+// appliance-mgmt's config, refusing (one sentence) what the static
+// ruleset cannot honour: ports other than the inventory's, or prefixes
+// that would open a port to a large part of the internet.
+func PlanFor(f fleet.Config, m Config) (Plan, error) {
+	var p Plan
+	if f.Enabled() {
+		if f.Bind.Port() != inventory.FleetGossipUDP.Port || f.DataChannelPort() != inventory.FleetData.Port {
+			return Plan{}, fmt.Errorf("fleet_bind port %d and data port %d differ from the firewall's fleet ports %d and %d; use fleet_bind ADDRESS:%d and leave fleet_data_port unset",
+				f.Bind.Port(), f.DataChannelPort(), inventory.FleetGossipUDP.Port, inventory.FleetData.Port, inventory.FleetGossipUDP.Port)
+		}
+		prefixes, err := f.AllowedPrefixes()
+		if err != nil {
+			return Plan{}, err
+		}
+		if err := CheckPrefixes("fleet_allow", prefixes); err != nil {
+			return Plan{}, err
+		}
+		p.Fleet = prefixes
+	}
+	if m.Enabled() {
+		if len(m.Allow) == 0 {
+			return Plan{}, fmt.Errorf("management_listen is set but management_allow is empty; list the prefixes of your monitoring hosts, e.g. management_allow = 192.0.2.0/28")
+		}
+		_, port, _ := strings.Cut(m.Listen[strings.LastIndex(m.Listen, "]")+1:], ":")
+		if port != strconv.Itoa(int(inventory.ManagementHTTPS.Port)) {
+			return Plan{}, fmt.Errorf("management_listen %s is not on the firewall's management port %d; use ADDRESS:%d", m.Listen, inventory.ManagementHTTPS.Port, inventory.ManagementHTTPS.Port)
+		}
+		if err := CheckPrefixes("management_allow", m.Allow); err != nil {
+			return Plan{}, err
+		}
+		p.Mgmt = slices.Clone(m.Allow)
+	}
+	return p, nil
+}
+
+// NftScript fills the gates' sets in one nft transaction: each set is
+// flushed, then gets the plan's prefixes of its family (none = closed).
+func (p Plan) NftScript(table string) string {
+	var b strings.Builder
+	for _, g := range []struct {
+		name     string
+		prefixes []netip.Prefix
+	}{{GateFleet, p.Fleet}, {GateMgmt, p.Mgmt}} {
+		for _, fam := range []string{"4", "6"} {
+			set := g.name + fam
+			fmt.Fprintf(&b, "flush set %s %s\n", table, set)
+			var el []string
+			for _, pr := range g.prefixes {
+				if pr.Addr().Is4() == (fam == "4") {
+					el = append(el, pr.Masked().String())
+				}
+			}
+			if len(el) > 0 {
+				fmt.Fprintf(&b, "add element %s %s { %s }\n", table, set, strings.Join(el, ", "))
+			}
+		}
+	}
+	return b.String()
+}
+
+// Overlay is the XDP controller's addition, in its config format: the
+// gated services' ports (the filter's default-deny would drop them) and
+// the gates' prefixes as trusted sources (members and monitoring hosts
+// often use private addresses, which the bogon check drops, and fleet
+// traffic must not be held to a stranger's per-source budget). nftables
+// still admits the ports only from the sets.
+func (p Plan) Overlay() string {
+	var udp, tcp []string
+	var allow []string
+	add := func(gate string, prefixes []netip.Prefix) {
+		if len(prefixes) == 0 {
+			return
+		}
+		for _, s := range inventory.Gated(inventory.All, gate) {
+			port := strconv.Itoa(int(s.Port))
+			if s.Proto == "udp" && !slices.Contains(udp, port) {
+				udp = append(udp, port)
+			}
+			if s.Proto == "tcp" && !slices.Contains(tcp, port) {
+				tcp = append(tcp, port)
+			}
+		}
+		for _, pr := range prefixes {
+			allow = append(allow, pr.Masked().String())
+		}
+	}
+	add(GateFleet, p.Fleet)
+	add(GateMgmt, p.Mgmt)
+	var b strings.Builder
+	b.WriteString("# Written at boot by appliance-firewall from supernode.conf (fleet) and\n# appliance-mgmt.conf (management listener); added to supernode-xdp's own.\n")
+	for _, kv := range [][2]string{{"udp_ports", strings.Join(udp, ", ")}, {"tcp_ports", strings.Join(tcp, ", ")}, {"allow", strings.Join(allow, ", ")}} {
+		if kv[1] != "" {
+			fmt.Fprintf(&b, "%s = %s\n", kv[0], kv[1])
+		}
+	}
+	return b.String()
+}
+
+// Apply fills the sets with nft (one transaction) and writes the XDP
+// overlay atomically. nft is the program to run ("nft" normally).
+func (p Plan) Apply(nft, overlay string) error {
+	cmd := exec.Command(nft, "-f", "-")
+	cmd.Stdin = strings.NewReader(p.NftScript("inet filter"))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("nft could not fill the firewall's address sets (%v: %s); is nftables.service active with the appliance's /etc/nftables.conf?", err, strings.Join(strings.Fields(out.String()), " "))
+	}
+	if overlay == "" {
+		return nil
+	}
+	tmp := overlay + ".tmp"
+	if err := os.WriteFile(tmp, []byte(p.Overlay()), 0o644); err != nil {
+		return fmt.Errorf("cannot write the XDP overlay %s: %v", filepath.Dir(overlay), pathErr(err))
+	}
+	// supernode-xdp (another user) reads it, whatever the umask.
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, overlay)
+}

@@ -1,0 +1,8 @@
+package mgmt
+
+import (
+	"crypto/tls"
+	"net"
+)
+
+func newTLSListener(l net.Listener, c *tls.Config) net.Listener { return tls.NewListener(l, c) }

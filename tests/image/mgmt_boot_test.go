@@ -1,0 +1,109 @@
+package image_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/supernode-appliance/appliance/image/qemu"
+	"github.com/supernode-appliance/appliance/tests/testenv"
+)
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestManagementListenerAndGatesBoot boots the image with a one-member
+// fleet and the management listener configured by SMBIOS credentials, and
+// scrapes the listener from the host through QEMU's forward (the guest
+// sees the host as 10.0.2.2, inside management_allow). Nothing else opens
+// tcp/9443: no allow_bogons credential, so only appliance-firewall's XDP
+// overlay lets the private source and port through the filter, and only
+// its mgmt4 set lets them through nftables.
+func TestManagementListenerAndGatesBoot(t *testing.T) {
+	testenv.RequireCommands(t, "qemu-system-x86_64")
+	dir := testenv.Image(t)
+	port := freeTCPPort(t)
+	vm := startVM(t, filepath.Join(dir, "supernode-appliance.qcow2"), qemu.Options{
+		HostFwd:      []string{"tcp:127.0.0.1:" + strconv.Itoa(port) + "-:9443"},
+		ExtraCmdline: consoleJournal,
+		Credentials: map[string]string{
+			"supernode.fleet_bind":             "10.0.2.15:7946",
+			"supernode.fleet_allow":            "10.0.2.0/24",
+			"supernode.fleet_key":              "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+			"appliance-mgmt.management_listen": "0.0.0.0:9443",
+			"appliance-mgmt.management_allow":  "10.0.2.0/24",
+		},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
+	defer cancel()
+	if _, err := vm.WaitConsole(ctx, "management listener ready", "appliance-mgmt firewall:"); err != nil {
+		t.Fatal(err)
+	}
+	if l := lineWith(vm.Console(), "appliance-mgmt firewall:"); l != "" {
+		t.Fatalf("the firewall step failed: %s", l)
+	}
+	if l := lineWith(vm.Console(), "fleet ports open to"); !strings.Contains(l, "[10.0.2.0/24]; management port open to [10.0.2.0/24]") {
+		t.Errorf("firewall step: %q", l)
+	}
+
+	// Scrape until the live audit has written its results (it runs after
+	// the supernode); each try is a real round trip through XDP and nft.
+	client := &http.Client{Timeout: 20 * time.Second}
+	var body string
+	for ctx.Err() == nil {
+		resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(b)
+			if strings.Contains(body, "appliance_audit_control_status{") && strings.Contains(body, `source_up{daemon="appliance-mgmt",source="supernode"} 1`) {
+				break
+			}
+		}
+		time.Sleep(3 * time.Second)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("no complete scrape from the management listener before the deadline; last body:\n%.2000s", body)
+	}
+	for _, want := range []*regexp.Regexp{
+		// Every daemon's build info; appliance-mgmt's names the booted root
+		// hash (the supernode's unit hides /proc/cmdline: ProcSubset=pid).
+		regexp.MustCompile(`supernode_build_info\{commit="[^"]*",daemon="supernode",root_hash="[0-9a-f]*",version="[^"]+"\} 1`),
+		regexp.MustCompile(`supernode_build_info\{commit="[^"]*",daemon="appliance-mgmt",root_hash="[0-9a-f]{64}",version="[^"]+"\} 1`),
+		regexp.MustCompile(`supernode_xdp_packets_total\{daemon="supernode-xdp",`),
+		regexp.MustCompile(`appliance_audit_control_status\{control="net-nftables-default-deny",daemon="appliance-audit",severity="high",status="pass"\} 1`),
+		regexp.MustCompile(`appliance_audit_control_status\{control="net-listening",daemon="appliance-audit",severity="[a-z]+",status="pass"\} 1`),
+	} {
+		if !want.MatchString(body) {
+			t.Errorf("the management scrape lacks %s", want)
+		}
+	}
+	for _, l := range regexp.MustCompile(`supernode_build_info\{.*`).FindAllString(body, -1) {
+		t.Logf("%s", l)
+	}
+	for _, l := range regexp.MustCompile(`appliance_audit_control_status\{[^}]*status="(fail|error)"\} 1`).FindAllString(body, -1) {
+		t.Errorf("live audit: %s", l)
+	}
+	for _, want := range []string{"Finished appliance-firewall.service", "Started appliance-mgmt.service"} {
+		if !strings.Contains(vm.Console(), want) {
+			t.Errorf("serial console lacks %q", want)
+		}
+	}
+	if strings.Contains(vm.Console(), "ignoring the overlay") {
+		t.Errorf("supernode-xdp refused the overlay: %s", lineWith(vm.Console(), "ignoring the overlay"))
+	}
+}
