@@ -13,7 +13,7 @@ BENCHTIME ?= 1s
 export GOFLAGS
 
 # Every main package under <part>/cmd/<name> becomes bin/<name>, built static.
-CMDS := $(sort $(patsubst %/,%,$(dir $(wildcard $(addsuffix /cmd/*/*.go,supernode ebpf image hardening mgmt)))))
+CMDS := $(sort $(patsubst %/,%,$(dir $(wildcard $(addsuffix /cmd/*/*.go,supernode ebpf image hardening)))))
 
 .PHONY: help build test unit fuzz bench generate clean image boot audit deps vet soak
 

@@ -10,7 +10,7 @@ import (
 	"github.com/supernode-appliance/appliance/internal/conf"
 )
 
-// OverlayPath is where appliance-firewall (mgmt/) writes, at boot, what
+// OverlayPath is where appliance-firewall (image/mgmt/) writes, at boot, what
 // the appliance's configuration adds to the filter policy: the fleet's and
 // the management listener's ports, and their prefixes as trusted sources,
 // present only when the fleet or the listener is configured. nftables

@@ -15,13 +15,13 @@ var Binaries = []string{"supernode", "supernode-xdp", "appliance-audit", "applia
 
 // UnitDirs hold each part's systemd files (*.service, *.sysusers.conf,
 // *.tmpfiles.conf, ...), relative to source_dir.
-var UnitDirs = []string{"supernode/systemd", "ebpf/systemd", "hardening/systemd", "image/imds/systemd", "image/confpart/systemd", "mgmt/systemd"}
+var UnitDirs = []string{"supernode/systemd", "ebpf/systemd", "hardening/systemd", "image/imds/systemd", "image/confpart/systemd", "image/mgmt/systemd"}
 
 // ConfigFiles are the daemons' default configs: source -> path in the image.
 var ConfigFiles = map[string]string{
-	"supernode/supernode.conf": "/etc/supernode/supernode.conf",
-	"ebpf/supernode-xdp.conf":  "/etc/supernode/supernode-xdp.conf",
-	"mgmt/appliance-mgmt.conf": "/etc/supernode/appliance-mgmt.conf",
+	"supernode/supernode.conf":       "/etc/supernode/supernode.conf",
+	"ebpf/supernode-xdp.conf":        "/etc/supernode/supernode-xdp.conf",
+	"image/mgmt/appliance-mgmt.conf": "/etc/supernode/appliance-mgmt.conf",
 }
 
 // StepInstallSupernode installs the static binaries, their units, default

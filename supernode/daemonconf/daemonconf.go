@@ -1,6 +1,6 @@
 // Package daemonconf is supernode.conf as a type: the server's keys, the
 // fleet block and the daemon's own keys. The supernode daemon loads it, and
-// so does appliance-firewall (mgmt/), which must open the fleet's ports
+// so does appliance-firewall (image/mgmt/), which must open the fleet's ports
 // from exactly the configuration the supernode runs with.
 package daemonconf
 

@@ -24,8 +24,8 @@ import (
 	"time"
 
 	"github.com/supernode-appliance/appliance/hardening"
+	"github.com/supernode-appliance/appliance/image/mgmt"
 	"github.com/supernode-appliance/appliance/internal/daemon"
-	"github.com/supernode-appliance/appliance/mgmt"
 	"github.com/supernode-appliance/appliance/supernode/server"
 )
 

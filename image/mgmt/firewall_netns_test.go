@@ -44,7 +44,7 @@ func TestFirewallGatesInNetns(t *testing.T) {
 	os.Mkdir(filepath.Join(dir, "run"), 0o755)
 	os.Chown(filepath.Join(dir, "run"), 65534, 65534)
 	bin := filepath.Join(dir, "appliance-mgmt")
-	build := exec.Command("go", "build", "-o", bin, "./mgmt/cmd/appliance-mgmt")
+	build := exec.Command("go", "build", "-o", bin, "./image/cmd/appliance-mgmt")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

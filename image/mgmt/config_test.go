@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/supernode-appliance/appliance/ebpf/controller"
+	"github.com/supernode-appliance/appliance/image/mgmt"
 	"github.com/supernode-appliance/appliance/internal/conf"
-	"github.com/supernode-appliance/appliance/mgmt"
 	"github.com/supernode-appliance/appliance/supernode/fleet"
 )
 

@@ -8,7 +8,7 @@
 //	                                        and the XDP overlay from
 //	                                        supernode.conf and appliance-mgmt.conf
 //
-// See mgmt/README.md.
+// See image/mgmt/README.md.
 package main
 
 import (
@@ -21,9 +21,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/supernode-appliance/appliance/image/mgmt"
 	"github.com/supernode-appliance/appliance/internal/conf"
 	"github.com/supernode-appliance/appliance/internal/daemon"
-	"github.com/supernode-appliance/appliance/mgmt"
 	"github.com/supernode-appliance/appliance/supernode/daemonconf"
 )
 

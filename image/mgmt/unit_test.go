@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/supernode-appliance/appliance/ebpf/controller"
-	"github.com/supernode-appliance/appliance/mgmt"
+	"github.com/supernode-appliance/appliance/image/mgmt"
 )
 
 func unitLines(t *testing.T, name, key string) []string {
