@@ -136,7 +136,7 @@ func parseProcAddr(s string) (netip.AddrPort, error) {
 func checkListening(c *Control, t *Target) (bool, []Evidence, error) {
 	socks, err := ListeningSockets(t.Proc)
 	if err != nil {
-		return false, nil, errAt(filepath.Join(t.Proc, "net", "{tcp,tcp6,udp,udp6}"), "unreadable", "the listening sockets", err)
+		return false, nil, errAt(filepath.Join(t.Proc, "net", "{tcp,tcp6,udp,udp6}"), "unreadable: "+err.Error(), "the listening sockets", err)
 	}
 	declared := map[string]bool{}
 	for _, v := range c.Values {
@@ -235,7 +235,7 @@ func parseXDPAttr(b []byte) (mode string, prog uint32) {
 func checkXDP(c *Control, t *Target) (bool, []Evidence, error) {
 	links, err := Links()
 	if err != nil {
-		return false, nil, errAt("rtnetlink RTM_GETLINK", "no link dump", "every Ethernet uplink with XDP attached", err)
+		return false, nil, errAt("rtnetlink RTM_GETLINK", "no link dump: "+err.Error(), "every Ethernet uplink with XDP attached", err)
 	}
 	var ev []Evidence
 	for _, l := range links {
