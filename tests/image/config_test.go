@@ -2,7 +2,6 @@ package image_test
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pion/stun/v3"
 
 	"github.com/supernode-appliance/appliance/image/confpart"
 	"github.com/supernode-appliance/appliance/image/qemu"
@@ -27,36 +24,6 @@ func rawCopy(t *testing.T, dir, name string) string {
 		t.Fatalf("%v %s", err, out)
 	}
 	return dst
-}
-
-// stunSoftware sends Binding requests carrying SOFTWARE until one is
-// answered and returns the reply's SOFTWARE ("" when it has none).
-func stunSoftware(ctx context.Context, addr string) (string, error) {
-	conn, err := net.Dial("udp", addr)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	buf := make([]byte, 1500)
-	for {
-		req := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.NewSoftware("confpart-probe"), stun.Fingerprint)
-		conn.Write(req.Raw)
-		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-		if n, err := conn.Read(buf); err == nil {
-			res := &stun.Message{Raw: append([]byte(nil), buf[:n]...)}
-			if res.Decode() == nil && res.TransactionID == req.TransactionID && res.Type == stun.BindingSuccess {
-				var sw stun.Software
-				if err := sw.GetFrom(res); err != nil {
-					return "", nil
-				}
-				return sw.String(), nil
-			}
-		}
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		time.Sleep(time.Second)
-	}
 }
 
 // TestConfigPartitionReachesDaemons: `appliance configure --set` on a raw
