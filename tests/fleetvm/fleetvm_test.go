@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -31,6 +32,7 @@ const (
 	clientIP    = "10.77.0.1"
 	bridge      = "fvbr0"
 	gossipPort  = 7946 // fleet_bind's port; the data channel is 7947
+	mgmtPort    = 9443 // inventory.ManagementHTTPS
 )
 
 // Bounded waits: TCG on two shared cores boots one appliance in 2-4 min,
@@ -86,13 +88,15 @@ func credentials(a *appliance, seeds, fleetKey string) map[string]string {
 		// keepalives); failure detection is relaxed for TCG, where a
 		// busy guest can miss a 500 ms probe.
 		"supernode.conf": "lease = 10m\nfleet_probe_interval = 2s\nfleet_probe_timeout = 1s\nfleet_suspicion_mult = 6\n",
-		// Private sources are bogons to the XDP filter by default. Its
-		// udp_ports default is the STUN port only: until the filter opens
-		// the fleet ports by itself when a fleet is configured (for
-		// fleet_allow), they are opened here.
+		// The test's client (10.77.0.1) is a private source, a bogon to
+		// the XDP filter by default. The fleet ports are NOT opened here:
+		// appliance-firewall opens them, in nftables and in the XDP
+		// filter, to fleet_allow only, because the fleet is configured.
 		"supernode-xdp.allow_bogons": fleetPrefix,
-		"supernode-xdp.udp_ports":    fmt.Sprintf("3478,%d,%d", gossipPort, gossipPort+1),
-		"supernode-xdp.tcp_ports":    fmt.Sprint(gossipPort),
+		// The opt-in management listener, for the test's prefix only
+		// (one appliance-mgmt.conf credential: appliance-mgmt.<key> names
+		// are longer than fw_cfg carries).
+		"appliance-mgmt.conf": "management_listen = 0.0.0.0:" + fmt.Sprint(mgmtPort) + "\nmanagement_allow = " + fleetPrefix + "\n",
 	}
 }
 
@@ -235,6 +239,28 @@ func TestThreeApplianceFleet(t *testing.T) {
 		step("peer %d (registered at %s) found through %s (%d attempts)", i, p.at.name, via.name, n)
 	}
 
+	// Every member is observed from outside through its management
+	// listener: the supernode sees a fleet of three, the XDP filter's
+	// counters and the live audit's verdicts are there, and so is the
+	// build info.
+	for _, a := range apps {
+		body := scrape(t, ns, a, fleetTimeout)
+		for _, want := range []*regexp.Regexp{
+			regexp.MustCompile(`(?m)^supernode_fleet_members\{daemon="supernode"\} 3$`),
+			regexp.MustCompile(`supernode_xdp_packets_total\{daemon="supernode-xdp",`),
+			regexp.MustCompile(`appliance_audit_control_status\{control="net-nftables-default-deny",daemon="appliance-audit",severity="high",status="pass"\} 1`),
+			regexp.MustCompile(`supernode_build_info\{commit="[^"]*",daemon="appliance-mgmt",root_hash="[0-9a-f]{64}",version="[^"]+"\} 1`),
+		} {
+			if !want.MatchString(body) {
+				t.Errorf("%s: the management scrape lacks %s", a.name, want)
+			}
+		}
+		for _, l := range regexp.MustCompile(`appliance_audit_control_status\{[^}]*status="(fail|error)"\} 1`).FindAllString(body, -1) {
+			t.Errorf("%s: live audit: %s", a.name, l)
+		}
+		step("%s: management listener scraped (%d bytes)", a.name, len(body))
+	}
+
 	// vm3 loses power. The survivors must declare it dead, and then every
 	// peer, vm3's own included, is still found through each of them.
 	dead := apps[2]
@@ -267,6 +293,29 @@ func TestThreeApplianceFleet(t *testing.T) {
 		}
 	}
 	step("done: %d of %d peers lost after %s died", lost, len(peers), dead.name)
+}
+
+// scrape fetches http://IP:9443/metrics from the test's namespace until the
+// live audit's results and the supernode's metrics are both in it.
+func scrape(t *testing.T, ns *testenv.NS, a *appliance, limit time.Duration) string {
+	t.Helper()
+	addr := fmt.Sprintf("%s:%d", a.ip, mgmtPort)
+	url := "http://" + addr + "/metrics"
+	deadline := time.Now().Add(limit)
+	var body string
+	for time.Now().Before(deadline) {
+		b, err := testenv.HTTPGet(ns.Do, addr, "/metrics")
+		if err == nil {
+			body = b
+		}
+		if err == nil && strings.Contains(body, "appliance_audit_control_status{") &&
+			strings.Contains(body, `source_up{daemon="appliance-mgmt",source="supernode"} 1`) {
+			return body
+		}
+		time.Sleep(3 * time.Second)
+	}
+	t.Fatalf("%s: no complete scrape of %s within %s; last body:\n%.2000s", a.name, url, limit, body)
+	return ""
 }
 
 func keygen(t *testing.T, client, dir, name string) (file, hex string) {

@@ -21,7 +21,7 @@ func HTTPGet(do func(func() error) error, addr, path string) (string, error) {
 			return err
 		}
 		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.SetDeadline(time.Now().Add(30 * time.Second)) // a scrape under TCG can take seconds
 		req, err := http.NewRequest("GET", "http://"+addr+path, nil)
 		if err != nil {
 			return err
