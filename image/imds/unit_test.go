@@ -2,25 +2,11 @@ package imds
 
 import (
 	"fmt"
+	"github.com/supernode-appliance/appliance/tests/testenv"
 	"os"
 	"strings"
 	"testing"
 )
-
-func unitLines(t *testing.T, name, key string) []string {
-	t.Helper()
-	b, err := os.ReadFile("systemd/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, key+"="); ok {
-			out = append(out, v)
-		}
-	}
-	return out
-}
 
 // TestUnitConditionsMatchDetection: systemd skips the unit exactly where
 // Detect would say None; one table, two readers.
@@ -29,7 +15,7 @@ func TestUnitConditionsMatchDetection(t *testing.T) {
 	for _, s := range signatures {
 		want = append(want, fmt.Sprintf("|smbios-field(%s = %q)", s.Field, s.Value))
 	}
-	got := unitLines(t, "appliance-imds.service", "ConditionFirmware")
+	got := testenv.UnitLines(t, "systemd/"+"appliance-imds.service", "ConditionFirmware")
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("appliance-imds.service ConditionFirmware=\n%s\nwant (from detect.go)\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -38,18 +24,18 @@ func TestUnitConditionsMatchDetection(t *testing.T) {
 // TestUnitPathsMatchCode: the paths the unit opens for writing and the
 // address it allows are the ones the code uses.
 func TestUnitPathsMatchCode(t *testing.T) {
-	if got := unitLines(t, "appliance-imds.service", "ReadWritePaths"); len(got) != 1 || got[0] != DefaultCredStore {
+	if got := testenv.UnitLines(t, "systemd/"+"appliance-imds.service", "ReadWritePaths"); len(got) != 1 || got[0] != DefaultCredStore {
 		t.Errorf("ReadWritePaths=%q, want %s", got, DefaultCredStore)
 	}
-	if got := unitLines(t, "appliance-imds.service", "IPAddressAllow"); len(got) != 1 || "http://"+got[0] != DefaultBaseURL {
+	if got := testenv.UnitLines(t, "systemd/"+"appliance-imds.service", "IPAddressAllow"); len(got) != 1 || "http://"+got[0] != DefaultBaseURL {
 		t.Errorf("IPAddressAllow=%q, want the host of %s", got, DefaultBaseURL)
 	}
 	b, _ := os.ReadFile("systemd/appliance-imds.tmpfiles.conf")
 	if !strings.Contains(string(b), "\nd "+DefaultCredStore+" 0700 root root -\n") {
 		t.Errorf("appliance-imds.tmpfiles.conf does not create %s 0700 root", DefaultCredStore)
 	}
-	rt := unitLines(t, "appliance-imds.service", "RuntimeDirectory")
-	cond := unitLines(t, "appliance-imds-restart@.service", "ConditionPathExists")
+	rt := testenv.UnitLines(t, "systemd/"+"appliance-imds.service", "RuntimeDirectory")
+	cond := testenv.UnitLines(t, "systemd/"+"appliance-imds-restart@.service", "ConditionPathExists")
 	if len(rt) != 1 || len(cond) != 1 || "/run/"+rt[0] != DefaultStateDir || cond[0] != DefaultStateDir+"/%i.imported" {
 		t.Errorf("restart condition %q does not name the RuntimeDirectory %q", cond, rt)
 	}
