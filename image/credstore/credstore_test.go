@@ -1,6 +1,7 @@
 package credstore_test
 
 import (
+	"github.com/supernode-appliance/appliance/tests/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,7 @@ func TestStoreNeverOverwrites(t *testing.T) {
 			t.Errorf("%s: %s, want %s", o.Name, o.Status, want[i])
 		}
 	}
-	files := storeFiles(t, store)
+	files := testenv.DirFiles(t, store)
 	if files["supernode.conf"] != "from the config partition\n" {
 		t.Errorf("supernode.conf overwritten: %q", files["supernode.conf"])
 	}
@@ -82,25 +83,4 @@ func TestCheckName(t *testing.T) {
 			t.Errorf("CheckName(%q) = %v, want ok=%v", name, err, ok)
 		}
 	}
-}
-
-// storeFiles reads every file of a credential store by name.
-func storeFiles(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	ents, err := os.ReadDir(dir)
-	if os.IsNotExist(err) {
-		return out
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[e.Name()] = string(b)
-	}
-	return out
 }

@@ -3,6 +3,7 @@ package imds_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/supernode-appliance/appliance/tests/testenv"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -73,26 +74,6 @@ func runAgainst(t *testing.T, f *imdstest.Fake, dmi imdstest.Cloud, timeout time
 	return run{f, store, res, err, time.Since(start)}
 }
 
-func storeFiles(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	ents, err := os.ReadDir(dir)
-	if os.IsNotExist(err) {
-		return out
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[e.Name()] = string(b)
-	}
-	return out
-}
-
 func TestImportEachCloud(t *testing.T) {
 	for _, c := range []imdstest.Cloud{imdstest.AWS, imdstest.GCP, imdstest.Azure} {
 		t.Run(string(c), func(t *testing.T) {
@@ -101,7 +82,7 @@ func TestImportEachCloud(t *testing.T) {
 			if r.err != nil {
 				t.Fatal(r.err)
 			}
-			got := storeFiles(t, r.store)
+			got := testenv.DirFiles(t, r.store)
 			want := map[string]string{"supernode.conf": "max_peers = 1000\n", "supernode-xdp.allow_bogons": "true"}
 			if len(got) != len(want) || got["supernode.conf"] != want["supernode.conf"] || got["supernode-xdp.allow_bogons"] != "true" {
 				t.Fatalf("store = %q, want %q", got, want)
@@ -136,7 +117,7 @@ func TestNoUserDataIsNothingToDo(t *testing.T) {
 		if r.err != nil || !r.res.NoData {
 			t.Errorf("%s: err %v NoData %v, want nil true", c, r.err, r.res.NoData)
 		}
-		if n := len(storeFiles(t, r.store)); n != 0 {
+		if n := len(testenv.DirFiles(t, r.store)); n != 0 {
 			t.Errorf("%s: %d files written", c, n)
 		}
 	}
@@ -209,7 +190,7 @@ func TestHostileUserDataImportsNothing(t *testing.T) {
 				if strings.Contains(r.err.Error(), "\n") {
 					t.Errorf("error is not one line: %q", r.err)
 				}
-				if got := storeFiles(t, r.store); len(got) != 0 {
+				if got := testenv.DirFiles(t, r.store); len(got) != 0 {
 					t.Errorf("store = %q, want empty", got)
 				}
 			})
@@ -228,7 +209,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 		if r.err == nil || !strings.Contains(r.err.Error(), "refused redirect") {
 			t.Errorf("%s: err = %v, want a refused redirect", c, r.err)
 		}
-		if len(storeFiles(t, r.store)) != 0 {
+		if len(testenv.DirFiles(t, r.store)) != 0 {
 			t.Errorf("%s: something was imported", c)
 		}
 	}
@@ -273,7 +254,7 @@ func TestWaitsForTheNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := storeFiles(t, store)["supernode.port"]; got != "3479" {
+	if got := testenv.DirFiles(t, store)["supernode.port"]; got != "3479" {
 		t.Fatalf("supernode.port = %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package imds_test
 
 import (
 	"context"
+	"github.com/supernode-appliance/appliance/tests/testenv"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ func TestLastGoodKeepsServing(t *testing.T) {
 		store := filepath.Join(t.TempDir(), "credstore") // /run is empty at every boot
 		r, err := imds.Run(context.Background(), imds.Config{SysRoot: root, BaseURL: srv.URL, CredStore: store,
 			ShadowDirs: []string{}, Allowlist: testAllowlist, LastGood: lastGood, Timeout: time.Second})
-		return storeFiles(t, store), r, err
+		return testenv.DirFiles(t, store), r, err
 	}
 	good := doc(t, [2]string{"supernode.conf", "max_peers = 7\n"})
 	if files, _, err := boot(&imdstest.Fake{Cloud: imdstest.GCP, UserData: good}); err != nil || files["supernode.conf"] != "max_peers = 7\n" {

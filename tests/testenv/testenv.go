@@ -136,3 +136,25 @@ func UnitLines(t testing.TB, path, key string) []string {
 	}
 	return out
 }
+
+// DirFiles reads every file of dir by name (none when dir does not
+// exist): a credential store, for the tests that check what was written.
+func DirFiles(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	ents, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return out
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = string(b)
+	}
+	return out
+}
