@@ -862,6 +862,7 @@ control "svc-enabled-allowlist" {
   values = [
     "supernode.service", "supernode-xdp.service", "supernode-modules-lock.service", "appliance-audit.service",
     "appliance-imds.service", "appliance-config.service", "appliance-firewall.service", "appliance-mgmt.service",
+    "appliance-logship.service", "systemd-netlogd.service",
     "systemd-networkd.service", "systemd-networkd.socket", "systemd-network-generator.service",
     "systemd-networkd-varlink.socket", "systemd-networkd-resolve-hook.socket", "systemd-networkd-persistent-storage.service",
     "dbus-org.freedesktop.network1.service", "systemd-resolved.service", "dbus-org.freedesktop.resolve1.service",
@@ -895,6 +896,9 @@ control "svc-exposure" {
     # 1.2 each as scored by systemd 252
     "appliance-firewall.service"     = "1.5"
     "appliance-mgmt.service"         = "1.5"
+    # writes systemd-netlogd's drop-in from the log_* keys (DynamicUser,
+    # no capability, no network at all)
+    "appliance-logship.service"      = "1.5"
     "supernode-modules-lock.service" = "2.0"
     # networkd keeps the sandbox systemd ships: 2.9 with systemd 257, 3.1
     # as scored by systemd 252 (an auditing Debian 12 host).
@@ -995,6 +999,48 @@ control "svc-nftables-sandbox" {
     RemoveIPC=yes
     DevicePolicy=closed
     UMask=0077
+  DROPIN
+}
+
+control "svc-netlogd-sandbox" {
+  title     = "Log shipping (systemd-netlogd) runs only when configured, sandboxed"
+  rationale = "Debian's unit for the syslog forwarder starts as root with every capability and a partial sandbox (exposure 8.5 with systemd 257). It runs only when appliance-logship wrote a collector from the configuration, and needs root only to hand its state directory to its own user and drop privileges (CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_CHOWN, CAP_FOWNER, keeping CAP_NET_*); it reads the journal and opens one connection to the collector. A drop-in takes every other capability, write access, devices, namespaces and other address families away."
+  severity  = "medium"
+  references {
+    other = ["systemd-analyze(1) security", "systemd.exec(5)", "RFC 5424", "RFC 5425"]
+  }
+  apply    = "unit-dropin"
+  check    = "exposure"
+  key      = "systemd-netlogd.service"
+  settings = { "systemd-netlogd.service" = "4.5" }
+  expect   = <<-DROPIN
+    [Unit]
+    ConditionPathExists=/run/systemd/netlogd.conf.d/appliance.conf
+    After=appliance-logship.service
+
+    [Service]
+    CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_SETPCAP CAP_CHOWN CAP_FOWNER CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_NET_BROADCAST
+    NoNewPrivileges=yes
+    PrivateMounts=yes
+    PrivateIPC=yes
+    ProtectKernelTunables=yes
+    ProtectKernelModules=yes
+    ProtectKernelLogs=yes
+    ProtectControlGroups=yes
+    ProtectClock=yes
+    ProtectHostname=yes
+    RestrictNamespaces=yes
+    RestrictRealtime=yes
+    RestrictSUIDSGID=yes
+    RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK
+    LockPersonality=yes
+    MemoryDenyWriteExecute=yes
+    SystemCallArchitectures=native
+    SystemCallFilter=@system-service
+    SystemCallErrorNumber=EPERM
+    RemoveIPC=yes
+    DevicePolicy=closed
+    UMask=0022
   DROPIN
 }
 

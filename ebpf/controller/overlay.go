@@ -18,11 +18,14 @@ import (
 const OverlayPath = "/run/appliance-firewall/supernode-xdp.conf"
 
 // Overlay is the part of the policy an overlay may add to; it can only add
-// ports and trusted sources, never remove a check or a block.
+// ports, trusted sources and accepted special-purpose sources (a log
+// collector on a private network: its replies would be dropped as bogons),
+// never remove a check or a block.
 type Overlay struct {
-	UDPPorts []uint16       `conf:"udp_ports"`
-	TCPPorts []uint16       `conf:"tcp_ports"`
-	Allow    []netip.Prefix `conf:"allow"`
+	UDPPorts    []uint16       `conf:"udp_ports"`
+	TCPPorts    []uint16       `conf:"tcp_ports"`
+	Allow       []netip.Prefix `conf:"allow"`
+	AllowBogons []netip.Prefix `conf:"allow_bogons"`
 }
 
 // ApplyOverlay adds the overlay at path to cfg and validates the result.
@@ -44,6 +47,7 @@ func ApplyOverlay(cfg *Config, path string) error {
 	next.Config.UDPPorts = union(cfg.Config.UDPPorts, o.UDPPorts)
 	next.Config.TCPPorts = union(cfg.Config.TCPPorts, o.TCPPorts)
 	next.Config.Allow = union(cfg.Config.Allow, o.Allow)
+	next.Config.AllowBogons = union(cfg.Config.AllowBogons, o.AllowBogons)
 	if err := next.Validate(); err != nil {
 		return fmt.Errorf("overlay %s: %w", path, err)
 	}

@@ -14,11 +14,11 @@ func TestOverlayAdds(t *testing.T) {
 		t.Fatalf("a missing overlay changed the config: %v %v", err, cfg.UDPPorts)
 	}
 	path := filepath.Join(t.TempDir(), "o.conf")
-	os.WriteFile(path, []byte("udp_ports = 7946, 7947, 3478\ntcp_ports = 7946\nallow = 10.1.0.0/24\n"), 0o644)
+	os.WriteFile(path, []byte("udp_ports = 7946, 7947, 3478\ntcp_ports = 7946\nallow = 10.1.0.0/24\nallow_bogons = 10.2.0.9/32\n"), 0o644)
 	if err := ApplyOverlay(&cfg, path); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(cfg.UDPPorts, []uint16{3478, 7946, 7947}) || !slices.Equal(cfg.TCPPorts, []uint16{7946}) || len(cfg.Config.Allow) != 1 {
+	if !slices.Equal(cfg.UDPPorts, []uint16{3478, 7946, 7947}) || !slices.Equal(cfg.TCPPorts, []uint16{7946}) || len(cfg.Config.Allow) != 1 || len(cfg.Config.AllowBogons) != 1 {
 		t.Errorf("after the overlay: udp %v tcp %v allow %v", cfg.UDPPorts, cfg.TCPPorts, cfg.Config.Allow)
 	}
 }
@@ -33,6 +33,7 @@ func TestOverlayHostile(t *testing.T) {
 		"udp_ports = 0\n",                    // a bad port
 		"udp_ports = 70000\n",                // out of range
 		"allow = everyone\n",                 // not a prefix
+		"allow_bogons = 10.0.0.0/33\n",       // nor this
 		"udp_ports = 7946\nudp_ports = 53\n", // a key twice
 		"\x00\xff garbage",
 	} {

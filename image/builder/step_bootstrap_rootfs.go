@@ -28,6 +28,9 @@ var BasePackages = []string{
 	// systemd-logind handles the ACPI power button (a hypervisor's
 	// "shut down" or a pressed button); it needs the system bus.
 	"dbus",
+	// Log shipping (opt-in, appliance-logship): the journal as RFC 5424
+	// syslog over UDP/TCP/TLS/DTLS; 178 KiB, its libraries are already in.
+	"systemd-netlogd",
 	"dracut", "zstd", // build the small initrd (dracut provides linux-initramfs-tool, so no initramfs-tools); removed after
 }
 

@@ -51,6 +51,13 @@ type Config struct {
 	AuditProm    string `conf:"audit_metrics_file"`
 	AuditReport  string `conf:"audit_report_file"`
 	Debug        bool   `conf:"debug"`
+	// Log shipping (appliance-logship, systemd-netlogd): the collector as
+	// PROTOCOL://IP:PORT (udp, tcp, tls, dtls; empty = off), the PEM CA
+	// of its certificate (tls and dtls; path or the PEM itself), and
+	// rfc5424 (default) or rfc3339. See LogShippingFor.
+	LogTarget string `conf:"log_target"`
+	LogCA     string `conf:"log_ca"`
+	LogFormat string `conf:"log_format"`
 
 	tls *tls.Config // built by Validate
 }

@@ -31,6 +31,13 @@ const XDPOverlay = "/run/appliance-firewall/supernode-xdp.conf"
 type Plan struct {
 	Fleet []netip.Prefix // empty: no fleet configured
 	Mgmt  []netip.Prefix // empty: no management listener
+	// Collector is the log collector (log_target) as a one-address
+	// prefix, invalid when logs are not shipped. The XDP overlay accepts
+	// it as a source even when it is a special-purpose address (a
+	// collector on a private network), so its replies are not dropped as
+	// bogons; it gets no trust beyond that (budgets still apply), and
+	// nftables admits only its established connections.
+	Collector netip.Prefix
 }
 
 // PlanFor derives the plan from the supernode's fleet block and
@@ -122,9 +129,13 @@ func (p Plan) Overlay() string {
 	}
 	add(GateFleet, p.Fleet)
 	add(GateMgmt, p.Mgmt)
+	bogons := ""
+	if p.Collector.IsValid() {
+		bogons = p.Collector.String()
+	}
 	var b strings.Builder
-	b.WriteString("# Written at boot by appliance-firewall from supernode.conf (fleet) and\n# appliance-mgmt.conf (management listener); added to supernode-xdp's own.\n")
-	for _, kv := range [][2]string{{"udp_ports", strings.Join(udp, ", ")}, {"tcp_ports", strings.Join(tcp, ", ")}, {"allow", strings.Join(allow, ", ")}} {
+	b.WriteString("# Written at boot by appliance-firewall from supernode.conf (fleet) and\n# appliance-mgmt.conf (management listener, log collector); added to\n# supernode-xdp's own.\n")
+	for _, kv := range [][2]string{{"udp_ports", strings.Join(udp, ", ")}, {"tcp_ports", strings.Join(tcp, ", ")}, {"allow", strings.Join(allow, ", ")}, {"allow_bogons", bogons}} {
 		if kv[1] != "" {
 			fmt.Fprintf(&b, "%s = %s\n", kv[0], kv[1])
 		}

@@ -7,6 +7,8 @@
 //	appliance-mgmt firewall                 fill nftables' fleet and mgmt sets
 //	                                        and the XDP overlay from
 //	                                        supernode.conf and appliance-mgmt.conf
+//	appliance-mgmt logship                  write systemd-netlogd's drop-in from
+//	                                        the log_* keys (log shipping)
 //
 // See image/mgmt/README.md.
 package main
@@ -16,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -39,14 +42,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args, stdout, stderr)
 	case "firewall":
 		return firewall(args, stdout, stderr)
+	case "logship":
+		return logship(args, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "appliance-mgmt: unknown command %q; use serve or firewall (appliance-mgmt -h)\n", cmd)
+	fmt.Fprintf(stderr, "appliance-mgmt: unknown command %q; use serve, firewall or logship (appliance-mgmt -h)\n", cmd)
 	return 2
 }
 
 func usage(w io.Writer) {
 	c := mgmt.DefaultConfig()
-	fmt.Fprintf(w, "usage: appliance-mgmt [serve] [-config FILE] [-version]\n       appliance-mgmt firewall [-config FILE] [-supernode-config FILE] [-nft PATH] [-overlay FILE] [-dry-run]\n\nconfiguration keys: %s\n(see mgmt/README.md)\n", strings.Join(conf.Keys(&c), ", "))
+	fmt.Fprintf(w, "usage: appliance-mgmt [serve] [-config FILE] [-version]\n       appliance-mgmt firewall [-config FILE] [-supernode-config FILE] [-nft PATH] [-overlay FILE] [-dry-run]\n       appliance-mgmt logship [-config FILE] [-drop-in FILE] [-ca FILE] [-dry-run]\n\nconfiguration keys: %s\n(see mgmt/README.md)\n", strings.Join(conf.Keys(&c), ", "))
 }
 
 func serve(args []string, stdout, stderr io.Writer) int {
@@ -139,6 +144,11 @@ func firewall(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	// A bad log_* value is appliance-logship's to report; here it only
+	// means no collector to accept.
+	if l, err := mgmt.LogShippingFor(m.C); err == nil && l.Enabled() {
+		plan.Collector = netip.PrefixFrom(l.Addr.Addr(), l.Addr.Addr().BitLen())
+	}
 	if *dry {
 		fmt.Fprint(stdout, plan.NftScript("inet filter"), "\n", plan.Overlay())
 		return 0
@@ -148,5 +158,51 @@ func firewall(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "fleet ports open to %v; management port open to %v\n", plan.Fleet, plan.Mgmt)
+	return 0
+}
+
+// logship writes (or removes) systemd-netlogd's drop-in from the log_*
+// keys. A bad value removes the drop-in, so no half-configured forwarder
+// starts, and says what to fix; the appliance keeps serving either way.
+func logship(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("appliance-mgmt logship", flag.ContinueOnError)
+	path := fs.String("config", mgmt.DefaultPath, "appliance-mgmt configuration file")
+	dropIn := fs.String("drop-in", mgmt.NetlogdDropIn, "systemd-netlogd drop-in to write")
+	ca := fs.String("ca", mgmt.LogCAFile, "where the collector's CA is written")
+	dry := fs.Bool("dry-run", false, "print the drop-in instead of writing it")
+	daemon.ParseFlags(fs, args, usage)
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	m := looseMgmt{C: mgmt.DefaultConfig()}
+	if err := conf.Load(&m, mgmt.Name, *path, explicit); err != nil {
+		fmt.Fprintln(stderr, "appliance-mgmt logship:", err)
+		return 1
+	}
+	l, err := mgmt.LogShippingFor(m.C)
+	if err != nil {
+		fmt.Fprintln(stderr, "appliance-mgmt logship:", err, "(logs are not shipped)")
+		if !*dry {
+			mgmt.LogShipping{}.Apply(*dropIn, *ca)
+		}
+		return 1
+	}
+	if *dry {
+		if l.Enabled() {
+			fmt.Fprint(stdout, l.DropIn())
+		}
+		return 0
+	}
+	if err := l.Apply(*dropIn, *ca); err != nil {
+		fmt.Fprintln(stderr, "appliance-mgmt logship:", err)
+		return 1
+	}
+	switch {
+	case !l.Enabled():
+		fmt.Fprintln(stdout, "log shipping off (log_target is not set)")
+	case l.Encrypted():
+		fmt.Fprintf(stdout, "shipping the journal to %s://%s (%s, certificate verified)\n", l.Protocol, l.Addr, l.Format)
+	default:
+		fmt.Fprintf(stdout, "shipping the journal to %s://%s (%s) in clear text; use tls:// or dtls:// with log_ca to protect it\n", l.Protocol, l.Addr, l.Format)
+	}
 	return 0
 }
