@@ -10,7 +10,7 @@ import (
 	"github.com/supernode-appliance/appliance/ebpf/controller"
 	"github.com/supernode-appliance/appliance/image/mgmt"
 	"github.com/supernode-appliance/appliance/internal/conf"
-	"github.com/supernode-appliance/appliance/supernode/fleet"
+	"github.com/supernode-appliance/appliance/supernode/daemonconf"
 )
 
 // Hostile operator input: each bad config is refused by Validate with one
@@ -63,14 +63,16 @@ func TestHostileConfig(t *testing.T) {
 	}
 }
 
-func fleetConf(t *testing.T, text string) fleet.Config {
+// fleetConf is supernode.conf text as the firewall step reads it (without
+// the supernode's own validation: see looseSupernode in appliance-mgmt).
+func fleetConf(t *testing.T, text string) daemonconf.Config {
 	t.Helper()
-	var c struct{ F fleet.Config }
-	c.F = fleet.DefaultConfig()
+	var c struct{ C daemonconf.Config }
+	c.C = daemonconf.Defaults()
 	if err := conf.Parse(&c, strings.NewReader(text), "test"); err != nil {
 		t.Fatal(err)
 	}
-	return c.F
+	return c.C
 }
 
 func mgmtConf(listen string, allow ...string) mgmt.Config {
@@ -84,11 +86,11 @@ func mgmtConf(listen string, allow ...string) mgmt.Config {
 
 func TestPlan(t *testing.T) {
 	// Nothing configured: every set flushed and left empty, no overlay key.
-	p, err := mgmt.PlanFor(fleet.DefaultConfig(), mgmt.DefaultConfig())
+	p, err := mgmt.PlanFor(daemonconf.Defaults(), mgmt.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := p.NftScript("inet filter"); strings.Contains(s, "add element") || strings.Count(s, "flush set") != 4 {
+	if s := p.NftScript("inet filter"); strings.Contains(s, "add element") || strings.Count(s, "flush set") != 6 {
 		t.Errorf("unconfigured appliance's nft script:\n%s", s)
 	}
 	if o := p.Overlay(); strings.Contains(o, "=") {
@@ -116,8 +118,28 @@ func TestPlan(t *testing.T) {
 	if err := controller.ApplyOverlay(&cfg, path); err != nil {
 		t.Fatalf("the controller refuses the overlay: %v\n%s", err, p.Overlay())
 	}
-	if !has(cfg.UDPPorts, 3478, 7946, 7947) || !has(cfg.TCPPorts, 7946, 9443) || len(cfg.Config.Allow) != 3 {
+	if !has(cfg.UDPPorts, 3478, 7946, 7947) || has(cfg.UDPPorts, 3479) || !has(cfg.TCPPorts, 7946, 9443) || len(cfg.Config.Allow) != 3 {
 		t.Errorf("controller config after the overlay: udp %v tcp %v allow %v", cfg.UDPPorts, cfg.TCPPorts, cfg.Config.Allow)
+	}
+	if strings.Contains(s, "stunalt4 {") {
+		t.Errorf("the alternate port opened without alternate_address:\n%s", s)
+	}
+
+	// RFC 5780's alternate port: open to everyone, but only with
+	// alternate_address, and its port alone reaches the overlay (no
+	// trusted source).
+	p, err = mgmt.PlanFor(fleetConf(t, "alternate_address = 192.0.2.9\n"), mgmt.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = p.NftScript("inet filter")
+	for _, want := range []string{"add element inet filter stunalt4 { 0.0.0.0/0 }", "add element inet filter stunalt6 { ::/0 }"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("nft script lacks %q:\n%s", want, s)
+		}
+	}
+	if o := p.Overlay(); !strings.Contains(o, "udp_ports = 3479\n") || strings.Contains(o, "allow") {
+		t.Errorf("overlay with alternate_address:\n%s", o)
 	}
 }
 
@@ -151,6 +173,7 @@ func TestPlanRefuses(t *testing.T) {
 		{"", "0.0.0.0:8443", "10.0.0.0/24", "not on the firewall's management port 9443"},
 		{"", "0.0.0.0:9443", "", "management_allow is empty"},
 		{"", "0.0.0.0:9443", "0.0.0.0/0", "management_allow: 0.0.0.0/0"},
+		{"alternate_address = 192.0.2.9\nalternate_port = 4000\n", "", "", "differs from the firewall's RFC 5780 port 3479"},
 	} {
 		m := mgmt.DefaultConfig()
 		m.Listen = tc.listen

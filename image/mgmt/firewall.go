@@ -12,15 +12,16 @@ import (
 	"strings"
 
 	"github.com/supernode-appliance/appliance/internal/inventory"
-	"github.com/supernode-appliance/appliance/supernode/fleet"
+	"github.com/supernode-appliance/appliance/supernode/daemonconf"
 )
 
 // Gates are the nftables address sets of the static ruleset
 // (/etc/nftables.conf, hardening's nftables control): GATE4 and GATE6 in
 // table inet filter, declared empty.
 const (
-	GateFleet = "fleet"
-	GateMgmt  = "mgmt"
+	GateFleet     = "fleet"
+	GateMgmt      = "mgmt"
+	GateAlternate = "stunalt"
 )
 
 // XDPOverlay is where appliance-firewall tells supernode-xdp which ports
@@ -31,6 +32,10 @@ const XDPOverlay = "/run/appliance-firewall/supernode-xdp.conf"
 type Plan struct {
 	Fleet []netip.Prefix // empty: no fleet configured
 	Mgmt  []netip.Prefix // empty: no management listener
+	// Alternate opens RFC 5780's alternate port (alternate_address is
+	// set) to everyone: udp/3479 is closed on the appliances that do not
+	// serve it.
+	Alternate bool
 	// Collector is the log collector (log_target) as a one-address
 	// prefix, invalid when logs are not shipped. The XDP overlay accepts
 	// it as a source even when it is a special-purpose address (a
@@ -40,12 +45,19 @@ type Plan struct {
 	Collector netip.Prefix
 }
 
-// PlanFor derives the plan from the supernode's fleet block and
-// appliance-mgmt's config, refusing (one sentence) what the static
-// ruleset cannot honour: ports other than the inventory's, or prefixes
-// that would open a port to a large part of the internet.
-func PlanFor(f fleet.Config, m Config) (Plan, error) {
+// PlanFor derives the plan from the supernode's config (its fleet block and
+// alternate_address) and appliance-mgmt's config, refusing (one sentence)
+// what the static ruleset cannot honour: ports other than the inventory's,
+// or prefixes that would open a port to a large part of the internet.
+func PlanFor(sn daemonconf.Config, m Config) (Plan, error) {
 	var p Plan
+	f := sn.Fleet
+	if sn.AlternateAddress != "" {
+		if sn.AlternatePort != int(inventory.STUNAlternate.Port) {
+			return Plan{}, fmt.Errorf("alternate_port %d differs from the firewall's RFC 5780 port %d; leave alternate_port unset", sn.AlternatePort, inventory.STUNAlternate.Port)
+		}
+		p.Alternate = true
+	}
 	if f.Enabled() {
 		if f.Bind.Port() != inventory.FleetGossipUDP.Port || f.DataChannelPort() != inventory.FleetData.Port {
 			return Plan{}, fmt.Errorf("fleet_bind port %d and data port %d differ from the firewall's fleet ports %d and %d; use fleet_bind ADDRESS:%d and leave fleet_data_port unset",
@@ -80,10 +92,14 @@ func PlanFor(f fleet.Config, m Config) (Plan, error) {
 // flushed, then gets the plan's prefixes of its family (none = closed).
 func (p Plan) NftScript(table string) string {
 	var b strings.Builder
+	var everyone []netip.Prefix
+	if p.Alternate {
+		everyone = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}
+	}
 	for _, g := range []struct {
 		name     string
 		prefixes []netip.Prefix
-	}{{GateFleet, p.Fleet}, {GateMgmt, p.Mgmt}} {
+	}{{GateFleet, p.Fleet}, {GateMgmt, p.Mgmt}, {GateAlternate, everyone}} {
 		for _, fam := range []string{"4", "6"} {
 			set := g.name + fam
 			fmt.Fprintf(&b, "flush set %s %s\n", table, set)
@@ -110,8 +126,8 @@ func (p Plan) NftScript(table string) string {
 func (p Plan) Overlay() string {
 	var udp, tcp []string
 	var allow []string
-	add := func(gate string, prefixes []netip.Prefix) {
-		if len(prefixes) == 0 {
+	add := func(gate string, prefixes []netip.Prefix, open bool) {
+		if !open {
 			return
 		}
 		for _, s := range inventory.Gated(inventory.All, gate) {
@@ -127,8 +143,11 @@ func (p Plan) Overlay() string {
 			allow = append(allow, pr.Masked().String())
 		}
 	}
-	add(GateFleet, p.Fleet)
-	add(GateMgmt, p.Mgmt)
+	add(GateFleet, p.Fleet, len(p.Fleet) > 0)
+	add(GateMgmt, p.Mgmt, len(p.Mgmt) > 0)
+	// The alternate port is for everyone: its port only, never a trusted
+	// source (the budgets and checks stay).
+	add(GateAlternate, nil, p.Alternate)
 	bogons := ""
 	if p.Collector.IsValid() {
 		bogons = p.Collector.String()

@@ -60,7 +60,7 @@ func TestFirewallGatesInNetns(t *testing.T) {
 	fw.Exec(t, "nft", "-f", rulesFile)
 
 	// Servers on every port in question, inside the appliance's namespace.
-	ports := []string{"udp/3478", "udp/7946", "tcp/7946", "udp/7947", "tcp/9443"}
+	ports := []string{"udp/3478", "udp/3479", "udp/7946", "tcp/7946", "udp/7947", "tcp/9443"}
 	if err := fw.Do(func() error {
 		for _, p := range ports {
 			proto, port, _ := strings.Cut(p, "/")
@@ -187,6 +187,15 @@ func TestFirewallGatesInNetns(t *testing.T) {
 	}
 	expect("after a refused config", member, "10.77.0.1")
 	expect("after a refused config", stranger, "10.88.0.1")
+
+	// RFC 5780's alternate port: closed above (nothing set
+	// alternate_address), open to everyone with it, and nothing else.
+	if out, err := firewall("alternate_address = 10.88.0.1\n", ""); err != nil || !strings.Contains(out, "RFC 5780 alternate port open to everyone") {
+		t.Fatalf("appliance-mgmt firewall: %v\n%s", err, out)
+	}
+	expect("alternate address on", member, "10.77.0.1", "udp/3479")
+	expect("alternate address on", member, "fd77::1", "udp/3479")
+	expect("alternate address on", stranger, "10.88.0.1", "udp/3479")
 
 	// Fleet and management off again: nothing reaches their ports.
 	if out, err := firewall("", ""); err != nil {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -44,7 +45,18 @@ func RootHash(cmdline string) string {
 	return hash
 }
 
+// procCmdline is the kernel command line: /proc/cmdline, or, where the
+// unit's ProcSubset=pid hides it, the copy systemd hands over as the
+// credential kernel-cmdline (LoadCredential=kernel-cmdline:/proc/cmdline,
+// read by the service manager outside the sandbox).
 func procCmdline() string {
-	b, _ := os.ReadFile("/proc/cmdline")
-	return string(b)
+	if b, err := os.ReadFile("/proc/cmdline"); err == nil {
+		return string(b)
+	}
+	if dir := os.Getenv("CREDENTIALS_DIRECTORY"); dir != "" {
+		if b, err := os.ReadFile(filepath.Join(dir, "kernel-cmdline")); err == nil {
+			return string(b)
+		}
+	}
+	return ""
 }

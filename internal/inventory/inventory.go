@@ -82,16 +82,20 @@ func Reachable() []Service {
 }
 
 // Gate names the nftables address sets that alone may reach s: "fleet"
-// (sets fleet4 and fleet6, filled at boot from fleet_allow) or "mgmt"
-// (mgmt4, mgmt6, from management_allow); "" for a port open to anyone.
-// The sets are empty until appliance-firewall fills them, so a gated port
-// is closed on an appliance that does not configure it.
+// (sets fleet4 and fleet6, filled at boot from fleet_allow), "mgmt"
+// (mgmt4, mgmt6, from management_allow) or "stunalt" (stunalt4,
+// stunalt6: everyone, but only when alternate_address is set); "" for a
+// port open to anyone on every appliance. The sets are empty until
+// appliance-firewall fills them, so a gated port is closed on an
+// appliance that does not configure it.
 func (s Service) Gate() string {
 	switch s.When {
 	case Fleet:
 		return "fleet"
 	case MgmtListen:
 		return "mgmt"
+	case Alternate:
+		return "stunalt"
 	}
 	return ""
 }

@@ -2,6 +2,7 @@ package image_test
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,11 +35,21 @@ func freeTCPPort(t *testing.T) int {
 // tcp/9443: no allow_bogons credential, so only appliance-firewall's XDP
 // overlay lets the private source and port through the filter, and only
 // its mgmt4 set lets them through nftables.
+//
+// The same boot ships its journal (log_target and log_ca by fw_cfg) to a
+// TLS syslog collector in the test, at 10.0.2.2 for the guest: the
+// collector's certificate is verified against log_ca, and its private
+// address gets through the XDP bogon check only by the overlay.
 func TestManagementListenerAndGatesBoot(t *testing.T) {
 	testenv.RequireCommands(t, "qemu-system-x86_64")
 	dir := testenv.Image(t)
 	port := freeTCPPort(t)
+	collector := startSyslogCollector(t)
 	vm := startVM(t, filepath.Join(dir, "supernode-appliance.qcow2"), qemu.Options{
+		FwCfgCredentials: map[string]string{
+			"appliance-mgmt.log_target": "tls://10.0.2.2:" + strconv.Itoa(collector.port),
+			"appliance-mgmt.log_ca":     string(collector.caPEM),
+		},
 		HostFwd:      []string{"tcp:127.0.0.1:" + strconv.Itoa(port) + "-:9443"},
 		ExtraCmdline: consoleJournal,
 		Credentials: map[string]string{
@@ -80,9 +92,11 @@ func TestManagementListenerAndGatesBoot(t *testing.T) {
 		t.Fatalf("no complete scrape from the management listener before the deadline; last body:\n%.2000s", body)
 	}
 	for _, want := range []*regexp.Regexp{
-		// Every daemon's build info; appliance-mgmt's names the booted root
-		// hash (the supernode's unit hides /proc/cmdline: ProcSubset=pid).
-		regexp.MustCompile(`supernode_build_info\{commit="[^"]*",daemon="supernode",root_hash="[0-9a-f]*",version="[^"]+"\} 1`),
+		// Every daemon's build info names the booted root hash (the
+		// supernode's and the filter's units hide /proc/cmdline with
+		// ProcSubset=pid and get it as the credential kernel-cmdline).
+		regexp.MustCompile(`supernode_build_info\{commit="[^"]*",daemon="supernode",root_hash="[0-9a-f]{64}",version="[^"]+"\} 1`),
+		regexp.MustCompile(`supernode_build_info\{commit="[^"]*",daemon="supernode-xdp",root_hash="[0-9a-f]{64}",version="[^"]+"\} 1`),
 		regexp.MustCompile(`supernode_build_info\{commit="[^"]*",daemon="appliance-mgmt",root_hash="[0-9a-f]{64}",version="[^"]+"\} 1`),
 		regexp.MustCompile(`supernode_xdp_packets_total\{daemon="supernode-xdp",`),
 		regexp.MustCompile(`appliance_audit_control_status\{control="net-nftables-default-deny",daemon="appliance-audit",severity="high",status="pass"\} 1`),
@@ -106,4 +120,74 @@ func TestManagementListenerAndGatesBoot(t *testing.T) {
 	if strings.Contains(vm.Console(), "ignoring the overlay") {
 		t.Errorf("supernode-xdp refused the overlay: %s", lineWith(vm.Console(), "ignoring the overlay"))
 	}
+
+	// Log shipping: the supernode's own messages arrive at the collector
+	// as RFC 5424 over TLS (APP-NAME supernode), from the same boot.
+	if l := lineWith(vm.Console(), "appliance-mgmt logship:"); l != "" {
+		t.Fatalf("log shipping was refused: %s", l)
+	}
+	var got string
+	for ctx.Err() == nil {
+		if got = collector.text(); regexp.MustCompile(`<\d+>1 \S+ \S+ supernode (\d+|-) `).MatchString(got) {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("no RFC 5424 message from the supernode reached the TLS collector; received %d bytes:\n%.1500s", len(got), got)
+	}
+	t.Logf("collector received %d bytes over TLS; first line: %.200s", len(got), strings.SplitN(got, "\n", 2)[0])
+	if !strings.Contains(vm.Console(), "shipping the journal to tls://10.0.2.2:"+strconv.Itoa(collector.port)) {
+		t.Errorf("serial console lacks appliance-logship's line")
+	}
+}
+
+// syslogCollector is a TLS syslog receiver (RFC 5425's transport) on the
+// host's loopback, which QEMU's user network shows the guest as 10.0.2.2.
+type syslogCollector struct {
+	port  int
+	caPEM []byte
+	mu    sync.Mutex
+	buf   strings.Builder
+}
+
+func startSyslogCollector(t *testing.T) *syslogCollector {
+	t.Helper()
+	pki := testenv.NewPKI(t, net.IPv4(10, 0, 2, 2), net.IPv4(127, 0, 0, 1))
+	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.Server}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	c := &syslogCollector{port: l.Addr().(*net.TCPAddr).Port, caPEM: pki.CAPEM}
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				b := make([]byte, 16<<10)
+				for {
+					n, err := conn.Read(b)
+					c.mu.Lock()
+					if c.buf.Len() < 4<<20 {
+						c.buf.Write(b[:n])
+					}
+					c.mu.Unlock()
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return c
+}
+
+func (c *syslogCollector) text() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String()
 }

@@ -135,7 +135,7 @@ func firewall(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "appliance-mgmt firewall:", err)
 		return 1
 	}
-	plan, err := mgmt.PlanFor(sn.C.Fleet, m.C)
+	plan, err := mgmt.PlanFor(sn.C, m.C)
 	if err != nil {
 		// Fail closed: empty the sets so nothing stays open from before.
 		fmt.Fprintln(stderr, "appliance-mgmt firewall:", err, "(the fleet and management ports stay closed)")
@@ -158,6 +158,9 @@ func firewall(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "fleet ports open to %v; management port open to %v\n", plan.Fleet, plan.Mgmt)
+	if plan.Alternate {
+		fmt.Fprintln(stdout, "RFC 5780 alternate port open to everyone (alternate_address is set)")
+	}
 	return 0
 }
 
