@@ -897,8 +897,8 @@ control "svc-exposure" {
     "appliance-firewall.service"     = "1.5"
     "appliance-mgmt.service"         = "1.5"
     # writes systemd-netlogd's drop-in from the log_* keys (DynamicUser,
-    # no capability, no network at all)
-    "appliance-logship.service"      = "1.5"
+    # no capability, no network at all): 0.4 as scored by systemd 252
+    "appliance-logship.service"      = "1.0"
     "supernode-modules-lock.service" = "2.0"
     # networkd keeps the sandbox systemd ships: 2.9 with systemd 257, 3.1
     # as scored by systemd 252 (an auditing Debian 12 host).
@@ -1004,7 +1004,7 @@ control "svc-nftables-sandbox" {
 
 control "svc-netlogd-sandbox" {
   title     = "Log shipping (systemd-netlogd) runs only when configured, sandboxed"
-  rationale = "Debian's unit for the syslog forwarder starts as root with every capability and a partial sandbox (exposure 8.5 with systemd 257). It runs only when appliance-logship wrote a collector from the configuration, and needs root only to hand its state directory to its own user and drop privileges (CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_CHOWN, CAP_FOWNER, keeping CAP_NET_*); it reads the journal and opens one connection to the collector. A drop-in takes every other capability, write access, devices, namespaces and other address families away."
+  rationale = "Debian's unit for the syslog forwarder starts as root with every capability and a partial sandbox (exposure 6.8 as scored by systemd 252; 2.8 with the drop-in). It runs only when appliance-logship wrote a collector from the configuration, and needs root only to hand its state directory to its own user and drop privileges (CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE: without it netlogd 1.4.4 exits 1 before dropping them; it keeps only CAP_NET_*); it reads the journal and opens one connection to the collector. A drop-in takes every other capability, write access, devices, namespaces and other address families away."
   severity  = "medium"
   references {
     other = ["systemd-analyze(1) security", "systemd.exec(5)", "RFC 5424", "RFC 5425"]
@@ -1012,14 +1012,14 @@ control "svc-netlogd-sandbox" {
   apply    = "unit-dropin"
   check    = "exposure"
   key      = "systemd-netlogd.service"
-  settings = { "systemd-netlogd.service" = "4.5" }
+  settings = { "systemd-netlogd.service" = "3.2" }
   expect   = <<-DROPIN
     [Unit]
     ConditionPathExists=/run/systemd/netlogd.conf.d/appliance.conf
     After=appliance-logship.service
 
     [Service]
-    CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_SETPCAP CAP_CHOWN CAP_FOWNER CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_NET_BROADCAST
+    CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_SETPCAP CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_NET_BROADCAST
     NoNewPrivileges=yes
     PrivateMounts=yes
     PrivateIPC=yes

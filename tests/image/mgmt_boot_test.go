@@ -121,22 +121,32 @@ func TestManagementListenerAndGatesBoot(t *testing.T) {
 		t.Errorf("supernode-xdp refused the overlay: %s", lineWith(vm.Console(), "ignoring the overlay"))
 	}
 
-	// Log shipping: the supernode's own messages arrive at the collector
-	// as RFC 5424 over TLS (APP-NAME supernode), from the same boot.
+	// Log shipping: this boot's journal arrives at the collector as RFC
+	// 5424 over TLS, from its start (netlogd begins at the head of the
+	// journal when it has no cursor): the kernel's command line with the
+	// root hash the appliance booted with.
 	if l := lineWith(vm.Console(), "appliance-mgmt logship:"); l != "" {
 		t.Fatalf("log shipping was refused: %s", l)
 	}
+	m := regexp.MustCompile(`daemon="appliance-mgmt",root_hash="([0-9a-f]{64})"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no root hash in the scrape")
+	}
+	bootLine := regexp.MustCompile(`<\d+>1 \S+ \S+ kernel - - - Command line: roothash=` + m[1] + ` `)
 	var got string
 	for ctx.Err() == nil {
-		if got = collector.text(); regexp.MustCompile(`<\d+>1 \S+ \S+ supernode (\d+|-) `).MatchString(got) {
+		if l := lineWith(vm.Console(), "systemd-netlogd.service: Failed"); l != "" {
+			t.Fatalf("the log forwarder failed: %s", l)
+		}
+		if got = collector.text(); bootLine.MatchString(got) {
 			break
 		}
 		time.Sleep(2 * time.Second)
 	}
 	if ctx.Err() != nil {
-		t.Fatalf("no RFC 5424 message from the supernode reached the TLS collector; received %d bytes:\n%.1500s", len(got), got)
+		t.Fatalf("the kernel's command line of this boot (roothash=%s) did not reach the TLS collector as RFC 5424; received %d bytes:\n%.1500s", m[1], len(got), got)
 	}
-	t.Logf("collector received %d bytes over TLS; first line: %.200s", len(got), strings.SplitN(got, "\n", 2)[0])
+	t.Logf("collector received %d bytes over TLS; it begins: %.200s", len(got), got)
 	if !strings.Contains(vm.Console(), "shipping the journal to tls://10.0.2.2:"+strconv.Itoa(collector.port)) {
 		t.Errorf("serial console lacks appliance-logship's line")
 	}
