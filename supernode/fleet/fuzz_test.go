@@ -30,7 +30,7 @@ func offlineNode(t testing.TB) *Node {
 		ch:          &channel{conn: conn, aeads: sec.data},
 		st:          newStore(1000),
 		lim:         newLimiter(1 << 30),
-		pending:     map[uint64]chan lookupResult{},
+		pending:     map[uint64]*request{},
 		onIntroduce: func(Key, netip.AddrPort, []byte) {},
 		replay:      newReplayWindow(),
 	}
