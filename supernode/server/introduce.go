@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -32,7 +33,22 @@ var (
 // target from this member's socket, the address the target's NAT has a
 // pinhole for. It is the fleet's OnIntroduce callback.
 func (s *Server) DeliverIntroduction(target directory.Key, reflexive netip.AddrPort, payload []byte) error {
-	in := stun.New()
+	in, out := decodeMsgs.Get().(*stun.Message), buildMsgs.Get().(*stun.Message)
+	err := s.deliverIntroduction(in, out, target, reflexive, payload)
+	in.Raw = nil // it aliased payload
+	decodeMsgs.Put(in)
+	buildMsgs.Put(out)
+	return err
+}
+
+// Reused STUN messages of DeliverIntroduction, in two pools: a decoded
+// message's Raw aliases its input, so it must never be built into.
+var (
+	decodeMsgs = sync.Pool{New: func() any { return stun.New() }}
+	buildMsgs  = sync.Pool{New: func() any { return stun.New() }}
+)
+
+func (s *Server) deliverIntroduction(in, out *stun.Message, target directory.Key, reflexive netip.AddrPort, payload []byte) error {
 	if err := in.Decode(payload); err != nil || in.Type != (stun.MessageType{Method: wire.MethodIntroduce, Class: stun.ClassIndication}) ||
 		in.Find(stun.AttrMessageIntegritySHA256) >= 0 || in.Find(stun.AttrFingerprint) >= 0 || len(payload) > stun.MaxMessageSize-36-8 {
 		s.m.introduced[introFailed].Inc()
@@ -45,7 +61,6 @@ func (s *Server) DeliverIntroduction(target directory.Key, reflexive netip.AddrP
 		s.m.introduced[introFailed].Inc()
 		return ErrIntroductionTarget
 	}
-	out := stun.New()
 	out.Raw = append(out.Raw[:0], payload...)
 	sealIntroduction(out, p.Session[:])
 	c := s.connFor(p.Reflexive)

@@ -65,7 +65,22 @@ type remoteLookups struct {
 	slots chan struct{}
 	wg    sync.WaitGroup
 	res   *prometheus.CounterVec // result=found|not_found|unavailable|busy
+
+	// Runners are goroutines that outlive one lookup: an idle one takes
+	// the next job from jobs (unbuffered), else a new one starts (at most
+	// maxRemoteLookups, bounded by slots). An idle runner exits after
+	// runnerIdle or when the server stops, so a burst leaves nothing
+	// behind, and a steady load starts no goroutine per lookup.
+	jobs     chan *remoteJob
+	stop     chan struct{}
+	stopOnce sync.Once
 }
+
+const runnerIdle = 2 * time.Second
+
+// jobs are reused: a remoteJob owns its request copy and the two STUN
+// messages it decodes and builds.
+var jobs = sync.Pool{New: func() any { return &remoteJob{req: stun.New(), out: stun.New()} }}
 
 func (r *remoteLookups) init(s *Server, reg prometheus.Registerer) {
 	rs, ok := s.store.(RemoteStore)
@@ -73,6 +88,7 @@ func (r *remoteLookups) init(s *Server, reg prometheus.Registerer) {
 		return
 	}
 	r.s, r.store, r.slots = s, rs, make(chan struct{}, maxRemoteLookups)
+	r.jobs, r.stop = make(chan *remoteJob), make(chan struct{})
 	r.res = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "supernode_remote_lookups_total",
 		Help: "Lookups answered after asking other fleet members, by result (busy: refused at once because too many were waiting).",
@@ -83,8 +99,30 @@ func (r *remoteLookups) init(s *Server, reg prometheus.Registerer) {
 }
 
 // wait returns when every remote lookup has answered (each is bounded by
-// the store's own timeout).
-func (r *remoteLookups) wait() { r.wg.Wait() }
+// the store's own timeout), and lets the idle runners go.
+func (r *remoteLookups) wait() {
+	r.wg.Wait()
+	if r.stop != nil {
+		r.stopOnce.Do(func() { close(r.stop) })
+	}
+}
+
+// runner runs j, then whatever job comes while it is idle.
+func (r *remoteLookups) runner(j *remoteJob) {
+	idle := time.NewTimer(runnerIdle)
+	defer idle.Stop()
+	for {
+		r.run(j)
+		idle.Reset(runnerIdle)
+		select {
+		case j = <-r.jobs:
+		case <-idle.C:
+			return
+		case <-r.stop:
+			return
+		}
+	}
+}
 
 // requesterStore is where the requester of an authenticated request is
 // looked up: the attached table when the store has one.
@@ -116,9 +154,14 @@ func (w *worker) findTarget(req *stun.Message, src netip.AddrPort, id, target wi
 		w.s.m.requests[mLookup][rNotFound].Inc()
 		return false, true
 	}
-	j := &remoteJob{conn: w.conn, raw: append([]byte(nil), req.Raw...), src: src, id: id, target: target, requester: w.peer, start: now}
+	j := jobs.Get().(*remoteJob)
+	j.conn, j.raw, j.src, j.id, j.target, j.requester, j.start = w.conn, append(j.raw[:0], req.Raw...), src, id, target, w.peer, now
 	r.wg.Add(1)
-	go r.run(j)
+	select {
+	case r.jobs <- j: // an idle runner took it
+	default:
+		go r.runner(j)
+	}
 	return false, true
 }
 
@@ -130,17 +173,19 @@ type remoteJob struct {
 	id, target wire.PeerID
 	requester  directory.Peer
 	start      time.Time
+	req, out   *stun.Message // decoded from raw; the answer and the introduction
 }
 
 func (r *remoteLookups) run(j *remoteJob) {
 	defer func() {
+		jobs.Put(j)
 		<-r.slots
 		r.wg.Done()
 	}()
 	s := r.s
 	var t directory.Peer
 	found, err := r.store.LookupRemote(context.Background(), j.target, &t)
-	req, out := stun.New(), stun.New()
+	req, out := j.req, j.out
 	if req.Decode(j.raw) != nil {
 		return // it decoded in the worker; cannot happen
 	}
