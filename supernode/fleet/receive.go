@@ -158,16 +158,20 @@ func (n *Node) handlePut(b []byte, now time.Time) {
 	handoff := b[0] == putHandoff
 	count := int(b[1])
 	b = b[2:]
+	members := n.view.Load().members
+	var e Entry
+	var local [MaxLocal]netip.AddrPort
 	for i := 0; i < count; i++ {
-		e, rest, err := readEntry(b, now)
+		// Via shares the member's name string (no copy per replica); the
+		// stored entry needs candidates of its own.
+		k, rest, err := readEntryTo(b, now, &e, &local, members)
 		if err != nil {
 			n.drop(dropMalformed)
 			return
 		}
 		b = rest
-		// Share the member's name string instead of one copy per replica.
-		if m, ok := n.view.Load().members[e.Via]; ok {
-			e.Via = m.Name
+		if k > 0 {
+			e.Local = append([]netip.AddrPort(nil), local[:k]...)
 		}
 		switch n.st.put(&e) {
 		case putFull:
