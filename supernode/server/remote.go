@@ -173,7 +173,8 @@ type remoteJob struct {
 	id, target wire.PeerID
 	requester  directory.Peer
 	start      time.Time
-	req, out   *stun.Message // decoded from raw; the answer and the introduction
+	req, out   *stun.Message  // decoded from raw; the answer and the introduction
+	t          directory.Peer // the target, as the fleet found it
 }
 
 func (r *remoteLookups) run(j *remoteJob) {
@@ -183,15 +184,14 @@ func (r *remoteLookups) run(j *remoteJob) {
 		r.wg.Done()
 	}()
 	s := r.s
-	var t directory.Peer
-	found, err := r.store.LookupRemote(context.Background(), j.target, &t)
+	t := &j.t
+	found, err := r.store.LookupRemote(context.Background(), j.target, t)
 	req, out := j.req, j.out
 	if req.Decode(j.raw) != nil {
 		return // it decoded in the worker; cannot happen
 	}
 	key := j.requester.Session[:]
 	res := rOK
-	var ue *UnavailableError
 	limited := false
 	switch {
 	case found:
@@ -206,14 +206,10 @@ func (r *remoteLookups) run(j *remoteJob) {
 			res, limited = rRateLimited, true
 			break
 		}
-		buildLookupSuccess(out, req, j.target, &t, key)
-	case errors.As(err, &ue):
-		r.res.WithLabelValues("unavailable").Inc()
-		buildUnavailable(out, req, ue.RetryAfter, key)
-		res = rNotFound
+		buildLookupSuccess(out, req, j.target, t, key)
 	case err != nil:
 		r.res.WithLabelValues("unavailable").Inc()
-		buildUnavailable(out, req, defaultRetry, key)
+		buildUnavailable(out, req, retryAfter(err), key)
 		res = rNotFound
 	default:
 		r.res.WithLabelValues("not_found").Inc()
@@ -240,11 +236,22 @@ func (r *remoteLookups) run(j *remoteJob) {
 		return
 	}
 	buildIntroduction(out, j.id, j.src, &j.requester, time.Now())
-	if err := in.Introduce(j.target, &t, out.Raw); err != nil {
+	if err := in.Introduce(j.target, t, out.Raw); err != nil {
 		s.m.introduced[introFailed].Inc()
 	} else {
 		s.m.introduced[introFleet].Inc()
 	}
+}
+
+// retryAfter is the hint of an *UnavailableError, else defaultRetry (kept
+// out of run: the error target escapes, and run would allocate it for
+// every lookup).
+func retryAfter(err error) time.Duration {
+	var ue *UnavailableError
+	if errors.As(err, &ue) {
+		return ue.RetryAfter
+	}
+	return defaultRetry
 }
 
 // buildUnavailable writes 504 Owners Unavailable with a RETRY-AFTER hint,
