@@ -115,6 +115,7 @@ func BenchmarkLookup(b *testing.B) {
 		b.SetParallelism(32)
 		var misses atomic.Int64
 		cpu0 := cpuTime()
+		b.ReportAllocs()
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			var p directory.Peer

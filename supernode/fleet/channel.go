@@ -28,11 +28,14 @@ var errOpen = errors.New("cannot open fleet datagram")
 
 func (c *channel) seal(dst, plain []byte) []byte {
 	a := c.aeads[0]
+	start := len(dst)
 	dst = append(dst, sealVersion)
-	nonce := make([]byte, a.NonceSize())
+	dst = append(dst, make([]byte, a.NonceSize())...) // no allocation: appended in place
+	nonce := dst[start+1:]
 	rand.Read(nonce)
-	dst = append(dst, nonce...)
-	return a.Seal(dst, nonce, plain, dst[:1])
+	// Seal appends after dst: the nonce and version bytes are read, never
+	// overwritten.
+	return a.Seal(dst, nonce, plain, dst[start:start+1])
 }
 
 // open authenticates and decrypts pkt into dst, trying every key of the
@@ -51,10 +54,16 @@ func (c *channel) open(dst, pkt []byte) ([]byte, error) {
 }
 
 func (c *channel) send(to netip.AddrPort, plain []byte) error {
-	buf := c.seal(make([]byte, 0, len(plain)+sealOverhead), plain)
+	bp := sendBufs.Get().(*[]byte)
+	buf := c.seal((*bp)[:0], plain)
 	_, err := c.conn.WriteToUDPAddrPort(buf, to)
+	*bp = buf
+	sendBufs.Put(bp)
 	return err
 }
+
+// sendBufs are the sealed datagrams of send, reused.
+var sendBufs = sync.Pool{New: func() any { b := make([]byte, 0, maxDatagram); return &b }}
 
 // limiter is a token bucket per member name; messages from names that are
 // not members share one small bucket.
@@ -73,9 +82,15 @@ func newLimiter(rate int) *limiter {
 	return &limiter{rate: float64(rate), buckets: make(map[string]*bucket)}
 }
 
-// allow takes one token from name's bucket. Only names in the current view
-// get their own bucket, so the map is bounded by the member count.
+// allow takes one token from name's bucket.
 func (l *limiter) allow(name string, member bool, now time.Time) bool {
+	return l.allowN(name, member, 1, now)
+}
+
+// allowN takes n tokens (one per message of a batch frame) from name's
+// bucket. Only names in the current view get their own bucket, so the map
+// is bounded by the member count.
+func (l *limiter) allowN(name string, member bool, n int, now time.Time) bool {
 	if !member {
 		name = "" // the shared bucket of strangers
 	}
@@ -92,10 +107,10 @@ func (l *limiter) allow(name string, member bool, now time.Time) bool {
 	}
 	b.tokens = min(rate, b.tokens+now.Sub(b.last).Seconds()*rate)
 	b.last = now
-	if b.tokens < 1 {
+	if b.tokens < float64(n) {
 		return false
 	}
-	b.tokens--
+	b.tokens -= float64(n)
 	return true
 }
 

@@ -105,7 +105,7 @@ func (d *Directory) LookupLocal(id directory.Key, p *directory.Peer) (found, rem
 	}
 	e, ok, remote := d.node.LookupLocal(Key(id))
 	if ok {
-		d.fromEntry(&e, p)
+		d.fromEntry(&e, e.Local, p)
 	}
 	return ok, remote
 }
@@ -114,7 +114,8 @@ func (d *Directory) LookupLocal(id directory.Key, p *directory.Peer) (found, rem
 // bounded by Node.Lookup's hedge delays plus one fleet_lookup_timeout.
 // When no owner can answer it returns a *server.UnavailableError.
 func (d *Directory) LookupRemote(ctx context.Context, id directory.Key, p *directory.Peer) (bool, error) {
-	e, ok, err := d.node.Lookup(ctx, Key(id))
+	var res lookupResult
+	ok, err := d.node.lookup(ctx, Key(id), &res)
 	if err != nil {
 		retry := RetryAfter(err)
 		if retry <= 0 {
@@ -125,19 +126,19 @@ func (d *Directory) LookupRemote(ctx context.Context, id directory.Key, p *direc
 	if !ok {
 		return false, nil
 	}
-	d.fromEntry(&e, p)
+	d.fromEntry(&res.e, res.candidates(), p)
 	return true, nil
 }
 
 // fromEntry turns a fleet entry into the server's Peer.
-func (d *Directory) fromEntry(e *Entry, p *directory.Peer) {
+func (d *Directory) fromEntry(e *Entry, local []netip.AddrPort, p *directory.Peer) {
 	// A peer found through the fleet has no session key here. Never hand
 	// the server a zero key: a requester checked against it could forge
 	// MESSAGE-INTEGRITY-SHA256. A random key and the largest stamp make any
 	// authenticated request for it fail as a bad integrity or a replay.
 	*p = directory.Peer{Reflexive: e.Reflexive, Expires: e.Expires(), Stamp: math.MaxUint64}
 	rand.Read(p.Session[:])
-	p.NLocal = uint8(copy(p.Local[:], e.Local))
+	p.NLocal = uint8(copy(p.Local[:], local))
 	if e.Via != d.node.name {
 		p.Via = d.viaFor(e.Via)
 	}

@@ -30,7 +30,7 @@ func offlineNode(t testing.TB) *Node {
 		ch:          &channel{conn: conn, aeads: sec.data},
 		st:          newStore(1000),
 		lim:         newLimiter(1 << 30),
-		pending:     map[uint64]chan lookupResult{},
+		pending:     map[uint64]*request{},
 		onIntroduce: func(Key, netip.AddrPort, []byte) {},
 		replay:      newReplayWindow(),
 	}
@@ -86,12 +86,64 @@ func FuzzDataChannel(f *testing.F) {
 	})
 }
 
+// FuzzBatchFrame feeds arbitrary batch bodies, sealed with the fleet key
+// and fresh, to the receive path (a buggy or hostile member): checkBatch
+// must refuse what does not split exactly into batchable sub-frames, and
+// nothing may panic whatever the sub-frames hold. A frame checkBatch
+// accepts is split again here and must give back the same bytes.
+func FuzzBatchFrame(f *testing.F) {
+	now := time.Now()
+	e := Entry{Key: Key{1}, Reflexive: netip.MustParseAddrPort("192.0.2.1:1"), Local: []netip.AddrPort{netip.MustParseAddrPort("[2001:db8::1]:2")}, Heard: now, Lease: time.Minute, Via: "other"}
+	look := make([]byte, 40)
+	look[7] = 1
+	resp := appendEntry(append(make([]byte, 8), 1), &e)
+	intro := appendAddr(make([]byte, 32), e.Reflexive)
+	intro = append(intro, 0, 3, 'a', 'b', 'c')
+	f.Add(appendSubFrame(nil, msgLookup, look))
+	f.Add(appendSubFrame(appendSubFrame(nil, msgLookup, look), msgLookupResp, resp))
+	f.Add(appendSubFrame(appendSubFrame(nil, msgIntroduce, intro), msgLookupResp, []byte{0, 0, 0, 0, 0, 0, 0, 2, 0}))
+	f.Add(appendSubFrame(nil, msgLookupResp, resp)[:20])                       // truncated
+	f.Add([]byte{msgLookup, 0xff, 0xff})                                       // length past the end
+	f.Add(appendSubFrame(nil, msgBatch, appendSubFrame(nil, msgLookup, look))) // nested
+	f.Add([]byte{})
+
+	n := offlineNode(f)
+	plain := make([]byte, maxDatagram)
+	from := netip.MustParseAddrPort("127.0.0.1:9")
+	seq := uint64(0)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if count, err := checkBatch(body); err == nil {
+			var again []byte
+			for b := body; len(b) > 0; count-- {
+				typ, sub, rest, err := nextSubFrame(b)
+				if err != nil || !batchable(typ) {
+					t.Fatalf("checkBatch accepted a frame that does not split: %v", err)
+				}
+				again = appendSubFrame(again, typ, sub)
+				b = rest
+			}
+			if count != 0 || string(again) != string(body) {
+				t.Fatalf("split and joined again: %x, was %x", again, body)
+			}
+		}
+		seq++
+		msg := append(appendHeader(nil, msgBatch, "other", 0, seq, time.Now()), body...)
+		if len(msg) <= maxPlain {
+			n.handle(n.ch.seal(nil, msg), plain, from)
+		}
+		if n.st.len() > 1000 {
+			t.Fatalf("store grew past its bound: %d", n.st.len())
+		}
+	})
+}
+
 // FuzzMeta: gossip metadata from other members never panics the decoder,
 // and what encodes decodes back.
 func FuzzMeta(f *testing.F) {
 	f.Add(meta{boot: 1, capacity: 2, dataPort: 3, supernode: netip.MustParseAddrPort("192.0.2.1:3478")}.encode())
 	f.Add([]byte{metaVersion})
 	f.Add(meta{boot: 1, supernode: netip.MustParseAddrPort("[2001:db8::1]:3478"), leaving: true}.encode())
+	f.Add(meta{boot: 2, supernode: netip.MustParseAddrPort("192.0.2.1:3478"), batch: true}.encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, ok := decodeMeta(b)
 		if !ok {

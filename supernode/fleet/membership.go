@@ -19,16 +19,22 @@ import (
 // the member is leaving on purpose. memberlist reports a graceful leave and
 // a failure through the same NotifyLeave, with a Node whose State it does
 // not update (v0.7.0), so a member announces its leave in its metadata
-// first and the others tell the two apart by that.
+// first and the others tell the two apart by that. Bit 1 says the member
+// reads batch frames on the data channel (msgBatch): a member without it
+// gets every message in a datagram of its own.
 type meta struct {
 	boot      uint64
 	capacity  uint32
 	dataPort  uint16
 	supernode netip.AddrPort
 	leaving   bool
+	batch     bool
 }
 
-const metaLeaving = 1
+const (
+	metaLeaving = 1
+	metaBatch   = 2
+)
 
 const metaVersion = 2
 
@@ -41,6 +47,9 @@ func (m meta) encode() []byte {
 	var flags byte
 	if m.leaving {
 		flags |= metaLeaving
+	}
+	if m.batch {
+		flags |= metaBatch
 	}
 	return append(b, flags)
 }
@@ -59,6 +68,7 @@ func decodeMeta(b []byte) (meta, bool) {
 	}
 	if len(rest) > 0 {
 		m.leaving = rest[0]&metaLeaving != 0
+		m.batch = rest[0]&metaBatch != 0
 	}
 	return m, true
 }
@@ -71,6 +81,7 @@ type Member struct {
 	Supernode netip.AddrPort // where peers reach its supernode
 	Capacity  uint32         // peers it can hold
 	Boot      uint64         // random per process start
+	Batch     bool           // reads batch frames (msgBatch)
 }
 
 // view is an immutable snapshot of the membership: the ring used for
@@ -120,6 +131,7 @@ func buildView(h Hasher, nodes []*memberlist.Node) *view {
 			Supernode: m.supernode,
 			Capacity:  m.capacity,
 			Boot:      m.boot,
+			Batch:     m.batch,
 		}
 		names = append(names, n.Name)
 	}

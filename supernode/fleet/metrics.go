@@ -20,6 +20,7 @@ type metrics struct {
 	ownerLosses      prometheus.Counter
 	unavailableShare prometheus.Gauge
 	gossipStreams    *prometheus.CounterVec // result=accepted|refused_source|refused_busy|capped
+	lane             *prometheus.CounterVec // what=messages|datagrams|send_errors
 
 	// Children resolved once for the per-datagram paths.
 	receivedEntries prometheus.Counter
@@ -27,6 +28,9 @@ type metrics struct {
 	sentEntries     prometheus.Counter
 	lookupLocal     prometheus.Counter
 	lookupForwarded prometheus.Counter
+	laneMessages    prometheus.Counter
+	laneDatagrams   prometheus.Counter
+	laneErrors      prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -64,6 +68,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Fraction of the key space whose owners were all lost within the last lease: lookups there answer 504 Owners Unavailable."})
 	m.gossipStreams = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "gossip_streams_total",
 		Help: "Gossip TCP connections, by result: accepted, refused_source (not in fleet_allow), refused_busy (too many at once), capped (cut at the byte cap)."}, []string{"result"})
+	m.lane = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "lane_total",
+		Help: "Lookups, lookup answers and introductions sent to other members (messages) and the datagrams that carried them (datagrams; messages/datagrams is the mean batch), and messages whose datagram could not be sent (send_errors)."}, []string{"what"})
+	m.laneMessages = m.lane.WithLabelValues("messages")
+	m.laneDatagrams = m.lane.WithLabelValues("datagrams")
+	m.laneErrors = m.lane.WithLabelValues("send_errors")
 	m.receivedEntries = m.replicated.WithLabelValues("received")
 	m.sentEntries = m.replicated.WithLabelValues("sent")
 	m.staleEntries = m.replicated.WithLabelValues("stale")
@@ -72,7 +81,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.members, m.ownershipShare, m.entries, m.lookups, m.forwardedServed, m.replicated,
 			m.replicationFail, m.replicationLag, m.handoff, m.introductions, m.dropped, m.memberEvents,
-			m.ownerLosses, m.unavailableShare, m.gossipStreams)
+			m.ownerLosses, m.unavailableShare, m.gossipStreams, m.lane)
 	}
 	return m
 }

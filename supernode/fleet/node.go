@@ -37,7 +37,8 @@ type Options struct {
 	// introduce indication: the server seals it with the target's session
 	// key (which only this member has) and sends it from its own socket,
 	// where the target's NAT has a pinhole (server.DeliverIntroduction). It
-	// must not block for long.
+	// must not block for long. payload aliases the receive buffer: it is
+	// valid only during the call (copy what is kept).
 	OnIntroduce func(target Key, reflexive netip.AddrPort, payload []byte)
 	// Lease is the longest registration lease peers get: after losing
 	// every owner of some keys, lookups of those keys answer "owners
@@ -76,7 +77,7 @@ type Node struct {
 	outboxes atomic.Pointer[map[string]*outbox]
 
 	pendMu  sync.Mutex
-	pending map[uint64]chan lookupResult
+	pending map[uint64]*request
 	reqID   atomic.Uint64
 
 	seq    atomic.Uint64 // data-channel datagrams sent since boot
@@ -129,7 +130,7 @@ func Start(opts Options) (*Node, error) {
 	n := &Node{
 		cfg:         cfg,
 		name:        name,
-		meta:        meta{boot: randUint64(), capacity: opts.Capacity, dataPort: cfg.dataPort(), supernode: opts.Supernode},
+		meta:        meta{boot: randUint64(), capacity: opts.Capacity, dataPort: cfg.dataPort(), supernode: opts.Supernode, batch: true},
 		log:         logger.With("fleet_member", name),
 		met:         newMetrics(opts.Registry),
 		sec:         sec,
@@ -138,7 +139,7 @@ func Start(opts Options) (*Node, error) {
 		lim:         newLimiter(cfg.MemberRate),
 		onIntroduce: opts.OnIntroduce,
 		dirty:       make(chan struct{}, 1),
-		pending:     make(map[uint64]chan lookupResult),
+		pending:     make(map[uint64]*request),
 		failed:      make(map[string]failedMember),
 		joining:     make(map[string]bool),
 		replay:      newReplayWindow(),
@@ -367,7 +368,7 @@ func (n *Node) updateOutboxes(v *view) {
 	}
 	next := make(map[string]*outbox, len(v.members))
 	for name, ob := range *n.outboxes.Load() {
-		if m, ok := v.members[name]; ok && m.Data == ob.to {
+		if m, ok := v.members[name]; ok && m.Data == ob.to && m.Batch == ob.lane.batch {
 			next[name] = ob
 		} else {
 			close(ob.done)
@@ -378,10 +379,11 @@ func (n *Node) updateOutboxes(v *view) {
 			continue
 		}
 		if _, ok := next[name]; !ok {
-			ob := newOutbox(n, m.Data)
+			ob := newOutbox(n, m)
 			next[name] = ob
-			n.wg.Add(1)
+			n.wg.Add(2)
 			go ob.run()
+			go ob.lane.run()
 		}
 	}
 	n.outboxes.Store(&next)

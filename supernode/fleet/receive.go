@@ -3,6 +3,7 @@ package fleet
 import (
 	"encoding/binary"
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -53,26 +54,68 @@ func (n *Node) handle(pkt, plain []byte, from netip.AddrPort) {
 	// what makes the replay window below per process, and gives the
 	// address to answer (the member's, never the datagram's source, which
 	// anyone on the path can forge).
-	m, member := n.view.Load().members[h.sender]
-	if !member || h.sender == n.name || h.boot != m.Boot {
+	m, member := n.view.Load().members[string(h.name)] // no allocation to look up
+	if !member || m.Name == n.name || h.boot != m.Boot {
 		n.drop(dropNotMember)
 		return
 	}
+	h.sender = m.Name
 	if !n.replay.accept(h.sender, h.boot, h.seq) {
 		n.drop(dropReplay)
 		return
 	}
-	if !n.lim.allow(h.sender, true, now) {
+	tokens := 1
+	if h.typ == msgBatch {
+		// Checked whole before anything in it is handled: a frame is
+		// accepted or refused as a unit.
+		count, err := checkBatch(body)
+		if err != nil {
+			n.drop(dropMalformed)
+			return
+		}
+		tokens = count
+	}
+	if !n.lim.allowN(h.sender, true, tokens, now) {
 		n.drop(dropRate)
 		return
 	}
 	switch h.typ {
 	case msgPut:
 		n.handlePut(body, now)
+		return
 	case msgDelete:
 		n.handleDelete(body)
+		return
+	}
+	rp := replyBufs.Get().(*[]byte)
+	replies := (*rp)[:0]
+	if h.typ == msgBatch {
+		for b := body; len(b) > 0; {
+			typ, sub, rest, _ := nextSubFrame(b) // checkBatch has checked them all
+			b = rest
+			n.dispatch(typ, sub, &replies, now)
+		}
+	} else {
+		n.dispatch(h.typ, body, &replies, now)
+	}
+	if len(replies) > 0 {
+		n.reply(&m, replies)
+	}
+	*rp = replies
+	replyBufs.Put(rp)
+}
+
+// replyBufs hold the answers to one datagram's lookups until they are
+// queued, reused.
+var replyBufs = sync.Pool{New: func() any { b := make([]byte, 0, maxPlain); return &b }}
+
+// dispatch handles one message of the latency-bound kinds, alone in its
+// datagram or one of a batch frame. Answers are appended to replies as
+// sub-frames.
+func (n *Node) dispatch(typ byte, body []byte, replies *[]byte, now time.Time) {
+	switch typ {
 	case msgLookup:
-		n.handleLookup(body, m.Data, now)
+		n.handleLookup(body, replies, now)
 	case msgLookupResp:
 		n.handleLookupResp(body, now)
 	case msgIntroduce:
@@ -80,6 +123,31 @@ func (n *Node) handle(pkt, plain []byte, from netip.AddrPort) {
 	default:
 		n.drop(dropUnknown)
 	}
+}
+
+// reply queues answers for the asking member: on its lane, where they
+// share datagrams with whatever else is going there, or, without a lane
+// (not in the outboxes yet, or the lane's queue is full), one datagram
+// each. Answers go to the member's data address as the view says, never
+// the datagram's source: a forged source must not draw them.
+func (n *Node) reply(m *Member, frames []byte) {
+	if l := n.lane(m.Name); l != nil && l.to == m.Data && l.addFrames(frames) {
+		return
+	}
+	pp := replyBufs.Get().(*[]byte)
+	plain := *pp
+	for len(frames) > 0 {
+		typ, body, rest, err := nextSubFrame(frames)
+		if err != nil {
+			break
+		}
+		frames = rest
+		plain = n.header(plain[:0], typ, time.Now())
+		plain = append(plain, body...)
+		n.ch.send(m.Data, plain)
+	}
+	*pp = plain
+	replyBufs.Put(pp)
 }
 
 func (n *Node) handlePut(b []byte, now time.Time) {
@@ -90,16 +158,20 @@ func (n *Node) handlePut(b []byte, now time.Time) {
 	handoff := b[0] == putHandoff
 	count := int(b[1])
 	b = b[2:]
+	members := n.view.Load().members
+	var e Entry
+	var local [MaxLocal]netip.AddrPort
 	for i := 0; i < count; i++ {
-		e, rest, err := readEntry(b, now)
+		// Via shares the member's name string (no copy per replica); the
+		// stored entry needs candidates of its own.
+		k, rest, err := readEntryTo(b, now, &e, &local, members)
 		if err != nil {
 			n.drop(dropMalformed)
 			return
 		}
 		b = rest
-		// Share the member's name string instead of one copy per replica.
-		if m, ok := n.view.Load().members[e.Via]; ok {
-			e.Via = m.Name
+		if k > 0 {
+			e.Local = append([]netip.AddrPort(nil), local[:k]...)
 		}
 		switch n.st.put(&e) {
 		case putFull:
@@ -132,7 +204,9 @@ func (n *Node) handleDelete(b []byte) {
 	}
 }
 
-func (n *Node) handleLookup(b []byte, to netip.AddrPort, now time.Time) {
+// handleLookup answers a forwarded lookup from the store: the answer is
+// appended to replies as a sub-frame (reqID(8) found(1) [entry]).
+func (n *Node) handleLookup(b []byte, replies *[]byte, now time.Time) {
 	if len(b) != 8+32 {
 		n.drop(dropMalformed)
 		return
@@ -141,20 +215,22 @@ func (n *Node) handleLookup(b []byte, to netip.AddrPort, now time.Time) {
 	copy(k[:], b[8:])
 	n.met.forwardedServed.Inc()
 	e, found := n.st.get(&k, now)
-	out := make([]byte, 0, maxPlain)
-	out = n.header(out, msgLookupResp, now)
-	out = append(out, b[:8]...) // the request id
+	r := *replies
+	at := len(r)
+	r = append(r, msgLookupResp, 0, 0)
+	r = append(r, b[:8]...) // the request id
 	if found {
-		out = append(out, 1)
-		out = appendEntry(out, &e)
+		r = append(r, 1)
+		r = appendEntry(r, &e)
 	} else {
-		out = append(out, 0)
+		r = append(r, 0)
 	}
-	// Answer the asker's data address as its membership says, not the
-	// datagram's source: a forged source must not draw the answer.
-	n.ch.send(to, out)
+	binary.BigEndian.PutUint16(r[at+1:], uint16(len(r)-at-subHeader))
+	*replies = r
 }
 
+// handleLookupResp hands an owner's answer to the lookup waiting for it,
+// decoded without allocating.
 func (n *Node) handleLookupResp(b []byte, now time.Time) {
 	if len(b) < 9 {
 		n.drop(dropMalformed)
@@ -163,23 +239,23 @@ func (n *Node) handleLookupResp(b []byte, now time.Time) {
 	id := binary.BigEndian.Uint64(b)
 	var res lookupResult
 	if b[8] == 1 {
-		e, _, err := readEntry(b[9:], now)
+		k, _, err := readEntryTo(b[9:], now, &res.e, &res.local, n.view.Load().members)
 		if err != nil {
 			n.drop(dropMalformed)
 			return
 		}
-		res = lookupResult{found: true, e: e}
+		res.found, res.nLocal = true, uint8(k)
 	}
+	// Under the lock: once the asker has removed its request, nothing
+	// more is sent on its channel, which it then reuses.
 	n.pendMu.Lock()
-	ch := n.pending[id]
+	if r := n.pending[id]; r != nil {
+		select {
+		case r.ch <- res:
+		default:
+		}
+	}
 	n.pendMu.Unlock()
-	if ch == nil {
-		return // late answer after a timeout
-	}
-	select {
-	case ch <- res:
-	default:
-	}
 }
 
 func (n *Node) handleIntroduce(b []byte) {
@@ -201,7 +277,8 @@ func (n *Node) handleIntroduce(b []byte) {
 	}
 	n.met.introductions.WithLabelValues("received").Inc()
 	if n.onIntroduce != nil {
-		// rest aliases the receive buffer; the callback may keep its copy.
-		n.onIntroduce(target, addr, append([]byte(nil), rest[2:]...))
+		// rest aliases the receive buffer: valid for the call only
+		// (Options.OnIntroduce).
+		n.onIntroduce(target, addr, rest[2:])
 	}
 }

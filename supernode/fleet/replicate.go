@@ -14,6 +14,7 @@ type outbox struct {
 	to   netip.AddrPort
 	ch   chan outItem
 	done chan struct{}
+	lane *lane // lookups, answers and introductions to the same member
 }
 
 // outboxDepth bounds the memory one slow or dead member can pin here.
@@ -25,8 +26,10 @@ type outItem struct {
 	e       Entry
 }
 
-func newOutbox(n *Node, to netip.AddrPort) *outbox {
-	return &outbox{n: n, to: to, ch: make(chan outItem, outboxDepth), done: make(chan struct{})}
+func newOutbox(n *Node, m Member) *outbox {
+	o := &outbox{n: n, to: m.Data, ch: make(chan outItem, outboxDepth), done: make(chan struct{})}
+	o.lane = newLane(n, m, o.done)
+	return o
 }
 
 // Put flags.

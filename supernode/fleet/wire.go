@@ -26,7 +26,66 @@ const (
 	msgLookup     byte = 3 // body: reqID(8) key(32)
 	msgLookupResp byte = 4 // body: reqID(8) found(1) [entry]
 	msgIntroduce  byte = 5 // body: key(32) addr payloadLen(2) payload
+	msgBatch      byte = 6 // body: (type(1) len(2) body)... of lookups, answers, introductions
 )
+
+// A batch frame carries several lookups, lookup answers and introductions
+// to one member in one datagram: one seal, one header, one sequence number
+// and one send instead of one per message (lane.go). It is authenticated as
+// a whole by the datagram's AEAD and accepted or refused as a whole: the
+// replay window sees its one sequence number, and a frame whose sub-frames
+// do not exactly fill it is dropped before any of them is handled.
+const (
+	subHeader = 3 // type(1) len(2)
+	// maxSubFrames bounds the messages one batch frame may carry (each
+	// costs the receiver a rate-limit token).
+	maxSubFrames = 64
+)
+
+// batchable reports whether a message type may travel in a batch frame.
+func batchable(typ byte) bool {
+	return typ == msgLookup || typ == msgLookupResp || typ == msgIntroduce
+}
+
+func appendSubFrame(b []byte, typ byte, body []byte) []byte {
+	b = append(b, typ)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(body)))
+	return append(b, body...)
+}
+
+// nextSubFrame splits the first sub-frame off b.
+func nextSubFrame(b []byte) (typ byte, body, rest []byte, err error) {
+	if len(b) < subHeader {
+		return 0, nil, nil, errMalformed
+	}
+	size := int(binary.BigEndian.Uint16(b[1:]))
+	if len(b) < subHeader+size {
+		return 0, nil, nil, errMalformed
+	}
+	return b[0], b[subHeader : subHeader+size], b[subHeader+size:], nil
+}
+
+// checkBatch validates a batch body's structure without handling anything:
+// every sub-frame is complete, of a batchable type, and there are 1 to
+// maxSubFrames of them. It returns their count.
+func checkBatch(b []byte) (int, error) {
+	count := 0
+	for len(b) > 0 {
+		typ, _, rest, err := nextSubFrame(b)
+		if err != nil || !batchable(typ) {
+			return 0, errMalformed
+		}
+		count++
+		if count > maxSubFrames {
+			return 0, errMalformed
+		}
+		b = rest
+	}
+	if count == 0 {
+		return 0, errMalformed
+	}
+	return count, nil
+}
 
 const (
 	// maxDatagram is the largest data-channel datagram, sealed; it stays
@@ -134,43 +193,64 @@ func appendEntry(b []byte, e *Entry) []byte {
 // maxLease and a heard time not in the future beyond the clock skew.
 func readEntry(b []byte, now time.Time) (Entry, []byte, error) {
 	var e Entry
+	var local [MaxLocal]netip.AddrPort
+	n, rest, err := readEntryTo(b, now, &e, &local, nil)
+	if err != nil {
+		return e, nil, err
+	}
+	if n > 0 {
+		e.Local = append([]netip.AddrPort(nil), local[:n]...)
+	}
+	return e, rest, nil
+}
+
+// readEntryTo decodes one entry into e without allocating: the local
+// candidates go to local (e.Local stays nil; n says how many), and a Via
+// naming a member of members shares that member's name string.
+func readEntryTo(b []byte, now time.Time, e *Entry, local *[MaxLocal]netip.AddrPort, members map[string]Member) (int, []byte, error) {
+	*e = Entry{}
 	if len(b) < 32+8+4 {
-		return e, nil, errMalformed
+		return 0, nil, errMalformed
 	}
 	copy(e.Key[:], b)
 	e.Heard = time.UnixMilli(int64(binary.BigEndian.Uint64(b[32:])))
 	e.Lease = time.Duration(binary.BigEndian.Uint32(b[40:])) * time.Millisecond
 	b = b[44:]
 	if e.Lease <= 0 || e.Lease > maxLease || e.Heard.After(now.Add(maxClockSkew)) {
-		return e, nil, errMalformed
+		return 0, nil, errMalformed
+	}
+	if len(b) < 1 || int(b[0]) > maxNameLen || len(b) < 1+int(b[0]) {
+		return 0, nil, errMalformed
+	}
+	via := b[1 : 1+int(b[0])]
+	b = b[1+len(via):]
+	if m, ok := members[string(via)]; ok { // no allocation to look up
+		e.Via = m.Name
+	} else {
+		e.Via = string(via)
 	}
 	var err error
-	if e.Via, b, err = readString(b, maxNameLen); err != nil {
-		return e, nil, err
-	}
 	if e.Reflexive, b, err = readAddr(b); err != nil {
-		return e, nil, err
+		return 0, nil, err
 	}
 	if len(b) < 1 || b[0] > MaxLocal {
-		return e, nil, errMalformed
+		return 0, nil, errMalformed
 	}
 	n := int(b[0])
 	b = b[1:]
-	if n > 0 {
-		e.Local = make([]netip.AddrPort, n)
-		for i := range e.Local {
-			if e.Local[i], b, err = readAddr(b); err != nil {
-				return e, nil, err
-			}
+	for i := 0; i < n; i++ {
+		if local[i], b, err = readAddr(b); err != nil {
+			return 0, nil, err
 		}
 	}
-	return e, b, nil
+	return n, b, nil
 }
 
 // header is the common prefix of every message.
 type header struct {
 	typ    byte
-	sender string
+	name   []byte // the sender's name as sent (aliases the datagram)
+	sender string // set by the receiver once name is found in its view
 	boot   uint64
 	seq    uint64
 	sent   time.Time
@@ -196,10 +276,11 @@ func readHeader(b []byte) (header, []byte, error) {
 		return h, nil, errMalformed
 	}
 	h.typ = b[0]
-	var err error
-	if h.sender, b, err = readString(b[1:], maxNameLen); err != nil {
-		return h, nil, err
+	b = b[1:]
+	if len(b) < 1 || int(b[0]) > maxNameLen || len(b) < 1+int(b[0]) {
+		return h, nil, errMalformed
 	}
+	h.name, b = b[1:1+int(b[0])], b[1+int(b[0]):]
 	if len(b) < 24 {
 		return h, nil, errMalformed
 	}

@@ -15,6 +15,7 @@ func e2e(b *testing.B, n int) []*client.Client {
 	s := start(b, func(c *Config) {
 		c.Listen = []string{"127.0.0.1:0"}
 		c.RateLimit = 0
+		c.IntroduceRate = 0 // one requester looks one target up over and over
 	})
 	cs := make([]*client.Client, n)
 	for i := range cs {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -32,20 +33,35 @@ var (
 // target from this member's socket, the address the target's NAT has a
 // pinhole for. It is the fleet's OnIntroduce callback.
 func (s *Server) DeliverIntroduction(target directory.Key, reflexive netip.AddrPort, payload []byte) error {
-	in := stun.New()
+	x := deliveries.Get().(*delivery)
+	err := s.deliverIntroduction(x, target, reflexive, payload)
+	x.in.Raw = nil // it aliased payload
+	deliveries.Put(x)
+	return err
+}
+
+// delivery is DeliverIntroduction's reused state: in is only ever decoded
+// into (its Raw aliases the payload), out only ever built.
+type delivery struct {
+	in, out *stun.Message
+	p       directory.Peer
+}
+
+var deliveries = sync.Pool{New: func() any { return &delivery{in: stun.New(), out: stun.New()} }}
+
+func (s *Server) deliverIntroduction(x *delivery, target directory.Key, reflexive netip.AddrPort, payload []byte) error {
+	in, out, p := x.in, x.out, &x.p
 	if err := in.Decode(payload); err != nil || in.Type != (stun.MessageType{Method: wire.MethodIntroduce, Class: stun.ClassIndication}) ||
 		in.Find(stun.AttrMessageIntegritySHA256) >= 0 || in.Find(stun.AttrFingerprint) >= 0 || len(payload) > stun.MaxMessageSize-36-8 {
 		s.m.introduced[introFailed].Inc()
 		return ErrIntroductionMalformed
 	}
-	var p directory.Peer
 	// Only a peer attached here can be introduced from here (its session
 	// key and pinhole are here); never ask the fleet from its receive path.
-	if !s.requesterStore().Lookup(target, &p) || p.Via != 0 || p.Reflexive != netip.AddrPortFrom(reflexive.Addr().Unmap(), reflexive.Port()) {
+	if !s.requesterStore().Lookup(target, p) || p.Via != 0 || p.Reflexive != netip.AddrPortFrom(reflexive.Addr().Unmap(), reflexive.Port()) {
 		s.m.introduced[introFailed].Inc()
 		return ErrIntroductionTarget
 	}
-	out := stun.New()
 	out.Raw = append(out.Raw[:0], payload...)
 	sealIntroduction(out, p.Session[:])
 	c := s.connFor(p.Reflexive)
@@ -71,11 +87,18 @@ func sendNow(c *net.UDPConn, b []byte, to netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
+	// The socket addresses are reused: Sendto only reads them.
 	var sa unix.Sockaddr
 	if la := addrPortOf(c.LocalAddr()).Addr(); la.Is4() {
-		sa = &unix.SockaddrInet4{Port: int(to.Port()), Addr: to.Addr().Unmap().As4()}
+		sa4 := sockaddrs4.Get().(*unix.SockaddrInet4)
+		defer sockaddrs4.Put(sa4)
+		*sa4 = unix.SockaddrInet4{Port: int(to.Port()), Addr: to.Addr().Unmap().As4()}
+		sa = sa4
 	} else {
-		sa = &unix.SockaddrInet6{Port: int(to.Port()), Addr: to.Addr().As16()}
+		sa6 := sockaddrs6.Get().(*unix.SockaddrInet6)
+		defer sockaddrs6.Put(sa6)
+		*sa6 = unix.SockaddrInet6{Port: int(to.Port()), Addr: to.Addr().As16()}
+		sa = sa6
 	}
 	var serr error
 	if err := rc.Write(func(fd uintptr) bool {
@@ -86,3 +109,8 @@ func sendNow(c *net.UDPConn, b []byte, to netip.AddrPort) error {
 	}
 	return serr
 }
+
+var (
+	sockaddrs4 = sync.Pool{New: func() any { return new(unix.SockaddrInet4) }}
+	sockaddrs6 = sync.Pool{New: func() any { return new(unix.SockaddrInet6) }}
+)

@@ -65,7 +65,22 @@ type remoteLookups struct {
 	slots chan struct{}
 	wg    sync.WaitGroup
 	res   *prometheus.CounterVec // result=found|not_found|unavailable|busy
+
+	// Runners are goroutines that outlive one lookup: an idle one takes
+	// the next job from jobs (unbuffered), else a new one starts (at most
+	// maxRemoteLookups, bounded by slots). An idle runner exits after
+	// runnerIdle or when the server stops, so a burst leaves nothing
+	// behind, and a steady load starts no goroutine per lookup.
+	jobs     chan *remoteJob
+	stop     chan struct{}
+	stopOnce sync.Once
 }
+
+const runnerIdle = 2 * time.Second
+
+// jobs are reused: a remoteJob owns its request copy and the two STUN
+// messages it decodes and builds.
+var jobs = sync.Pool{New: func() any { return &remoteJob{req: stun.New(), out: stun.New()} }}
 
 func (r *remoteLookups) init(s *Server, reg prometheus.Registerer) {
 	rs, ok := s.store.(RemoteStore)
@@ -73,6 +88,7 @@ func (r *remoteLookups) init(s *Server, reg prometheus.Registerer) {
 		return
 	}
 	r.s, r.store, r.slots = s, rs, make(chan struct{}, maxRemoteLookups)
+	r.jobs, r.stop = make(chan *remoteJob), make(chan struct{})
 	r.res = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "supernode_remote_lookups_total",
 		Help: "Lookups answered after asking other fleet members, by result (busy: refused at once because too many were waiting).",
@@ -83,8 +99,30 @@ func (r *remoteLookups) init(s *Server, reg prometheus.Registerer) {
 }
 
 // wait returns when every remote lookup has answered (each is bounded by
-// the store's own timeout).
-func (r *remoteLookups) wait() { r.wg.Wait() }
+// the store's own timeout), and lets the idle runners go.
+func (r *remoteLookups) wait() {
+	r.wg.Wait()
+	if r.stop != nil {
+		r.stopOnce.Do(func() { close(r.stop) })
+	}
+}
+
+// runner runs j, then whatever job comes while it is idle.
+func (r *remoteLookups) runner(j *remoteJob) {
+	idle := time.NewTimer(runnerIdle)
+	defer idle.Stop()
+	for {
+		r.run(j)
+		idle.Reset(runnerIdle)
+		select {
+		case j = <-r.jobs:
+		case <-idle.C:
+			return
+		case <-r.stop:
+			return
+		}
+	}
+}
 
 // requesterStore is where the requester of an authenticated request is
 // looked up: the attached table when the store has one.
@@ -116,9 +154,14 @@ func (w *worker) findTarget(req *stun.Message, src netip.AddrPort, id, target wi
 		w.s.m.requests[mLookup][rNotFound].Inc()
 		return false, true
 	}
-	j := &remoteJob{conn: w.conn, raw: append([]byte(nil), req.Raw...), src: src, id: id, target: target, requester: w.peer, start: now}
+	j := jobs.Get().(*remoteJob)
+	j.conn, j.raw, j.src, j.id, j.target, j.requester, j.start = w.conn, append(j.raw[:0], req.Raw...), src, id, target, w.peer, now
 	r.wg.Add(1)
-	go r.run(j)
+	select {
+	case r.jobs <- j: // an idle runner took it
+	default:
+		go r.runner(j)
+	}
 	return false, true
 }
 
@@ -130,23 +173,25 @@ type remoteJob struct {
 	id, target wire.PeerID
 	requester  directory.Peer
 	start      time.Time
+	req, out   *stun.Message  // decoded from raw; the answer and the introduction
+	t          directory.Peer // the target, as the fleet found it
 }
 
 func (r *remoteLookups) run(j *remoteJob) {
 	defer func() {
+		jobs.Put(j)
 		<-r.slots
 		r.wg.Done()
 	}()
 	s := r.s
-	var t directory.Peer
-	found, err := r.store.LookupRemote(context.Background(), j.target, &t)
-	req, out := stun.New(), stun.New()
+	t := &j.t
+	found, err := r.store.LookupRemote(context.Background(), j.target, t)
+	req, out := j.req, j.out
 	if req.Decode(j.raw) != nil {
 		return // it decoded in the worker; cannot happen
 	}
 	key := j.requester.Session[:]
 	res := rOK
-	var ue *UnavailableError
 	limited := false
 	switch {
 	case found:
@@ -161,14 +206,10 @@ func (r *remoteLookups) run(j *remoteJob) {
 			res, limited = rRateLimited, true
 			break
 		}
-		buildLookupSuccess(out, req, j.target, &t, key)
-	case errors.As(err, &ue):
-		r.res.WithLabelValues("unavailable").Inc()
-		buildUnavailable(out, req, ue.RetryAfter, key)
-		res = rNotFound
+		buildLookupSuccess(out, req, j.target, t, key)
 	case err != nil:
 		r.res.WithLabelValues("unavailable").Inc()
-		buildUnavailable(out, req, defaultRetry, key)
+		buildUnavailable(out, req, retryAfter(err), key)
 		res = rNotFound
 	default:
 		r.res.WithLabelValues("not_found").Inc()
@@ -195,11 +236,22 @@ func (r *remoteLookups) run(j *remoteJob) {
 		return
 	}
 	buildIntroduction(out, j.id, j.src, &j.requester, time.Now())
-	if err := in.Introduce(j.target, &t, out.Raw); err != nil {
+	if err := in.Introduce(j.target, t, out.Raw); err != nil {
 		s.m.introduced[introFailed].Inc()
 	} else {
 		s.m.introduced[introFleet].Inc()
 	}
+}
+
+// retryAfter is the hint of an *UnavailableError, else defaultRetry (kept
+// out of run: the error target escapes, and run would allocate it for
+// every lookup).
+func retryAfter(err error) time.Duration {
+	var ue *UnavailableError
+	if errors.As(err, &ue) {
+		return ue.RetryAfter
+	}
+	return defaultRetry
 }
 
 // buildUnavailable writes 504 Owners Unavailable with a RETRY-AFTER hint,

@@ -9,10 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/supernode-appliance/appliance/supernode/client"
 	"github.com/supernode-appliance/appliance/supernode/fleet"
@@ -41,10 +45,15 @@ func BenchmarkWireLookup(b *testing.B) {
 		runLookups(b, srv, ids)
 	})
 
-	nodes, srvs := startBenchFleet(b, quiet)
+	nodes, srvs, regs := startBenchFleet(b, quiet)
 	ids := registerTargets(b, srvs[0], targets)
 	time.Sleep(200 * time.Millisecond) // replication
-	b.Run("fleet3", func(b *testing.B) { runLookups(b, srvs[1], ids) })
+	b.Run("fleet3", func(b *testing.B) {
+		m0, d0 := laneTotals(regs)
+		runLookups(b, srvs[1], ids)
+		m1, d1 := laneTotals(regs)
+		reportBatch(b, m0, d0, m1, d1)
+	})
 	var remote []wire.PeerID
 	for _, id := range ids {
 		owned := false
@@ -58,16 +67,54 @@ func BenchmarkWireLookup(b *testing.B) {
 	if len(remote) == 0 {
 		b.Fatal("member B owns every target")
 	}
-	b.Run("fleet3-forwarded", func(b *testing.B) { runLookups(b, srvs[1], remote) })
+	b.Run("fleet3-forwarded", func(b *testing.B) {
+		m0, d0 := laneTotals(regs)
+		runLookups(b, srvs[1], remote)
+		m1, d1 := laneTotals(regs)
+		reportBatch(b, m0, d0, m1, d1)
+	})
+}
+
+// laneTotals sums supernode_fleet_lane_total{what} over the members: the
+// lookups, answers and introductions they sent and the datagrams that
+// carried them.
+func laneTotals(regs []*prometheus.Registry) (messages, datagrams float64) {
+	for _, r := range regs {
+		mfs, _ := r.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() != "supernode_fleet_lane_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				switch m.GetLabel()[0].GetValue() {
+				case "messages":
+					messages += m.GetCounter().GetValue()
+				case "datagrams":
+					datagrams += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return messages, datagrams
+}
+
+// reportBatch reports the data channel's messages per datagram and
+// datagrams per lookup over the run.
+func reportBatch(b *testing.B, m0, d0 float64, m1, d1 float64) {
+	if d1 > d0 {
+		b.ReportMetric((m1-m0)/(d1-d0), "msgs/datagram")
+		b.ReportMetric((d1-d0)/float64(b.N), "datagrams/lookup")
+	}
 }
 
 // startBenchFleet starts three in-process members on loopback, each a fleet
 // node with the real server on top, wired as the daemon should be.
-func startBenchFleet(b *testing.B, quiet *slog.Logger) ([]*fleet.Node, []*server.Server) {
+func startBenchFleet(b *testing.B, quiet *slog.Logger) ([]*fleet.Node, []*server.Server, []*prometheus.Registry) {
 	key := make([]byte, 32)
 	rand.Read(key)
 	var nodes []*fleet.Node
 	var srvs []*server.Server
+	var regs []*prometheus.Registry
 	var seeds []string
 	for i := 0; i < 3; i++ {
 		cfg := fleet.DefaultConfig()
@@ -77,7 +124,9 @@ func startBenchFleet(b *testing.B, quiet *slog.Logger) ([]*fleet.Node, []*server
 		cfg.Keys = []string{base64.StdEncoding.EncodeToString(key)}
 		cfg.Seeds = seeds
 		sc := benchServerConfig()
-		n, bind, err := fleet.Attach(&sc, cfg, quiet, nil)
+		reg := prometheus.NewRegistry()
+		regs = append(regs, reg)
+		n, bind, err := fleet.Attach(&sc, cfg, quiet, reg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -96,7 +145,7 @@ func startBenchFleet(b *testing.B, quiet *slog.Logger) ([]*fleet.Node, []*server
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return nodes, srvs
+	return nodes, srvs, regs
 }
 
 // BenchmarkWireKeepalive measures keepalives over the wire: "single" on one
@@ -127,7 +176,7 @@ func BenchmarkWireKeepalive(b *testing.B) {
 		b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/keepalive")
 	}
 	b.Run("single", func(b *testing.B) { run(b, startServer(b, quiet)) })
-	_, srvs := startBenchFleet(b, quiet)
+	_, srvs, _ := startBenchFleet(b, quiet)
 	b.Run("fleet3", func(b *testing.B) { run(b, srvs[0]) })
 }
 
@@ -136,6 +185,10 @@ func benchServerConfig() server.Config {
 	cfg.Listen = []string{"127.0.0.1:0"}
 	cfg.Sockets = 1
 	cfg.RateLimit = 0 // every benchmark client has the same source address
+	// A few targets are looked up over and over: without this the
+	// introduction budgets answer most lookups 429 and the benchmark
+	// measures refusals.
+	cfg.IntroduceRate = 0
 	cfg.MaxPeers = 100000
 	return cfg
 }
@@ -182,7 +235,7 @@ func registerTargets(b *testing.B, srv *server.Server, n int) []wire.PeerID {
 }
 
 func runLookups(b *testing.B, srv *server.Server, ids []wire.PeerID) {
-	b.SetParallelism(8)
+	b.SetParallelism(benchParallelism())
 	var failed atomic.Int64
 	cpu0 := cpuTime()
 	b.ResetTimer()
@@ -203,6 +256,16 @@ func runLookups(b *testing.B, srv *server.Server, ids []wire.PeerID) {
 	b.ReportMetric(float64(failed.Load())/float64(b.N), "failed/op")
 	// Everything runs in this process: clients, servers, fleet members.
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/lookup")
+}
+
+// benchParallelism is requesters per core (testing.B.SetParallelism), each
+// with one lookup in flight: 8 unless FLEET_BENCH_PARALLELISM says
+// otherwise (more in flight means fuller batches on the data channel).
+func benchParallelism() int {
+	if p, err := strconv.Atoi(os.Getenv("FLEET_BENCH_PARALLELISM")); err == nil && p > 0 {
+		return p
+	}
+	return 8
 }
 
 func cpuTime() time.Duration {
