@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,7 +69,9 @@ func TestMapUDPHostileGateway(t *testing.T) {
 		}
 		return [][]byte{natpmpAnswer(129, 0, 0x10, 0x00, 0, 0, 0, 0, 0x1c, 0x20)} // internal 4096, external 0
 	}
-	if _, err := client.MapUDPAt(context.Background(), fakeGateway(t, wrongPort), 4000, 0, time.Hour); err == nil {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := client.MapUDPAt(ctx, fakeGateway(t, wrongPort), 4000, 0, time.Hour); err == nil {
 		t.Fatal("a mapping for another internal port was accepted")
 	}
 
@@ -77,5 +80,113 @@ func TestMapUDPHostileGateway(t *testing.T) {
 	var pe *client.NATPMPError
 	if !errors.As(err, &pe) || pe.Code != 2 {
 		t.Fatalf("err = %v, want NAT-PMP result 2", err)
+	}
+}
+
+// TestPortMapCandidateHostile (hostile): a client that maps its port
+// announces only what the gateway itself granted. Before the gateway's
+// answers arrive a forged answer from another address (a non-gateway
+// source, claiming a mapping to another port), a short packet, another
+// version, the wrong opcode and an answer whose epoch runs backwards; each
+// is counted and dropped, and the candidate is the real mapping. A gateway
+// that sends only such answers yields no candidate at all.
+func TestPortMapCandidateHostile(t *testing.T) {
+	forger, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer forger.Close()
+	gateway := func(honest bool) netip.AddrPort {
+		g, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { g.Close() })
+		go func() {
+			buf := make([]byte, 64)
+			for {
+				n, from, err := g.ReadFromUDPAddrPort(buf)
+				if err != nil {
+					return
+				}
+				req := buf[:n]
+				if req[1] == 0 {
+					forger.WriteToUDPAddrPort(natpmpAnswer(128, 0, 6, 6, 6, 6), from)
+				} else {
+					forger.WriteToUDPAddrPort(natpmpAnswer(129, 0, req[4], req[5], 0x66, 0x66, 0, 0, 0x1c, 0x20), from)
+				}
+				junk := [][]byte{{0, req[1] + 128}, append([]byte{2}, natpmpAnswer(req[1]+128, 0)[1:]...), natpmpAnswer(req[1]+129, 0)}
+				if req[1] == 1 {
+					a := natpmpAnswer(129, 0, req[4], req[5], 0xc3, 0x50, 0, 0, 0x1c, 0x20)
+					a[7] = 3 // epoch 3, after the address answer's 7
+					junk = append(junk, a)
+				}
+				if honest && req[1] == 0 {
+					junk = append(junk, natpmpAnswer(128, 0, 192, 0, 3, 1))
+				} else if honest {
+					junk = append(junk, natpmpAnswer(129, 0, req[4], req[5], 0xc3, 0x50, 0, 0, 0x1c, 0x20))
+				} else if req[1] == 0 {
+					junk = append(junk, natpmpAnswer(128, 0, 192, 0, 3, 1)) // a real address, then no mapping
+				}
+				for _, b := range junk {
+					g.WriteToUDPAddrPort(b, from)
+				}
+			}
+		}()
+		return g.LocalAddr().(*net.UDPAddr).AddrPort()
+	}
+	for _, honest := range []bool{true, false} {
+		gw := gateway(honest)
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		host := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+		c := client.New(conn, netip.MustParseAddrPort("192.0.2.1:3478"), nil, []netip.AddrPort{host})
+		m, err := c.MapPortAt(gw, 10*time.Second)
+		st := c.PortMap()
+		if honest {
+			if err != nil {
+				t.Fatalf("honest gateway after forgeries: %v (drops %+v)", err, st.Dropped)
+			}
+			want := netip.MustParseAddrPort("192.0.3.1:50000")
+			if m.External != want {
+				t.Fatalf("mapping %s, want %s", m.External, want)
+			}
+			if got := c.Announced(); len(got) != 2 || got[0] != want || got[1] != host {
+				t.Fatalf("announced %v, want [%s %s]", got, want, host)
+			}
+		} else {
+			if err == nil || st.Mapping != nil {
+				t.Fatalf("forgeries only: mapping %+v, err %v", st.Mapping, err)
+			}
+			if got := c.Announced(); len(got) != 1 || got[0] != host {
+				t.Fatalf("forgeries only: announced %v, want only %s", got, host)
+			}
+			t.Logf("forgeries only: %v", err)
+		}
+		d := st.Dropped
+		t.Logf("honest=%v: dropped %+v", honest, d)
+		if d.Source == 0 || d.Malformed == 0 || d.Opcode == 0 || d.Epoch == 0 {
+			t.Errorf("honest=%v: drops %+v: want non-gateway, short/other-version, wrong-opcode and backwards-epoch answers counted", honest, d)
+		}
+		c.Close()
+	}
+}
+
+// TestMapUDPNobodyListens: a gateway without NAT-PMP answers with an ICMP
+// port unreachable, which the unconnected request socket still sees
+// (IP_RECVERR): the request fails with that reason, not after the
+// retransmissions.
+func TestMapUDPNobodyListens(t *testing.T) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := c.LocalAddr().(*net.UDPAddr).AddrPort()
+	c.Close() // nothing listens there now
+	_, err = client.MapUDPAt(context.Background(), gw, 4000, 0, time.Hour)
+	if err == nil || !strings.Contains(err.Error(), "does not speak NAT-PMP") {
+		t.Fatalf("err = %v, want the port unreachable reported", err)
 	}
 }

@@ -19,7 +19,9 @@ func (c *Client) Register(ctx context.Context) (netip.AddrPort, error) {
 	if c.priv == nil {
 		return netip.AddrPort{}, errors.New("register needs a key")
 	}
-	r := wire.Registration{ID: c.id, Local: c.local}
+	c.mu.Lock()
+	r := wire.Registration{ID: c.id, Local: c.local} // portmapper.go may change c.local
+	c.mu.Unlock()
 	resp, err := c.transact(ctx, func(m *stun.Message, id [stun.TransactionIDSize]byte) {
 		wire.BuildRegister(m, id, nil, &r)
 	})

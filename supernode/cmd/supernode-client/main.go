@@ -107,6 +107,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 // options are every command's flags; each command defines the ones it takes.
 type options struct {
 	cmd     string
+	stderr  io.Writer
 	keyFile string
 	bind    string
 	timeout time.Duration
@@ -122,6 +123,7 @@ type options struct {
 	port    int
 	extPort int
 	life    time.Duration
+	portMap bool
 }
 
 // commands maps each command to its flags and its body.
@@ -154,7 +156,11 @@ func flagsNet(fs *flag.FlagSet, o *options) {
 	fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (binding 3s, punch 10s, others 10s for the registration)")
 }
 
-func flagsSession(fs *flag.FlagSet, o *options) { flagsKey(fs, o); flagsNet(fs, o) }
+func flagsSession(fs *flag.FlagSet, o *options) {
+	flagsKey(fs, o)
+	flagsNet(fs, o)
+	fs.BoolVar(&o.portMap, "port-map", true, "ask the IPv4 default gateway (NAT-PMP) to map our UDP port, announce the mapping as a candidate, renew it, delete it on exit; a gateway that does not answer within 250 ms does not hold up registration")
+}
 
 func flagsRegister(fs *flag.FlagSet, o *options) {
 	flagsSession(fs, o)
@@ -181,7 +187,7 @@ func runIO(ctx context.Context, cmd string, args []string, stdout, stderr io.Wri
 	if !ok {
 		return usageErr("unknown command %q; run supernode-client --help for the list", cmd)
 	}
-	o := &options{cmd: cmd}
+	o := &options{cmd: cmd, stderr: stderr}
 	fs := flag.NewFlagSet("supernode-client "+cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are one line below; --help prints the flags
 	c.flags(fs, o)
@@ -291,6 +297,9 @@ func register(ctx context.Context, o *options) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.portMap {
+		mapPort(c, o.stderr)
+	}
 	rctx, cancel := context.WithTimeout(ctx, o.timeout)
 	mapped, err := c.Register(rctx)
 	if err != nil {
@@ -322,6 +331,28 @@ func cmdRegister(ctx context.Context, o *options, out, stderr io.Writer) error {
 		<-ctx.Done()
 	}
 	return nil
+}
+
+// mapPort asks the default gateway for a port mapping (client.MapPort)
+// and says on stderr what came of it; over IPv6, or without an IPv4
+// default route, it says nothing.
+func mapPort(c *client.Client, stderr io.Writer) {
+	la := c.LocalAddr().Addr()
+	if c.Server().Addr().IsLoopback() || la.Is6() && !la.IsUnspecified() {
+		return // no gateway between us and the supernode; IPv6 is not translated
+	}
+	gw, err := client.DefaultGateway()
+	if err != nil {
+		return
+	}
+	m, err := c.MapPort(gw, client.PortMapWait)
+	switch {
+	case err == nil:
+		fmt.Fprintf(stderr, "supernode-client: port mapping: the gateway %s mapped udp %s to our port %d for %s; announced as a candidate\n", gw, m.External, m.Internal, m.Lifetime)
+	case errors.Is(err, client.ErrNoPortMapV6):
+	default:
+		fmt.Fprintf(stderr, "supernode-client: port mapping: none (%v)\n", err)
+	}
 }
 
 // lookupPeer registers and looks up -peer.
