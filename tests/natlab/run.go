@@ -1,12 +1,14 @@
 package natlab
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +59,10 @@ func Cases() []Case {
 			cs = append(cs, Case{Puncher: p, Listener: l})
 		}
 	}
+	// c+pmp against every type, and c against c+pmp, sort after the rest.
+	slices.SortStableFunc(cs, func(a, b Case) int {
+		return cmp.Compare(pmpRank(a), pmpRank(b))
+	})
 	for _, t := range []Type{EIM, EIMAPDF, APDM} {
 		cs = append(cs, Case{Puncher: t, Listener: t, SameNAT: true})
 	}
@@ -67,6 +73,13 @@ func Cases() []Case {
 	}
 	cs = append(cs, Case{Puncher: EIMAPDF, Listener: EIMAPDF, SameNAT: true, V6: true})
 	return cs
+}
+
+func pmpRank(c Case) int {
+	if c.Puncher.portMapping() || c.Listener.portMapping() {
+		return 1
+	}
+	return 0
 }
 
 // Supernode is bin/supernode running in the lab.
