@@ -28,6 +28,7 @@ type PortMapping struct {
 	Internal uint16         `json:"internal_port"`
 	Lifetime time.Duration  `json:"lifetime"` // 0 after a delete
 	Epoch    uint32         `json:"epoch"`    // the gateway's seconds since its mappings were reset
+	Protocol string         `json:"protocol"` // "pcp" (RFC 6887) or "nat-pmp" (RFC 6886)
 }
 
 // NATPMPError is a non-zero result code (RFC 6886 section 3.5).
@@ -108,7 +109,7 @@ func mapUDPChecked(ctx context.Context, gw netip.AddrPort, internal, suggest uin
 	if !gateway.Is4() {
 		return nil, fmt.Errorf("gateway %s: NAT-PMP speaks IPv4 only", gateway)
 	}
-	c, err := listenRecvErr()
+	c, err := listenRecvErr(netip.IPv4Unspecified())
 	if err != nil {
 		return nil, fmt.Errorf("no socket for NAT-PMP: %v", err)
 	}
@@ -142,6 +143,7 @@ func mapUDPChecked(ctx context.Context, gw netip.AddrPort, internal, suggest uin
 		Internal: internal,
 		Lifetime: time.Duration(binary.BigEndian.Uint32(res[12:])) * time.Second,
 		Epoch:    binary.BigEndian.Uint32(res[4:]),
+		Protocol: "nat-pmp",
 	}, nil
 }
 
@@ -150,7 +152,7 @@ func mapUDPChecked(ctx context.Context, gw netip.AddrPort, internal, suggest uin
 // not from the gateway can be counted, and a gateway without NAT-PMP
 // (port unreachable) fails the request at once instead of after the
 // retransmissions.
-func listenRecvErr() (*net.UDPConn, error) {
+func listenRecvErr(local netip.Addr) (*net.UDPConn, error) {
 	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
 		err := rc.Control(func(fd uintptr) {
@@ -161,7 +163,7 @@ func listenRecvErr() (*net.UDPConn, error) {
 		}
 		return serr
 	}}
-	pc, err := lc.ListenPacket(context.Background(), "udp4", "0.0.0.0:0")
+	pc, err := lc.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(local, 0).String())
 	if err != nil {
 		return nil, err
 	}

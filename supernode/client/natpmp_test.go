@@ -110,6 +110,11 @@ func TestPortMapCandidateHostile(t *testing.T) {
 					return
 				}
 				req := buf[:n]
+				if req[0] == 2 { // PCP: a NAT-PMP gateway says "unsupported version" (RFC 6887 section 9)
+					forger.WriteToUDPAddrPort(natpmpAnswer(129, 0), from)
+					g.WriteToUDPAddrPort(natpmpAnswer(129, 1), from)
+					continue
+				}
 				if req[1] == 0 {
 					forger.WriteToUDPAddrPort(natpmpAnswer(128, 0, 6, 6, 6, 6), from)
 				} else {
@@ -188,5 +193,104 @@ func TestMapUDPNobodyListens(t *testing.T) {
 	_, err = client.MapUDPAt(context.Background(), gw, 4000, 0, time.Hour)
 	if err == nil || !strings.Contains(err.Error(), "does not speak NAT-PMP") {
 		t.Fatalf("err = %v, want the port unreachable reported", err)
+	}
+}
+
+// TestPCPMapHostile (hostile): a PCP gateway's MAP answer is used only if
+// it comes from the gateway, is well formed, answers MAP and echoes the
+// request's nonce, protocol and internal port; an answer with another
+// nonce (an off-path guess), a short one, another opcode and one from
+// another address are counted and dropped before the real one. The
+// gateway grants 2 s: the renewal (after half of it) asks for the same
+// external port with the same nonce, and so does the delete.
+func TestPCPMapHostile(t *testing.T) {
+	forger, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer forger.Close()
+	g, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	type request struct {
+		nonce    [12]byte
+		suggest  uint16
+		lifetime uint32
+	}
+	reqs := make(chan request, 8)
+	go func() {
+		buf := make([]byte, 1200)
+		for {
+			n, from, err := g.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			req := buf[:n]
+			if n != 60 || req[0] != 2 || req[1] != 1 || req[36] != 17 {
+				continue
+			}
+			reqs <- request{[12]byte(req[24:36]), binary.BigEndian.Uint16(req[42:]), binary.BigEndian.Uint32(req[4:])}
+			answer := func(nonce []byte, op byte, size int) []byte {
+				b := make([]byte, 60)
+				b[0], b[1] = 2, op
+				if binary.BigEndian.Uint32(req[4:]) != 0 {
+					b[7] = 2 // granted: 2 s
+				}
+				b[11] = 9 // epoch 9
+				copy(b[24:36], nonce)
+				b[36] = 17
+				copy(b[40:42], req[40:42])
+				b[42], b[43] = 0xc3, 0x50 // external port 50000
+				ext := netip.AddrFrom16(netip.MustParseAddr("192.0.3.1").As16()).As16()
+				copy(b[44:60], ext[:])
+				return b[:size]
+			}
+			other := make([]byte, 12)
+			forger.WriteToUDPAddrPort(answer(req[24:36], 0x81, 60), from)
+			for _, b := range [][]byte{answer(other, 0x81, 60), answer(req[24:36], 0x81, 20), answer(req[24:36], 0x82, 60), answer(req[24:36], 0x81, 60)} {
+				g.WriteToUDPAddrPort(b, from)
+			}
+		}
+	}()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	c := client.New(conn, netip.MustParseAddrPort("192.0.2.1:3478"), nil, []netip.AddrPort{host})
+	m, err := c.MapPortAt(g.LocalAddr().(*net.UDPAddr).AddrPort(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := c.PortMap()
+	t.Logf("mapping %+v, dropped %+v", m, st.Dropped)
+	if m.Protocol != "pcp" || m.External != netip.MustParseAddrPort("192.0.3.1:50000") || m.Internal != host.Port() || m.Lifetime != 2*time.Second || m.Epoch != 9 {
+		t.Fatalf("mapping %+v", m)
+	}
+	if d := st.Dropped; d.Source == 0 || d.Mapping == 0 || d.Malformed == 0 || d.Opcode == 0 {
+		t.Errorf("drops %+v: want the forger's, the wrong nonce, the short and the wrong-opcode answers counted", d)
+	}
+	if got := c.Announced(); len(got) != 2 || got[0] != m.External {
+		t.Fatalf("announced %v", got)
+	}
+	first, renew := <-reqs, <-reqs
+	c.Close() // deletes the mapping
+	var del request
+	for del = range reqs {
+		if del.lifetime == 0 {
+			break
+		}
+	}
+	t.Logf("requests: %+v, renewal %+v, delete %+v", first, renew, del)
+	if first.suggest != host.Port() || first.lifetime != uint32(client.PortMapLifetime/time.Second) {
+		t.Errorf("first request %+v: want our port suggested and %s", first, client.PortMapLifetime)
+	}
+	if renew.nonce != first.nonce || renew.suggest != 50000 || renew.lifetime == 0 {
+		t.Errorf("renewal %+v: want the mapping's nonce and external port 50000", renew)
+	}
+	if del.nonce != first.nonce {
+		t.Errorf("the delete used another nonce than the mapping")
 	}
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"slices"
 	"sync"
@@ -23,6 +24,9 @@ import (
 // adopts it. What the gateway says is checked and counted (PortMapDrops);
 // nothing else becomes a candidate.
 
+// PCP (RFC 6887) is asked first, NAT-PMP (RFC 6886) if the gateway does
+// not speak PCP.
+
 // PortMapLifetime is the lifetime asked for (RFC 6886 section 3.3
 // recommends 7200 s); the mapping is renewed at half of what was granted.
 const PortMapLifetime = 2 * time.Hour
@@ -38,6 +42,8 @@ const PortMapWait = 250 * time.Millisecond
 type portMapper struct {
 	gw       netip.AddrPort
 	internal uint16
+	nonce    pcpNonce // PCP: renewals and the delete reuse it
+	natpmp   bool     // the gateway answered PCP with "unsupported version"
 
 	mu     sync.Mutex
 	m      *PortMapping
@@ -56,7 +62,7 @@ type PortMapStatus struct {
 	Dropped PortMapDrops
 }
 
-// MapPort asks gateway (NAT-PMP, port 5351) to map the client's UDP port,
+// MapPort asks gateway (PCP, else NAT-PMP; port 5351) to map the client's UDP port,
 // keeps the mapping renewed until Close (which deletes it) and announces
 // its public address as a candidate in every registration from then on.
 // It waits at most wait for the first answer; a later answer still
@@ -78,7 +84,7 @@ func (c *Client) mapPortAt(gw netip.AddrPort, wait time.Duration) (*PortMapping,
 		return nil, errPortMapRunning
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	pm := &portMapper{gw: gw, internal: c.LocalAddr().Port(), first: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
+	pm := &portMapper{gw: gw, internal: c.LocalAddr().Port(), nonce: newPCPNonce(), first: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
 	c.pm = pm
 	c.mu.Unlock()
 	go c.keepMapping(ctx, pm)
@@ -156,7 +162,7 @@ func (c *Client) keepMapping(ctx context.Context, pm *portMapper) {
 		}
 		var drops PortMapDrops
 		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		m, err := mapUDPChecked(tctx, pm.gw, pm.internal, suggest, PortMapLifetime, minEpoch, &drops)
+		m, err := pm.mapOnce(tctx, suggest, PortMapLifetime, minEpoch, &drops)
 		cancel()
 		if ctx.Err() != nil {
 			break
@@ -206,9 +212,28 @@ func (c *Client) keepMapping(ctx context.Context, pm *portMapper) {
 	if m != nil {
 		dctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		var drops PortMapDrops
-		mapUDPChecked(dctx, pm.gw, pm.internal, 0, 0, 0, &drops)
+		pm.mapOnce(dctx, 0, 0, 0, &drops)
 		cancel()
 	}
+}
+
+// mapOnce asks by PCP, or by NAT-PMP once the gateway has said it does
+// not speak PCP (or did not answer PCP at all).
+func (pm *portMapper) mapOnce(ctx context.Context, suggest uint16, lifetime time.Duration, minEpoch uint32, drops *PortMapDrops) (*PortMapping, error) {
+	pm.mu.Lock()
+	natpmp := pm.natpmp
+	pm.mu.Unlock()
+	if !natpmp {
+		m, err := pcpMapUDP(ctx, pm.gw, pm.internal, suggest, lifetime, pm.nonce, minEpoch, drops)
+		var pe *PCPError
+		if err == nil || errors.As(err, &pe) || ctx.Err() != nil || !errors.Is(err, errPCPUnsupported) && !errors.Is(err, errNoPCPAnswer) {
+			return m, err
+		}
+		pm.mu.Lock()
+		pm.natpmp = true
+		pm.mu.Unlock()
+	}
+	return mapUDPChecked(ctx, pm.gw, pm.internal, suggest, lifetime, minEpoch, drops)
 }
 
 func addDrops(to *PortMapDrops, d PortMapDrops) {

@@ -114,7 +114,7 @@ func TestNATPMPMiniupnpd(t *testing.T) {
 }
 
 // TestPortMapCandidate: `supernode-client listen` behind a c+pmp router
-// (symmetric NAT with miniupnpd) maps its port by NAT-PMP, the supernode
+// (symmetric NAT with miniupnpd) maps its port by PCP, the supernode
 // hands the mapped address out as a candidate (a lookup shows it, first
 // among the host candidates), miniupnpd's forwarding rule exists while
 // the client runs and is gone after SIGTERM (the client deletes its
@@ -155,6 +155,9 @@ func TestPortMapCandidate(t *testing.T) {
 			}
 			listener.stop()
 			continue
+		}
+		if !strings.Contains(mappedLine.text, "(pcp)") {
+			t.Errorf("miniupnpd speaks PCP, but the client mapped by another protocol: %s", mappedLine.text)
 		}
 		ext := strings.Fields(strings.TrimPrefix(mappedLine.text, "supernode-client: port mapping: the gateway "))[3]
 		if !strings.Contains(look, "local="+ext+",") || !strings.HasPrefix(ext, r.MapWAN.String()+":") {

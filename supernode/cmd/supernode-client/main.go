@@ -159,7 +159,7 @@ func flagsNet(fs *flag.FlagSet, o *options) {
 func flagsSession(fs *flag.FlagSet, o *options) {
 	flagsKey(fs, o)
 	flagsNet(fs, o)
-	fs.BoolVar(&o.portMap, "port-map", true, "ask the IPv4 default gateway (NAT-PMP) to map our UDP port, announce the mapping as a candidate, renew it, delete it on exit; a gateway that does not answer within 250 ms does not hold up registration")
+	fs.BoolVar(&o.portMap, "port-map", true, "ask the IPv4 default gateway (PCP, else NAT-PMP) to map our UDP port, announce the mapping as a candidate, renew it, delete it on exit; a gateway that does not answer within 250 ms does not hold up registration")
 }
 
 func flagsRegister(fs *flag.FlagSet, o *options) {
@@ -348,7 +348,7 @@ func mapPort(c *client.Client, stderr io.Writer) {
 	m, err := c.MapPort(gw, client.PortMapWait)
 	switch {
 	case err == nil:
-		fmt.Fprintf(stderr, "supernode-client: port mapping: the gateway %s mapped udp %s to our port %d for %s; announced as a candidate\n", gw, m.External, m.Internal, m.Lifetime)
+		fmt.Fprintf(stderr, "supernode-client: port mapping: the gateway %s mapped udp %s to our port %d for %s (%s); announced as a candidate\n", gw, m.External, m.Internal, m.Lifetime, m.Protocol)
 	case errors.Is(err, client.ErrNoPortMapV6):
 	default:
 		fmt.Fprintf(stderr, "supernode-client: port mapping: none (%v)\n", err)
