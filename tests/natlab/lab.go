@@ -22,12 +22,17 @@ type Lab struct {
 	SN4, SN6 netip.Addr
 	// SN4Alt is the supernode's second IPv4 address, its
 	// alternate_address for RFC 5780 NAT behaviour discovery.
-	SN4Alt  netip.Addr
+	SN4Alt netip.Addr
+	// SN6Alt is the supernode host's second IPv6 address, the alternate
+	// address of a second supernode for IPv6 discovery (StartDiscovery6).
+	SN6Alt  netip.Addr
 	routers map[routerKey]*Router
 	// NATTypes is what `supernode-client nat-type` reported behind each
 	// type (TestNATLab's nat-type step), for the matrix's column.
 	NATTypes map[Type]client.NATBehaviour
-	next     int
+	// NATTypes6 is the same over IPv6, for the IPv6 rows.
+	NATTypes6 map[Type]client.NATBehaviour
+	next      int
 }
 
 type routerKey struct {
@@ -67,10 +72,10 @@ func New(t testing.TB) *Lab {
 	l := &Lab{
 		inet: testenv.NewNS(t, "nl-inet"), sn: testenv.NewNS(t, "nl-sn"),
 		SN4: netip.MustParseAddr("192.0.2.1"), SN6: netip.MustParseAddr("2001:db8:5::1"),
-		SN4Alt:  netip.MustParseAddr("192.0.2.2"),
-		routers: map[routerKey]*Router{}, NATTypes: map[Type]client.NATBehaviour{},
+		SN4Alt: netip.MustParseAddr("192.0.2.2"), SN6Alt: netip.MustParseAddr("2001:db8:5::2"),
+		routers: map[routerKey]*Router{}, NATTypes: map[Type]client.NATBehaviour{}, NATTypes6: map[Type]client.NATBehaviour{},
 	}
-	testenv.Veth(t, l.inet, "192.0.2.254/24,2001:db8:5::fe/64", l.sn, "192.0.2.1/24,192.0.2.2/24,2001:db8:5::1/64")
+	testenv.Veth(t, l.inet, "192.0.2.254/24,2001:db8:5::fe/64", l.sn, "192.0.2.1/24,192.0.2.2/24,2001:db8:5::1/64,2001:db8:5::2/64")
 	forwarding(t, l.inet)
 	ipBatch(t, l.sn, []string{"route add default via 192.0.2.254", "route add default via 2001:db8:5::fe"})
 	return l
@@ -215,10 +220,10 @@ func (p *Peer) countSent(t testing.TB, l *Lab) {
 	chain out {
 		type filter hook output priority filter; policy accept;
 		ip daddr != { %s, %s } udp dport != 5351 counter
-		ip6 daddr != %s meta l4proto udp counter
+		ip6 daddr != { %s, %s } meta l4proto udp counter
 	}
 }
-`, l.SN4, l.SN4Alt, l.SN6))
+`, l.SN4, l.SN4Alt, l.SN6, l.SN6Alt))
 }
 
 var counterRE = regexp.MustCompile(`counter packets (\d+)`)

@@ -157,6 +157,27 @@ func testNATType(t *testing.T, l *Lab, sn *Supernode, bin string) {
 		}
 		l.NATTypes[typ] = got
 	}
+	// IPv6: never translated, so the mapping is always "none" (the mapped
+	// address is the peer's own) and the filtering is the firewall's:
+	// address-and-port-dependent behind the stateful ones (only replies
+	// get in), endpoint-independent behind d.
+	srv6 := l.StartDiscovery6(t, bin)
+	for _, typ := range Types {
+		r := l.Router(t, typ, 0)
+		p := r.Peers[0]
+		got := l.NATType6(t, bin, srv6, p)
+		wantF := client.BehaviourAddressAndPortDependent
+		if typ == None {
+			wantF = client.BehaviourEndpointIndependent
+		}
+		t.Logf("%s IPv6 (%s): nat-type %s (mapping %s, filtering %s, mapped %s)", typ, typ.Describe6(), ShortNATType(map[Type]client.NATBehaviour{typ: got}, typ), got.Mapping, got.Filtering, got.Mapped)
+		if got.NAT || got.Mapping != client.BehaviourNone || got.Filtering != wantF || got.Mapped.Addr() != p.IP6 ||
+			got.Other != netip.AddrPortFrom(l.SN6Alt, 3491) || got.Dropped != 0 {
+			t.Errorf("%s IPv6 (%s): nat-type reported %+v, want no NAT (mapped %s), filtering %s, other address [%s]:3491",
+				typ, typ.Describe6(), got, p.IP6, wantF, l.SN6Alt)
+		}
+		l.NATTypes6[typ] = got
+	}
 }
 
 // testMatrix runs every case NATLAB_TRIES times (default once) and prints
@@ -219,7 +240,7 @@ func testMatrix(t *testing.T, l *Lab, sn *Supernode, bin string, cases []Case, t
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %d tries per pair, punch -timeout %s:\n\n", title, n, timeout)
-	WriteMatrix(&b, rows, l.NATTypes)
+	WriteMatrix(&b, rows, l.NATTypes, l.NATTypes6)
 	b.WriteString("\n" + Legend())
 	fmt.Print(b.String())
 	if out := os.Getenv("NATLAB_OUT"); out != "" {
