@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"sync"
@@ -281,4 +282,35 @@ func (c *Client) stopPortMap() {
 		pm.cancel()
 		<-pm.done
 	}
+}
+
+// hostCandidates is what we announce except the port mapping: the
+// addresses our NAT guess compares with our reflexive address.
+func (c *Client) hostCandidates() []netip.AddrPort {
+	var ext netip.AddrPort
+	if m := c.PortMap().Mapping; m != nil {
+		ext = m.External
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.DeleteFunc(slices.Clone(c.local.Slice()), func(a netip.AddrPort) bool { return a == ext })
+}
+
+// portMapNote says what our port mapping came to, for a failed punch's
+// explanation ("" when none was asked for).
+func (c *Client) portMapNote() string {
+	c.mu.Lock()
+	asked := c.pm != nil
+	c.mu.Unlock()
+	if !asked {
+		return ""
+	}
+	s := c.PortMap()
+	switch {
+	case s.Mapping != nil:
+		return fmt.Sprintf("our gateway mapped %s to us (%s), announced as a candidate", s.Mapping.External, s.Mapping.Protocol)
+	case s.Err != nil:
+		return fmt.Sprintf("our gateway gave no port mapping (%v)", s.Err)
+	}
+	return "our gateway has not answered the port-mapping request"
 }
