@@ -47,6 +47,10 @@ commands:
                                            internal=N lifetime=Ns"; -lifetime 0 deletes the mapping
   --version                                print the version
 
+register, lookup, listen and punch ask the gateway (PCP, else NAT-PMP) to map
+their UDP port and announce the mapping as a candidate; -port-map=false
+turns that off.
+
 "supernode-client COMMAND --help" describes each command's flags.
 Exit status: 0 success, 1 failure or timeout, 2 usage error, 3 peer not found,
 4 the server has no second address (nat-type: discovery needs one).
