@@ -140,7 +140,7 @@ func (c *Client) PortMap() PortMapStatus {
 // that expires stops being a candidate.
 func (c *Client) keepMapping(ctx context.Context, pm *portMapper) {
 	defer close(pm.done)
-	firstDone := false
+	firstDone, failures := false, 0
 	signal := func() {
 		if !firstDone {
 			firstDone = true
@@ -192,9 +192,13 @@ func (c *Client) keepMapping(ctx context.Context, pm *portMapper) {
 			c.setMappedCandidate(ctx, old, ext)
 		}
 		signal()
-		wait := 30 * time.Second // no mapping: ask again now and then
+		// No mapping: ask again after 30 s, doubling up to 32 min (a
+		// gateway without PCP/NAT-PMP costs one datagram each time).
+		wait := 30 * time.Second << min(failures, 6)
+		failures++
 		switch {
 		case err == nil:
+			failures = 0
 			wait = max(m.Lifetime/2, time.Second)
 		case cur != nil:
 			wait = max(time.Until(got.Add(cur.Lifetime))/4, time.Second)
