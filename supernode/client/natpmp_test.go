@@ -2,8 +2,12 @@ package client_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
@@ -11,6 +15,7 @@ import (
 	"time"
 
 	"github.com/supernode-appliance/appliance/supernode/client"
+	"github.com/supernode-appliance/appliance/supernode/server"
 )
 
 // fakeGateway answers each NAT-PMP request with the datagrams reply returns.
@@ -293,4 +298,100 @@ func TestPCPMapHostile(t *testing.T) {
 	if del.nonce != first.nonce {
 		t.Errorf("the delete used another nonce than the mapping")
 	}
+}
+
+// pcpGateway answers PCP MAP requests on loopback, echoing the nonce, with
+// the mapping 192.0.3.1:50000 for 2 h, once release is closed.
+func pcpGateway(t *testing.T, release <-chan struct{}) netip.AddrPort {
+	t.Helper()
+	g, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	go func() {
+		buf := make([]byte, 1200)
+		for {
+			n, from, err := g.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			req := append([]byte(nil), buf[:n]...)
+			if n != 60 || req[0] != 2 || req[1] != 1 {
+				continue
+			}
+			go func() {
+				<-release
+				b := make([]byte, 60)
+				b[0], b[1] = 2, 0x81
+				binary.BigEndian.PutUint32(b[4:], 7200)
+				b[11] = 1
+				copy(b[24:44], req[24:44]) // nonce, protocol, reserved, internal port
+				b[42], b[43] = 0xc3, 0x50
+				ext := netip.AddrFrom16(netip.MustParseAddr("192.0.3.1").As16()).As16()
+				copy(b[44:60], ext[:])
+				g.WriteToUDPAddrPort(b, from)
+			}()
+		}
+	}()
+	return g.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+// TestPortMapLateAnswer: a gateway that answers after MapPort stopped
+// waiting does not hold up the registration, and its mapping still
+// reaches peers: the client registers again, and a lookup by another
+// peer (through a real in-process supernode) returns it first among the
+// candidates.
+func TestPortMapLateAnswer(t *testing.T) {
+	cfg := server.Defaults()
+	cfg.Listen, cfg.Sockets = []string{"127.0.0.1:0"}, 1
+	s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	srv := s.Addrs()[0]
+	peer := func() *client.Client {
+		_, priv, _ := ed25519.GenerateKey(rand.Reader)
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := client.New(conn, srv, priv, nil)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	a, b := peer(), peer()
+	release := make(chan struct{})
+	if _, err := a.MapPortAt(pcpGateway(t, release), 10*time.Millisecond); err == nil {
+		t.Fatal("MapPort returned a mapping before the gateway answered")
+	}
+	if _, err := a.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err := b.Lookup(ctx, a.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("before the answer: %v", p.Local)
+	want := netip.MustParseAddrPort("192.0.3.1:50000")
+	if len(p.Local) > 0 && p.Local[0] == want {
+		t.Fatal("the mapping was announced before the gateway granted it")
+	}
+	close(release)
+	for ctx.Err() == nil {
+		if p, err = b.Lookup(ctx, a.ID()); err == nil && len(p.Local) > 0 && p.Local[0] == want {
+			t.Logf("after the answer: %v", p.Local)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the late mapping never reached a lookup: %v, %v", p, err)
 }

@@ -65,7 +65,14 @@ func (c *Client) Register(ctx context.Context) (netip.AddrPort, error) {
 	}
 	c.mu.Lock()
 	c.session, c.hasKey, c.mapped, c.lease = key, true, mapped, lease
+	// A port mapping that arrived while we registered changed the
+	// candidates after we read them; its own re-registration saw no
+	// session yet, so this one goes again with them.
+	stale := c.local != r.Local
 	c.mu.Unlock()
+	if stale {
+		return c.Register(ctx)
+	}
 	return mapped, nil
 }
 
