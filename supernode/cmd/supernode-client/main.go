@@ -47,8 +47,8 @@ commands:
                                            internal=N lifetime=Ns"; -lifetime 0 deletes the mapping
   --version                                print the version
 
-register, lookup, listen and punch ask the gateway (PCP, else NAT-PMP) to map
-their UDP port and announce the mapping as a candidate; -port-map=false
+register (without -once), listen and punch ask the gateway (PCP, else NAT-PMP)
+to map their UDP port and announce the mapping as a candidate; -port-map=false
 turns that off.
 
 "supernode-client COMMAND --help" describes each command's flags.
@@ -140,7 +140,7 @@ var commands = map[string]struct {
 	"pubkey":   {false, flagsKey, cmdPubkey},
 	"binding":  {true, flagsNet, cmdBinding},
 	"register": {true, flagsRegister, cmdRegister},
-	"listen":   {true, flagsSession, cmdRegister},
+	"listen":   {true, flagsListen, cmdRegister},
 	"lookup":   {true, flagsLookup, cmdLookup},
 	"punch":    {true, flagsPunch, cmdPunch},
 	"nat-type": {true, flagsNATType, cmdNATType},
@@ -160,15 +160,20 @@ func flagsNet(fs *flag.FlagSet, o *options) {
 	fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (binding 3s, punch 10s, others 10s for the registration)")
 }
 
-func flagsSession(fs *flag.FlagSet, o *options) {
-	flagsKey(fs, o)
-	flagsNet(fs, o)
+func flagsSession(fs *flag.FlagSet, o *options) { flagsKey(fs, o); flagsNet(fs, o) }
+
+// flagPortMap is -port-map, for the commands that stay reachable at their
+// port (register, listen, punch; not lookup or register -once, which exit
+// at once).
+func flagPortMap(fs *flag.FlagSet, o *options) {
 	fs.BoolVar(&o.portMap, "port-map", true, "ask the IPv4 default gateway (PCP, else NAT-PMP) to map our UDP port, announce the mapping as a candidate, renew it, delete it on exit; a gateway that does not answer within 250 ms does not hold up registration")
 }
 
+func flagsListen(fs *flag.FlagSet, o *options) { flagsSession(fs, o); flagPortMap(fs, o) }
+
 func flagsRegister(fs *flag.FlagSet, o *options) {
-	flagsSession(fs, o)
-	fs.BoolVar(&o.once, "once", false, "exit after registering instead of keeping alive")
+	flagsListen(fs, o)
+	fs.BoolVar(&o.once, "once", false, "exit after registering instead of keeping alive (no port mapping: it would be deleted at once)")
 }
 
 func flagsLookup(fs *flag.FlagSet, o *options) {
@@ -178,6 +183,7 @@ func flagsLookup(fs *flag.FlagSet, o *options) {
 
 func flagsPunch(fs *flag.FlagSet, o *options) {
 	flagsLookup(fs, o)
+	flagPortMap(fs, o)
 	fs.StringVar(&o.message, "message", "hello", "text to send to the peer")
 }
 
@@ -301,7 +307,7 @@ func register(ctx context.Context, o *options) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.portMap {
+	if o.portMap && !o.once {
 		mapPort(c, o.stderr)
 	}
 	rctx, cancel := context.WithTimeout(ctx, o.timeout)
