@@ -235,7 +235,14 @@ func testMatrix(t *testing.T, l *Lab, sn *Supernode, bin string, cases []Case, t
 				}
 			}
 		}
-		t.Logf("%s: %d/%d direct (%s)", c, row.Connected(), n, time.Since(begin).Round(time.Millisecond))
+		via := ""
+		for _, r := range row.Results {
+			if r.Connected {
+				via = fmt.Sprintf(", the puncher's first answer from %s", r.Direct)
+				break
+			}
+		}
+		t.Logf("%s: %d/%d direct (%s%s)", c, row.Connected(), n, time.Since(begin).Round(time.Millisecond), via)
 		rows = append(rows, row)
 	}
 	var b strings.Builder
