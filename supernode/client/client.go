@@ -85,7 +85,8 @@ type Client struct {
 	data  chan Datagram
 	done  chan struct{}
 
-	paths punchPaths // peer-reflexive learning, prflx.go
+	paths punchPaths  // peer-reflexive learning, prflx.go
+	pm    *portMapper // port mapping as a candidate, portmapper.go
 }
 
 // New starts a client on conn (which it then owns) for the supernode at
@@ -160,6 +161,9 @@ func (c *Client) LocalAddr() netip.AddrPort {
 	return unmap(c.conn.LocalAddr().(*net.UDPAddr).AddrPort())
 }
 
+// Server is the supernode's address.
+func (c *Client) Server() netip.AddrPort { return c.server }
+
 // Mapped is our reflexive address as the supernode last saw it.
 func (c *Client) Mapped() netip.AddrPort { c.mu.Lock(); defer c.mu.Unlock(); return c.mapped }
 
@@ -180,7 +184,8 @@ func (c *Client) Send(to netip.AddrPort, b []byte) error {
 
 // Close stops the client and closes its socket.
 func (c *Client) Close() error {
-	c.closeSpare() // predict.go
+	c.stopPortMap() // portmapper.go: deletes the mapping
+	c.closeSpare()  // predict.go
 	err := c.conn.Close()
 	<-c.done
 	return err

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -27,6 +28,7 @@ type PortMapping struct {
 	Internal uint16         `json:"internal_port"`
 	Lifetime time.Duration  `json:"lifetime"` // 0 after a delete
 	Epoch    uint32         `json:"epoch"`    // the gateway's seconds since its mappings were reset
+	Protocol string         `json:"protocol"` // "pcp" (RFC 6887) or "nat-pmp" (RFC 6886)
 }
 
 // NATPMPError is a non-zero result code (RFC 6886 section 3.5).
@@ -73,6 +75,19 @@ func DefaultGateway() (netip.Addr, error) {
 	return netip.Addr{}, ErrNoGateway
 }
 
+// PortMapDrops counts datagrams the port-mapping client read and threw
+// away: nothing in them is ever used as a candidate.
+type PortMapDrops struct {
+	Source    int `json:"source"`    // not from the gateway's address and port 5351
+	Malformed int `json:"malformed"` // too short, wrong size, another version
+	Opcode    int `json:"opcode"`    // not an answer to the request in flight
+	Epoch     int `json:"epoch"`     // an epoch earlier than one the gateway already told us
+	Mapping   int `json:"mapping"`   // another internal port, or an unusable external address
+}
+
+// Total is the number of datagrams dropped.
+func (d PortMapDrops) Total() int { return d.Source + d.Malformed + d.Opcode + d.Epoch + d.Mapping }
+
 // MapUDP asks gateway (NAT-PMP) to map UDP port internal of this host,
 // preferring external port suggest (0: any), for lifetime (0 deletes the
 // mapping). The gateway maps towards the address the request comes from
@@ -82,54 +97,90 @@ func MapUDP(ctx context.Context, gateway netip.Addr, internal, suggest uint16, l
 }
 
 func mapUDP(ctx context.Context, gw netip.AddrPort, internal, suggest uint16, lifetime time.Duration) (*PortMapping, error) {
+	var d PortMapDrops
+	return mapUDPChecked(ctx, gw, internal, suggest, lifetime, 0, &d)
+}
+
+// mapUDPChecked is mapUDP that drops answers with an epoch below minEpoch
+// (a renewal passes what the last answer's epoch must have grown to, RFC
+// 6886 section 3.6) and counts every dropped datagram in drops.
+func mapUDPChecked(ctx context.Context, gw netip.AddrPort, internal, suggest uint16, lifetime time.Duration, minEpoch uint32, drops *PortMapDrops) (*PortMapping, error) {
 	gateway := gw.Addr()
 	if !gateway.Is4() {
 		return nil, fmt.Errorf("gateway %s: NAT-PMP speaks IPv4 only", gateway)
 	}
-	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(gw))
+	c, err := listenRecvErr(netip.IPv4Unspecified())
 	if err != nil {
-		return nil, fmt.Errorf("no route to the gateway %s: %v", gateway, err)
+		return nil, fmt.Errorf("no socket for NAT-PMP: %v", err)
 	}
 	defer c.Close()
 	// The public address first (opcode 0), then the mapping (opcode 1).
-	pub, err := natpmpExchange(ctx, c, []byte{0, 0}, 12)
+	// The mapping's epoch may not be earlier than the address answer's:
+	// the gateway's clock only runs forwards between the two.
+	pub, err := natpmpExchange(ctx, c, gw, []byte{0, 0}, 12, minEpoch, nil, drops)
 	if err != nil {
 		return nil, err
 	}
+	ext := netip.AddrFrom4([4]byte(pub[8:12]))
 	req := make([]byte, 12)
 	req[1] = 1 // map UDP
 	binary.BigEndian.PutUint16(req[4:], internal)
 	binary.BigEndian.PutUint16(req[6:], suggest)
 	binary.BigEndian.PutUint32(req[8:], uint32(lifetime/time.Second))
-	res, err := natpmpExchange(ctx, c, req, 16)
+	check := func(res []byte) bool {
+		if binary.BigEndian.Uint16(res[8:]) != internal {
+			return false // an answer for another internal port
+		}
+		return lifetime == 0 || binary.BigEndian.Uint16(res[10:]) != 0 && (ext.IsGlobalUnicast() || ext.IsPrivate())
+	}
+	res, err := natpmpExchange(ctx, c, gw, req, 16, binary.BigEndian.Uint32(pub[4:]), check, drops)
 	if err != nil {
 		return nil, err
 	}
-	if got := binary.BigEndian.Uint16(res[8:]); got != internal {
-		return nil, fmt.Errorf("the gateway answered for internal port %d, we asked for %d", got, internal)
-	}
-	m := &PortMapping{
+	return &PortMapping{
 		Gateway:  gateway,
-		External: netip.AddrPortFrom(netip.AddrFrom4([4]byte(pub[8:12])), binary.BigEndian.Uint16(res[10:])),
+		External: netip.AddrPortFrom(ext, binary.BigEndian.Uint16(res[10:])),
 		Internal: internal,
 		Lifetime: time.Duration(binary.BigEndian.Uint32(res[12:])) * time.Second,
 		Epoch:    binary.BigEndian.Uint32(res[4:]),
-	}
-	if lifetime > 0 && (m.External.Port() == 0 || !m.External.Addr().IsGlobalUnicast() && !m.External.Addr().IsPrivate()) {
-		return nil, fmt.Errorf("the gateway granted an unusable mapping %s", m.External)
-	}
-	return m, nil
+		Protocol: "nat-pmp",
+	}, nil
 }
 
-// natpmpExchange sends req and waits for its answer (opcode + 128, the
-// expected size, result 0), retransmitting after 250 ms, doubling (RFC
-// 6886 section 3.1, at most 4 s here). Other datagrams are ignored.
-func natpmpExchange(ctx context.Context, c *net.UDPConn, req []byte, size int) ([]byte, error) {
-	buf := make([]byte, 64)
+// listenRecvErr opens an unconnected IPv4 UDP socket that still reports
+// ICMP errors (IP_RECVERR): it sees datagrams from any source, so the ones
+// not from the gateway can be counted, and a gateway without NAT-PMP
+// (port unreachable) fails the request at once instead of after the
+// retransmissions.
+func listenRecvErr(local netip.Addr) (*net.UDPConn, error) {
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_RECVERR, 1)
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	pc, err := lc.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(local, 0).String())
+	if err != nil {
+		return nil, err
+	}
+	return pc.(*net.UDPConn), nil
+}
+
+// natpmpExchange sends req to gw and waits for its answer: from gw, version
+// 0, opcode + 128, result 0, the expected size, an epoch of at least
+// minEpoch and, if check is not nil, a body check accepts. It retransmits
+// after 250 ms, doubling (RFC 6886 section 3.1, at most 4 s here). Every
+// other datagram is dropped and counted in drops.
+func natpmpExchange(ctx context.Context, c *net.UDPConn, gw netip.AddrPort, req []byte, size int, minEpoch uint32, check func([]byte) bool, drops *PortMapDrops) ([]byte, error) {
+	buf := make([]byte, 1500)
 	rto := 250 * time.Millisecond
 	for try := 0; try < 5; try++ {
-		if _, err := c.Write(req); err != nil {
-			return nil, fmt.Errorf("NAT-PMP request to %s: %v", c.RemoteAddr(), err)
+		if _, err := c.WriteToUDPAddrPort(req, gw); err != nil {
+			return nil, fmt.Errorf("NAT-PMP request to %s: %v", gw, err)
 		}
 		deadline := time.Now().Add(rto)
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -138,29 +189,44 @@ func natpmpExchange(ctx context.Context, c *net.UDPConn, req []byte, size int) (
 		rto *= 2
 		for {
 			c.SetReadDeadline(deadline)
-			n, err := c.Read(buf)
+			n, from, err := c.ReadFromUDPAddrPort(buf)
 			if err != nil {
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() {
 					break
 				}
 				// ICMP port unreachable: nothing listens on 5351.
-				return nil, fmt.Errorf("the gateway %s does not speak NAT-PMP (%v); enable NAT-PMP/PCP on the router or forward a port by hand", c.RemoteAddr(), err)
+				return nil, fmt.Errorf("the gateway %s does not speak NAT-PMP (%v); enable NAT-PMP/PCP on the router or forward a port by hand", gw, err)
 			}
-			if n < 4 || buf[0] != 0 || buf[1] != req[1]+128 {
-				continue // not an answer to this request
-			}
-			if code := binary.BigEndian.Uint16(buf[2:]); code != 0 {
-				return nil, &NATPMPError{Code: code}
-			}
-			if n != size {
+			b := buf[:n]
+			switch {
+			case unmap(from) != gw:
+				drops.Source++
+				continue
+			case n < 4 || b[0] != 0:
+				drops.Malformed++
+				continue
+			case b[1] != req[1]+128:
+				drops.Opcode++
 				continue
 			}
-			return append([]byte(nil), buf[:n]...), nil
+			if code := binary.BigEndian.Uint16(b[2:]); code != 0 {
+				return nil, &NATPMPError{Code: code}
+			}
+			switch {
+			case n != size:
+				drops.Malformed++
+			case binary.BigEndian.Uint32(b[4:]) < minEpoch:
+				drops.Epoch++
+			case check != nil && !check(b):
+				drops.Mapping++
+			default:
+				return append([]byte(nil), b...), nil
+			}
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 	}
-	return nil, fmt.Errorf("no NAT-PMP answer from the gateway %s; enable NAT-PMP/PCP on the router or forward a port by hand", c.RemoteAddr())
+	return nil, fmt.Errorf("no NAT-PMP answer from the gateway %s; enable NAT-PMP/PCP on the router or forward a port by hand", gw)
 }

@@ -82,7 +82,7 @@ func (c *Client) maybePredict(p *peerPath, cands []netip.AddrPort) {
 		return
 	}
 	refl := p.peerCands[0]
-	ours, theirs := guessNAT(c.Mapped(), c.local.Slice()), guessNAT(refl, p.peerCands[1:])
+	ours, theirs := guessNAT(c.Mapped(), c.hostCandidates()), guessNAT(refl, p.peerCands[1:])
 	open := ours.PerDest && !theirs.PerDest && !theirs.NoNAT
 	spray := theirs.PerDest && !ours.PerDest
 	switch {

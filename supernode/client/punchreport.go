@@ -97,6 +97,7 @@ type PunchError struct {
 	Path       PathReport
 	Ours       NATGuess
 	Theirs     NATGuess
+	PortMap    string // what our port mapping came to ("" if not asked)
 	Advice     string
 }
 
@@ -117,7 +118,11 @@ func (e *PunchError) Error() string {
 	case pr != "":
 		fmt.Fprintf(&b, "; %s, no match", pr)
 	}
-	fmt.Fprintf(&b, "; our side: %s; the peer's side: %s. %s", e.Ours, e.Theirs, e.Advice)
+	fmt.Fprintf(&b, "; our side: %s; the peer's side: %s", e.Ours, e.Theirs)
+	if e.PortMap != "" {
+		fmt.Fprintf(&b, "; %s", e.PortMap)
+	}
+	fmt.Fprintf(&b, ". %s", e.Advice)
 	return b.String()
 }
 
@@ -175,7 +180,8 @@ func (g NATGuess) String() string {
 func (c *Client) punchError(id wire.PeerID, reflexive netip.AddrPort, local []netip.AddrPort, after time.Duration) *PunchError {
 	e := &PunchError{
 		Peer: id, Candidates: append([]netip.AddrPort{reflexive}, local...), After: after, Path: c.Path(id),
-		Ours: guessNAT(c.Mapped(), c.local.Slice()), Theirs: guessNAT(reflexive, local),
+		Ours: guessNAT(c.Mapped(), c.hostCandidates()), Theirs: guessNAT(reflexive, local),
+		PortMap: c.portMapNote(),
 	}
 	// Evidence beats guesses: the peer reached us from a port the
 	// supernode did not see, or saw us at one it did not.

@@ -19,7 +19,9 @@ func (c *Client) Register(ctx context.Context) (netip.AddrPort, error) {
 	if c.priv == nil {
 		return netip.AddrPort{}, errors.New("register needs a key")
 	}
-	r := wire.Registration{ID: c.id, Local: c.local}
+	c.mu.Lock()
+	r := wire.Registration{ID: c.id, Local: c.local} // portmapper.go may change c.local
+	c.mu.Unlock()
 	resp, err := c.transact(ctx, func(m *stun.Message, id [stun.TransactionIDSize]byte) {
 		wire.BuildRegister(m, id, nil, &r)
 	})
@@ -63,7 +65,14 @@ func (c *Client) Register(ctx context.Context) (netip.AddrPort, error) {
 	}
 	c.mu.Lock()
 	c.session, c.hasKey, c.mapped, c.lease = key, true, mapped, lease
+	// A port mapping that arrived while we registered changed the
+	// candidates after we read them; its own re-registration saw no
+	// session yet, so this one goes again with them.
+	stale := c.local != r.Local
 	c.mu.Unlock()
+	if stale {
+		return c.Register(ctx)
+	}
 	return mapped, nil
 }
 

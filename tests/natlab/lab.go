@@ -22,12 +22,17 @@ type Lab struct {
 	SN4, SN6 netip.Addr
 	// SN4Alt is the supernode's second IPv4 address, its
 	// alternate_address for RFC 5780 NAT behaviour discovery.
-	SN4Alt  netip.Addr
+	SN4Alt netip.Addr
+	// SN6Alt is the supernode host's second IPv6 address, the alternate
+	// address of a second supernode for IPv6 discovery (StartDiscovery6).
+	SN6Alt  netip.Addr
 	routers map[routerKey]*Router
 	// NATTypes is what `supernode-client nat-type` reported behind each
 	// type (TestNATLab's nat-type step), for the matrix's column.
 	NATTypes map[Type]client.NATBehaviour
-	next     int
+	// NATTypes6 is the same over IPv6, for the IPv6 rows.
+	NATTypes6 map[Type]client.NATBehaviour
+	next      int
 }
 
 type routerKey struct {
@@ -44,6 +49,10 @@ type Router struct {
 	Peers [2]*Peer
 	// inetIf is the internet router's interface towards this router.
 	inetIf string
+	index  int // the router's number in the lab, for its addresses
+	// MapWAN is the public address miniupnpd maps on (PortMapping).
+	MapWAN netip.Addr
+	upnp   *proc
 }
 
 // Peer is a host namespace behind a router.
@@ -63,10 +72,10 @@ func New(t testing.TB) *Lab {
 	l := &Lab{
 		inet: testenv.NewNS(t, "nl-inet"), sn: testenv.NewNS(t, "nl-sn"),
 		SN4: netip.MustParseAddr("192.0.2.1"), SN6: netip.MustParseAddr("2001:db8:5::1"),
-		SN4Alt:  netip.MustParseAddr("192.0.2.2"),
-		routers: map[routerKey]*Router{}, NATTypes: map[Type]client.NATBehaviour{},
+		SN4Alt: netip.MustParseAddr("192.0.2.2"), SN6Alt: netip.MustParseAddr("2001:db8:5::2"),
+		routers: map[routerKey]*Router{}, NATTypes: map[Type]client.NATBehaviour{}, NATTypes6: map[Type]client.NATBehaviour{},
 	}
-	testenv.Veth(t, l.inet, "192.0.2.254/24,2001:db8:5::fe/64", l.sn, "192.0.2.1/24,192.0.2.2/24,2001:db8:5::1/64")
+	testenv.Veth(t, l.inet, "192.0.2.254/24,2001:db8:5::fe/64", l.sn, "192.0.2.1/24,192.0.2.2/24,2001:db8:5::1/64,2001:db8:5::2/64")
 	forwarding(t, l.inet)
 	ipBatch(t, l.sn, []string{"route add default via 192.0.2.254", "route add default via 2001:db8:5::fe"})
 	return l
@@ -153,6 +162,10 @@ func (l *Lab) Router(t testing.TB, typ Type, index int) *Router {
 	if rules := typ.rules("wan", r.Peers[0].IP4.String()); rules != "" {
 		nftFile(t, r.NS, rules)
 	}
+	r.index = i
+	if typ.portMapping() {
+		l.PortMapping(t, r)
+	}
 	l.routers[k] = r
 	return r
 }
@@ -198,18 +211,19 @@ func nftFile(t testing.TB, ns *testenv.NS, rules string) {
 }
 
 // countSent installs an output counter in the peer's namespace: UDP
-// datagrams to anything but the supernode, i.e. what the client sends to
-// peers (punches, probes, messages, echoes).
+// datagrams to anything but the supernode and the gateway's NAT-PMP/PCP
+// port, i.e. what the client sends to peers (punches, probes, messages,
+// echoes).
 func (p *Peer) countSent(t testing.TB, l *Lab) {
 	t.Helper()
 	nftFile(t, p.NS, fmt.Sprintf(`table inet natlab_count {
 	chain out {
 		type filter hook output priority filter; policy accept;
-		ip daddr != { %s, %s } meta l4proto udp counter
-		ip6 daddr != %s meta l4proto udp counter
+		ip daddr != { %s, %s } udp dport != 5351 counter
+		ip6 daddr != { %s, %s } meta l4proto udp counter
 	}
 }
-`, l.SN4, l.SN4Alt, l.SN6))
+`, l.SN4, l.SN4Alt, l.SN6, l.SN6Alt))
 }
 
 var counterRE = regexp.MustCompile(`counter packets (\d+)`)
@@ -260,4 +274,81 @@ func (l *Lab) Impair(t testing.TB, delay time.Duration, lossPercent float64) (fu
 		done = append(done, ifc)
 	}
 	return undo, nil
+}
+
+// PortMapping runs miniupnpd (NAT-PMP and PCP, nftables backend) on router
+// r for its LAN, as a home router with UPnP/NAT-PMP does: forwarded (DNAT)
+// flows pass the router's filter, and miniupnpd adds its DNAT and accept
+// rules to chains of its own. miniupnpd refuses to map on a documentation
+// or private address (198.51.100.0/24 is one), so the router gets a
+// second WAN address it accepts, 192.0.3.(16i+1), routed by the internet
+// namespace; nothing leaves the namespaces. It returns that address and
+// the daemon, once it listens.
+func (l *Lab) PortMapping(t testing.TB, r *Router) (netip.Addr, *proc) {
+	t.Helper()
+	testenv.RequireCommands(t, "miniupnpd")
+	if r.upnp != nil {
+		return r.MapWAN, r.upnp
+	}
+	wan := netip.MustParseAddr(fmt.Sprintf("192.0.3.%d", 16*r.index+1))
+	r.NS.Exec(t, "ip", "addr", "add", wan.String()+"/32", "dev", "wan")
+	l.inet.Exec(t, "ip", "route", "add", wan.String()+"/32", "via", r.WAN4.String())
+	if r.Type.filters(false) {
+		r.NS.Exec(t, "nft", "insert", "rule", "inet", "natlab_filter", "forward", "ct", "status", "dnat", "accept")
+	}
+	nftFile(t, r.NS, `table inet natlab_upnp {
+	chain forward {
+		type filter hook forward priority -1; policy accept;
+		jump miniupnpd
+	}
+	chain miniupnpd {
+	}
+	chain prerouting {
+		type nat hook prerouting priority -101; policy accept;
+		jump prerouting_miniupnpd
+	}
+	chain prerouting_miniupnpd {
+	}
+	chain postrouting {
+		type nat hook postrouting priority 99; policy accept;
+		jump postrouting_miniupnpd
+	}
+	chain postrouting_miniupnpd {
+	}
+}
+`)
+	lan := r.Peers[0].IP4.String()
+	lan = lan[:strings.LastIndexByte(lan, '.')] + ".0/24"
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "miniupnpd.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`ext_ifname=wan
+ext_ip=%s
+listening_ip=br0
+enable_natpmp=yes
+enable_upnp=no
+secure_mode=yes
+upnp_table_name=natlab_upnp
+upnp_nat_table_name=natlab_upnp
+upnp_forward_chain=miniupnpd
+upnp_nat_chain=prerouting_miniupnpd
+upnp_nat_postrouting_chain=postrouting_miniupnpd
+uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d0%02x
+allow 1024-65535 %s 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+`, wan, r.index, lan)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	upnp, err := start("miniupnpd", r.NS.Cmd("miniupnpd", "-f", conf, "-d", "-4", "-P", filepath.Join(dir, "miniupnpd.pid")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(upnp.stop)
+	// -d logs to stderr: "miniupnpd[PID]: Listening for NAT-PMP/PCP traffic on port 5351".
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(upnp.errb.String(), "Listening for NAT-PMP/PCP"); {
+		if upnp.exited(100*time.Millisecond) >= 0 || time.Now().After(deadline) {
+			t.Fatalf("miniupnpd on %s does not listen for NAT-PMP\n%s", r.NS.Name, upnp)
+		}
+	}
+	r.MapWAN, r.upnp = wan, upnp
+	return wan, upnp
 }

@@ -46,9 +46,10 @@ func quantile[T any](sorted []T, q float64) T {
 }
 
 // WriteMatrix prints the rows as a Markdown table and a summary line.
-// natTypes is what `supernode-client nat-type` reported behind each type
-// (IPv4), shown per side of a pair; nil or missing types print "-".
-func WriteMatrix(w io.Writer, rows []Row, natTypes map[Type]client.NATBehaviour) {
+// natTypes and natTypes6 are what `supernode-client nat-type` reported
+// behind each type over IPv4 and IPv6, shown per side of a pair; nil or
+// missing types print "-".
+func WriteMatrix(w io.Writer, rows []Row, natTypes, natTypes6 map[Type]client.NATBehaviour) {
 	fmt.Fprintln(w, "| pair (puncher-listener) | possible | direct | median | p95 | datagrams sent (median) | nat-type (puncher; listener) |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	possible, possibleOK, predicted, predictedOK := 0, 0, 0, 0
@@ -68,12 +69,13 @@ func WriteMatrix(w io.Writer, rows []Row, natTypes map[Type]client.NATBehaviour)
 		if r.Case.Predictable() {
 			theory = "with prediction"
 		}
-		reported := "-" // nat-type measures IPv4 only
-		if !r.Case.V6 {
-			reported = ShortNATType(natTypes, r.Case.Puncher)
-			if !r.Case.SameNAT {
-				reported += "; " + ShortNATType(natTypes, r.Case.Listener)
-			}
+		nt := natTypes
+		if r.Case.V6 {
+			nt = natTypes6
+		}
+		reported := ShortNATType(nt, r.Case.Puncher)
+		if !r.Case.SameNAT {
+			reported += "; " + ShortNATType(nt, r.Case.Listener)
 		}
 		fmt.Fprintf(w, "| %s | %s | %d/%d | %s | %s | %d | %s |\n", r.Case, theory, n, len(r.Results), med, p95, quantile(sent, 0.5), reported)
 		if ok {

@@ -25,12 +25,21 @@ const (
 	APDM Type = 'c'
 	// None routes a public prefix with no NAT and no filter.
 	None Type = 'd'
+	// APDMPortMap is APDM whose router also runs miniupnpd offering
+	// NAT-PMP and PCP ("c+pmp"): the clients behind it map their port
+	// and announce the mapping as a candidate.
+	APDMPortMap Type = 'p'
 )
 
 // Types lists the NAT types in matrix order.
-var Types = []Type{EIM, EIMAPDF, APDM, None}
+var Types = []Type{EIM, EIMAPDF, APDM, None, APDMPortMap}
 
-func (t Type) String() string { return string(rune(t)) }
+func (t Type) String() string {
+	if t == APDMPortMap {
+		return "c+pmp"
+	}
+	return string(rune(t))
+}
 
 // Describe is the one-line name used in the matrix legend.
 func (t Type) Describe() string {
@@ -43,6 +52,8 @@ func (t Type) Describe() string {
 		return "address-and-port-dependent mapping (masquerade fully-random)"
 	case None:
 		return "no NAT, no firewall"
+	case APDMPortMap:
+		return "c with miniupnpd on the router offering NAT-PMP/PCP port mapping (the clients map their port)"
 	}
 	return "?"
 }
@@ -56,7 +67,11 @@ func (t Type) Describe6() string {
 }
 
 // mapsPerDestination: the public port depends on the destination.
-func (t Type) mapsPerDestination() bool { return t == APDM }
+func (t Type) mapsPerDestination() bool { return t == APDM || t == APDMPortMap }
+
+// portMapping: the router grants port mappings (NAT-PMP/PCP), so its
+// peers are reachable at a mapped public port from anywhere.
+func (t Type) portMapping() bool { return t == APDMPortMap }
 
 // filters: unsolicited inbound datagrams are dropped (only replies to
 // what the inside sent to that exact address and port get in).
@@ -64,7 +79,7 @@ func (t Type) filters(v6 bool) bool {
 	if v6 {
 		return t != None
 	}
-	return t == EIMAPDF || t == APDM
+	return t == EIMAPDF || t == APDM || t == APDMPortMap
 }
 
 // Possible says whether a direct path between peers behind p and l exists
@@ -83,6 +98,8 @@ func Possible(p, l Type, sameNAT, v6 bool) (bool, string) {
 		return true, "same NAT: the LAN candidates reach each other"
 	case v6:
 		return true, "IPv6 has no NAT: addresses are stable, firewalls open to simultaneous sends"
+	case p.portMapping() || l.portMapping():
+		return true, "one side has a port mapping: the other reaches its mapped public port from anywhere, and the answers go back through that flow"
 	case p.mapsPerDestination() && l.mapsPerDestination():
 		return false, "both map per destination: neither can learn the other's port without prediction"
 	case p.mapsPerDestination() && l.filters(false):
@@ -113,9 +130,9 @@ func (t Type) rules(wan, peer4 string) string {
 	}
 }
 `, wan, peer4, wan)
-	case EIMAPDF, APDM:
+	case EIMAPDF, APDM, APDMPortMap:
 		mode := "persistent"
-		if t == APDM {
+		if t.mapsPerDestination() {
 			mode = "fully-random"
 		}
 		fmt.Fprintf(&b, `table ip natlab_nat {
@@ -155,5 +172,5 @@ func (t Type) rules(wan, peer4 string) string {
 // destination, IPv4 (IPv6 is never translated), distinct NATs. It works
 // with a probability, not always.
 func Predictable(p, l Type, sameNAT, v6 bool) bool {
-	return !sameNAT && !v6 && p.mapsPerDestination() != l.mapsPerDestination()
+	return !sameNAT && !v6 && p.mapsPerDestination() != l.mapsPerDestination() && !p.portMapping() && !l.portMapping()
 }

@@ -114,7 +114,7 @@ func testTypes(t *testing.T, l *Lab, sn *Supernode, bin string) {
 			if mapped[0] != mapped[1] || mapped[0].Addr() != p.Router.WAN4 {
 				t.Errorf("%s: mapped %v from %s, want one mapping on %s", typ, mapped, local, p.Router.WAN4)
 			}
-		case APDM:
+		case APDM, APDMPortMap:
 			if mapped[0].Addr() != p.Router.WAN4 || mapped[0] == mapped[1] {
 				t.Errorf("%s: mapped %v from %s, want two different ports on %s", typ, mapped, local, p.Router.WAN4)
 			}
@@ -140,6 +140,8 @@ func testNATType(t *testing.T, l *Lab, sn *Supernode, bin string) {
 		EIMAPDF: {client.BehaviourEndpointIndependent, client.BehaviourAddressAndPortDependent},
 		APDM:    {client.BehaviourAddressAndPortDependent, client.BehaviourAddressAndPortDependent},
 		None:    {client.BehaviourNone, client.BehaviourEndpointIndependent},
+		// nat-type measures the NAT, not the mappings a client may ask for.
+		APDMPortMap: {client.BehaviourAddressAndPortDependent, client.BehaviourAddressAndPortDependent},
 	}
 	for _, typ := range Types {
 		r := l.Router(t, typ, 0)
@@ -154,6 +156,27 @@ func testNATType(t *testing.T, l *Lab, sn *Supernode, bin string) {
 			t.Errorf("%s: mapped %s, want the router's WAN address %s", typ, got.Mapped, r.WAN4)
 		}
 		l.NATTypes[typ] = got
+	}
+	// IPv6: never translated, so the mapping is always "none" (the mapped
+	// address is the peer's own) and the filtering is the firewall's:
+	// address-and-port-dependent behind the stateful ones (only replies
+	// get in), endpoint-independent behind d.
+	srv6 := l.StartDiscovery6(t, bin)
+	for _, typ := range Types {
+		r := l.Router(t, typ, 0)
+		p := r.Peers[0]
+		got := l.NATType6(t, bin, srv6, p)
+		wantF := client.BehaviourAddressAndPortDependent
+		if typ == None {
+			wantF = client.BehaviourEndpointIndependent
+		}
+		t.Logf("%s IPv6 (%s): nat-type %s (mapping %s, filtering %s, mapped %s)", typ, typ.Describe6(), ShortNATType(map[Type]client.NATBehaviour{typ: got}, typ), got.Mapping, got.Filtering, got.Mapped)
+		if got.NAT || got.Mapping != client.BehaviourNone || got.Filtering != wantF || got.Mapped.Addr() != p.IP6 ||
+			got.Other != netip.AddrPortFrom(l.SN6Alt, 3491) || got.Dropped != 0 {
+			t.Errorf("%s IPv6 (%s): nat-type reported %+v, want no NAT (mapped %s), filtering %s, other address [%s]:3491",
+				typ, typ.Describe6(), got, p.IP6, wantF, l.SN6Alt)
+		}
+		l.NATTypes6[typ] = got
 	}
 }
 
@@ -178,6 +201,11 @@ func testMatrix(t *testing.T, l *Lab, sn *Supernode, bin string, cases []Case, t
 	full := os.Getenv("NATLAB_TRIES") != ""
 	var rows []Row
 	for _, c := range cases {
+		// NATLAB_ONLY=TEXT runs only the cases whose name contains TEXT
+		// (development; the matrix then has only those rows).
+		if only := os.Getenv("NATLAB_ONLY"); only != "" && !strings.Contains(c.String(), only) {
+			continue
+		}
 		row := Row{Case: c}
 		begin := time.Now()
 		ok, why := c.Possible()
@@ -207,12 +235,19 @@ func testMatrix(t *testing.T, l *Lab, sn *Supernode, bin string, cases []Case, t
 				}
 			}
 		}
-		t.Logf("%s: %d/%d direct (%s)", c, row.Connected(), n, time.Since(begin).Round(time.Millisecond))
+		via := ""
+		for _, r := range row.Results {
+			if r.Connected {
+				via = fmt.Sprintf(", the puncher's first answer from %s", r.Direct)
+				break
+			}
+		}
+		t.Logf("%s: %d/%d direct (%s%s)", c, row.Connected(), n, time.Since(begin).Round(time.Millisecond), via)
 		rows = append(rows, row)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %d tries per pair, punch -timeout %s:\n\n", title, n, timeout)
-	WriteMatrix(&b, rows, l.NATTypes)
+	WriteMatrix(&b, rows, l.NATTypes, l.NATTypes6)
 	b.WriteString("\n" + Legend())
 	fmt.Print(b.String())
 	if out := os.Getenv("NATLAB_OUT"); out != "" {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,62 +27,7 @@ func TestNATPMPMiniupnpd(t *testing.T) {
 	r := l.Router(t, EIMAPDF, 0)
 	p := r.Peers[0]
 	lanGW := netip.MustParseAddr(fmt.Sprintf("%s.1", p.IP4.String()[:len(p.IP4.String())-2]))
-	// miniupnpd refuses to map on a documentation or private address
-	// (198.51.100.0/24 is one), so the router gets a second WAN address
-	// it accepts, routed by the internet namespace. Nothing leaves the
-	// namespaces.
-	wan := netip.MustParseAddr("192.0.3.1")
-	r.NS.Exec(t, "ip", "addr", "add", wan.String()+"/32", "dev", "wan")
-	l.inet.Exec(t, "ip", "route", "add", wan.String()+"/32", "via", r.WAN4.String())
-
-	// The router lets port-forwarded (DNAT) flows through its filter, as
-	// a home router with UPnP/NAT-PMP does, and gives miniupnpd its chains.
-	r.NS.Exec(t, "nft", "insert", "rule", "inet", "natlab_filter", "forward", "ct", "status", "dnat", "accept")
-	nftFile(t, r.NS, `table inet natlab_upnp {
-	chain forward {
-		type filter hook forward priority -1; policy accept;
-		jump miniupnpd
-	}
-	chain miniupnpd {
-	}
-	chain prerouting {
-		type nat hook prerouting priority -101; policy accept;
-		jump prerouting_miniupnpd
-	}
-	chain prerouting_miniupnpd {
-	}
-	chain postrouting {
-		type nat hook postrouting priority 99; policy accept;
-		jump postrouting_miniupnpd
-	}
-	chain postrouting_miniupnpd {
-	}
-}
-`)
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "miniupnpd.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`ext_ifname=wan
-ext_ip=%s
-listening_ip=br0
-enable_natpmp=yes
-enable_upnp=no
-secure_mode=yes
-upnp_table_name=natlab_upnp
-upnp_nat_table_name=natlab_upnp
-upnp_forward_chain=miniupnpd
-upnp_nat_chain=prerouting_miniupnpd
-upnp_nat_postrouting_chain=postrouting_miniupnpd
-uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
-allow 1024-65535 %s/32 1024-65535
-deny 0-65535 0.0.0.0/0 0-65535
-`, wan, p.IP4)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	upnp, err := start("miniupnpd", r.NS.Cmd("miniupnpd", "-f", conf, "-d", "-4", "-P", filepath.Join(dir, "miniupnpd.pid")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(upnp.stop)
+	wan, upnp := l.PortMapping(t, r)
 
 	// The peer's socket, opened inside its namespace.
 	var sock *net.UDPConn
@@ -165,5 +110,66 @@ deny 0-65535 0.0.0.0/0 0-65535
 	send(m.External, "deleted")
 	if received("deleted", time.Second) {
 		t.Fatal("the mapping still lets datagrams in after the delete")
+	}
+}
+
+// TestPortMapCandidate: `supernode-client listen` behind a c+pmp router
+// (symmetric NAT with miniupnpd) maps its port by PCP, the supernode
+// hands the mapped address out as a candidate (a lookup shows it, first
+// among the host candidates), miniupnpd's forwarding rule exists while
+// the client runs and is gone after SIGTERM (the client deletes its
+// mapping); with -port-map=false nothing is mapped or announced.
+func TestPortMapCandidate(t *testing.T) {
+	bin := bins(t)
+	l := New(t)
+	sn := l.StartSupernode(t, bin)
+	r := l.Router(t, APDMPortMap, 0)
+	p, q := r.Peers[0], l.Router(t, EIMAPDF, 0).Peers[0]
+	cli := filepath.Join(bin, "supernode-client")
+	dir := t.TempDir()
+	keyL, keyQ := filepath.Join(dir, "l.key"), filepath.Join(dir, "q.key")
+	pubL := keygen(t, bin, keyL)
+	keygen(t, bin, keyQ)
+	rules := func() string {
+		return r.NS.Exec(t, "nft", "list", "chain", "inet", "natlab_upnp", "prerouting_miniupnpd")
+	}
+	for _, enabled := range []bool{true, false} {
+		listener, err := start("listen", p.NS.Cmd(cli, "listen", "-key", keyL, "-bind", p.IP4.String(), fmt.Sprintf("-port-map=%v", enabled), sn.Addr4.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := listener.out.wait("registered ", 15*time.Second, listener.done); !ok {
+			listener.stop()
+			t.Fatalf("listener did not register\n%s", listener)
+		}
+		look := q.NS.Exec(t, cli, "lookup", "-key", keyQ, "-peer", pubL, "-bind", q.IP4.String(), sn.Addr4.String())
+		t.Logf("port-map=%v: %s%s", enabled, listener.errb, look)
+		mappedLine, mapped := listener.errb.find("supernode-client: port mapping: the gateway ")
+		if mapped != enabled {
+			listener.stop()
+			t.Fatalf("port-map=%v: client mapped=%v\n%s", enabled, mapped, listener)
+		}
+		if !enabled {
+			if strings.Contains(look, r.MapWAN.String()) || strings.Contains(rules(), "dnat") {
+				t.Errorf("-port-map=false: a mapping was made or announced\n%s\n%s", look, rules())
+			}
+			listener.stop()
+			continue
+		}
+		if !strings.Contains(mappedLine.text, "(pcp)") {
+			t.Errorf("miniupnpd speaks PCP, but the client mapped by another protocol: %s", mappedLine.text)
+		}
+		ext := strings.Fields(strings.TrimPrefix(mappedLine.text, "supernode-client: port mapping: the gateway "))[3]
+		if !strings.Contains(look, "local="+ext+",") || !strings.HasPrefix(ext, r.MapWAN.String()+":") {
+			t.Errorf("the lookup does not carry the mapping %s as the first host candidate: %s", ext, look)
+		}
+		port := ext[strings.LastIndexByte(ext, ':')+1:]
+		if !strings.Contains(rules(), "dport "+port) {
+			t.Errorf("miniupnpd has no rule for port %s while the client runs:\n%s", port, rules())
+		}
+		listener.stop()
+		if strings.Contains(rules(), "dport "+port) {
+			t.Errorf("the mapping of port %s outlived the client:\n%s\n%s", port, rules(), listener)
+		}
 	}
 }

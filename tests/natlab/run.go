@@ -1,12 +1,14 @@
 package natlab
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +59,10 @@ func Cases() []Case {
 			cs = append(cs, Case{Puncher: p, Listener: l})
 		}
 	}
+	// c+pmp against every type, and c against c+pmp, sort after the rest.
+	slices.SortStableFunc(cs, func(a, b Case) int {
+		return cmp.Compare(pmpRank(a), pmpRank(b))
+	})
 	for _, t := range []Type{EIM, EIMAPDF, APDM} {
 		cs = append(cs, Case{Puncher: t, Listener: t, SameNAT: true})
 	}
@@ -67,6 +73,13 @@ func Cases() []Case {
 	}
 	cs = append(cs, Case{Puncher: EIMAPDF, Listener: EIMAPDF, SameNAT: true, V6: true})
 	return cs
+}
+
+func pmpRank(c Case) int {
+	if c.Puncher.portMapping() || c.Listener.portMapping() {
+		return 1
+	}
+	return 0
 }
 
 // Supernode is bin/supernode running in the lab.
@@ -116,11 +129,49 @@ func (l *Lab) StartSupernode(t testing.TB, bin string) *Supernode {
 	return s
 }
 
+// StartDiscovery6 runs a second bin/supernode for RFC 5780 discovery over
+// IPv6: the server takes one alternate address, of one family, so this
+// one listens on [SN6]:3490 with alternate_address SN6Alt and
+// alternate_port 3491. It returns its address once it answers.
+func (l *Lab) StartDiscovery6(t testing.TB, bin string) netip.AddrPort {
+	t.Helper()
+	a := netip.AddrPortFrom(l.SN6, 3490)
+	conf := fmt.Sprintf("listen = %s\nmetrics_listen = 127.0.0.1:9479\nalternate_address = %s\nalternate_port = 3491\n", a, l.SN6Alt)
+	path := filepath.Join(t.TempDir(), "supernode6.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := start("supernode6", l.sn.Cmd(filepath.Join(bin, "supernode"), "-config", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.stop)
+	deadline := time.Now().Add(15 * time.Second)
+	for l.sn.Cmd(filepath.Join(bin, "supernode-client"), "binding", "-timeout", "500ms", a.String()).Run() != nil {
+		if p.exited(0) >= 0 || time.Now().After(deadline) {
+			t.Fatalf("the IPv6 discovery supernode does not answer on %s\n%s", a, p)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return a
+}
+
 // NATType runs `supernode-client nat-type -json` on peer p against the
 // supernode's IPv4 address and returns what it reported.
 func (l *Lab) NATType(t testing.TB, bin string, sn *Supernode, p *Peer) client.NATBehaviour {
 	t.Helper()
-	out := p.NS.Exec(t, filepath.Join(bin, "supernode-client"), "nat-type", "-json", "-bind", p.IP4.String(), "-server", sn.Addr4.String())
+	return l.natType(t, bin, sn.Addr4, p.IP4, p)
+}
+
+// NATType6 is NATType over IPv6, against server (StartDiscovery6).
+func (l *Lab) NATType6(t testing.TB, bin string, server netip.AddrPort, p *Peer) client.NATBehaviour {
+	t.Helper()
+	return l.natType(t, bin, server, p.IP6, p)
+}
+
+func (l *Lab) natType(t testing.TB, bin string, server netip.AddrPort, bind netip.Addr, p *Peer) client.NATBehaviour {
+	t.Helper()
+	out := p.NS.Exec(t, filepath.Join(bin, "supernode-client"), "nat-type", "-json", "-bind", bind.String(), "-server", server.String())
 	var r client.NATBehaviour
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("nat-type -json printed %q: %v", out, err)

@@ -47,6 +47,10 @@ commands:
                                            internal=N lifetime=Ns"; -lifetime 0 deletes the mapping
   --version                                print the version
 
+register (without -once), listen and punch ask the gateway (PCP, else NAT-PMP)
+to map their UDP port and announce the mapping as a candidate; -port-map=false
+turns that off.
+
 "supernode-client COMMAND --help" describes each command's flags.
 Exit status: 0 success, 1 failure or timeout, 2 usage error, 3 peer not found,
 4 the server has no second address (nat-type: discovery needs one).
@@ -107,6 +111,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 // options are every command's flags; each command defines the ones it takes.
 type options struct {
 	cmd     string
+	stderr  io.Writer
 	keyFile string
 	bind    string
 	timeout time.Duration
@@ -122,6 +127,7 @@ type options struct {
 	port    int
 	extPort int
 	life    time.Duration
+	portMap bool
 }
 
 // commands maps each command to its flags and its body.
@@ -134,7 +140,7 @@ var commands = map[string]struct {
 	"pubkey":   {false, flagsKey, cmdPubkey},
 	"binding":  {true, flagsNet, cmdBinding},
 	"register": {true, flagsRegister, cmdRegister},
-	"listen":   {true, flagsSession, cmdRegister},
+	"listen":   {true, flagsListen, cmdRegister},
 	"lookup":   {true, flagsLookup, cmdLookup},
 	"punch":    {true, flagsPunch, cmdPunch},
 	"nat-type": {true, flagsNATType, cmdNATType},
@@ -156,9 +162,18 @@ func flagsNet(fs *flag.FlagSet, o *options) {
 
 func flagsSession(fs *flag.FlagSet, o *options) { flagsKey(fs, o); flagsNet(fs, o) }
 
+// flagPortMap is -port-map, for the commands that stay reachable at their
+// port (register, listen, punch; not lookup or register -once, which exit
+// at once).
+func flagPortMap(fs *flag.FlagSet, o *options) {
+	fs.BoolVar(&o.portMap, "port-map", true, "ask the IPv4 default gateway (PCP, else NAT-PMP) to map our UDP port, announce the mapping as a candidate, renew it, delete it on exit; a gateway that does not answer within 250 ms does not hold up registration")
+}
+
+func flagsListen(fs *flag.FlagSet, o *options) { flagsSession(fs, o); flagPortMap(fs, o) }
+
 func flagsRegister(fs *flag.FlagSet, o *options) {
-	flagsSession(fs, o)
-	fs.BoolVar(&o.once, "once", false, "exit after registering instead of keeping alive")
+	flagsListen(fs, o)
+	fs.BoolVar(&o.once, "once", false, "exit after registering instead of keeping alive (no port mapping: it would be deleted at once)")
 }
 
 func flagsLookup(fs *flag.FlagSet, o *options) {
@@ -168,6 +183,7 @@ func flagsLookup(fs *flag.FlagSet, o *options) {
 
 func flagsPunch(fs *flag.FlagSet, o *options) {
 	flagsLookup(fs, o)
+	flagPortMap(fs, o)
 	fs.StringVar(&o.message, "message", "hello", "text to send to the peer")
 }
 
@@ -181,7 +197,7 @@ func runIO(ctx context.Context, cmd string, args []string, stdout, stderr io.Wri
 	if !ok {
 		return usageErr("unknown command %q; run supernode-client --help for the list", cmd)
 	}
-	o := &options{cmd: cmd}
+	o := &options{cmd: cmd, stderr: stderr}
 	fs := flag.NewFlagSet("supernode-client "+cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are one line below; --help prints the flags
 	c.flags(fs, o)
@@ -291,6 +307,9 @@ func register(ctx context.Context, o *options) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.portMap && !o.once {
+		mapPort(c, o.stderr)
+	}
 	rctx, cancel := context.WithTimeout(ctx, o.timeout)
 	mapped, err := c.Register(rctx)
 	if err != nil {
@@ -322,6 +341,28 @@ func cmdRegister(ctx context.Context, o *options, out, stderr io.Writer) error {
 		<-ctx.Done()
 	}
 	return nil
+}
+
+// mapPort asks the default gateway for a port mapping (client.MapPort)
+// and says on stderr what came of it; over IPv6, or without an IPv4
+// default route, it says nothing.
+func mapPort(c *client.Client, stderr io.Writer) {
+	la := c.LocalAddr().Addr()
+	if c.Server().Addr().IsLoopback() || la.Is6() && !la.IsUnspecified() {
+		return // no gateway between us and the supernode; IPv6 is not translated
+	}
+	gw, err := client.DefaultGateway()
+	if err != nil {
+		return
+	}
+	m, err := c.MapPort(gw, client.PortMapWait)
+	switch {
+	case err == nil:
+		fmt.Fprintf(stderr, "supernode-client: port mapping: the gateway %s mapped udp %s to our port %d for %s (%s); announced as a candidate\n", gw, m.External, m.Internal, m.Lifetime, m.Protocol)
+	case errors.Is(err, client.ErrNoPortMapV6):
+	default:
+		fmt.Fprintf(stderr, "supernode-client: port mapping: none (%v)\n", err)
+	}
 }
 
 // lookupPeer registers and looks up -peer.
