@@ -134,6 +134,7 @@ func TestDiffReports(t *testing.T) {
 // Two synthetic images built with the real tools: the second carries dpkg,
 // so sw-no-package-manager regresses and the root hash changes.
 func TestDiffImages(t *testing.T) {
+	ownTemp(t)
 	testenv.RequireRoot(t)
 	root, p := appliedRoot(t)
 	oldImg, oldOpts := buildTestImage(t, root, p)

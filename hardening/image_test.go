@@ -82,23 +82,28 @@ func buildTestImageUKI(t *testing.T, root string, p *Profile, editUKI func([]byt
 	return disk, ImageOptions{RootHash: m[1], RootHashFrom: "test publisher", Cmdline: cmdline}
 }
 
-// leftovers lists loop devices backed by file and device-mapper tables
-// the audit made, so tests can prove Close cleaned up.
+// ownTemp points TMPDIR (where OpenImage makes its mount point) at a
+// directory of this test, so leftovers sees this test's mounts only: the
+// audits of other test binaries running at the same time (go test runs
+// packages in parallel) mount images too.
+func ownTemp(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+}
+
+// leftovers lists what the audit of file left behind, so tests can prove
+// Close cleaned up: loop devices backed by file (a device-mapper table
+// left on one keeps it attached), and mounts under this test's TMPDIR
+// (see ownTemp).
 func leftovers(t *testing.T, file string) string {
 	out, _ := exec.Command("losetup", "-j", file).CombinedOutput()
 	var left []string
 	if s := strings.TrimSpace(string(out)); s != "" {
 		left = append(left, s)
 	}
-	ents, _ := os.ReadDir("/dev/mapper")
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "appliance-audit-") {
-			left = append(left, "/dev/mapper/"+e.Name())
-		}
-	}
 	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	own := filepath.Join(os.TempDir(), "appliance-audit-")
 	for _, line := range strings.Split(string(mounts), "\n") {
-		if strings.Contains(line, "appliance-audit-") {
+		if strings.Contains(line, own) {
 			left = append(left, line)
 		}
 	}
@@ -106,6 +111,7 @@ func leftovers(t *testing.T, file string) string {
 }
 
 func TestOpenImageVerifiesAndAudits(t *testing.T) {
+	ownTemp(t)
 	testenv.RequireRoot(t)
 	root, p := appliedRoot(t)
 	disk, expect := buildTestImage(t, root, p)
@@ -165,6 +171,7 @@ func TestOpenImageVerifiesAndAudits(t *testing.T) {
 // A single flipped byte in the root partition must stop the audit at the
 // integrity check: verity fails, nothing is read from the unverified root.
 func TestOpenImageRejectsTamperedRoot(t *testing.T) {
+	ownTemp(t)
 	testenv.RequireRoot(t)
 	root, p := appliedRoot(t)
 	disk, expect := buildTestImage(t, root, p)
@@ -237,6 +244,7 @@ func flipByte(t *testing.T, path string, off int64) {
 }
 
 func TestOpenImageErrors(t *testing.T) {
+	ownTemp(t)
 	testenv.RequireRoot(t)
 	dir := t.TempDir()
 	any := ImageOptions{RootHash: strings.Repeat("ab", 32)}
