@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,15 +38,28 @@ func main() {
 	sysupdate := fs.String("sysupdate", update.Sysupdate, "systemd-sysupdate")
 	definitions := fs.String("definitions", "", "sysupdate.d directory (default: sysupdate's own search path)")
 	check := fs.Bool("check", false, "verify and stage only, install nothing")
-	daemon.ParseFlags(fs, os.Args[1:], func(w io.Writer) {
-		fmt.Fprintln(w, "usage: appliance-update [flags] SOURCE\n\nVerify the update bundle at SOURCE (a directory or an https:// URL) and\ninstall it into the inactive slot with systemd-sysupdate.")
-	})
+	// The appliance's command-line contract (internal/daemon.ParseFlags),
+	// plus the one SOURCE argument: --help on stdout with exit 0, a bad
+	// flag or a missing or extra argument one line on stderr with exit 2.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(os.Args[1:])
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Println("usage: appliance-update [flags] SOURCE\n\nVerify the update bundle at SOURCE (a directory or an https:// URL) and\ninstall it into the inactive slot with systemd-sysupdate.")
+		fs.SetOutput(os.Stdout)
+		fs.PrintDefaults()
+		return
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "appliance-update: %v; see appliance-update --help\n", err)
+		os.Exit(2)
+	}
 	if *version {
 		fmt.Println("appliance-update", daemon.Version)
 		return
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "appliance-update: give one SOURCE: the bundle's directory or an https:// URL")
+		fmt.Fprintln(os.Stderr, "appliance-update: give one SOURCE, the bundle's directory or an https:// URL; see appliance-update --help")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
