@@ -9,13 +9,16 @@ LDFLAGS   := -s -w -X github.com/supernode-appliance/appliance/internal/version.
 TEMPLATE  ?= image/appliance.pkr.hcl
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
+# The operator key that signs update bundles (`appliance keygen keys/operator`).
+SIGNING_KEY ?= keys/operator.asc
+OUT       ?= out
 
 export GOFLAGS
 
 # Every main package under <part>/cmd/<name> becomes bin/<name>, built static.
 CMDS := $(sort $(patsubst %/,%,$(dir $(wildcard $(addsuffix /cmd/*/*.go,supernode ebpf image hardening)))))
 
-.PHONY: help build test unit fuzz bench generate clean image boot audit deps vet soak
+.PHONY: help build test unit fuzz bench generate clean image boot audit deps vet soak update-bundle
 
 help:
 	@echo "make image     build the appliance image (installs missing build tools)"
@@ -27,6 +30,7 @@ help:
 	@echo "make natlab    NAT lab matrix, NATLAB_TRIES tries per pair (root; tests/README.md)"
 	@echo "make generate  rebuild generated files (bpf2go, packer-sdc)"
 	@echo "make boot      boot the built image under QEMU"
+	@echo "make update-bundle  signed update bundle of the built image into $(OUT)/update (SIGNING_KEY=$(SIGNING_KEY))"
 	@echo "make audit     audit the built image against the hardening profile"
 	@echo "make clean     remove $(BIN)/ and out/"
 
@@ -86,6 +90,11 @@ image: deps build
 
 boot: build
 	$(BIN)/appliance boot $(TEMPLATE)
+
+# The build writes $(OUT)/update/ itself (signed when the template sets
+# signing_key); this target (re)writes it for a built image with SIGNING_KEY.
+update-bundle: build
+	$(BIN)/appliance update-bundle -key $(SIGNING_KEY) $(OUT)
 
 audit: build
 	$(BIN)/appliance-audit --image out/supernode-appliance.raw --manifest out/manifest.json

@@ -202,7 +202,12 @@ func checkVerity(c *Control, t *Target) (bool, []Evidence, error) {
 	if t.Image == nil {
 		return false, nil, errAt(t.Name, "a root directory, not a built image", "a built image (--image) or the running system", errors.New("not an image: verity can only be verified on a built image (--image) or live"))
 	}
-	e := Evidence{Where: "veritysetup verify (root, root-verity) against roothash on " + t.Image.UKI,
+	where := "veritysetup verify (root, root-verity) against roothash on " + t.Image.UKI
+	if t.Image.RootSlot != "" {
+		where = fmt.Sprintf("veritysetup verify (root %s, root-verity %s; root %s; root-verity %s) against roothash on %s",
+			t.Image.RootSlot, t.Image.VeritySlot, t.Image.RootSlots, t.Image.VeritySlots, t.Image.UKI)
+	}
+	e := Evidence{Where: where,
 		Found: "roothash " + t.Image.RootHash + ": " + t.Image.VerityOutput, Expected: "verified", OK: t.Image.VerityVerified}
 	return e.OK, []Evidence{e}, nil
 }

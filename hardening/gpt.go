@@ -2,6 +2,7 @@ package hardening
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -21,8 +22,9 @@ const (
 type Partition struct {
 	Index       int
 	Type, Label string
-	Offset      int64 // bytes
-	Size        int64 // bytes
+	UUID        string // partition UUID, lower case
+	Offset      int64  // bytes
+	Size        int64  // bytes
 }
 
 // guidString renders an on-disk GUID: the first three fields are little
@@ -68,7 +70,7 @@ func ReadGPT(r io.ReaderAt) ([]Partition, error) {
 				u[j] = binary.LittleEndian.Uint16(e[56+2*j:])
 			}
 			name := strings.TrimRight(string(utf16.Decode(u)), "\x00")
-			out = append(out, Partition{Index: i + 1, Type: typ, Label: name, Offset: first * sector, Size: (last - first + 1) * sector})
+			out = append(out, Partition{Index: i + 1, Type: typ, UUID: guidString(e[16:32]), Label: name, Offset: first * sector, Size: (last - first + 1) * sector})
 		}
 		return out, nil
 	}
@@ -102,4 +104,55 @@ func isQcow2(path string) (bool, error) {
 		return false, fmt.Errorf("%s: too short to be a disk image", path)
 	}
 	return string(m[:]) == "QFI\xfb", nil
+}
+
+// EmptySlotLabel is the label of an A/B slot no version occupies yet (what
+// systemd-sysupdate writes into).
+const EmptySlotLabel = "_empty"
+
+// pickSlot chooses, among the partitions of one type (the two A/B slots),
+// the one the root hash names: the Discoverable Partitions Specification
+// and systemd-veritysetup-generator find the data partition by the first
+// 128 bits of the hash and the hash partition by the last 128, which is
+// how the appliance itself finds the slot it boots. Without such a
+// partition (an image laid out by hand, or the hash is wrong) it falls
+// back to the first slot that is not empty, then to the label. The other
+// slot may be empty (EmptySlotLabel) or hold another version.
+func pickSlot(parts []Partition, guid, label, rootHash string, last bool) (Partition, bool) {
+	if b, err := hex.DecodeString(rootHash); err == nil && len(b) == 32 {
+		half := b[:16]
+		if last {
+			half = b[16:]
+		}
+		want := guidFromBytes(half)
+		for _, p := range parts {
+			if p.Type == guid && p.UUID == want {
+				return p, true
+			}
+		}
+	}
+	for _, p := range parts {
+		if p.Type == guid && p.Label != EmptySlotLabel {
+			return p, true
+		}
+	}
+	return findPartition(parts, guid, label)
+}
+
+// guidFromBytes renders 16 bytes as a UUID string in plain byte order
+// (how a root hash half becomes a partition UUID).
+func guidFromBytes(b []byte) string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// slotSummary describes the A/B slots of one type for the evidence:
+// "2 slots: #2 supernode_1.2.3, #5 _empty".
+func slotSummary(parts []Partition, guid string) string {
+	var s []string
+	for _, p := range parts {
+		if p.Type == guid {
+			s = append(s, fmt.Sprintf("#%d %s", p.Index, p.Label))
+		}
+	}
+	return fmt.Sprintf("%d slot(s): %s", len(s), strings.Join(s, ", "))
 }

@@ -10,11 +10,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
-// UKIPath is where the builder puts the UKI on the ESP.
+// UKIPath is where builders before the A/B layout put the UKI on the ESP.
+// Since then each version's UKI is /EFI/Linux/supernode_<version>_uki.efi
+// (UKIPrefix), and an updated ESP holds two; the audit reads them all and
+// audits the one carrying the expected root hash.
 const UKIPath = "/EFI/Linux/supernode.efi"
+
+// UKIPrefix starts the path of every versioned UKI on the ESP.
+const UKIPrefix = "/EFI/Linux/supernode_"
 
 // Image is an opened, verified, read-only mounted appliance image. Close
 // undoes every mount, device-mapper table and loop device it made.
@@ -59,7 +66,7 @@ func OpenImage(ctx context.Context, path string, o ImageOptions) (img *Image, er
 	if os.Geteuid() != 0 {
 		return nil, errors.New("auditing an image needs root (loop devices, dm-verity, mounts); run as root")
 	}
-	for _, tool := range []string{"losetup", "veritysetup", "mount", "umount", "mcopy"} {
+	for _, tool := range []string{"losetup", "veritysetup", "mount", "umount", "mcopy", "mdir"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return nil, fmt.Errorf("%s is not installed; install util-linux, mount, cryptsetup-bin and mtools", tool)
 		}
@@ -103,8 +110,8 @@ func OpenImage(ctx context.Context, path string, o ImageOptions) (img *Image, er
 		return img, fmt.Errorf("image %s: %w", path, err)
 	}
 	esp, ok1 := findPartition(parts, GUIDESP, "esp")
-	root, ok2 := findPartition(parts, GUIDRootX86_64, "root")
-	verity, ok3 := findPartition(parts, GUIDRootVerity, "root-verity")
+	_, ok2 := findPartition(parts, GUIDRootX86_64, "root")
+	_, ok3 := findPartition(parts, GUIDRootVerity, "root-verity")
 	if !ok1 || !ok2 || !ok3 {
 		return img, fmt.Errorf("image %s: needs ESP, root and root-verity partitions (Discoverable Partitions type GUIDs or labels esp/root/root-verity); found %d partitions", path, len(parts))
 	}
@@ -112,6 +119,20 @@ func OpenImage(ctx context.Context, path string, o ImageOptions) (img *Image, er
 	if err != nil {
 		return img, err
 	}
+	// mtools reads the FAT ESP from the read-only loop device without a
+	// mount (and without vfat support in the auditing kernel).
+	ukiPath, ukiCopy, err := img.pickUKI(ctx, espDev, o.RootHash)
+	if err != nil {
+		return img, fmt.Errorf("image %s: %w", path, err)
+	}
+	uki, err := ReadUKI(ukiCopy)
+	if err != nil {
+		return img, fmt.Errorf("image %s: %w", path, err)
+	}
+	// The slot this UKI boots: the partitions its root hash names.
+	rootHash := cmdlineValues(uki.Cmdline)["roothash"]
+	root, _ := pickSlot(parts, GUIDRootX86_64, "root", rootHash, false)
+	verity, _ := pickSlot(parts, GUIDRootVerity, "root-verity", rootHash, true)
 	rootDev, err := img.loop(ctx, raw, root)
 	if err != nil {
 		return img, err
@@ -120,20 +141,12 @@ func OpenImage(ctx context.Context, path string, o ImageOptions) (img *Image, er
 	if err != nil {
 		return img, err
 	}
-	// mtools reads the FAT ESP from the read-only loop device without a
-	// mount (and without vfat support in the auditing kernel).
-	ukiCopy := filepath.Join(img.tmp, "supernode.efi")
-	if _, err := run(ctx, "mcopy", "-n", "-i", espDev, "::"+UKIPath, ukiCopy); err != nil {
-		return img, fmt.Errorf("image %s: no UKI at %s on the ESP: %w", path, UKIPath, err)
-	}
-	uki, err := ReadUKI(ukiCopy)
-	if err != nil {
-		return img, fmt.Errorf("image %s: %w", path, err)
-	}
-	facts := &ImageFacts{Path: abs, UKI: "ESP:" + UKIPath, UKIFile: ukiCopy, UKISections: uki.Sections,
+	facts := &ImageFacts{Path: abs, UKI: "ESP:" + ukiPath, UKIFile: ukiCopy, UKISections: uki.Sections,
+		RootSlot: fmt.Sprintf("#%d %s", root.Index, root.Label), VeritySlot: fmt.Sprintf("#%d %s", verity.Index, verity.Label),
+		RootSlots: slotSummary(parts, GUIDRootX86_64), VeritySlots: slotSummary(parts, GUIDRootVerity),
 		RootHash: cmdlineValues(uki.Cmdline)["roothash"], SignatureSize: uki.SignatureSize,
 		Expected: o, RootHashTokens: len(cmdlineAll(uki.Cmdline, "roothash"))}
-	t := &Target{Name: abs, Image: facts, Cmdline: uki.Cmdline, CmdlineWhere: "ESP:" + UKIPath + " .cmdline",
+	t := &Target{Name: abs, Image: facts, Cmdline: uki.Cmdline, CmdlineWhere: "ESP:" + ukiPath + " .cmdline",
 		Debug: o.Debug, Proc: "/proc", Sys: "/sys",
 		Facts: map[string]string{"image": abs, "roothash": facts.RootHash, "expected_roothash": o.RootHash + " (" + o.RootHashFrom + ")"}}
 	img.Target = t
@@ -195,6 +208,46 @@ func OpenImage(ctx context.Context, path string, o ImageOptions) (img *Image, er
 	t.readStamp()
 	t.Debug = o.Debug // the operator's word, never the image's stamp
 	return img, nil
+}
+
+// pickUKI lists /EFI/Linux on the ESP and copies out the UKI to audit:
+// the only one, or, when an update put a second version beside it, the one
+// whose command line carries rootHash (the operator's); if none does, the
+// first, whose wrong hash then aborts the audit. Legacy images have
+// /EFI/Linux/supernode.efi, versioned ones supernode_<version>_uki.efi
+// (with systemd-boot's try counter "+N-M" before .efi while untested).
+func (img *Image) pickUKI(ctx context.Context, espDev, rootHash string) (string, string, error) {
+	out, err := run(ctx, "mdir", "-b", "-i", espDev, "::/EFI/Linux")
+	if err != nil {
+		return "", "", fmt.Errorf("no /EFI/Linux on the ESP: %w", err)
+	}
+	var cands []string
+	for _, line := range strings.Split(out, "\n") {
+		name := strings.TrimSpace(line)
+		name = name[strings.LastIndex(name, "/")+1:]
+		p := "/EFI/Linux/" + name
+		if strings.HasSuffix(strings.ToLower(name), ".efi") && (p == UKIPath || strings.HasPrefix(p, UKIPrefix)) {
+			cands = append(cands, p)
+		}
+	}
+	if len(cands) == 0 {
+		return "", "", fmt.Errorf("no UKI (%s or %s<version>_uki.efi) on the ESP", UKIPath, UKIPrefix)
+	}
+	sort.Strings(cands)
+	var first, firstCopy string
+	for i, p := range cands {
+		dst := filepath.Join(img.tmp, fmt.Sprintf("uki-%d.efi", i))
+		if _, err := run(ctx, "mcopy", "-n", "-i", espDev, "::"+p, dst); err != nil {
+			return "", "", fmt.Errorf("no UKI at %s on the ESP: %w", p, err)
+		}
+		if first == "" {
+			first, firstCopy = p, dst
+		}
+		if u, err := ReadUKI(dst); err == nil && rootHash != "" && cmdlineValues(u.Cmdline)["roothash"] == rootHash {
+			return p, dst, nil
+		}
+	}
+	return first, firstCopy, nil
 }
 
 // haveDeviceMapper reports whether the running kernel has device-mapper

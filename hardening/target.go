@@ -38,6 +38,9 @@ type ImageFacts struct {
 	VerityVerified bool
 	VerityOutput   string // what veritysetup said
 	SignatureSize  uint32 // Authenticode certificate table size, 0 = unsigned
+	// A/B slots: the partitions verified ("#2 supernode_1.2.3") and every
+	// slot of each type (the inactive one may be empty).
+	RootSlot, VeritySlot, RootSlots, VeritySlots string
 
 	Expected          ImageOptions // what the operator says the image must be
 	RootHashTokens    int          // roothash= tokens on the UKI command line (exactly one is valid)

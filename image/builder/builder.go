@@ -46,22 +46,23 @@ func (b *Builder) Config() *Config { return &b.config }
 // leaves no mounts, loop devices, temporary files or half-written artifacts.
 func (b *Builder) Steps() []multistep.Step {
 	return []multistep.Step{
-		&StepCheckHost{},        // root, host tools, disk space, mirror, before any work
-		&StepCreateWorkdir{},    // private scratch directory next to the output
-		&StepPrepareTools{},     // trixie tools tree (ukify, mkfs.erofs 1.8, sfdisk...)
-		&StepBootstrapRootfs{},  // mmdebstrap trixie minbase + pinned packages + kernel + small initrd
-		&StepPrepareKernel{},    // take kernel + initrd out, strip modules to the allowlist
-		&StepInstallSupernode{}, // static binaries, units, configs, networkd
-		&StepApplyHardening{},   // hardening/ profile onto the root
-		&StepStripRootfs{},      // package manager, docs, compilers, SUID bits, shells
-		&StepMakeErofs{},        // read-only root filesystem
-		&StepMakeVerity{},       // dm-verity hash tree and root hash
-		&StepBuildUKI{},         // kernel + initrd + cmdline (roothash=), optionally signed
-		&StepMakeESP{},          // FAT ESP with systemd-boot and the UKI
-		&StepAssembleDisk{},     // GPT: esp, root, root-verity (+ room for /var)
-		&StepConvertFormats{},   // qcow2, vmdk, vhdx, vhd, ova
-		&StepWriteManifest{},    // manifest.json + SPDX SBOM with sha256 of every artifact
-		&StepPublishArtifacts{}, // atomic renames into output_dir
+		&StepCheckHost{},         // root, host tools, disk space, mirror, before any work
+		&StepCreateWorkdir{},     // private scratch directory next to the output
+		&StepPrepareTools{},      // trixie tools tree (ukify, mkfs.erofs 1.8, sfdisk...)
+		&StepBootstrapRootfs{},   // mmdebstrap trixie minbase + pinned packages + kernel + small initrd
+		&StepPrepareKernel{},     // take kernel + initrd out, strip modules to the allowlist
+		&StepInstallSupernode{},  // static binaries, units, configs, networkd
+		&StepApplyHardening{},    // hardening/ profile onto the root
+		&StepStripRootfs{},       // package manager, docs, compilers, SUID bits, shells
+		&StepMakeErofs{},         // read-only root filesystem
+		&StepMakeVerity{},        // dm-verity hash tree and root hash
+		&StepBuildUKI{},          // kernel + initrd + cmdline (roothash=), optionally signed
+		&StepMakeESP{},           // FAT ESP with systemd-boot and the UKI
+		&StepAssembleDisk{},      // GPT: esp, root A, verity A, config, root B, verity B (+ room for /var)
+		&StepConvertFormats{},    // qcow2, vmdk, vhdx, vhd, ova
+		&StepWriteManifest{},     // manifest.json + SPDX SBOM with sha256 of every artifact
+		&StepWriteUpdateBundle{}, // update/: signed payloads for systemd-sysupdate (A/B)
+		&StepPublishArtifacts{},  // atomic renames into output_dir
 	}
 }
 

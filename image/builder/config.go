@@ -176,6 +176,9 @@ func (c *Config) validate() []error {
 	if !nameRe.MatchString(c.ImageName) {
 		bad("image_name %q: use letters, digits, '.', '_' and '-' only", c.ImageName)
 	}
+	if err := CheckSlotVersion(Version); err != nil {
+		errs = append(errs, err)
+	}
 	if c.KernelFlavour != "cloud" && c.KernelFlavour != "generic" {
 		bad("kernel_flavour %q: use \"cloud\" (VMs) or \"generic\" (bare metal)", c.KernelFlavour)
 	}

@@ -44,6 +44,9 @@ type Manifest struct {
 	MissingInputs           []string          `json:"missing_inputs,omitempty"`
 	Timings                 []StepTiming      `json:"timings"`
 	Partitions              map[string]string `json:"partitions"`
+	// SlotLabel is the GPT label of this version's root and hash
+	// partitions (A/B updates, slots.go).
+	SlotLabel string `json:"slot_label,omitempty"`
 }
 
 // ManifestGoBin is one project binary as the manifest lists it (the SBOM

@@ -61,8 +61,9 @@ func SfdiskScript(diskUUID string, parts []Partition) string {
 	return b.String()
 }
 
-// StepAssembleDisk writes the GPT raw disk: esp, root, root-verity,
-// appliance-config, with the
+// StepAssembleDisk writes the GPT raw disk: esp, root and root-verity of
+// slot A (this version, labelled supernode_<version>), appliance-config,
+// root and root-verity of slot B (empty, labelled _empty), with slot A's
 // partition UUIDs derived from the root hash and free space for /var.
 type StepAssembleDisk struct{}
 
@@ -79,12 +80,24 @@ func (*StepAssembleDisk) Run(ctx context.Context, state multistep.StateBag) mult
 	if !c.Stateless {
 		free, _ = ParseSize(c.VarSize)
 	}
+	if n := fileSize(st.RootImage); n > RootSlotSize {
+		return halt(state, fmt.Errorf("the erofs root is %s, more than the %s root slot every installed appliance has; make the root smaller (strip, module_allowlist) or raise RootSlotSize for a new installation line", humanSize(n), humanSize(RootSlotSize)))
+	}
+	if n := fileSize(st.VerityImage); n > VeritySlotSize {
+		return halt(state, fmt.Errorf("the dm-verity hash tree is %s, more than the %s hash slot", humanSize(n), humanSize(VeritySlotSize)))
+	}
+	label := SlotLabel(Version)
 	parts, size := Layout([]Partition{
 		{Name: "esp", Type: TypeESP, UUID: DerivedUUID("esp-part", st.RootHash), Size: fileSize(st.ESPImage), Source: st.ESPImage},
-		{Name: "root", Type: TypeRootX86_64, UUID: dataUUID, Size: fileSize(st.RootImage), Source: st.RootImage, ReadOnly: true},
-		{Name: "root-verity", Type: TypeRootVerityX864, UUID: hashUUID, Size: fileSize(st.VerityImage), Source: st.VerityImage, ReadOnly: true},
-		// Last, so the partitions before it keep their numbers.
+		// Slot A: this version.
+		{Name: label, Type: TypeRootX86_64, UUID: dataUUID, Size: RootSlotSize, Source: st.RootImage, ReadOnly: true},
+		{Name: label, Type: TypeRootVerityX864, UUID: hashUUID, Size: VeritySlotSize, Source: st.VerityImage, ReadOnly: true},
+		// Partition 4, where it was before the A/B layout, so no number moved.
 		{Name: confpart.PartLabel, Type: confpart.TypeBasicData, UUID: DerivedUUID("config-part", st.RootHash), Size: fileSize(st.ConfigImage), Source: st.ConfigImage},
+		// Slot B: empty until the first update writes it (sysupdate picks
+		// partitions labelled _empty of the right type).
+		{Name: EmptyLabel, Type: TypeRootX86_64, UUID: DerivedUUID("root-b-part", st.RootHash), Size: RootSlotSize},
+		{Name: EmptyLabel, Type: TypeRootVerityX864, UUID: DerivedUUID("root-verity-b-part", st.RootHash), Size: VeritySlotSize},
 	}, free)
 	st.RawImage = filepath.Join(st.Staging, c.ImageName+".raw")
 	f, err := os.Create(st.RawImage)
@@ -103,6 +116,9 @@ func (*StepAssembleDisk) Run(ctx context.Context, state multistep.StateBag) mult
 		return halt(state, err)
 	}
 	for _, p := range parts {
+		if p.Source == "" {
+			continue // an empty slot: zeros (sparse in the raw file)
+		}
 		if err := writeAt(f, p.Start, p.Source); err != nil {
 			return halt(state, fmt.Errorf("writing partition %s: %w", p.Name, err))
 		}
@@ -110,8 +126,9 @@ func (*StepAssembleDisk) Run(ctx context.Context, state multistep.StateBag) mult
 	if err := f.Sync(); err != nil {
 		return halt(state, err)
 	}
-	st.say("%s %s (esp %s, root %s, verity %s, config %s, free %s)", filepath.Base(st.RawImage), humanSize(size),
-		humanSize(parts[0].Size), humanSize(parts[1].Size), humanSize(parts[2].Size), humanSize(parts[3].Size), humanSize(free))
+	st.say("%s %s (esp %s, 2 root slots of %s (root %s), 2 verity slots of %s (tree %s), config %s, free %s)", filepath.Base(st.RawImage), humanSize(size),
+		humanSize(parts[0].Size), humanSize(RootSlotSize), humanSize(fileSize(st.RootImage)), humanSize(VeritySlotSize),
+		humanSize(fileSize(st.VerityImage)), humanSize(parts[3].Size), humanSize(free))
 	return multistep.ActionContinue
 }
 

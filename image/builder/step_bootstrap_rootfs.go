@@ -53,6 +53,7 @@ func Packages(c *Config) []string {
 	if !c.Stateless {
 		pkgs = append(pkgs, "systemd-repart", "e2fsprogs") // /var made on first boot
 	}
+	pkgs = append(pkgs, UpdatePackages...) // step_install_update.go
 	pkgs = append(pkgs, c.ExtraPackages...)
 	sort.Strings(pkgs)
 	return pkgs

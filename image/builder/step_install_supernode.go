@@ -42,6 +42,7 @@ func (*StepInstallSupernode) Run(ctx context.Context, state multistep.StateBag) 
 		in.units,            // */systemd -> /usr/lib/systemd, sysusers.d, tmpfiles.d
 		in.configs,          // default configs -> /etc/supernode
 		in.configSigningKey, // config_signing_key -> /usr/lib/appliance-config
+		in.operatorKey,      // signing_key's public half -> /usr/lib/appliance-update
 		in.systemFiles,      // hostname, networkd, fstab, repart, ...
 		in.osRelease,        // IMAGE_ID / IMAGE_VERSION
 		in.users,            // systemd-sysusers at build time
@@ -216,6 +217,8 @@ func UnitDestination(name string) string {
 		return "/usr/lib/tmpfiles.d/" + strings.TrimSuffix(name, ".tmpfiles.conf") + ".conf"
 	case strings.HasSuffix(name, ".network"), strings.HasSuffix(name, ".link"), strings.HasSuffix(name, ".netdev"):
 		return "/usr/lib/systemd/network/" + name
+	case strings.HasSuffix(name, ".transfer"):
+		return "/usr/lib/sysupdate.d/" + name
 	}
 	switch filepath.Ext(name) {
 	case ".service", ".socket", ".timer", ".path", ".target", ".mount":

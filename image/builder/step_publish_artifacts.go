@@ -26,6 +26,16 @@ func (*StepPublishArtifacts) Run(_ context.Context, state multistep.StateBag) mu
 	for i := len(last) - 1; i >= 0; i-- {
 		os.Remove(filepath.Join(st.OutputDir, last[i]))
 	}
+	// The update bundle (a directory of its own, with its own SHA256SUMS)
+	// before the files that describe the build.
+	if _, err := os.Stat(filepath.Join(st.Staging, UpdateDir)); err == nil {
+		dst := filepath.Join(st.OutputDir, UpdateDir)
+		os.RemoveAll(dst)
+		if err := os.Rename(filepath.Join(st.Staging, UpdateDir), dst); err != nil {
+			return halt(state, err)
+		}
+		st.Published = append(st.Published, dst)
+	}
 	names := []string{}
 	for _, a := range st.Artifacts {
 		names = append(names, a.Path)

@@ -124,11 +124,12 @@ func (st *State) Manifest() Manifest {
 	dataUUID, hashUUID, _ := VerityPartUUIDs(st.RootHash)
 	m := Manifest{
 		ImageName: st.Config.ImageName, BuilderVersion: Version, RootHash: st.RootHash,
-		KernelVersion: st.KernelVersion, KernelCmdline: st.Cmdline, UKIPath: UKIPathOnESP,
+		KernelVersion: st.KernelVersion, KernelCmdline: st.Cmdline, UKIPath: UKIPathOnESP(),
 		HardeningProfileVersion: st.HardeningVer, SourceDateEpoch: st.Epoch,
 		Packages: st.Packages, Artifacts: st.Artifacts, Inputs: st.inputs(),
 		InstalledFiles: st.Installed, MissingInputs: st.Missing, Timings: st.Timings,
 		Partitions: map[string]string{"root": dataUUID, "root-verity": hashUUID},
+		SlotLabel:  SlotLabel(Version),
 	}
 	if inv := st.Inventory; inv != nil {
 		m.RemovedPackages = inv.Removed

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"sort"
 	"strings"
 	"unicode/utf16"
 )
@@ -89,6 +91,18 @@ func ReadGPTFile(path string) ([]Partition, error) {
 	return ReadGPT(f)
 }
 
+// Slots returns the partitions of type typ (the root or root-verity type of
+// the A/B layout), in disk order: slot A first.
+func Slots(parts []Partition, typ string) []Partition {
+	var out []Partition
+	for _, p := range parts {
+		if strings.EqualFold(p.Type, typ) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Find returns the partition named name.
 func Find(parts []Partition, name string) (Partition, bool) {
 	for _, p := range parts {
@@ -118,4 +132,24 @@ func UKISection(uki io.ReaderAt, name string) (string, error) {
 		b = b[:s.VirtualSize]
 	}
 	return strings.TrimRight(string(b), "\x00\n "), nil
+}
+
+// ESPUKIs lists the unified kernel images in /EFI/Linux of the ESP of a raw
+// image file (mtools' mdir at the partition's byte offset, no mount), as
+// paths on the ESP ("/EFI/Linux/supernode_1.2.3_uki.efi"), sorted.
+func ESPUKIs(image string, esp Partition) ([]string, error) {
+	out, err := exec.Command("mdir", "-b", "-i", fmt.Sprintf("%s@@%d", image, esp.Start), "::/EFI/Linux").CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("listing /EFI/Linux on the ESP with mdir (package mtools): %v %s", err, strings.TrimSpace(string(out)))
+	}
+	var ukis []string
+	for _, line := range strings.Split(string(out), "\n") {
+		line = strings.TrimSpace(line)
+		name := line[strings.LastIndex(line, "/")+1:]
+		if strings.HasSuffix(strings.ToLower(name), ".efi") {
+			ukis = append(ukis, "/EFI/Linux/"+name)
+		}
+	}
+	sort.Strings(ukis)
+	return ukis, nil
 }

@@ -148,16 +148,19 @@ func TestAuditTamperedImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Slot A (the first root partition: slot B is empty), one byte inside
+	// the erofs data the hash tree covers (the 128 MiB slot is larger than
+	// the root; blocks past it are never read).
 	var root *hardening.Partition
 	for i := range parts {
-		if parts[i].Type == hardening.GUIDRootX86_64 {
+		if parts[i].Type == hardening.GUIDRootX86_64 && root == nil {
 			root = &parts[i]
 		}
 	}
 	if root == nil {
 		t.Fatal("no root partition")
 	}
-	off := root.Offset + root.Size/2
+	off := root.Offset + 4<<20 + 123
 	b := make([]byte, 1)
 	f.ReadAt(b, off)
 	b[0] ^= 0x01
@@ -300,15 +303,19 @@ func TestAuditRebuiltImage(t *testing.T) {
 	// The UKI: the new root hash on its command line, a junk certificate table.
 	espSpec := fmt.Sprintf("%s@@%d", img, esp.Offset)
 	uki := filepath.Join(work, "supernode.efi")
-	if out, err := exec.Command("mcopy", "-n", "-i", espSpec, "::"+hardening.UKIPath, uki).CombinedOutput(); err != nil {
-		t.Fatalf("mcopy: %v %s", err, out)
-	}
-	pe, _ := os.ReadFile(uki)
 	var man struct {
 		RootHash string `json:"root_hash"`
+		UKIPath  string `json:"uki_path"`
 	}
 	mb, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	json.Unmarshal(mb, &man)
+	if man.UKIPath == "" {
+		man.UKIPath = hardening.UKIPath // an image from before the A/B layout
+	}
+	if out, err := exec.Command("mcopy", "-n", "-i", espSpec, "::"+man.UKIPath, uki).CombinedOutput(); err != nil {
+		t.Fatalf("mcopy: %v %s", err, out)
+	}
+	pe, _ := os.ReadFile(uki)
 	if bytes.Count(pe, []byte("roothash="+man.RootHash)) != 1 {
 		t.Fatal("the UKI does not carry the manifest's root hash once")
 	}
@@ -325,7 +332,7 @@ func TestAuditRebuiltImage(t *testing.T) {
 		pe = append(pe, junk...)
 	}
 	os.WriteFile(uki, pe, 0o644)
-	if out, err := exec.Command("mcopy", "-o", "-i", espSpec, uki, "::"+hardening.UKIPath).CombinedOutput(); err != nil {
+	if out, err := exec.Command("mcopy", "-o", "-i", espSpec, uki, "::"+man.UKIPath).CombinedOutput(); err != nil {
 		t.Fatalf("mcopy back: %v %s", err, out)
 	}
 

@@ -264,10 +264,11 @@ func TestVerityRefusesTamperedRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, ok := disk.Find(parts, "root")
-	if !ok {
-		t.Fatal("no partition labelled root")
+	roots := disk.Slots(parts, "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709")
+	if len(roots) == 0 {
+		t.Fatal("no root partition")
 	}
+	root := roots[0] // slot A, the one the build filled
 	f, err := os.OpenFile(bad, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)

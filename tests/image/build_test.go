@@ -279,9 +279,10 @@ func sumRange(t *testing.T, p string, off, n int64) string {
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
-// TestInspectReadsTheImage: `appliance inspect` finds the three DPS
-// partitions, reads the UKI's command line out of the ESP, and that command
-// line carries the manifest's root hash.
+// TestInspectReadsTheImage: `appliance inspect` finds the DPS partitions
+// of the A/B layout (slot A labelled with the version, slot B _empty),
+// reads the UKI's command line out of the ESP, and that command line
+// carries the manifest's root hash.
 func TestInspectReadsTheImage(t *testing.T) {
 	testenv.RequireCommands(t, "mtype")
 	dir := testenv.Image(t)
@@ -291,16 +292,23 @@ func TestInspectReadsTheImage(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	var m struct {
-		RootHash string `json:"root_hash"`
+		RootHash  string `json:"root_hash"`
+		Version   string `json:"builder_version"`
+		SlotLabel string `json:"slot_label"`
+		UKIPath   string `json:"uki_path"`
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err := json.Unmarshal(b, &m); err != nil || len(m.RootHash) != 64 {
 		t.Fatalf("manifest root_hash: %v %q", err, m.RootHash)
 	}
+	if m.SlotLabel != "supernode_"+m.Version || m.UKIPath != "/EFI/Linux/supernode_"+m.Version+"_uki.efi" {
+		t.Errorf("manifest slot_label %q, uki_path %q: want both named for version %q", m.SlotLabel, m.UKIPath, m.Version)
+	}
 	for _, want := range []string{
 		" esp ", "C12A7328-F81F-11D2-BA4B-00A0C93EC93B",
-		" root ", "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709",
-		" root-verity ", "2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5",
+		"2 " + m.SlotLabel + " ", "3 " + m.SlotLabel + " ", "4 appliance-config ", "5 _empty ", "6 _empty ",
+		"4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709", "2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5",
+		"UKI " + m.UKIPath + " command line",
 		"roothash=" + m.RootHash,
 	} {
 		if !strings.Contains(string(out), want) {

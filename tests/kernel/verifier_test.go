@@ -91,7 +91,11 @@ func extractKernel(image, dst, tmp string) error {
 	}
 	uki := filepath.Join(tmp, "uki.efi")
 	src := fmt.Sprintf("%s@@%d", image, esp.Start)
-	if out, err := exec.Command("mcopy", "-n", "-i", src, "::/EFI/Linux/supernode.efi", uki).CombinedOutput(); err != nil {
+	ukis, err := disk.ESPUKIs(image, esp)
+	if err != nil || len(ukis) == 0 {
+		return fmt.Errorf("no UKI on the ESP of %s: %v", image, err)
+	}
+	if out, err := exec.Command("mcopy", "-n", "-i", src, "::"+ukis[0], uki).CombinedOutput(); err != nil {
 		return fmt.Errorf("mcopy the UKI out of the ESP: %v: %s", err, out)
 	}
 	f, err := pe.Open(uki)

@@ -28,13 +28,19 @@ func cmdInspect(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s\n", img)
 	for _, p := range parts {
-		fmt.Fprintf(stdout, "  %d %-12s %-36s %-36s start %9d size %9d\n", p.Number, p.Name, p.Type, p.UUID, p.Start, p.Size)
+		fmt.Fprintf(stdout, "  %d %-36s %-36s %-36s start %9d size %9d\n", p.Number, p.Name, p.Type, p.UUID, p.Start, p.Size)
 	}
 	if esp, ok := disk.Find(parts, "esp"); ok {
-		if cmdline, err := ukiCmdline(img, esp); err == nil {
-			fmt.Fprintf(stdout, "UKI %s command line:\n  %s\n", builder.UKIPathOnESP, cmdline)
-		} else {
+		ukis, err := disk.ESPUKIs(img, esp)
+		if err != nil {
 			fmt.Fprintf(stdout, "UKI: %v\n", err)
+		}
+		for _, uki := range ukis {
+			if cmdline, err := ukiCmdline(img, esp, uki); err == nil {
+				fmt.Fprintf(stdout, "UKI %s command line:\n  %s\n", uki, cmdline)
+			} else {
+				fmt.Fprintf(stdout, "UKI: %v\n", err)
+			}
 		}
 	}
 	m := filepath.Join(filepath.Dir(img), "manifest.json")
@@ -50,19 +56,19 @@ func cmdInspect(args []string, stdout io.Writer) error {
 
 // ukiCmdline reads the UKI out of the ESP with mtools (mtype) and returns
 // its .cmdline section.
-func ukiCmdline(img string, esp disk.Partition) (string, error) {
+func ukiCmdline(img string, esp disk.Partition, uki string) (string, error) {
 	tmp, err := os.CreateTemp("", "uki-*.efi")
 	if err != nil {
 		return "", err
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	cmd := exec.Command("mtype", "-i", fmt.Sprintf("%s@@%d", img, esp.Start), "::"+builder.UKIPathOnESP)
+	cmd := exec.Command("mtype", "-i", fmt.Sprintf("%s@@%d", img, esp.Start), "::"+uki)
 	cmd.Stdout = tmp
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("reading %s from the ESP with mtype (package mtools): %v %s", builder.UKIPathOnESP, err, stderr.String())
+		return "", fmt.Errorf("reading %s from the ESP with mtype (package mtools): %v %s", uki, err, stderr.String())
 	}
 	return disk.UKISection(tmp, ".cmdline")
 }

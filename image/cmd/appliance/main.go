@@ -6,6 +6,7 @@
 //	appliance inspect IMAGE
 //	appliance verify [-key PUB.asc] DIR
 //	appliance keygen PREFIX
+//	appliance update-bundle [-key KEY.asc] [-out DIR] [-image RAW] BUILD_DIR
 //	appliance configure IMAGE|DEVICE [--set NAME=VALUE]... [--sign-key KEY.asc] [--show]
 //	appliance --version
 package main
@@ -51,6 +52,10 @@ Commands:
         every file against SHA256SUMS, the provenance and the SBOM
   keygen [-name NAME] [-email ADDR] PREFIX
         write a new operator signing key: PREFIX.asc (signing_key) and PREFIX.pub.asc
+  update-bundle [-key KEY.asc] [-out DIR] [-image RAW] BUILD_DIR
+        write the signed update bundle of a build (default BUILD_DIR/update/):
+        root and verity payloads, the UKI, manifest, SBOMs, SHA256SUMS and
+        SHA256SUMS.gpg by KEY (the build's signing_key); builds write one too
   configure IMAGE|DEVICE [--set NAME=VALUE]... [--unset NAME]... [--config FILE] [--sign-key KEY.asc] [--show]
         edit appliance.conf on the image's configuration partition (a raw
         image file or the disk it was written to; needs mtools): every
@@ -91,6 +96,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdKeygen(args[1:], stdout)
 	case "configure":
 		err = cmdConfigure(args[1:], stdout)
+	case "update-bundle":
+		err = cmdUpdateBundle(ctx, args[1:], stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
