@@ -3,16 +3,12 @@ package mgmt_test
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -27,6 +23,7 @@ import (
 	"github.com/supernode-appliance/appliance/image/mgmt"
 	"github.com/supernode-appliance/appliance/internal/daemon"
 	"github.com/supernode-appliance/appliance/supernode/server"
+	"github.com/supernode-appliance/appliance/tests/testenv"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -220,11 +217,11 @@ type pki struct {
 
 func newPKI(t *testing.T) pki {
 	t.Helper()
-	ca, caKey := cert(t, "mgmt test CA", nil, nil, true, nil)
-	otherCA, otherKey := cert(t, "someone else's CA", nil, nil, true, nil)
-	srv, srvKey := cert(t, "appliance", ca, caKey, false, []net.IP{net.IPv4(127, 0, 0, 1)})
-	cli, cliKey := cert(t, "prometheus", ca, caKey, false, nil)
-	strange, strangeKey := cert(t, "prometheus", otherCA, otherKey, false, nil)
+	ca, caKey := testenv.NewCert(t, "mgmt test CA", nil, nil, true, nil)
+	otherCA, otherKey := testenv.NewCert(t, "someone else's CA", nil, nil, true, nil)
+	srv, srvKey := testenv.NewCert(t, "appliance", ca, caKey, false, []net.IP{net.IPv4(127, 0, 0, 1)})
+	cli, cliKey := testenv.NewCert(t, "prometheus", ca, caKey, false, nil)
+	strange, strangeKey := testenv.NewCert(t, "prometheus", otherCA, otherKey, false, nil)
 	p := pki{dir: t.TempDir(), caPEM: pemOf("CERTIFICATE", ca.Raw), certPEM: pemOf("CERTIFICATE", srv.Raw), keyPEM: keyPEM(t, srvKey)}
 	p.client = tls.Certificate{Certificate: [][]byte{cli.Raw}, PrivateKey: cliKey}
 	p.strangeClient = tls.Certificate{Certificate: [][]byte{strange.Raw}, PrivateKey: strangeKey}
@@ -236,31 +233,6 @@ func newPKI(t *testing.T) pki {
 		}
 	}
 	return p
-}
-
-func cert(t *testing.T, cn string, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, isCA bool, ips []net.IP) (*x509.Certificate, *ecdsa.PrivateKey) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: ips, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-	if isCA {
-		tmpl.IsCA, tmpl.BasicConstraintsValid, tmpl.KeyUsage = true, true, x509.KeyUsageCertSign
-	}
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, key
 }
 
 func pemOf(typ string, b []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}) }

@@ -27,8 +27,8 @@ type PKI struct {
 // an hour either side of now.
 func NewPKI(t *testing.T, ips ...net.IP) PKI {
 	t.Helper()
-	ca, caKey := newCert(t, "test CA", nil, nil, true, nil)
-	srv, srvKey := newCert(t, "collector", ca, caKey, false, ips)
+	ca, caKey := NewCert(t, "test CA", nil, nil, true, nil)
+	srv, srvKey := NewCert(t, "collector", ca, caKey, false, ips)
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	return PKI{
@@ -38,7 +38,10 @@ func NewPKI(t *testing.T, ips ...net.IP) PKI {
 	}
 }
 
-func newCert(t *testing.T, cn string, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, isCA bool, ips []net.IP) (*x509.Certificate, *ecdsa.PrivateKey) {
+// NewCert makes a P-256 certificate for cn, valid for an hour either side
+// of now, for server and client authentication (a CA when isCA), signed by
+// parent (self-signed when parent is nil), with ips as IP SANs.
+func NewCert(t *testing.T, cn string, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, isCA bool, ips []net.IP) (*x509.Certificate, *ecdsa.PrivateKey) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -47,7 +50,7 @@ func newCert(t *testing.T, cn string, parent *x509.Certificate, parentKey *ecdsa
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: ips, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		IPAddresses: ips, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
 	if isCA {
 		tmpl.IsCA, tmpl.BasicConstraintsValid, tmpl.KeyUsage = true, true, x509.KeyUsageCertSign
 	}
