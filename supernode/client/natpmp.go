@@ -172,15 +172,59 @@ func listenRecvErr(local netip.Addr) (*net.UDPConn, error) {
 
 // natpmpExchange sends req to gw and waits for its answer: from gw, version
 // 0, opcode + 128, result 0, the expected size, an epoch of at least
-// minEpoch and, if check is not nil, a body check accepts. It retransmits
-// after 250 ms, doubling (RFC 6886 section 3.1, at most 4 s here). Every
-// other datagram is dropped and counted in drops.
+// minEpoch and, if check is not nil, a body check accepts. Every other
+// datagram is dropped and counted in drops.
 func natpmpExchange(ctx context.Context, c *net.UDPConn, gw netip.AddrPort, req []byte, size int, minEpoch uint32, check func([]byte) bool, drops *PortMapDrops) ([]byte, error) {
-	buf := make([]byte, 1500)
+	b, err := gatewayExchange(ctx, c, gw, req, make([]byte, 1500), "NAT-PMP", "NAT-PMP", drops, func(b []byte) (bool, error) {
+		switch {
+		case len(b) < 4 || b[0] != 0:
+			drops.Malformed++
+			return false, nil
+		case b[1] != req[1]+128:
+			drops.Opcode++
+			return false, nil
+		}
+		if code := binary.BigEndian.Uint16(b[2:]); code != 0 {
+			return false, &NATPMPError{Code: code}
+		}
+		switch {
+		case len(b) != size:
+			drops.Malformed++
+		case binary.BigEndian.Uint32(b[4:]) < minEpoch:
+			drops.Epoch++
+		case check != nil && !check(b):
+			drops.Mapping++
+		default:
+			return true, nil
+		}
+		return false, nil
+	})
+	if errors.Is(err, errGatewaySilent) {
+		return nil, fmt.Errorf("no NAT-PMP answer from the gateway %s; enable NAT-PMP/PCP on the router or forward a port by hand", gw)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), b...), nil
+}
+
+// errGatewaySilent: the gateway did not answer any retransmission.
+var errGatewaySilent = errors.New("no answer from the gateway")
+
+// gatewayExchange is the request/answer loop NAT-PMP and PCP share: it
+// sends req to gw, retransmitting after 250 ms and doubling (RFC 6886
+// section 3.1, RFC 6887 section 8.1.1; five tries, at most 4 s here), and
+// reads answers into buf. A datagram from any other source is counted in
+// drops.Source; judge sees the rest and ends the exchange (done: b is the
+// answer; an error: give up) or drops b, counting why itself. proto names
+// the protocol when a send fails, speaks what a gateway that refuses with
+// ICMP port unreachable (nothing listens on 5351) does not speak; silence
+// is errGatewaySilent.
+func gatewayExchange(ctx context.Context, c *net.UDPConn, gw netip.AddrPort, req, buf []byte, proto, speaks string, drops *PortMapDrops, judge func(b []byte) (done bool, err error)) ([]byte, error) {
 	rto := 250 * time.Millisecond
 	for try := 0; try < 5; try++ {
 		if _, err := c.WriteToUDPAddrPort(req, gw); err != nil {
-			return nil, fmt.Errorf("NAT-PMP request to %s: %v", gw, err)
+			return nil, fmt.Errorf("%s request to %s: %v", proto, gw, err)
 		}
 		deadline := time.Now().Add(rto)
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -195,38 +239,23 @@ func natpmpExchange(ctx context.Context, c *net.UDPConn, gw netip.AddrPort, req 
 				if errors.As(err, &ne) && ne.Timeout() {
 					break
 				}
-				// ICMP port unreachable: nothing listens on 5351.
-				return nil, fmt.Errorf("the gateway %s does not speak NAT-PMP (%v); enable NAT-PMP/PCP on the router or forward a port by hand", gw, err)
+				return nil, fmt.Errorf("the gateway %s does not speak %s (%v); enable NAT-PMP/PCP on the router or forward a port by hand", gw, speaks, err)
 			}
-			b := buf[:n]
-			switch {
-			case unmap(from) != gw:
+			if unmap(from) != gw {
 				drops.Source++
 				continue
-			case n < 4 || b[0] != 0:
-				drops.Malformed++
-				continue
-			case b[1] != req[1]+128:
-				drops.Opcode++
-				continue
 			}
-			if code := binary.BigEndian.Uint16(b[2:]); code != 0 {
-				return nil, &NATPMPError{Code: code}
+			done, err := judge(buf[:n])
+			if err != nil {
+				return nil, err
 			}
-			switch {
-			case n != size:
-				drops.Malformed++
-			case binary.BigEndian.Uint32(b[4:]) < minEpoch:
-				drops.Epoch++
-			case check != nil && !check(b):
-				drops.Mapping++
-			default:
-				return append([]byte(nil), b...), nil
+			if done {
+				return buf[:n], nil
 			}
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 	}
-	return nil, fmt.Errorf("no NAT-PMP answer from the gateway %s; enable NAT-PMP/PCP on the router or forward a port by hand", gw)
+	return nil, errGatewaySilent
 }

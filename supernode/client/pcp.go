@@ -64,7 +64,7 @@ func newPCPNonce() pcpNonce {
 // pcpMapUDP asks gw (PCP MAP, RFC 6887 section 11) to map UDP port internal
 // of the address this host reaches the gateway from, suggesting external
 // port suggest, for lifetime (0 deletes). Answers are checked like
-// NAT-PMP's (natpmpExchange) and must echo nonce, the protocol and the
+// NAT-PMP's (gatewayExchange) and must echo nonce, the protocol and the
 // internal port; the rest are counted in drops.
 func pcpMapUDP(ctx context.Context, gw netip.AddrPort, internal, suggest uint16, lifetime time.Duration, nonce pcpNonce, minEpoch uint32, drops *PortMapDrops) (*PortMapping, error) {
 	if !gw.Addr().Is4() {
@@ -96,73 +96,52 @@ func pcpMapUDP(ctx context.Context, gw netip.AddrPort, internal, suggest uint16,
 	any4 := netip.AddrFrom16(netip.IPv4Unspecified().As16()).As16() // ::ffff:0.0.0.0, "any IPv4 address"
 	copy(req[44:60], any4[:])
 
-	buf := make([]byte, pcpMaxAnswer+1)
-	rto := 250 * time.Millisecond
-	for try := 0; try < 5; try++ {
-		if _, err := c.WriteToUDPAddrPort(req, gw); err != nil {
-			return nil, fmt.Errorf("PCP request to %s: %v", gw, err)
+	b, err := gatewayExchange(ctx, c, gw, req, make([]byte, pcpMaxAnswer+1), "PCP", "PCP or NAT-PMP", drops, func(b []byte) (bool, error) {
+		n := len(b)
+		// A NAT-PMP gateway: version 0, opcode 128 + our opcode, result 1.
+		if n >= 4 && b[0] == 0 && b[1] == 128+pcpOpMap && binary.BigEndian.Uint16(b[2:]) == 1 {
+			return false, errPCPUnsupported
 		}
-		deadline := time.Now().Add(rto)
-		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-			deadline = d
+		if n < pcpHeader || n > pcpMaxAnswer || n%4 != 0 || b[0] != pcpVersion {
+			drops.Malformed++
+			return false, nil
 		}
-		rto *= 2
-		for {
-			c.SetReadDeadline(deadline)
-			n, from, err := c.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					break
-				}
-				return nil, fmt.Errorf("the gateway %s does not speak PCP or NAT-PMP (%v); enable NAT-PMP/PCP on the router or forward a port by hand", gw, err)
-			}
-			b := buf[:n]
-			if unmap(from) != gw {
-				drops.Source++
-				continue
-			}
-			// A NAT-PMP gateway: version 0, opcode 128 + our opcode, result 1.
-			if n >= 4 && b[0] == 0 && b[1] == 128+pcpOpMap && binary.BigEndian.Uint16(b[2:]) == 1 {
-				return nil, errPCPUnsupported
-			}
-			if n < pcpHeader || n > pcpMaxAnswer || n%4 != 0 || b[0] != pcpVersion {
-				drops.Malformed++
-				continue
-			}
-			if b[1] != 0x80|pcpOpMap {
-				drops.Opcode++
-				continue
-			}
-			if b[3] == 1 { // UNSUPP_VERSION comes without the opcode's data
-				return nil, errPCPUnsupported
-			}
-			if n < pcpMapSize || [12]byte(b[24:36]) != nonce || b[36] != pcpUDP || binary.BigEndian.Uint16(b[40:]) != internal {
-				drops.Mapping++ // not the answer to this request (another nonce: an off-path guess)
-				continue
-			}
-			if code := b[3]; code != 0 {
-				return nil, &PCPError{Code: code}
-			}
-			if binary.BigEndian.Uint32(b[8:]) < minEpoch {
-				drops.Epoch++
-				continue
-			}
-			ext := netip.AddrFrom16([16]byte(b[44:60])).Unmap()
-			port := binary.BigEndian.Uint16(b[42:])
-			if lifetime > 0 && (!ext.Is4() || port == 0 || !ext.IsGlobalUnicast() && !ext.IsPrivate()) {
-				drops.Mapping++
-				continue
-			}
-			return &PortMapping{
-				Gateway: gw.Addr(), External: netip.AddrPortFrom(ext, port), Internal: internal,
-				Lifetime: time.Duration(binary.BigEndian.Uint32(b[4:])) * time.Second,
-				Epoch:    binary.BigEndian.Uint32(b[8:]), Protocol: "pcp",
-			}, nil
+		if b[1] != 0x80|pcpOpMap {
+			drops.Opcode++
+			return false, nil
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if b[3] == 1 { // UNSUPP_VERSION comes without the opcode's data
+			return false, errPCPUnsupported
 		}
+		if n < pcpMapSize || [12]byte(b[24:36]) != nonce || b[36] != pcpUDP || binary.BigEndian.Uint16(b[40:]) != internal {
+			drops.Mapping++ // not the answer to this request (another nonce: an off-path guess)
+			return false, nil
+		}
+		if code := b[3]; code != 0 {
+			return false, &PCPError{Code: code}
+		}
+		if binary.BigEndian.Uint32(b[8:]) < minEpoch {
+			drops.Epoch++
+			return false, nil
+		}
+		ext := netip.AddrFrom16([16]byte(b[44:60])).Unmap()
+		if lifetime > 0 && (!ext.Is4() || binary.BigEndian.Uint16(b[42:]) == 0 || !ext.IsGlobalUnicast() && !ext.IsPrivate()) {
+			drops.Mapping++
+			return false, nil
+		}
+		return true, nil
+	})
+	if errors.Is(err, errGatewaySilent) {
+		return nil, fmt.Errorf("%w %s", errNoPCPAnswer, gw)
 	}
-	return nil, fmt.Errorf("%w %s", errNoPCPAnswer, gw)
+	if err != nil {
+		return nil, err
+	}
+	return &PortMapping{
+		Gateway:  gw.Addr(),
+		External: netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[44:60])).Unmap(), binary.BigEndian.Uint16(b[42:])),
+		Internal: internal,
+		Lifetime: time.Duration(binary.BigEndian.Uint32(b[4:])) * time.Second,
+		Epoch:    binary.BigEndian.Uint32(b[8:]), Protocol: "pcp",
+	}, nil
 }
