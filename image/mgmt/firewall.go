@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -175,13 +174,10 @@ func (p Plan) Apply(nft, overlay string) error {
 	if overlay == "" {
 		return nil
 	}
-	tmp := overlay + ".tmp"
-	if err := os.WriteFile(tmp, []byte(p.Overlay()), 0o644); err != nil {
+	// supernode-xdp (another user) reads it: writeAtomic makes it 0644
+	// whatever the umask.
+	if err := writeAtomic(overlay, []byte(p.Overlay())); err != nil {
 		return fmt.Errorf("cannot write the XDP overlay %s: %v", filepath.Dir(overlay), pathErr(err))
 	}
-	// supernode-xdp (another user) reads it, whatever the umask.
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, overlay)
+	return nil
 }

@@ -153,8 +153,9 @@ func (l LogShipping) Apply(dropIn, caFile string) error {
 	return writeAtomic(dropIn, []byte(l.DropIn()))
 }
 
-// writeAtomic writes b to path (mode 0644: a CA certificate and a
-// collector address are not secrets) through a temporary file and rename.
+// writeAtomic writes b to path, mode 0644 whatever the umask (other users'
+// daemons read these files, and none is a secret: the XDP overlay, a CA
+// certificate, a collector address), through a temporary file and rename.
 func writeAtomic(path string, b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
