@@ -48,21 +48,9 @@ func LogShippingFor(c Config) (LogShipping, error) {
 		}
 		return LogShipping{}, nil
 	}
-	example := "e.g. tls://192.0.2.10:6514, tcp://192.0.2.10:514, udp://[2001:db8::10]:514"
-	proto, rest, ok := strings.Cut(c.LogTarget, "://")
-	switch {
-	case !ok:
-		return LogShipping{}, fmt.Errorf("log_target %q has no protocol; write PROTOCOL://IP:PORT, %s", c.LogTarget, example)
-	case proto != "udp" && proto != "tcp" && proto != "tls" && proto != "dtls":
-		return LogShipping{}, fmt.Errorf("log_target %q: protocol %q is not one of udp, tcp, tls, dtls; %s", c.LogTarget, proto, example)
-	}
-	ap, err := netip.ParseAddrPort(rest)
-	if err != nil || ap.Port() == 0 || ap.Addr().Zone() != "" {
-		return LogShipping{}, fmt.Errorf("log_target %q: %q is not IP:PORT (an address, not a host name, and a port); %s", c.LogTarget, rest, example)
-	}
-	a := ap.Addr()
-	if a.IsUnspecified() || a.IsLoopback() || a.Is4In6() || (a.IsMulticast() && proto != "udp") {
-		return LogShipping{}, fmt.Errorf("log_target %q: %v cannot be a collector (unspecified, loopback, IPv4-mapped, or multicast over a stream); give the collector's own address", c.LogTarget, a)
+	proto, ap, err := parseLogTarget(c.LogTarget)
+	if err != nil {
+		return LogShipping{}, err
 	}
 	l := LogShipping{Protocol: proto, Addr: ap, Format: "rfc5424"}
 	switch c.LogFormat {
@@ -89,6 +77,39 @@ func LogShippingFor(c Config) (LogShipping, error) {
 		return LogShipping{}, fmt.Errorf("log_ca: %v; give the collector CA's PEM certificate", err)
 	}
 	return l, nil
+}
+
+// parseLogTarget splits log_target into protocol and collector, refusing
+// what cannot be a collector (one sentence naming the key and the fix).
+func parseLogTarget(target string) (string, netip.AddrPort, error) {
+	example := "e.g. tls://192.0.2.10:6514, tcp://192.0.2.10:514, udp://[2001:db8::10]:514"
+	proto, rest, ok := strings.Cut(target, "://")
+	switch {
+	case !ok:
+		return "", netip.AddrPort{}, fmt.Errorf("log_target %q has no protocol; write PROTOCOL://IP:PORT, %s", target, example)
+	case proto != "udp" && proto != "tcp" && proto != "tls" && proto != "dtls":
+		return "", netip.AddrPort{}, fmt.Errorf("log_target %q: protocol %q is not one of udp, tcp, tls, dtls; %s", target, proto, example)
+	}
+	ap, err := netip.ParseAddrPort(rest)
+	if err != nil || ap.Port() == 0 || ap.Addr().Zone() != "" {
+		return "", netip.AddrPort{}, fmt.Errorf("log_target %q: %q is not IP:PORT (an address, not a host name, and a port); %s", target, rest, example)
+	}
+	a := ap.Addr()
+	if a.IsUnspecified() || a.IsLoopback() || a.Is4In6() || (a.IsMulticast() && proto != "udp") {
+		return "", netip.AddrPort{}, fmt.Errorf("log_target %q: %v cannot be a collector (unspecified, loopback, IPv4-mapped, or multicast over a stream); give the collector's own address", target, a)
+	}
+	return proto, ap, nil
+}
+
+// LogCollector is the collector log_target names, for the firewall step,
+// which is given log_target alone (never log_ca): false when logs are not
+// shipped or log_target is invalid (appliance-logship reports that).
+func LogCollector(c Config) (netip.Addr, bool) {
+	if c.LogTarget == "" {
+		return netip.Addr{}, false
+	}
+	_, ap, err := parseLogTarget(c.LogTarget)
+	return ap.Addr(), err == nil
 }
 
 // certificatesOnly re-encodes the CERTIFICATE blocks of b after parsing

@@ -144,10 +144,10 @@ func firewall(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	// A bad log_* value is appliance-logship's to report; here it only
+	// A bad log_target is appliance-logship's to report; here it only
 	// means no collector to accept.
-	if l, err := mgmt.LogShippingFor(m.C); err == nil && l.Enabled() {
-		plan.Collector = netip.PrefixFrom(l.Addr.Addr(), l.Addr.Addr().BitLen())
+	if a, ok := mgmt.LogCollector(m.C); ok {
+		plan.Collector = netip.PrefixFrom(a, a.BitLen())
 	}
 	if *dry {
 		fmt.Fprint(stdout, plan.NftScript("inet filter"), "\n", plan.Overlay())

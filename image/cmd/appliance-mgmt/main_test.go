@@ -59,3 +59,29 @@ func TestFirewallReadsCredentials(t *testing.T) {
 		}
 	}
 }
+
+// The firewall step is given appliance-mgmt.log_target alone (not log_ca,
+// see appliance-firewall.service): a TLS collector on a private network
+// still gets its one address into the XDP overlay's allow_bogons, and a
+// bad log_target adds nothing.
+func TestFirewallAcceptsTheLogCollector(t *testing.T) {
+	for _, tc := range []struct{ target, want string }{
+		{"tls://10.0.2.2:6514", "allow_bogons = 10.0.2.2/32\n"},
+		{"udp://[fd00::5]:514", "allow_bogons = fd00::5/128\n"},
+		{"tls://collector.example:6514", ""},
+	} {
+		creds := t.TempDir()
+		os.WriteFile(filepath.Join(creds, "appliance-mgmt.log_target"), []byte(tc.target), 0o600)
+		t.Setenv("CREDENTIALS_DIRECTORY", creds)
+		empty := filepath.Join(creds, "empty.conf")
+		os.WriteFile(empty, nil, 0o600)
+		var out, errb bytes.Buffer
+		if code := run([]string{"firewall", "-dry-run", "-supernode-config", empty, "-config", empty}, &out, &errb); code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.target, code, errb.String())
+		}
+		got := out.String()
+		if tc.want == "" && strings.Contains(got, "allow_bogons") || tc.want != "" && !strings.Contains(got, tc.want) {
+			t.Errorf("%s: dry run:\n%s", tc.target, got)
+		}
+	}
+}
