@@ -35,6 +35,13 @@ type Options struct {
 	Interactive bool
 	// Writable boots the image itself instead of a throw-away snapshot.
 	Writable bool
+	// Reboot lets a guest reboot restart the machine (the update tests);
+	// by default QEMU exits instead.
+	Reboot bool
+	// HotplugPorts adds PCIe root ports hotplug-0 ... for AttachDisk.
+	HotplugPorts int
+	// Disks are further raw disks (virtio, writable), after Image.
+	Disks []string
 	// Binary overrides qemu-system-x86_64.
 	Binary string
 	// ExtraCmdline is passed as SMBIOS io.systemd.stub.kernel-cmdline-extra.
@@ -224,7 +231,15 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 		"-nic", nic,
 		"-device", "virtio-rng-pci",
 		"-qmp", "unix:" + vm.qmpPath + ",server=on,wait=off",
-		"-no-reboot",
+	}
+	if !o.Reboot {
+		args = append(args, "-no-reboot")
+	}
+	for _, d := range o.Disks {
+		args = append(args, "-drive", "file="+d+",if=virtio,format=raw,cache=unsafe")
+	}
+	for i := 0; i < o.HotplugPorts; i++ {
+		args = append(args, "-device", fmt.Sprintf("pcie-root-port,id=hotplug-%d,chassis=%d", i, i+1))
 	}
 	if o.SecureBoot {
 		// Only code running in SMM may write the variable store.
@@ -437,9 +452,41 @@ func (vm *VM) Kill() error {
 
 // Powerdown presses the ACPI power button through QMP (system_powerdown):
 // the guest shuts down cleanly, as on a real host.
-func (vm *VM) Powerdown() error { return vm.qmp("system_powerdown") }
+func (vm *VM) Powerdown() error { return vm.qmp("system_powerdown", nil) }
 
-func (vm *VM) qmp(command string) error {
+// AttachDisk plugs a read-only raw disk into root port hotplug-PORT as a
+// virtio disk named id, as if a USB stick were put in.
+func (vm *VM) AttachDisk(id, path string, port int) error {
+	if err := vm.qmp("blockdev-add", map[string]any{
+		"driver": "raw", "node-name": id, "read-only": true,
+		"file": map[string]any{"driver": "file", "filename": path, "read-only": true},
+	}); err != nil {
+		return err
+	}
+	return vm.qmp("device_add", map[string]any{"driver": "virtio-blk-pci", "drive": id, "id": id, "bus": fmt.Sprintf("hotplug-%d", port)})
+}
+
+// DetachDisk unplugs a disk AttachDisk plugged in and waits (at most
+// until ctx ends) for the guest to let it go.
+func (vm *VM) DetachDisk(ctx context.Context, id string) error {
+	if err := vm.qmp("device_del", map[string]any{"id": id}); err != nil {
+		return err
+	}
+	for {
+		// The node stays in use until the guest released the device.
+		err := vm.qmp("blockdev-del", map[string]any{"node-name": id})
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("unplug %s: %v (last: %v)", id, ctx.Err(), err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (vm *VM) qmp(command string, arguments map[string]any) error {
 	conn, err := net.DialTimeout("unix", vm.qmpPath, 5*time.Second)
 	if err != nil {
 		return fmt.Errorf("QMP: %w", err)
@@ -451,7 +498,11 @@ func (vm *VM) qmp(command string) error {
 		return fmt.Errorf("QMP greeting: %w", err)
 	}
 	for _, c := range []string{"qmp_capabilities", command} {
-		if err := json.NewEncoder(conn).Encode(map[string]string{"execute": c}); err != nil {
+		req := map[string]any{"execute": c}
+		if c == command && arguments != nil {
+			req["arguments"] = arguments
+		}
+		if err := json.NewEncoder(conn).Encode(req); err != nil {
 			return err
 		}
 		for {
