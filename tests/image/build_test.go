@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -128,7 +127,7 @@ func TestReproducibleBuild(t *testing.T) {
 	for from := range builder.ConfigFiles {
 		copyInto(t, filepath.Join(root, from), filepath.Join(src, from))
 	}
-	tmplPath := templateWith(t, root, filepath.Join(tmp, "repro.pkr.hcl"), `
+	tmplPath := testenv.TemplateWith(t, root, filepath.Join(tmp, "repro.pkr.hcl"), `
   bin_dir    = "`+bins+`"
   source_dir = "`+src+`"`)
 	epoch := fmt.Sprint(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
@@ -164,26 +163,6 @@ func TestReproducibleBuild(t *testing.T) {
 	if files := erofsDiff(t, outs[0], outs[1]); len(files) > 0 {
 		t.Errorf("root files that differ: %s", strings.Join(files, ", "))
 	}
-}
-
-// templateWith writes the default template with lines added at the top of
-// its source block to path, and returns path.
-func templateWith(t *testing.T, root, path, lines string) string {
-	t.Helper()
-	tmpl := testenv.DefaultTemplate(t, root)
-	// An attribute set in lines replaces the template's own (HCL refuses
-	// one set twice).
-	for _, m := range regexp.MustCompile(`(?m)^\s*(\w+)\s*=`).FindAllStringSubmatch(lines, -1) {
-		tmpl = regexp.MustCompile(`(?m)^[ \t]*`+m[1]+`[ \t]*=.*\n`).ReplaceAllString(tmpl, "")
-	}
-	const block = `source "supernode" "appliance" {`
-	if !strings.Contains(tmpl, block) {
-		t.Fatalf("image/appliance.pkr.hcl has no %s block", block)
-	}
-	if err := os.WriteFile(path, []byte(strings.Replace(tmpl, block, block+lines, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // erofsDiff extracts the root.erofs of both kept work directories and

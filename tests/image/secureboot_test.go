@@ -53,7 +53,7 @@ func TestSecureBoot(t *testing.T) {
 	// A signed image ignores command line extensions it did not sign, so
 	// what the test needs on the console (the journal, the kernel's
 	// "Secure boot enabled" through "quiet") is signed in.
-	tmplPath := templateWith(t, root, filepath.Join(tmp, "signed.pkr.hcl"), `
+	tmplPath := testenv.TemplateWith(t, root, filepath.Join(tmp, "signed.pkr.hcl"), `
   secure_boot_key    = "`+key+`"
   secure_boot_cert   = "`+qemu.SnakeoilCert+`"
   config_signing_key = "`+configKey+`.pub.asc"

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -150,4 +151,23 @@ func DefaultTemplate(t testing.TB, root string) string {
 		t.Fatal("image/appliance.pkr.hcl no longer finds its inputs from ${path.root}/..; update testenv.DefaultTemplate")
 	}
 	return strings.ReplaceAll(s, "${path.root}/..", root)
+}
+
+// TemplateWith writes DefaultTemplate to path with lines added to its
+// source block; an attribute set in lines replaces the template's own
+// (HCL refuses one set twice). It returns path.
+func TemplateWith(t testing.TB, root, path, lines string) string {
+	t.Helper()
+	tmpl := DefaultTemplate(t, root)
+	for _, m := range regexp.MustCompile(`(?m)^\s*(\w+)\s*=`).FindAllStringSubmatch(lines, -1) {
+		tmpl = regexp.MustCompile(`(?m)^[ \t]*`+m[1]+`[ \t]*=.*\n`).ReplaceAllString(tmpl, "")
+	}
+	const block = `source "supernode" "appliance" {`
+	if !strings.Contains(tmpl, block) {
+		t.Fatalf("image/appliance.pkr.hcl has no %s block", block)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(tmpl, block, block+lines, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
