@@ -863,6 +863,10 @@ control "svc-enabled-allowlist" {
     "supernode.service", "supernode-xdp.service", "supernode-modules-lock.service", "appliance-audit.service",
     "appliance-imds.service", "appliance-config.service", "appliance-firewall.service", "appliance-mgmt.service",
     "appliance-logship.service", "systemd-netlogd.service",
+    # updates and install media: the boot health gate (required by
+    # boot-complete.target), the install medium's copier (runs only with
+    # appliance-install.target) and the timer for appliance-update.url
+    "appliance-health.service", "appliance-install.service", "appliance-update-url.timer",
     "systemd-networkd.service", "systemd-networkd.socket", "systemd-network-generator.service",
     "systemd-networkd-varlink.socket", "systemd-networkd-resolve-hook.socket", "systemd-networkd-persistent-storage.service",
     "dbus-org.freedesktop.network1.service", "systemd-resolved.service", "dbus-org.freedesktop.resolve1.service",
@@ -899,6 +903,13 @@ control "svc-exposure" {
     # writes systemd-netlogd's drop-in from the log_* keys (DynamicUser,
     # no capability, no network at all): 0.4 as scored by systemd 252
     "appliance-logship.service"      = "1.0"
+    # the boot health gate (DynamicUser, no capability, no network; it
+    # asks PID 1 for unit states and reads the live audit's report)
+    "appliance-health.service"       = "1.0"
+    # install media (runs only with appliance-install.target): root
+    # with CAP_SYS_ADMIN/CAP_DAC_OVERRIDE/CAP_SYS_RAWIO to copy whole
+    # disks, no network: 2.0 as scored by systemd 252
+    "appliance-install.service"      = "2.5"
     "supernode-modules-lock.service" = "2.0"
     # networkd keeps the sandbox systemd ships: 2.9 with systemd 257, 3.1
     # as scored by systemd 252 (an auditing Debian 12 host).
@@ -1289,7 +1300,7 @@ control "boot-credential-allowlist" {
   }
   apply  = "credential-allowlist"
   check  = "credential-allowlist"
-  values = ["supernode.*", "supernode-xdp.*", "appliance-mgmt.*", "network.network.*", "network.netdev.*", "network.link.*"]
+  values = ["supernode.*", "supernode-xdp.*", "appliance-mgmt.*", "appliance-install.*", "appliance-update.url", "appliance-update.ca", "network.network.*", "network.netdev.*", "network.link.*"]
 }
 
 control "profile-stamp" {

@@ -105,6 +105,10 @@ type Config struct {
 	// appliance then accepts only configuration-partition settings it
 	// signed (appliance configure --sign-key; image/confpart).
 	ConfigSigningKey string `mapstructure:"config_signing_key"`
+	// Boots a newly installed version gets to pass the health gate before
+	// systemd-boot falls back to the previous one (the UKI transfer's
+	// TriesLeft=; 3 by default, 1 to 9).
+	BootTries int `mapstructure:"boot_tries"`
 
 	ctx          interpolate.Context
 	templatePath string // the .pkr.hcl file, when the standalone CLI read it (provenance)
@@ -163,6 +167,9 @@ func (c *Config) defaults() {
 		// import again), so fw_cfg must be readable there.
 		c.InitrdDrivers = []string{"virtio_blk", "virtio_scsi", "sd_mod", "ahci", "dm_verity", "erofs", "qemu_fw_cfg"}
 	}
+	if c.BootTries == 0 {
+		c.BootTries = 3
+	}
 	if c.SourceDateEpoch == 0 {
 		if v, err := strconv.ParseInt(os.Getenv("SOURCE_DATE_EPOCH"), 10, 64); err == nil {
 			c.SourceDateEpoch = v
@@ -195,6 +202,9 @@ func (c *Config) validate() []error {
 	}
 	if !hostnameRe.MatchString(c.Hostname) {
 		bad("hostname %q: use lower-case letters, digits and '-' (RFC 1123)", c.Hostname)
+	}
+	if c.BootTries < 1 || c.BootTries > 9 {
+		bad("boot_tries %d: give 1 to 9 boots for a new version to prove itself", c.BootTries)
 	}
 	if _, err := ParseSize(c.VarSize); err != nil {
 		bad("var_size %q: %v", c.VarSize, err)

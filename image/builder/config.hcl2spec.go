@@ -47,6 +47,7 @@ type FlatConfig struct {
 	KeepWorkDir         *bool             `mapstructure:"keep_work_dir" cty:"keep_work_dir" hcl:"keep_work_dir"`
 	SigningKey          *string           `mapstructure:"signing_key" cty:"signing_key" hcl:"signing_key"`
 	ConfigSigningKey    *string           `mapstructure:"config_signing_key" cty:"config_signing_key" hcl:"config_signing_key"`
+	BootTries           *int              `mapstructure:"boot_tries" cty:"boot_tries" hcl:"boot_tries"`
 }
 
 // FlatMapstructure returns a new FlatConfig.
@@ -98,6 +99,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"keep_work_dir":              &hcldec.AttrSpec{Name: "keep_work_dir", Type: cty.Bool, Required: false},
 		"signing_key":                &hcldec.AttrSpec{Name: "signing_key", Type: cty.String, Required: false},
 		"config_signing_key":         &hcldec.AttrSpec{Name: "config_signing_key", Type: cty.String, Required: false},
+		"boot_tries":                 &hcldec.AttrSpec{Name: "boot_tries", Type: cty.Number, Required: false},
 	}
 	return s
 }

@@ -42,7 +42,7 @@ func TestConfigPartitionInImage(t *testing.T) {
 		f := FstabConfig(c)
 		var line []string
 		for _, l := range strings.Split(f, "\n") {
-			if strings.HasPrefix(l, "PARTLABEL="+confpart.PartLabel+" ") {
+			if strings.HasPrefix(l, BootDiskLinks+confpart.PartLabel+" ") {
 				line = strings.Fields(l)
 			}
 		}

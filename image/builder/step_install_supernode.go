@@ -106,12 +106,19 @@ func (in *installer) units(context.Context) error {
 			if err := in.install(f, dst, 0o644); err != nil {
 				return err
 			}
-			if strings.HasPrefix(dst, "/usr/lib/systemd/system/") && !strings.Contains(filepath.Base(f), "@") {
+			if strings.HasPrefix(dst, "/usr/lib/systemd/system/") && !strings.Contains(filepath.Base(f), "@") && hasInstall(f) {
 				in.enabled = append(in.enabled, filepath.Base(f))
 			}
 		}
 	}
 	return nil
+}
+
+// hasInstall reports whether a unit file has an [Install] section: only
+// those are enabled; the others are started by a dependency or a udev rule.
+func hasInstall(path string) bool {
+	b, err := os.ReadFile(path)
+	return err != nil || strings.Contains(string(b), "\n[Install]")
 }
 
 func (in *installer) configs(context.Context) error {
@@ -199,7 +206,7 @@ func (in *installer) enableServices(ctx context.Context) error {
 // supernode binds its socket without it and XDP attaches before addresses
 // exist), and systemd-firstboot would wait forever on a configured image.
 func (in *installer) maskWaitServices(ctx context.Context) error {
-	for _, u := range []string{"systemd-networkd-wait-online.service", "systemd-firstboot.service"} {
+	for _, u := range append([]string{"systemd-networkd-wait-online.service", "systemd-firstboot.service"}, UpdateMasked...) {
 		if _, err := in.st.inRoot(ctx, "systemctl", "mask", u); err != nil {
 			return err
 		}
@@ -219,6 +226,8 @@ func UnitDestination(name string) string {
 		return "/usr/lib/systemd/network/" + name
 	case strings.HasSuffix(name, ".transfer"):
 		return "/usr/lib/sysupdate.d/" + name
+	case strings.HasSuffix(name, ".rules"):
+		return "/usr/lib/udev/rules.d/" + name
 	}
 	switch filepath.Ext(name) {
 	case ".service", ".socket", ".timer", ".path", ".target", ".mount":
@@ -260,6 +269,9 @@ SizeMaxBytes=%s
 		files["/etc/systemd/system/systemd-repart.service.d/tmpdir.conf"] =
 			"[Service]\nRuntimeDirectory=systemd-repart\nEnvironment=TMPDIR=/run/systemd-repart\n"
 	}
+	for p, body := range UpdateSystemFiles(c) {
+		files[p] = body
+	}
 	if c.Debug {
 		files["/etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf"] =
 			"[Service]\nExecStart=\nExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 - $TERM\n"
@@ -300,5 +312,5 @@ func FstabConfig(c *Config) string {
 	// systemd-repart makes the partition during the same boot; on a
 	// loaded host under emulation that took over 60 s (the device job
 	// timed out and systemd went to emergency.target).
-	return "PARTLABEL=var /var ext4 defaults,nosuid,nodev,noexec,x-systemd.device-timeout=5min 0 2\n" + ConfigFstab
+	return BootDiskLinks + "var /var ext4 defaults,nosuid,nodev,noexec,x-systemd.device-timeout=5min 0 2\n" + ConfigFstab
 }

@@ -14,13 +14,18 @@ import (
 // copies `appliance configure` writes before it swaps them in.
 const ConfigPartitionSize = 4 << 20
 
+// BootDiskLinks is where 61-appliance-boot-disk.rules links the boot
+// disk's var and appliance-config partitions (and no other disk's: with
+// the install stick still in, a label names two partitions).
+const BootDiskLinks = "/dev/disk/by-boot-disk/"
+
 // ConfigFstab mounts the configuration partition for appliance-config.service:
 // read-only, nosuid, nodev, noexec, root's files only; nofail so a disk
 // without it (or a broken one) still boots on the built-in configuration.
 // The device timeout is /var's: under emulation on a loaded host udev's
 // coldplug finished 100 s after the switch to the root, and a 30 s
 // timeout failed the mount of a partition that was there.
-const ConfigFstab = "PARTLABEL=" + confpart.PartLabel + " " + confpart.DefaultMountDir +
+const ConfigFstab = BootDiskLinks + confpart.PartLabel + " " + confpart.DefaultMountDir +
 	" vfat ro,nosuid,nodev,noexec,nofail,uid=0,gid=0,umask=0077,x-systemd.device-timeout=5min 0 0\n"
 
 // configReadme is README.txt on the configuration partition, for whoever

@@ -130,7 +130,7 @@ func TestNetworkAndFstab(t *testing.T) {
 	if strings.Contains(static, "DHCP") || !strings.Contains(static, "Address=192.0.2.10/24\nGateway=192.0.2.1\nDNS=192.0.2.53") {
 		t.Fatal(static)
 	}
-	if !strings.HasPrefix(FstabConfig(&Config{Stateless: true}), "tmpfs /var tmpfs") || !strings.HasPrefix(FstabConfig(&Config{}), "PARTLABEL=var /var ext4") {
+	if !strings.HasPrefix(FstabConfig(&Config{Stateless: true}), "tmpfs /var tmpfs") || !strings.HasPrefix(FstabConfig(&Config{}), BootDiskLinks+"var /var ext4") {
 		t.Fatal("fstab")
 	}
 	files := SystemFiles(&Config{Hostname: "sn1"})

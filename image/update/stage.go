@@ -33,6 +33,9 @@ type Options struct {
 	WorkDir string
 	// Client fetches https:// sources (http.DefaultClient if nil).
 	Client *http.Client
+	// Accept, when set, may refuse the signed bundle's version before
+	// anything is copied (the running one, one that failed here).
+	Accept func(version string) error
 }
 
 // Staged is a verified bundle in a private directory: what sysupdate may
@@ -93,6 +96,11 @@ func Stage(ctx context.Context, src string, o Options) (st *Staged, err error) {
 	}
 	if o.MinVersion != "" && CompareVersions(p.Version, o.MinVersion) < 0 {
 		return nil, fmt.Errorf("the bundle holds version %s, older than %s (the minimum: the running version unless -min-version says otherwise); downgrades are refused", p.Version, o.MinVersion)
+	}
+	if o.Accept != nil {
+		if err := o.Accept(p.Version); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(o.WorkDir, 0o700); err != nil {
 		return nil, err
