@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/supernode-appliance/appliance/image/tools"
@@ -195,7 +196,7 @@ func storeRootfs(ctx context.Context, cacheDir, key, root string) (size int64, e
 	// tar writes to stdout so the archive is hashed as it is written,
 	// without reading it back.
 	args := append([]string{"--create", "--file=-", "--sparse"}, tarArgs...)
-	cmd := exec.CommandContext(ctx, "tar", append(args, "-C", root, ".")...)
+	cmd := tarCommand(ctx, append(args, "-C", root, ".")...)
 	cw := &countWriter{w: io.MultiWriter(f, h)}
 	cmd.Stdout = cw
 	var stderr strings.Builder
@@ -205,7 +206,7 @@ func storeRootfs(ctx context.Context, cacheDir, key, root string) (size int64, e
 		err = cerr
 	}
 	if err != nil {
-		return 0, fmt.Errorf("tar of the bootstrapped root failed: %v: %s", err, lastLines(stderr.String(), 5))
+		return 0, fmt.Errorf("tar of the bootstrapped root failed: %w: %s", err, lastLines(stderr.String(), 5))
 	}
 	// No fsync: a tar cut short by a crash fails its size or sha256 check
 	// on the next build and is rebuilt.
@@ -223,6 +224,15 @@ func storeRootfs(ctx context.Context, cacheDir, key, root string) (size int64, e
 		return 0, err
 	}
 	return cw.n, nil
+}
+
+// tarCommand is tar in its own process group, as run() starts tools: a
+// Ctrl-C reaches the builder, which cancels ctx, and not tar directly.
+func tarCommand(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "tar", args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	return cmd
 }
 
 type countWriter struct {
@@ -255,7 +265,7 @@ func restoreRootfs(ctx context.Context, cacheDir, key, root string) error {
 	h := sha256.New()
 	in := io.TeeReader(f, h)
 	args := append([]string{"--extract", "--file=-", "--same-owner", "--same-permissions"}, tarArgs...)
-	cmd := exec.CommandContext(ctx, "tar", append(args, "-C", root)...)
+	cmd := tarCommand(ctx, append(args, "-C", root)...)
 	cmd.Stdin = in
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -269,7 +279,7 @@ func restoreRootfs(ctx context.Context, cacheDir, key, root string) error {
 			err = fmt.Errorf("%s/root.tar has sha256 %s, entry.json says %s", dir, got, e.TarSHA256)
 		}
 	} else if stderr.Len() > 0 {
-		err = fmt.Errorf("tar failed: %v: %s", err, lastLines(stderr.String(), 5))
+		err = fmt.Errorf("tar failed: %w: %s", err, lastLines(stderr.String(), 5))
 	}
 	if err != nil {
 		os.RemoveAll(root)

@@ -178,8 +178,8 @@ func bootstrapCached(ctx context.Context, st *State, args, env []string) error {
 		}
 		start := time.Now()
 		if err := restoreRootfs(ctx, c.CacheDir, key, st.Rootfs); err != nil {
-			if ctx.Err() != nil {
-				return false, ctx.Err()
+			if ctx.Err() != nil || interrupted(err) {
+				return false, err // a cancelled build says nothing about the entry
 			}
 			if locked {
 				st.say("rootfs cache entry %s is unusable (%v); bootstrapping afresh", name, err)
@@ -211,8 +211,8 @@ func bootstrapCached(ctx context.Context, st *State, args, env []string) error {
 	start := time.Now()
 	size, err := storeRootfs(ctx, c.CacheDir, key, st.Rootfs)
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if ctx.Err() != nil || interrupted(err) {
+			return err
 		}
 		st.say("rootfs not cached: %v", err)
 		return nil
