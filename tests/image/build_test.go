@@ -84,7 +84,11 @@ func TestInterruptUndoesEverything(t *testing.T) {
 	testenv.RequireCommands(t, "mmdebstrap")
 	bin, root := appliance(t)
 	out := filepath.Join(t.TempDir(), "out")
-	cmd := exec.Command(bin, "build", "-out", out, filepath.Join(root, "image", "appliance.pkr.hcl"))
+	// Without the rootfs cache: a cached root is unpacked in seconds, and
+	// the interrupt must find mmdebstrap and its mounts at work.
+	tmpl := templateWith(t, root, filepath.Join(t.TempDir(), "interrupt.pkr.hcl"), `
+  rootfs_cache = false`)
+	cmd := exec.Command(bin, "build", "-out", out, tmpl)
 	cmd.Dir = root
 	log := interruptAtBootstrap(t, cmd, func() { cmd.Process.Signal(syscall.SIGINT) }, func() { cmd.Process.Kill() })
 	if !strings.Contains(log.String(), "appliance: build cancelled") || strings.Contains(log.String(), "context canceled") {
