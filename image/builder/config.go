@@ -52,8 +52,13 @@ type Config struct {
 	Suite string `mapstructure:"suite"`
 	// Debian mirror URI; empty means the one the host's apt sources name.
 	Mirror string `mapstructure:"mirror"`
-	// Cache root: apt archives in <cache_dir>/apt, tools trees beside them.
+	// Cache root: apt archives in <cache_dir>/apt, tools trees and
+	// bootstrapped roots (rootfs-<key>) beside them.
 	CacheDir string `mapstructure:"cache_dir"`
+	// Reuse a cached mmdebstrap result when every input of the bootstrap
+	// (argv, mirror snapshot, host tool versions) is unchanged; unset means
+	// true. false always runs mmdebstrap and leaves the cache alone.
+	RootfsCache *bool `mapstructure:"rootfs_cache"`
 	// Kernel flavour: "cloud" (VMs, default) or "generic" (bare metal).
 	KernelFlavour string `mapstructure:"kernel_flavour"`
 	// Kernel modules kept in the root (glob patterns on module names); empty
@@ -295,6 +300,9 @@ func ParseSize(s string) (int64, error) {
 	}
 	return v * mult, nil
 }
+
+// rootfsCacheOn reports whether the bootstrap may use the rootfs cache.
+func (c *Config) rootfsCacheOn() bool { return c.RootfsCache == nil || *c.RootfsCache }
 
 // Formats other than raw, in the order given.
 func (c *Config) extraFormats() []string {

@@ -23,6 +23,7 @@ type FlatConfig struct {
 	Suite               *string           `mapstructure:"suite" cty:"suite" hcl:"suite"`
 	Mirror              *string           `mapstructure:"mirror" cty:"mirror" hcl:"mirror"`
 	CacheDir            *string           `mapstructure:"cache_dir" cty:"cache_dir" hcl:"cache_dir"`
+	RootfsCache         *bool             `mapstructure:"rootfs_cache" cty:"rootfs_cache" hcl:"rootfs_cache"`
 	KernelFlavour       *string           `mapstructure:"kernel_flavour" cty:"kernel_flavour" hcl:"kernel_flavour"`
 	ModuleAllowlist     []string          `mapstructure:"module_allowlist" cty:"module_allowlist" hcl:"module_allowlist"`
 	InitrdDrivers       []string          `mapstructure:"initrd_drivers" cty:"initrd_drivers" hcl:"initrd_drivers"`
@@ -75,6 +76,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"suite":                      &hcldec.AttrSpec{Name: "suite", Type: cty.String, Required: false},
 		"mirror":                     &hcldec.AttrSpec{Name: "mirror", Type: cty.String, Required: false},
 		"cache_dir":                  &hcldec.AttrSpec{Name: "cache_dir", Type: cty.String, Required: false},
+		"rootfs_cache":               &hcldec.AttrSpec{Name: "rootfs_cache", Type: cty.Bool, Required: false},
 		"kernel_flavour":             &hcldec.AttrSpec{Name: "kernel_flavour", Type: cty.String, Required: false},
 		"module_allowlist":           &hcldec.AttrSpec{Name: "module_allowlist", Type: cty.List(cty.String), Required: false},
 		"initrd_drivers":             &hcldec.AttrSpec{Name: "initrd_drivers", Type: cty.List(cty.String), Required: false},

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 
@@ -41,7 +43,9 @@ var BuildOnlyPackages = []string{"dracut", "dracut-core", "dracut-install", "zst
 // minbase, the pinned list, the kernel of the chosen flavour, documentation
 // excluded at unpack time, a shared apt cache and SOURCE_DATE_EPOCH. The
 // kernel's postinst runs dracut with our configuration, so the initrd is the
-// small one from the start (only the drivers to find and verify root).
+// small one from the start (only the drivers to find and verify root). The
+// result is cached (rootfs_cache.go): a build whose bootstrap inputs and
+// mirror snapshot are unchanged unpacks it instead of running mmdebstrap.
 type StepBootstrapRootfs struct{}
 
 func (*StepBootstrapRootfs) Describe() string { return "bootstrap Debian rootfs (mmdebstrap)" }
@@ -83,7 +87,25 @@ func (*StepBootstrapRootfs) Run(ctx context.Context, state multistep.StateBag) m
 	if err := os.WriteFile(dracutConf, []byte(DracutConfig(c)), 0o644); err != nil {
 		return halt(state, err)
 	}
-	args := []string{"--mount", "--propagation", "private", "mmdebstrap",
+	args, env := BootstrapCommand(c, st.Work, st.Rootfs, st.Mirror, st.Epoch)
+	if err := bootstrapCached(ctx, st, args, env); err != nil {
+		return halt(state, err)
+	}
+	// Record every package now: the package database is removed later.
+	out, err := st.inRoot(ctx, "dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architecture}\n")
+	if err != nil {
+		return halt(state, err)
+	}
+	st.Packages = parsePackages(out)
+	st.say("%d packages", len(st.Packages))
+	return multistep.ActionContinue
+}
+
+// BootstrapCommand is the argv of `unshare` and the environment that run
+// mmdebstrap to build the root at rootfs; dracut.conf in work is uploaded by
+// a setup hook. The rootfs cache key is derived from exactly these.
+func BootstrapCommand(c *Config, work, rootfs, mirror string, epoch int64) (args, env []string) {
+	args = []string{"--mount", "--propagation", "private", "mmdebstrap",
 		"--variant=minbase", "--mode=root", "--format=directory",
 		"--include=" + strings.Join(Packages(c), ","),
 		"--aptopt=Acquire::Retries \"3\"",
@@ -97,30 +119,109 @@ func (*StepBootstrapRootfs) Run(ctx context.Context, state multistep.StateBag) m
 	args = append(args, "--dpkgopt=path-include=/usr/share/doc/*/copyright")
 	args = append(args,
 		`--setup-hook=mkdir -p "$1/etc/dracut.conf.d"`,
-		"--setup-hook=upload "+dracutConf+" /etc/dracut.conf.d/50-supernode.conf",
+		"--setup-hook=upload "+filepath.Join(work, "dracut.conf")+" /etc/dracut.conf.d/50-supernode.conf",
 	)
 	args = append(args, tools.AptCacheHooks(filepath.Join(c.CacheDir, "apt"))...)
-	args = append(args, c.Suite, st.Rootfs, st.Mirror)
-	env := []string{fmt.Sprintf("SOURCE_DATE_EPOCH=%d", st.Epoch), "LC_ALL=C.UTF-8", "TZ=UTC"}
+	args = append(args, c.Suite, rootfs, mirror)
+	env = []string{fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch), "LC_ALL=C.UTF-8", "TZ=UTC"}
+	return args, env
+}
+
+// mmdebstrap runs the bootstrap into st.Rootfs.
+func mmdebstrap(ctx context.Context, st *State, args, env []string) error {
+	c := st.Config
 	unlock, err := tools.LockAptCache(ctx, filepath.Join(c.CacheDir, "apt"), func() {
 		st.say("waiting for another build to finish with the shared apt cache %s", filepath.Join(c.CacheDir, "apt"))
 	})
 	if err != nil {
-		return halt(state, err)
+		return err
 	}
 	_, err = run(ctx, env, "unshare", args...)
 	unlock()
 	if err != nil {
-		return halt(state, fmt.Errorf("bootstrapping the Debian %s root failed: %w", c.Suite, err))
+		return fmt.Errorf("bootstrapping the Debian %s root failed: %w", c.Suite, err)
 	}
-	// Record every package now: the package database is removed later.
-	out, err := st.inRoot(ctx, "dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architecture}\n")
+	return nil
+}
+
+// bootstrapCached fills st.Rootfs from the rootfs cache when an entry for
+// this bootstrap's inputs is there, and otherwise runs mmdebstrap and
+// stores its result. A cache that cannot be used (no Release file, a
+// corrupt entry, a full disk) costs only the time: the build bootstraps.
+func bootstrapCached(ctx context.Context, st *State, args, env []string) error {
+	c := st.Config
+	if !c.rootfsCacheOn() {
+		st.say("rootfs cache off (rootfs_cache = false)")
+		return mmdebstrap(ctx, st, args, env)
+	}
+	in := RootfsKeyInput{Format: rootfsCacheFormat, Argv: keyArgv(args, st.Work), Env: env, DracutConf: DracutConfig(c)}
+	var err error
+	if in.Host, err = hostBootstrapTools(ctx); err == nil {
+		in.Release, err = mirrorRelease(ctx, st.Mirror, c.Suite)
+	}
 	if err != nil {
-		return halt(state, err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		st.say("rootfs cache not used: %v", err)
+		return mmdebstrap(ctx, st, args, env)
 	}
-	st.Packages = parsePackages(out)
-	st.say("%d packages", len(st.Packages))
-	return multistep.ActionContinue
+	key := in.Key()
+	name := rootfsEntryName(key)
+	restore := func(locked bool) (bool, error) {
+		if _, _, err := readRootfsEntry(c.CacheDir, key); err != nil {
+			if locked && !errors.Is(err, os.ErrNotExist) {
+				st.say("rootfs cache entry %s is incomplete (%v); bootstrapping afresh", name, err)
+				dropRootfsEntry(c.CacheDir, key)
+			}
+			return false, nil
+		}
+		start := time.Now()
+		if err := restoreRootfs(ctx, c.CacheDir, key, st.Rootfs); err != nil {
+			if ctx.Err() != nil || interrupted(err) {
+				return false, err // a cancelled build says nothing about the entry
+			}
+			if locked {
+				st.say("rootfs cache entry %s is unusable (%v); bootstrapping afresh", name, err)
+				dropRootfsEntry(c.CacheDir, key)
+			}
+			return false, nil
+		}
+		st.say("rootfs cache hit %s (%s), restored in %s", name, in.Release, time.Since(start).Round(100*time.Millisecond))
+		return true, nil
+	}
+	if ok, err := restore(false); ok || err != nil {
+		return err
+	}
+	unlock, err := lockRootfsCache(ctx, c.CacheDir, func() {
+		st.say("waiting for another build writing the rootfs cache")
+	})
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// Another build may have stored this very entry while we waited.
+	if ok, err := restore(true); ok || err != nil {
+		return err
+	}
+	st.say("rootfs cache miss %s (%s)", name, in.Release)
+	if err := mmdebstrap(ctx, st, args, env); err != nil {
+		return err
+	}
+	start := time.Now()
+	size, err := storeRootfs(ctx, c.CacheDir, key, st.Rootfs)
+	if err != nil {
+		if ctx.Err() != nil || interrupted(err) {
+			return err
+		}
+		st.say("rootfs not cached: %v", err)
+		return nil
+	}
+	st.say("stored %s (%s) in %s", name, humanSize(size), time.Since(start).Round(100*time.Millisecond))
+	for _, r := range pruneRootfsCache(c.CacheDir, RootfsCacheKeep) {
+		st.say("pruned old rootfs cache entry %s", r)
+	}
+	return nil
 }
 
 func parsePackages(out []byte) []Package {

@@ -21,7 +21,14 @@ func LockAptCache(ctx context.Context, dir string, wait func()) (unlock func(), 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(dir+".lock", os.O_RDWR|os.O_CREATE, 0o644)
+	return Lock(ctx, dir+".lock", wait)
+}
+
+// Lock takes an exclusive flock on the file path (created if missing),
+// polling until it is free or ctx is done; wait is told once when another
+// process holds it. The lock dies with the process.
+func Lock(ctx context.Context, path string, wait func()) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +40,7 @@ func LockAptCache(ctx context.Context, dir string, wait func()) (unlock func(), 
 		}
 		if err != unix.EWOULDBLOCK {
 			f.Close()
-			return nil, fmt.Errorf("cannot lock the apt cache %s: %v", dir, err)
+			return nil, fmt.Errorf("cannot lock %s: %v", path, err)
 		}
 		if !told && wait != nil {
 			wait()
