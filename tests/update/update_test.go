@@ -39,6 +39,7 @@ import (
 // At the end the disk holds 3.0.0 in slot A, 2.0.0 in slot B, 2.0.0's UKI
 // blessed and 3.0.0's with no tries left, and nothing of 4.0.0.
 func TestUpdateAndRollback(t *testing.T) {
+	t.Parallel()
 	testenv.RequireRoot(t)
 	testenv.RequireCommands(t, "mmdebstrap", "qemu-img", "qemu-system-x86_64", "mkfs.fat", "mcopy", "mdir")
 	if _, _, err := qemu.FindOVMF(); err != nil {
