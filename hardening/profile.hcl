@@ -115,6 +115,18 @@ control "cmdline-debugfs-off" {
   settings = { debugfs = "off" }
 }
 
+control "cmdline-panic-reboot" {
+  title     = "Reboot after a kernel panic"
+  rationale = "A panicked appliance serves nobody until someone power-cycles it. panic=10 reboots it after 10 seconds; for a new version on trial that also makes systemd-boot count the failed try, so a kernel that panics falls back to the previous version by itself (image/README.md, Updates)."
+  severity  = "medium"
+  references {
+    other = ["Documentation/admin-guide/kernel-parameters.txt: panic=", "systemd-boot(7) boot counting"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { panic = "10" }
+}
+
 control "cmdline-lockdown" {
   title     = "Kernel lockdown in integrity mode"
   rationale = "Stops root from modifying the running kernel (/dev/mem, kexec of unsigned kernels, unsigned modules, bpf_probe_write_user): a compromised service cannot persist in the kernel of a verified-boot image. Confidentiality mode would also block BPF reads the XDP filter does not need, but integrity is the mode the verified boot chain requires."
@@ -867,6 +879,7 @@ control "svc-enabled-allowlist" {
     # boot-complete.target), the install medium's copier (runs only with
     # appliance-install.target) and the timer for appliance-update.url
     "appliance-health.service", "appliance-install.service", "appliance-update-url.timer",
+    "appliance-trial-reboot.service",
     "systemd-networkd.service", "systemd-networkd.socket", "systemd-network-generator.service",
     "systemd-networkd-varlink.socket", "systemd-networkd-resolve-hook.socket", "systemd-networkd-persistent-storage.service",
     "dbus-org.freedesktop.network1.service", "systemd-resolved.service", "dbus-org.freedesktop.resolve1.service",
@@ -910,6 +923,9 @@ control "svc-exposure" {
     # with CAP_SYS_ADMIN/CAP_DAC_OVERRIDE/CAP_SYS_RAWIO to copy whole
     # disks, no network: 2.0 as scored by systemd 252
     "appliance-install.service"      = "2.5"
+    # reboots a boot under trial that fell into emergency mode (root, no
+    # capability, no network): 1.3 as scored by systemd 252
+    "appliance-trial-reboot.service" = "2.0"
     "supernode-modules-lock.service" = "2.0"
     # networkd keeps the sandbox systemd ships: 2.9 with systemd 257, 3.1
     # as scored by systemd 252 (an auditing Debian 12 host).
