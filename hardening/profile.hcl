@@ -916,9 +916,10 @@ control "svc-exposure" {
     # writes systemd-netlogd's drop-in from the log_* keys (DynamicUser,
     # no capability, no network at all): 0.4 as scored by systemd 252
     "appliance-logship.service"      = "1.0"
-    # the boot health gate (DynamicUser, no capability, no network; it
-    # asks PID 1 for unit states and reads the live audit's report)
-    "appliance-health.service"       = "1.0"
+    # the boot health gate (root without capability, no network; it asks
+    # PID 1 for unit states over its root-only private socket and reads
+    # the live audit's report): 0.9 as scored by systemd 252
+    "appliance-health.service"       = "1.5"
     # install media (runs only with appliance-install.target): root
     # with CAP_SYS_ADMIN/CAP_DAC_OVERRIDE/CAP_SYS_RAWIO to copy whole
     # disks, no network: 2.0 as scored by systemd 252

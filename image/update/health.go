@@ -100,9 +100,12 @@ func Health(ctx context.Context, o HealthOptions) error {
 // unitStates asks systemd for each unit's ActiveState.
 func unitStates(ctx context.Context, systemctl string, units []string) (map[string]string, error) {
 	args := append([]string{"show", "--property=Id,ActiveState", "--"}, units...)
-	out, err := exec.CommandContext(ctx, systemctl, args...).Output()
+	var stderr strings.Builder
+	cmd := exec.CommandContext(ctx, systemctl, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("%s show %s: %v", systemctl, strings.Join(units, " "), err)
+		return nil, fmt.Errorf("%s show %s: %v: %s", systemctl, strings.Join(units, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	states := map[string]string{}
 	// Blocks separated by blank lines, in the order asked.
