@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,15 +53,21 @@ func Health(ctx context.Context, o HealthOptions) error {
 		}
 		var waiting []string
 		for _, u := range units {
-			switch s := states[u]; s {
-			case "active":
-			case "failed", "inactive":
+			switch st := states[u]; {
+			case st.active == "active":
+			case st.active == "failed", st.active == "inactive":
 				// inactive after the boot transaction reached this
 				// unit (we are ordered after them all): it was never
 				// started, or it stopped.
-				return fmt.Errorf("%s is %s", u, s)
+				return fmt.Errorf("%s is %s", u, st.active)
+			case st.restarts >= MaxRestarts:
+				// Restart=always with a slow start (an emulated
+				// machine) never reaches the start limit: a unit
+				// that keeps failing would hold the gate to its
+				// deadline.
+				return fmt.Errorf("%s restarted %d times without becoming ready (%s)", u, st.restarts, st.active)
 			default:
-				waiting = append(waiting, u+" "+s)
+				waiting = append(waiting, u+" "+st.active)
 			}
 		}
 		if len(waiting) == 0 {
@@ -97,9 +104,18 @@ func Health(ctx context.Context, o HealthOptions) error {
 	return nil
 }
 
-// unitStates asks systemd for each unit's ActiveState.
-func unitStates(ctx context.Context, systemctl string, units []string) (map[string]string, error) {
-	args := append([]string{"show", "--property=Id,ActiveState", "--"}, units...)
+// MaxRestarts: a serving unit restarted this often during the boot is not
+// going to become ready (a healthy one starts once).
+const MaxRestarts = 3
+
+type unitState struct {
+	active   string
+	restarts int
+}
+
+// unitStates asks systemd for each unit's ActiveState and NRestarts.
+func unitStates(ctx context.Context, systemctl string, units []string) (map[string]unitState, error) {
+	args := append([]string{"show", "--property=Id,ActiveState,NRestarts", "--"}, units...)
 	var stderr strings.Builder
 	cmd := exec.CommandContext(ctx, systemctl, args...)
 	cmd.Stderr = &stderr
@@ -107,20 +123,28 @@ func unitStates(ctx context.Context, systemctl string, units []string) (map[stri
 	if err != nil {
 		return nil, fmt.Errorf("%s show %s: %v: %s", systemctl, strings.Join(units, " "), err, strings.TrimSpace(stderr.String()))
 	}
-	states := map[string]string{}
-	// Blocks separated by blank lines, in the order asked.
-	for _, block := range strings.Split(strings.TrimSpace(string(out)), "\n\n") {
-		var id, state string
+	return parseUnitStates(string(out)), nil
+}
+
+// parseUnitStates reads systemctl show's blocks (one per unit, separated
+// by blank lines).
+func parseUnitStates(out string) map[string]unitState {
+	states := map[string]unitState{}
+	for _, block := range strings.Split(strings.TrimSpace(out), "\n\n") {
+		var id string
+		var st unitState
 		for _, line := range strings.Split(block, "\n") {
 			if v, ok := strings.CutPrefix(line, "Id="); ok {
 				id = v
 			} else if v, ok := strings.CutPrefix(line, "ActiveState="); ok {
-				state = v
+				st.active = v
+			} else if v, ok := strings.CutPrefix(line, "NRestarts="); ok {
+				st.restarts, _ = strconv.Atoi(v)
 			}
 		}
 		if id != "" {
-			states[id] = state
+			states[id] = st
 		}
 	}
-	return states, nil
+	return states
 }
