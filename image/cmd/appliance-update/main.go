@@ -149,28 +149,20 @@ func run(ctx context.Context, o options) error {
 		o.minVersion = running
 	}
 	if o.media {
-		dir, err := os.MkdirTemp("", "appliance-update-media-")
+		dir, unmount, err := mountTemp("appliance-update-media-", func(dir string) error { return update.MountMedia(o.src, dir) })
 		if err != nil {
 			return err
 		}
-		defer os.Remove(dir)
-		if err := update.MountMedia(o.src, dir); err != nil {
-			return err
-		}
-		defer unix.Unmount(dir, unix.MNT_DETACH)
+		defer unmount()
 		o.src = dir
 	}
 	var ukis []update.UKI
 	if o.esp == "auto" && !o.check {
-		dir, err := os.MkdirTemp("", "appliance-update-esp-")
+		dir, unmount, err := mountTemp("appliance-update-esp-", func(dir string) error { return update.MountESP(update.EFIVars, dir) })
 		if err != nil {
 			return err
 		}
-		defer os.Remove(dir)
-		if err := update.MountESP(update.EFIVars, dir); err != nil {
-			return err
-		}
-		defer unix.Unmount(dir, unix.MNT_DETACH)
+		defer unmount()
 		o.esp = dir
 	}
 	if !o.check {
@@ -215,6 +207,23 @@ func run(ctx context.Context, o options) error {
 	}
 	fmt.Printf("appliance-update: version %s installed into the inactive slot; it runs after the next reboot\n", st.Payloads.Version)
 	return nil
+}
+
+// mountTemp mounts something (the stick, the ESP) on a new temporary
+// directory; the returned func unmounts it and removes the directory.
+func mountTemp(prefix string, mount func(dir string) error) (string, func(), error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := mount(dir); err != nil {
+		os.Remove(dir)
+		return "", nil, err
+	}
+	return dir, func() {
+		unix.Unmount(dir, unix.MNT_DETACH)
+		os.Remove(dir)
+	}, nil
 }
 
 // credentialSource reads the update URL (appliance-update.url, https://
