@@ -92,3 +92,17 @@ func TestOnTrial(t *testing.T) {
 		t.Error("a path out of the ESP was accepted")
 	}
 }
+
+// The udev helper's argument is a kernel name, never a path; without the
+// loader's variable every disk counts (as before the rule existed).
+func TestOnBootDiskName(t *testing.T) {
+	vars := t.TempDir()
+	for _, bad := range []string{"", ".", "..", "../sda1", "vda/../../etc"} {
+		if _, err := OnBootDisk(vars, t.TempDir(), t.TempDir(), bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if ok, err := OnBootDisk(vars, t.TempDir(), t.TempDir(), "vda7"); !ok || err != nil {
+		t.Errorf("no LoaderDevicePartUUID: %v %v", ok, err)
+	}
+}

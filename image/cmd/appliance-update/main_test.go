@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/supernode-appliance/appliance/tests/testenv"
 )
 
@@ -74,5 +76,53 @@ func TestCredentialSource(t *testing.T) {
 	}
 	if _, _, err := credentialSource(""); err == nil {
 		t.Error("no credentials directory accepted")
+	}
+}
+
+// mountTemp mounts on a new directory and its cleanup unmounts and
+// removes it; a failing mount leaves no directory behind.
+func TestMountTemp(t *testing.T) {
+	testenv.RequireRoot(t)
+	dir, unmount, err := mountTemp("mounttemp-test-", func(d string) error { return unix.Mount("tmpfs", d, "tmpfs", 0, "size=1m") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unmount()
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("%s still there after cleanup: %v", dir, err)
+	}
+	var seen string
+	_, _, err = mountTemp("mounttemp-test-", func(d string) error { seen = d; return unix.EINVAL })
+	if err == nil {
+		t.Fatal("a failed mount was reported as mounted")
+	}
+	if _, err := os.Stat(seen); !os.IsNotExist(err) {
+		t.Fatalf("%s left behind after a failed mount", seen)
+	}
+}
+
+// The install target and force credentials are checked before anything is
+// read or written: one sentence, exit 2.
+func TestInstallRefusesBadCredentials(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CREDENTIALS_DIRECTORY", dir)
+	for _, target := range []string{"/etc/passwd", "sda", "../dev/sda", "/dev/../etc/shadow"} {
+		os.WriteFile(filepath.Join(dir, "appliance-install.target"), []byte(target), 0o600)
+		if code := installCmd(nil); code != 2 {
+			t.Errorf("target %q: exit %d, want 2", target, code)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "appliance-install.target"), []byte("auto"), 0o600)
+	os.WriteFile(filepath.Join(dir, "appliance-install.force"), []byte("maybe"), 0o600)
+	if code := installCmd(nil); code != 2 {
+		t.Errorf("force=maybe: exit %d, want 2", code)
+	}
+	os.Remove(filepath.Join(dir, "appliance-install.target"))
+	os.Remove(filepath.Join(dir, "appliance-install.force"))
+	if code := installCmd(nil); code != 2 {
+		t.Errorf("no target: exit %d, want 2", code)
 	}
 }
