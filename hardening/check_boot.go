@@ -30,7 +30,14 @@ func checkUKI(c *Control, t *Target) (bool, []Evidence, error) {
 	}
 	var ev []Evidence
 	for _, s := range []string{".linux", ".initrd", ".cmdline"} {
-		ev = append(ev, Evidence{Where: t.Image.UKI, Found: "section " + s + map[bool]string{true: " present", false: " missing"}[have[s]], Expected: "present", OK: have[s]})
+		e := Evidence{Where: t.Image.UKI, Found: "section " + s + map[bool]string{true: " present", false: " missing"}[have[s]], Expected: "present", OK: have[s]}
+		if s == ".initrd" && !have[s] {
+			// No initrd (the hardened kernel): the kernel itself maps the
+			// root, from the signed command line.
+			e.Expected = "present, or no initrd and the kernel mapping the verity root (dm-mod.create=)"
+			e.OK = KernelMapsRoot(t.Cmdline, t.Image.RootHash)
+		}
+		ev = append(ev, e)
 	}
 	exp := t.Image.Expected
 	ev = append(ev, Evidence{Where: t.Image.UKI + " .cmdline",

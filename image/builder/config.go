@@ -9,6 +9,7 @@ package builder
 import (
 	"errors"
 	"fmt"
+	"github.com/supernode-appliance/appliance/image/kernel"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -59,8 +60,13 @@ type Config struct {
 	// (argv, mirror snapshot, host tool versions) is unchanged; unset means
 	// true. false always runs mmdebstrap and leaves the cache alone.
 	RootfsCache *bool `mapstructure:"rootfs_cache"`
-	// Kernel flavour: "cloud" (VMs, default) or "generic" (bare metal).
+	// Kernel flavour: "cloud" (Debian's, for VMs; default), "generic"
+	// (Debian's, bare metal) or "hardened" (built from Debian's source with
+	// image/kernel/hardened.config: monolithic, no initrd).
 	KernelFlavour string `mapstructure:"kernel_flavour"`
+	// Version of linux-source-6.12 the hardened kernel is built from; empty
+	// means the builder's pinned version. Bump it for Debian's security fixes.
+	KernelSourceVersion string `mapstructure:"kernel_source_version"`
 	// Kernel modules kept in the root (glob patterns on module names); empty
 	// means the allowlist shipped with the builder (modules.allowlist).
 	ModuleAllowlist []string `mapstructure:"module_allowlist"`
@@ -182,6 +188,9 @@ func (c *Config) defaults() {
 	}
 }
 
+// debVersionRe is a Debian package version (no spaces, no shell syntax).
+var debVersionRe = regexp.MustCompile(`^[0-9][A-Za-z0-9.+~:-]*$`)
+
 func (c *Config) validate() []error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
@@ -191,8 +200,11 @@ func (c *Config) validate() []error {
 	if err := CheckSlotVersion(Version); err != nil {
 		errs = append(errs, err)
 	}
-	if c.KernelFlavour != "cloud" && c.KernelFlavour != "generic" {
-		bad("kernel_flavour %q: use \"cloud\" (VMs) or \"generic\" (bare metal)", c.KernelFlavour)
+	if c.KernelFlavour != "cloud" && c.KernelFlavour != "generic" && c.KernelFlavour != "hardened" {
+		bad("kernel_flavour %q: use \"cloud\" (VMs), \"generic\" (bare metal) or \"hardened\" (built from source, no modules, no initrd)", c.KernelFlavour)
+	}
+	if c.KernelSourceVersion != "" && (c.KernelFlavour != "hardened" || !debVersionRe.MatchString(c.KernelSourceVersion)) {
+		bad("kernel_source_version %q: set it only with kernel_flavour = \"hardened\", to a Debian version such as %q", c.KernelSourceVersion, kernel.DefaultSourceVersion)
 	}
 	switch c.Compression {
 	case "lzma", "lz4hc", "lz4", "none":
@@ -259,8 +271,8 @@ func (c *Config) validate() []error {
 		}
 	}
 	for _, tok := range c.KernelCmdline {
-		if strings.ContainsAny(tok, " \t\n") || strings.HasPrefix(tok, "roothash=") {
-			bad("kernel_cmdline: %q must be one token and must not set roothash (the builder does)", tok)
+		if strings.ContainsAny(tok, " \t\n\"") || strings.HasPrefix(tok, "roothash=") || strings.HasPrefix(tok, "root=") || strings.HasPrefix(tok, "dm-mod.") {
+			bad("kernel_cmdline: %q must be one token and must not set roothash=, root= or dm-mod.* (the builder sets the verified root)", tok)
 		}
 	}
 	if c.SigningKey != "" {

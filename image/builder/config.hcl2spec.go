@@ -25,6 +25,7 @@ type FlatConfig struct {
 	CacheDir            *string           `mapstructure:"cache_dir" cty:"cache_dir" hcl:"cache_dir"`
 	RootfsCache         *bool             `mapstructure:"rootfs_cache" cty:"rootfs_cache" hcl:"rootfs_cache"`
 	KernelFlavour       *string           `mapstructure:"kernel_flavour" cty:"kernel_flavour" hcl:"kernel_flavour"`
+	KernelSourceVersion *string           `mapstructure:"kernel_source_version" cty:"kernel_source_version" hcl:"kernel_source_version"`
 	ModuleAllowlist     []string          `mapstructure:"module_allowlist" cty:"module_allowlist" hcl:"module_allowlist"`
 	InitrdDrivers       []string          `mapstructure:"initrd_drivers" cty:"initrd_drivers" hcl:"initrd_drivers"`
 	ExtraPackages       []string          `mapstructure:"extra_packages" cty:"extra_packages" hcl:"extra_packages"`
@@ -78,6 +79,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"cache_dir":                  &hcldec.AttrSpec{Name: "cache_dir", Type: cty.String, Required: false},
 		"rootfs_cache":               &hcldec.AttrSpec{Name: "rootfs_cache", Type: cty.Bool, Required: false},
 		"kernel_flavour":             &hcldec.AttrSpec{Name: "kernel_flavour", Type: cty.String, Required: false},
+		"kernel_source_version":      &hcldec.AttrSpec{Name: "kernel_source_version", Type: cty.String, Required: false},
 		"module_allowlist":           &hcldec.AttrSpec{Name: "module_allowlist", Type: cty.List(cty.String), Required: false},
 		"initrd_drivers":             &hcldec.AttrSpec{Name: "initrd_drivers", Type: cty.List(cty.String), Required: false},
 		"extra_packages":             &hcldec.AttrSpec{Name: "extra_packages", Type: cty.List(cty.String), Required: false},

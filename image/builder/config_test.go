@@ -61,6 +61,11 @@ func TestTemplateErrors(t *testing.T) {
 		"bad size":         {`source "supernode" "x" { var_size = "lots" }`, `var_size`},
 		"half secure boot": {`source "supernode" "x" { secure_boot_key = "k.pem" }`, `together`},
 		"roothash token":   {`source "supernode" "x" { kernel_cmdline = ["roothash=00"] }`, `roothash`},
+		"second dm table":  {`source "supernode" "x" { kernel_cmdline = ["dm-mod.create=x"] }`, `dm-mod.*`},
+		"root elsewhere":   {`source "supernode" "x" { kernel_cmdline = ["root=/dev/sda2"] }`, `root=`},
+		"quoted token":     {`source "supernode" "x" { kernel_cmdline = ["a=\"b"] }`, `one token`},
+		"source w/o build": {`source "supernode" "x" { kernel_source_version = "6.12.118-1" }`, `only with kernel_flavour = "hardened"`},
+		"bad source ver":   {"source \"supernode\" \"x\" {\nkernel_flavour = \"hardened\"\nkernel_source_version = \"1; rm -rf /\"\n}", `kernel_source_version`},
 		"bad mirror":       {`source "supernode" "x" { mirror = "ftp.example" }`, `mirror`},
 		"no previous":      {`source "supernode" "x" { previous_profile = "/nonexistent/old.hcl" }`, `previous_profile: previous profile /nonexistent/old.hcl: no such file or directory; give a profile file or the output directory of a previous build`},
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/supernode-appliance/appliance/hardening"
 	"strings"
 )
 
@@ -22,16 +23,9 @@ func formatUUID(b []byte) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// VerityPartUUIDs are the partition UUIDs the Discoverable Partitions
-// Specification and systemd-veritysetup-generator expect for a root hash:
-// the first 128 bits name the data partition, the last 128 the hash
-// partition. With them, `roothash=` alone finds both partitions.
+// VerityPartUUIDs: see hardening.VerityPartUUIDs.
 func VerityPartUUIDs(rootHash string) (data, hash string, err error) {
-	b, err := hex.DecodeString(rootHash)
-	if err != nil || len(b) < 32 {
-		return "", "", fmt.Errorf("bad root hash %q", rootHash)
-	}
-	return formatUUID(b[:16]), formatUUID(b[len(b)-16:]), nil
+	return hardening.VerityPartUUIDs(rootHash)
 }
 
 func derivedHex(n int, parts ...string) string {

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
+
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"github.com/supernode-appliance/appliance/image/kernel"
 )
 
 const stateKey = "supernode"
@@ -28,9 +30,12 @@ type State struct {
 	Rootfs    string // Work/rootfs: the appliance root being built
 
 	KernelVersion    string
-	Kernel           string   // vmlinuz taken out of the root
-	Initrd           string   // initrd built by dracut in the root, shells and emergency paths filtered out
-	InitrdRemoved    []string // what the filter took out of dracut's initrd
+	Kernel           string        // vmlinuz taken out of the root
+	KernelBuild      kernel.Result // the hardened kernel build (its tree has kernel-hardening-checker)
+	VeritySalt       string        // dm-verity salt (derived from the inputs)
+	RootDataBlocks   int64         // the root image in 4 KiB blocks (the verity table's size)
+	Initrd           string        // initrd built by dracut in the root, shells and emergency paths filtered out
+	InitrdRemoved    []string      // what the filter took out of dracut's initrd
 	Packages         []Package
 	Inventory        *RootInventory // the final root's packages, licenses, binaries (strip step)
 	Installed        []string       // files the builder added (binaries, units)

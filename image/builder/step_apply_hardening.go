@@ -41,7 +41,7 @@ func (*StepApplyHardening) Run(_ context.Context, state multistep.StateBag) mult
 	if err := os.MkdirAll(filepath.Dir(recorded), 0o755); err != nil {
 		return halt(state, err)
 	}
-	if err := os.WriteFile(recorded, []byte(Cmdline(c, hardening.RootHashPlaceholder, st.HardeningCmdline)+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(recorded, []byte(Cmdline(c, hardening.RootHashPlaceholder, VeritySalt(c, st.Epoch), -1, st.HardeningCmdline)+"\n"), 0o644); err != nil {
 		return halt(state, err)
 	}
 	st.say("profile %s: %d changes, %d kernel command line tokens", p.Version, len(changes), len(st.HardeningCmdline))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -36,6 +37,10 @@ var BasePackages = []string{
 	"dracut", "zstd", // build the small initrd (dracut provides linux-initramfs-tool, so no initramfs-tools); removed after
 }
 
+// InitrdPackages are in BasePackages only for the initrd: images without
+// one (the hardened kernel) leave them out.
+var InitrdPackages = []string{"systemd-cryptsetup", "dracut", "zstd"}
+
 // BuildOnlyPackages are installed to build the initrd and removed afterwards.
 var BuildOnlyPackages = []string{"dracut", "dracut-core", "dracut-install", "zstd"}
 
@@ -52,8 +57,20 @@ func (*StepBootstrapRootfs) Describe() string { return "bootstrap Debian rootfs 
 
 // Packages returns the package list for c.
 func Packages(c *Config) []string {
-	pkgs := append([]string(nil), BasePackages...)
-	pkgs = append(pkgs, "linux-image-"+c.KernelFlavour+"-amd64")
+	var pkgs []string
+	if c.KernelFlavour == "hardened" {
+		// Built from source, no modules, no initrd: neither the kernel
+		// package nor the initrd's tools (dracut, zstd, the veritysetup
+		// generator, whose units would try to map the root a second time).
+		for _, p := range BasePackages {
+			if !slices.Contains(InitrdPackages, p) {
+				pkgs = append(pkgs, p)
+			}
+		}
+	} else {
+		pkgs = append(pkgs, BasePackages...)
+		pkgs = append(pkgs, "linux-image-"+c.KernelFlavour+"-amd64")
+	}
 	if !c.Stateless {
 		pkgs = append(pkgs, "systemd-repart", "e2fsprogs") // /var made on first boot
 	}
@@ -117,10 +134,12 @@ func BootstrapCommand(c *Config, work, rootfs, mirror string, epoch int64) (args
 		args = append(args, "--dpkgopt=path-exclude="+p)
 	}
 	args = append(args, "--dpkgopt=path-include=/usr/share/doc/*/copyright")
-	args = append(args,
-		`--setup-hook=mkdir -p "$1/etc/dracut.conf.d"`,
-		"--setup-hook=upload "+filepath.Join(work, "dracut.conf")+" /etc/dracut.conf.d/50-supernode.conf",
-	)
+	if c.KernelFlavour != "hardened" {
+		args = append(args,
+			`--setup-hook=mkdir -p "$1/etc/dracut.conf.d"`,
+			"--setup-hook=upload "+filepath.Join(work, "dracut.conf")+" /etc/dracut.conf.d/50-supernode.conf",
+		)
+	}
 	args = append(args, tools.AptCacheHooks(filepath.Join(c.CacheDir, "apt"))...)
 	args = append(args, c.Suite, rootfs, mirror)
 	env = []string{fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch), "LC_ALL=C.UTF-8", "TZ=UTC"}

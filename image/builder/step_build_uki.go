@@ -24,13 +24,17 @@ type StepBuildUKI struct{}
 
 func (*StepBuildUKI) Describe() string { return "build unified kernel image (ukify)" }
 
-// Cmdline is the kernel command line for a root hash. The initrd's
+// Cmdline is the kernel command line for a root hash. With an initrd, its
 // systemd-veritysetup-generator turns roothash= into /dev/mapper/root, the
-// partitions found by the UUIDs derived from the hash.
-func Cmdline(c *Config, rootHash string, hardening []string) string {
-	tokens := []string{
-		"roothash=" + rootHash,
-		"root=/dev/mapper/root", "rootfstype=erofs", "ro",
+// partitions found by the UUIDs derived from the hash. The hardened kernel
+// has no initrd and maps the root itself (hardening.KernelVerityRoot):
+// dataBlocks is the root's size in 4 KiB blocks, -1 for placeholders.
+func Cmdline(c *Config, rootHash, salt string, dataBlocks int64, profile []string) string {
+	tokens := []string{"roothash=" + rootHash, "root=/dev/mapper/root", "rootfstype=erofs", "ro"}
+	if c.KernelFlavour == "hardened" {
+		tokens = hardening.KernelVerityRoot(rootHash, salt, dataBlocks)
+	}
+	tokens = append(tokens,
 		// The image is fully configured; never prompt on a console.
 		"systemd.firstboot=off",
 		// No automount of the ESP on /boot (gpt-auto): the running
@@ -41,8 +45,8 @@ func Cmdline(c *Config, rootHash string, hardening []string) string {
 		// output is slow under emulation and the audit records (audit=1)
 		// would flood it. The journal keeps everything.
 		"quiet",
-	}
-	tokens = append(tokens, hardening...)
+	)
+	tokens = append(tokens, profile...)
 	tokens = append(tokens, c.KernelCmdline...)
 	return strings.Join(tokens, " ")
 }
@@ -50,8 +54,8 @@ func Cmdline(c *Config, rootHash string, hardening []string) string {
 func (*StepBuildUKI) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	st := GetState(state)
 	c := st.Config
-	st.Cmdline = Cmdline(c, st.RootHash, st.HardeningCmdline)
-	if rec, err := os.ReadFile(filepath.Join(st.Rootfs, hardening.SignedCmdlineFile)); err != nil || hardening.ExpectedCmdline(string(rec), st.RootHash) != st.Cmdline {
+	st.Cmdline = Cmdline(c, st.RootHash, st.VeritySalt, st.RootDataBlocks, st.HardeningCmdline)
+	if rec, err := os.ReadFile(filepath.Join(st.Rootfs, hardening.SignedCmdlineFile)); err != nil || hardening.ExpectedCmdline(string(rec), st.RootHash, st.Cmdline) != st.Cmdline {
 		return halt(state, fmt.Errorf("the command line recorded in the root (%s) does not match the UKI's: %v", hardening.SignedCmdlineFile, err))
 	}
 	osRelease := filepath.Join(st.Work, "os-release")
@@ -82,10 +86,13 @@ func (*StepBuildUKI) Run(ctx context.Context, state multistep.StateBag) multiste
 		st.say("%s (file offset %#x: %s -> %s)", p.What, p.Offset, p.Before, p.After)
 	}
 	argv := []string{"ukify", "build",
-		"--linux=" + st.Kernel, "--initrd=" + st.Initrd,
+		"--linux=" + st.Kernel,
 		"--cmdline=" + st.Cmdline, "--os-release=@" + osRelease,
 		"--uname=" + st.KernelVersion, "--stub=" + stub,
 		"--output=" + st.UKI,
+	}
+	if st.Initrd != "" {
+		argv = append(argv, "--initrd="+st.Initrd)
 	}
 	if c.SecureBootKey != "" {
 		key, _ := filepath.Abs(c.SecureBootKey)

@@ -26,9 +26,11 @@ func (*StepMakeVerity) Run(ctx context.Context, state multistep.StateBag) multis
 	st.VerityImage = filepath.Join(st.Work, "root.verity")
 	hashFile := filepath.Join(st.Work, "roothash")
 	epoch := fmt.Sprint(st.Epoch)
+	st.VeritySalt = VeritySalt(st.Config, st.Epoch)
+	st.RootDataBlocks = fileSize(st.RootImage) / 4096
 	_, err := st.inTools(ctx, "veritysetup", "format",
 		"--hash=sha256", "--data-block-size=4096", "--hash-block-size=4096",
-		"--salt="+derivedHex(64, "verity-salt", st.Config.ImageName, epoch),
+		"--salt="+st.VeritySalt,
 		"--uuid="+DerivedUUID("verity", st.Config.ImageName, epoch),
 		"--root-hash-file="+hashFile,
 		st.RootImage, st.VerityImage)
@@ -45,6 +47,13 @@ func (*StepMakeVerity) Run(ctx context.Context, state multistep.StateBag) multis
 	}
 	st.say("root hash %s, hash tree %s", st.RootHash, humanSize(fileSize(st.VerityImage)))
 	return multistep.ActionContinue
+}
+
+// VeritySalt is the dm-verity salt, derived from the inputs for
+// reproducibility (and known before the root exists, so the command line
+// recorded in the root can carry it).
+func VeritySalt(c *Config, epoch int64) string {
+	return derivedHex(64, "verity-salt", c.ImageName, fmt.Sprint(epoch))
 }
 
 func (*StepMakeVerity) Cleanup(multistep.StateBag) {}

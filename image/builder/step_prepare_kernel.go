@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 
 	"github.com/supernode-appliance/appliance/hardening"
+	"github.com/supernode-appliance/appliance/image/kernel"
 )
 
 //go:embed modules.allowlist
@@ -28,6 +29,9 @@ func (*StepPrepareKernel) Describe() string { return "prepare kernel, initrd and
 
 func (*StepPrepareKernel) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	st := GetState(state)
+	if st.Config.KernelFlavour == "hardened" {
+		return prepareHardenedKernel(ctx, state, st)
+	}
 	kernels, _ := filepath.Glob(filepath.Join(st.Rootfs, "boot", "vmlinuz-*"))
 	if len(kernels) != 1 {
 		return halt(state, fmt.Errorf("expected one kernel in the root's /boot, found %d", len(kernels)))
@@ -91,6 +95,43 @@ func (*StepPrepareKernel) Run(ctx context.Context, state multistep.StateBag) mul
 }
 
 func (*StepPrepareKernel) Cleanup(multistep.StateBag) {}
+
+// prepareHardenedKernel builds (or takes from the cache) the kernel of
+// image/kernel and installs its configuration where a module tree would
+// be, where the hardening audit and kernel-hardening-checker read it.
+// There is no initrd and there are no modules.
+func prepareHardenedKernel(ctx context.Context, state multistep.StateBag, st *State) multistep.StepAction {
+	res, err := kernel.Build(ctx, st.Config.CacheDir, kernel.Inputs{Mirror: st.Mirror, SourceVersion: st.Config.KernelSourceVersion},
+		func(msg string) { st.say("kernel: %s", msg) })
+	if err != nil {
+		return halt(state, err)
+	}
+	st.KernelVersion = res.Release
+	st.KernelBuild = res
+	st.Kernel = filepath.Join(st.Work, "vmlinuz")
+	if err := copyFile(res.Image, st.Kernel); err != nil {
+		return halt(state, err)
+	}
+	modDir := filepath.Join(st.Rootfs, "usr/lib/modules", st.KernelVersion)
+	if err := os.MkdirAll(modDir, 0o755); err != nil {
+		return halt(state, err)
+	}
+	if err := copyFile(res.Config, filepath.Join(modDir, "config")); err != nil {
+		return halt(state, err)
+	}
+	how := "built"
+	if res.Cached {
+		how = "cached " + filepath.Base(res.Dir)
+	}
+	st.say("hardened kernel %s (%s, %s): monolithic, no initrd", st.KernelVersion, humanSize(fileSize(st.Kernel)), how)
+	for _, g := range []string{"boot/*", "vmlinuz*", "initrd.img*"} {
+		m, _ := filepath.Glob(filepath.Join(st.Rootfs, g))
+		for _, p := range m {
+			os.RemoveAll(p)
+		}
+	}
+	return multistep.ActionContinue
+}
 
 // stripInitrd turns dracut's initrd into one with no shell, no sulogin,
 // no emergency/rescue/debug-shell unit and no dracut hook

@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"errors"
+	"github.com/supernode-appliance/appliance/hardening"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,10 +101,37 @@ func TestVerityPartUUIDs(t *testing.T) {
 
 func TestCmdline(t *testing.T) {
 	c := &Config{KernelCmdline: []string{"quiet"}}
-	got := Cmdline(c, "ab", []string{"lockdown=integrity"})
+	got := Cmdline(c, "ab", "", 0, []string{"lockdown=integrity"})
 	if !strings.HasPrefix(got, "roothash=ab root=/dev/mapper/root rootfstype=erofs ro systemd.firstboot=off") ||
 		!strings.HasSuffix(got, "lockdown=integrity quiet") {
 		t.Fatal(got)
+	}
+}
+
+// TestCmdlineHardenedVerityRoot: with no initrd the kernel maps the root
+// from dm-mod.create=, and the copy recorded in the root (placeholders for
+// what the root cannot know) fills back to exactly the UKI's command line.
+func TestCmdlineHardenedVerityRoot(t *testing.T) {
+	c := &Config{KernelFlavour: "hardened"}
+	hash := strings.Repeat("0123456789abcdef", 4)
+	salt := strings.Repeat("5a", 32)
+	got := Cmdline(c, hash, salt, 1000, []string{"lockdown=confidentiality"})
+	want := `roothash=` + hash + ` dm-mod.create="root,CRYPT-VERITY-` + hash + `-root,,ro,0 8000 verity 1 PARTUUID=01234567-89ab-cdef-0123-456789abcdef PARTUUID=01234567-89ab-cdef-0123-456789abcdef 4096 4096 1000 1 sha256 ` + hash + ` ` + salt + `" dm-mod.waitfor=PARTUUID=01234567-89ab-cdef-0123-456789abcdef,PARTUUID=01234567-89ab-cdef-0123-456789abcdef root=/dev/dm-0 rootfstype=erofs ro systemd.firstboot=off`
+	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, " lockdown=confidentiality") || strings.Contains(got, "/dev/mapper/root") {
+		t.Fatalf("got  %s\nwant %s...", got, want)
+	}
+	recorded := Cmdline(c, hardening.RootHashPlaceholder, salt, -1, []string{"lockdown=confidentiality"})
+	if strings.Contains(recorded, hash) || !strings.Contains(recorded, hardening.DataBlocksPlaceholder) {
+		t.Fatalf("recorded copy: %s", recorded)
+	}
+	if filled := hardening.ExpectedCmdline(recorded, hash, got); filled != got {
+		t.Fatalf("filled %s\nwant   %s", filled, got)
+	}
+	// A size whose sectors and blocks disagree is not filled in: the
+	// comparison then fails.
+	odd := strings.Replace(got, "0 8000 verity", "0 8008 verity", 1)
+	if hardening.ExpectedCmdline(recorded, hash, odd) == odd {
+		t.Fatal("an inconsistent verity table was accepted")
 	}
 }
 

@@ -56,27 +56,36 @@ func sorted(s []string) []string {
 }
 
 // Tree returns the root directory of the tools tree for mirror, building it
-// under cacheDir on first use. The apt archives are shared through
-// cacheDir/apt so the image build and the tree download each .deb once. A
-// half-built tree never becomes visible: it is built under a temporary name
-// and renamed into place.
+// under cacheDir on first use.
 func Tree(ctx context.Context, cacheDir, mirror string) (string, error) {
-	root := filepath.Join(cacheDir, "tools-"+Key(mirror))
-	if _, err := os.Stat(filepath.Join(root, "usr/bin/ukify")); err == nil {
+	return BuildTree(ctx, cacheDir, "tools-"+Key(mirror), "usr/bin/ukify", []string{mirror}, Packages)
+}
+
+// BuildTree returns cacheDir/name, a Debian trixie root with pkgs, building
+// it with mmdebstrap from sources (a mirror URL, or whole "deb URL suite
+// component" lines) when the file marker is missing from it. The apt
+// archives are shared through cacheDir/apt so the image build and the
+// trees download each .deb once. A half-built tree never becomes visible:
+// it is built under a temporary name and renamed into place. name must
+// carry a key of every input, so a changed input builds a new tree.
+func BuildTree(ctx context.Context, cacheDir, name, marker string, sources, pkgs []string) (string, error) {
+	root := filepath.Join(cacheDir, name)
+	if _, err := os.Stat(filepath.Join(root, marker)); err == nil {
 		return root, nil
 	}
 	if err := os.MkdirAll(filepath.Join(cacheDir, "apt"), 0o755); err != nil {
 		return "", err
 	}
-	tmp, err := os.MkdirTemp(cacheDir, ".tools-")
+	tmp, err := os.MkdirTemp(cacheDir, "."+name+"-")
 	if err != nil {
 		return "", err
 	}
 	// mmdebstrap wants to create the target itself or find it empty.
 	args := append([]string{"--variant=minbase", "--mode=root", "--quiet",
-		"--include=" + strings.Join(Packages, ",")},
+		"--include=" + strings.Join(pkgs, ",")},
 		AptCacheHooks(filepath.Join(cacheDir, "apt"))...)
-	args = append(args, Suite, tmp, mirror)
+	args = append(args, Suite, tmp)
+	args = append(args, sources...)
 	// A private mount namespace: mmdebstrap's mounts die with it, even on SIGKILL.
 	args = append([]string{"--mount", "--propagation", "private", "mmdebstrap"}, args...)
 	unlock, err := LockAptCache(ctx, filepath.Join(cacheDir, "apt"), nil)
@@ -88,11 +97,11 @@ func Tree(ctx context.Context, cacheDir, mirror string) (string, error) {
 	unlock()
 	if err != nil {
 		os.RemoveAll(tmp)
-		return "", fmt.Errorf("building the tools tree with mmdebstrap failed: %v: %s", err, tail(out))
+		return "", fmt.Errorf("building the %s tree with mmdebstrap failed: %v: %s", name, err, tail(out))
 	}
 	if err := os.Rename(tmp, root); err != nil {
 		os.RemoveAll(tmp)
-		if _, serr := os.Stat(filepath.Join(root, "usr/bin/ukify")); serr == nil {
+		if _, serr := os.Stat(filepath.Join(root, marker)); serr == nil {
 			return root, nil // a concurrent build won the race
 		}
 		return "", err
