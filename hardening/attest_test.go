@@ -34,7 +34,7 @@ func TestAttestationSignsAndVerifies(t *testing.T) {
 	}
 	p := got.Predicate
 	if got.Subject[0].Digest["sha256"] != digest || p.Appliance.RootHash != strings.Repeat("ab", 32) ||
-		p.Policy.URI != "urn:supernode-appliance:hardening-profile:supernode-appliance:1.0.0" {
+		p.Policy.URI != "urn:supernode-appliance:hardening-profile:supernode-appliance:"+defaultVersion(t) {
 		t.Errorf("statement %+v", got)
 	}
 	// The sample report has a failure: the summary says so, with no level.
@@ -100,4 +100,14 @@ func TestAttestationInteropWithOpenSSL(t *testing.T) {
 	if _, err := LoadPrivateKey(pubPath); err == nil {
 		t.Error("a public key loaded as a private key")
 	}
+}
+
+// defaultVersion is the embedded profile's version.
+func defaultVersion(t *testing.T) string {
+	t.Helper()
+	p, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Version
 }

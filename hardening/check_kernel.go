@@ -139,6 +139,12 @@ func checkSysctl(c *Control, t *Target) (bool, []Evidence, error) {
 			switch {
 			case os.IsNotExist(err):
 				e.Found = "not available in this kernel"
+				if opt, off := compiledOut(t, k); off {
+					// No feature, no knob: stricter than any setting of it.
+					e.Found = "not in this kernel: " + opt + " is not set (the feature is compiled out)"
+					e.Expected = want + ", or the feature compiled out"
+					e.OK = true
+				}
 			case os.IsPermission(err):
 				// bpf_jit_* are readable only with CAP_SYS_ADMIN.
 				e.Found = "unreadable without CAP_SYS_ADMIN"
@@ -152,10 +158,42 @@ func checkSysctl(c *Control, t *Target) (bool, []Evidence, error) {
 		} else {
 			e.Where, e.Found = strings.Join(sysctlDirs, ", "), "not set by any file (kernel default)"
 		}
-		e.OK = e.Found == want
+		e.OK = e.OK || e.Found == want
 		ev = append(ev, e)
 	}
 	return allOK(ev), ev, nil
+}
+
+// sysctlFeature is the build option without which a sysctl does not exist
+// (the hardened kernel leaves these features out altogether).
+var sysctlFeature = map[string]string{
+	"kernel.modules_disabled":          "CONFIG_MODULES",
+	"kernel.kexec_load_disabled":       "CONFIG_KEXEC_CORE",
+	"kernel.io_uring_disabled":         "CONFIG_IO_URING",
+	"vm.unprivileged_userfaultfd":      "CONFIG_USERFAULTFD",
+	"kernel.sysrq":                     "CONFIG_MAGIC_SYSRQ",
+	"kernel.core_pattern":              "CONFIG_COREDUMP",
+	"kernel.core_uses_pid":             "CONFIG_COREDUMP",
+	"fs.suid_dumpable":                 "CONFIG_COREDUMP",
+	"kernel.unprivileged_userns_clone": "CONFIG_USER_NS",
+	"user.max_user_namespaces":         "CONFIG_USER_NS",
+	"kernel.perf_event_paranoid":       "CONFIG_PERF_EVENTS",
+	"vm.mmap_rnd_compat_bits":          "CONFIG_COMPAT",
+}
+
+// compiledOut reports whether sysctl k is absent because the running
+// kernel was built without its feature: its configuration must say so.
+func compiledOut(t *Target, k string) (string, bool) {
+	opt := sysctlFeature[k]
+	if opt == "" {
+		return "", false
+	}
+	_, cfg, err := kernelConfig(t)
+	if err != nil {
+		return opt, false
+	}
+	v, ok := cfg[opt]
+	return opt, !ok || v == "is not set"
 }
 
 // modName normalises a module name: modprobe treats '-' and '_' alike.

@@ -16,8 +16,9 @@ import (
 func editedProfile(t *testing.T) *Profile {
 	t.Helper()
 	src := string(DefaultSource())
+	cur, _ := Default()
 	for _, r := range []struct{ old, new string }{
-		{`version = "1.0.0"`, `version = "1.1.0"`},
+		{`version = "` + cur.Version + `"`, `version = "99.0.0"`},
 		{`settings = { "kernel.kptr_restrict" = "2" }`, `settings = { "kernel.kptr_restrict" = "1" }`},
 		{"  severity  = \"medium\"\n  references {\n    kspp = [\"sysctl kernel.kptr_restrict=2\"]", "  severity  = \"high\"\n  references {\n    kspp = [\"sysctl kernel.kptr_restrict=2\"]\n    other = [\"new ref\"]"},
 		{"  settings = { \"kernel.sysrq\" = \"0\" }\n}", "  settings = { \"kernel.sysrq\" = \"0\" }\n  exception {\n    justification = \"console debugging\"\n  }\n}\n\ncontrol \"sysctl-new\" {\n  title = \"New\"\n  rationale = \"r\"\n  severity = \"low\"\n  references {\n    other = [\"x\"]\n  }\n  apply = \"sysctl\"\n  check = \"sysctl\"\n  settings = { \"vm.mmap_min_addr\" = \"65536\" }\n}"},
@@ -70,7 +71,7 @@ func TestDiffProfiles(t *testing.T) {
 	}
 	var md bytes.Buffer
 	(&Diff{Profile: d}).WriteMarkdown(&md)
-	for _, s := range []string{"### Hardening profile: supernode-appliance 1.0.0 -> supernode-appliance 1.1.0",
+	for _, s := range []string{"### Hardening profile: supernode-appliance " + old.Version + " -> supernode-appliance 99.0.0",
 		"- added `sysctl-new` [low] New", "- removed `cmdline-tsx-off`",
 		"- changed `sysctl-kptr-restrict`: severity medium -> high; setting kernel.kptr_restrict 2 -> 1; references added new ref"} {
 		if !strings.Contains(md.String(), s) {

@@ -3,6 +3,7 @@ package hardening
 import (
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -176,4 +177,37 @@ func TestLiveAuditRuns(t *testing.T) {
 		}
 	}
 	t.Logf("live audit of this host: %v", rep.Counts)
+}
+
+// A sysctl whose feature the kernel was built without passes only when the
+// running kernel's configuration (in the verified root) says so.
+func TestLiveSysctlOfACompiledOutFeature(t *testing.T) {
+	root, proc := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(proc, "sys/kernel"), 0o755)
+	os.WriteFile(filepath.Join(proc, "sys/kernel/osrelease"), []byte("6.12.117\n"), 0o644)
+	mods := filepath.Join(root, "usr/lib/modules/6.12.117")
+	os.MkdirAll(mods, 0o755)
+	tg := &Target{Live: true, Root: root, Proc: proc, Sys: t.TempDir()}
+	c := &Control{ID: "x", Check: "sysctl", Settings: map[string]string{"kernel.kexec_load_disabled": "1"}}
+	for cfg, want := range map[string]bool{
+		"# CONFIG_KEXEC_CORE is not set\n": true,
+		"CONFIG_MODULES=n\n":               true, // not listed at all: off
+		"CONFIG_KEXEC_CORE=y\n":            false,
+		"":                                 false, // no config to prove it
+	} {
+		os.Remove(filepath.Join(mods, "config"))
+		if cfg != "" {
+			os.WriteFile(filepath.Join(mods, "config"), []byte(cfg), 0o644)
+		}
+		ok, ev, err := checkSysctl(c, tg)
+		if err != nil || ok != want {
+			t.Errorf("config %q: ok=%t err=%v, want %t (%+v)", cfg, ok, err, want, ev)
+		}
+	}
+	// A sysctl with no feature of its own is never excused by its absence.
+	c.Settings = map[string]string{"kernel.kptr_restrict": "2"}
+	os.WriteFile(filepath.Join(mods, "config"), []byte("# CONFIG_KEXEC_CORE is not set\n"), 0o644)
+	if ok, ev, _ := checkSysctl(c, tg); ok {
+		t.Errorf("a missing kptr_restrict passed: %+v", ev)
+	}
 }

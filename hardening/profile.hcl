@@ -12,7 +12,7 @@
 # Bump version on every change: images record the version they were
 # hardened with and the audit reports both.
 
-version = "1.0.0"
+version = "1.1.0"
 name    = "supernode-appliance"
 
 # ---------------------------------------------------------------- kernel command line
@@ -127,6 +127,56 @@ control "cmdline-panic-reboot" {
   settings = { panic = "10" }
 }
 
+control "cmdline-hardened-usercopy" {
+  title     = "Check every copy between kernel and user memory"
+  rationale = "Hardened usercopy refuses copies that would overflow a heap object or reach kernel text, the step that turns many heap bugs into information leaks or overwrites. It is on by default in the kernels the appliance uses; the token pins it against a changed default."
+  severity  = "medium"
+  references {
+    kspp  = ["cmdline hardened_usercopy=1"]
+    other = ["kernel-hardening-checker hardened_usercopy"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { hardened_usercopy = "1" }
+}
+
+control "cmdline-kfence" {
+  title     = "Sample heap allocations for memory-safety errors (KFENCE)"
+  rationale = "KFENCE guards one allocation every 100 ms with guard pages: out-of-bounds and use-after-free bugs hit in production are caught and reported (and, with panic_on_warn off, the offending access faults) at negligible cost."
+  severity  = "low"
+  references {
+    kspp  = ["cmdline kfence.sample_interval=100"]
+    other = ["kernel-hardening-checker kfence.sample_interval"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { "kfence.sample_interval" = "100" }
+}
+
+control "cmdline-bdev-write-mounted" {
+  title     = "No writes to the block device of a mounted filesystem"
+  rationale = "Writing under a mounted filesystem's feet corrupts it in ways its driver does not expect, a known route to kernel memory corruption. Nothing on the appliance writes a mounted device: updates write the inactive slot, installs write another disk."
+  severity  = "medium"
+  references {
+    other = ["kernel-hardening-checker bdev_allow_write_mounted=0 (a13xp0p0v)", "Documentation/admin-guide/kernel-parameters.txt: bdev_allow_write_mounted"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { bdev_allow_write_mounted = "0" }
+}
+
+control "cmdline-proc-mem-no-force" {
+  title     = "/proc/PID/mem cannot override page protections"
+  rationale = "FOLL_FORCE writes through /proc/PID/mem ignore read-only mappings: an attacker with a process's privileges can patch its code. Nothing on the appliance debugs processes."
+  severity  = "medium"
+  references {
+    other = ["kernel-hardening-checker proc_mem.force_override=never (a13xp0p0v)"]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { "proc_mem.force_override" = "never" }
+}
+
 control "cmdline-lockdown" {
   title     = "Kernel lockdown in integrity mode"
   rationale = "Stops root from modifying the running kernel (/dev/mem, kexec of unsigned kernels, unsigned modules, bpf_probe_write_user): a compromised service cannot persist in the kernel of a verified-boot image. Confidentiality mode would also block BPF reads the XDP filter does not need, but integrity is the mode the verified boot chain requires."
@@ -137,6 +187,22 @@ control "cmdline-lockdown" {
   apply    = "cmdline"
   check    = "cmdline"
   settings = { lockdown = "integrity" }
+}
+
+control "cmdline-lockdown-confidentiality" {
+  title     = "Kernel lockdown in confidentiality mode on the command line (deviation: integrity)"
+  rationale = "Confidentiality mode also stops root from reading kernel memory (/proc/kcore, BPF reads of kernel memory, perf of the kernel)."
+  severity  = "medium"
+  references {
+    kspp = ["cmdline lockdown=confidentiality"]
+  }
+  apply    = "none"
+  check    = "cmdline"
+  settings = { lockdown = "confidentiality" }
+  exception {
+    justification  = "The hardened kernel forces confidentiality at build time (CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY, which no command line can lower), so there the token would change nothing. The stock kernels run the integrity mode cmdline-lockdown sets, the mode the verified boot chain needs; boot-lockdown-live proves the mode in effect."
+    compensated_by = ["boot-lockdown-live"]
+  }
 }
 
 control "cmdline-module-sig-enforce" {
@@ -157,6 +223,7 @@ control "cmdline-iommu" {
   severity  = "medium"
   references {
     kspp = ["cmdline iommu.strict=1", "cmdline iommu.passthrough=0", "cmdline intel_iommu=on", "cmdline amd_iommu=force_isolation", "cmdline efi=disable_early_pci_dma"]
+    other = ["CLIP OS kernel configuration: iommu=force", "kernel-hardening-checker iommu"]
   }
   apply    = "cmdline"
   check    = "cmdline"
@@ -166,6 +233,7 @@ control "cmdline-iommu" {
     intel_iommu         = "on"
     amd_iommu           = "force_isolation"
     efi                 = "disable_early_pci_dma"
+    iommu               = "force"
   }
 }
 
@@ -181,6 +249,18 @@ control "cmdline-tsx-off" {
   settings = { tsx = "off" }
 }
 
+control "cmdline-mitigations-auto" {
+  title     = "CPU mitigations stated on the command line"
+  rationale = "mitigations=auto is the kernel's default; stating it on the signed command line makes the choice explicit and auditable (kernel-hardening-checker accepts a CPU mitigation as on only when neither it nor mitigations= is off, and counts an absent mitigations= as unknown). Every mitigation the CPU needs applies."
+  severity  = "low"
+  references {
+    other = ["kernel-hardening-checker mitigations, spectre_v2, mds, l1tf, retbleed and the other per-issue options", "Documentation/admin-guide/kernel-parameters.txt: mitigations="]
+  }
+  apply    = "cmdline"
+  check    = "cmdline"
+  settings = { mitigations = "auto" }
+}
+
 control "cmdline-nosmt" {
   title     = "Disable SMT (mitigations=auto,nosmt)"
   rationale = "Sibling hyperthreads share caches and buffers (L1TF, MDS); KSPP recommends turning SMT off."
@@ -190,7 +270,7 @@ control "cmdline-nosmt" {
   }
   apply    = "none"
   check    = "cmdline"
-  settings = { mitigations = "auto,nosmt" }
+  settings = { mitigations = "auto,nosmt", nosmt = "" }
   exception {
     justification = "The appliance is single-tenant: it runs only its own two services, so there is no untrusted co-resident workload on a sibling thread, and halving the packet-processing cores would halve XDP throughput. The default mitigations=auto still applies every other CPU mitigation."
   }
@@ -526,6 +606,89 @@ control "sysctl-accept-ra" {
   apply    = "sysctl"
   check    = "sysctl"
   settings = { "net.ipv6.conf.all.accept_ra" = "0", "net.ipv6.conf.default.accept_ra" = "0" }
+}
+
+# ---------------------------------------------------------------- kernel build (exceptions)
+#
+# kernel-hardening-checker (KHC) runs on the hardened kernel in tests/kernel;
+# every option it still reports as failing is one of these exceptions. On
+# Debian's stock kernels (cloud, generic) they fail too and read the same.
+
+control "kconfig-cfi-clang" {
+  title     = "Forward-edge control-flow integrity (kCFI; deviation: GCC build)"
+  rationale = "kCFI checks the type of every indirect call target, so a corrupted function pointer cannot divert the kernel into arbitrary code."
+  severity  = "medium"
+  references {
+    kspp = ["kconfig CONFIG_CFI_CLANG=y", "kconfig CONFIG_CFI_PERMISSIVE is not set", "kconfig CONFIG_CFI_AUTO_DEFAULT is not set"]
+  }
+  apply    = "none"
+  check    = "kconfig"
+  settings = { CONFIG_CFI_CLANG = "y", CONFIG_CFI_PERMISSIVE = "is not set", CONFIG_CFI_AUTO_DEFAULT = "is not set" }
+  exception {
+    justification = "kCFI needs a clang build; the hardened kernel is built with Debian's GCC 14, whose plugins give it structure layout randomisation, stack erasing and latent entropy (clang has no equivalents for the last two). Indirect branches are instead confined by Intel IBT (CONFIG_X86_KERNEL_IBT, on CPUs that have it) and returns by return thunks; a clang/LLVM build for kCFI is the next step."
+  }
+}
+
+control "cmdline-cfi-kcfi" {
+  title     = "kCFI enforced at boot (deviation: GCC build)"
+  rationale = "cfi=kcfi selects the kCFI scheme on a kernel built with it."
+  severity  = "low"
+  references {
+    kspp = ["cmdline cfi=kcfi"]
+  }
+  apply    = "none"
+  check    = "cmdline"
+  settings = { cfi = "kcfi" }
+  exception {
+    justification = "Meaningless without a kCFI build (see kconfig-cfi-clang): the GCC-built kernel would ignore the token."
+  }
+}
+
+control "kconfig-selinux" {
+  title     = "A mandatory access control LSM (deviation: no SELinux policy)"
+  rationale = "KHC recommends SELinux (CONFIG_SECURITY_SELINUX, in CONFIG_LSM) for a mandatory access control policy; CONFIG_LSM_MMAP_MIN_ADDR exists only with it."
+  severity  = "low"
+  references {
+    kspp  = ["kconfig CONFIG_SECURITY_SELINUX=y (a13xp0p0v)", "kconfig CONFIG_LSM_MMAP_MIN_ADDR=65536 (defconfig)"]
+    other = ["kernel-hardening-checker CONFIG_LSM=*selinux* (a13xp0p0v)"]
+  }
+  apply    = "none"
+  check    = "kconfig"
+  settings = { CONFIG_SECURITY_SELINUX = "y", CONFIG_LSM = "*selinux*", CONFIG_LSM_MMAP_MIN_ADDR = "65536" }
+  exception {
+    justification = "An LSM without a policy enforces nothing, and an appliance of two services is confined more precisely by systemd's per-unit sandboxing (the svc-* controls: namespaces, seccomp filters, capability bounding, IPAddressDeny, read-only root). Lockdown (forced to confidentiality in the hardened kernel), Yama and Landlock are built in. The low-address guard LSM_MMAP_MIN_ADDR adds to SELinux is kept by the kernel's own vm.mmap_min_addr = 65536 (CONFIG_DEFAULT_MMAP_MIN_ADDR)."
+  }
+}
+
+control "kconfig-hardened-usercopy-default" {
+  title     = "Hardened usercopy on by default (deviation: option newer than 6.12)"
+  rationale = "CONFIG_HARDENED_USERCOPY_DEFAULT_ON makes hardened usercopy the default without a command line token."
+  severity  = "low"
+  references {
+    kspp = ["kconfig CONFIG_HARDENED_USERCOPY_DEFAULT_ON=y"]
+  }
+  apply    = "none"
+  check    = "kconfig"
+  settings = { CONFIG_HARDENED_USERCOPY_DEFAULT_ON = "y" }
+  exception {
+    justification  = "Linux 6.12 has no such option: there, CONFIG_HARDENED_USERCOPY=y is on unless hardened_usercopy=0 is given, and the signed command line pins hardened_usercopy=1."
+    compensated_by = ["cmdline-hardened-usercopy"]
+  }
+}
+
+control "cmdline-hash-pointers" {
+  title     = "Kernel pointers in logs always hashed (deviation: option newer than 6.12)"
+  rationale = "hash_pointers=always keeps %p from printing raw kernel addresses, which defeat KASLR."
+  severity  = "low"
+  references {
+    kspp = ["cmdline hash_pointers=always"]
+  }
+  apply    = "none"
+  check    = "cmdline"
+  settings = { hash_pointers = "always" }
+  exception {
+    justification = "Linux 6.12 has no hash_pointers=: it hashes %p unless no_hash_pointers is given, which the signed command line cannot carry (boot-cmdline-signed); kptr_restrict=2 (sysctl-kptr-restrict) hides %pK as well. The token would be passed to init as an unknown parameter."
+  }
 }
 
 # ---------------------------------------------------------------- BPF (exception)

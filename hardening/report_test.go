@@ -189,7 +189,7 @@ func TestTextAndJSON(t *testing.T) {
 	}
 	var m bytes.Buffer
 	rep.WriteMetrics(&m)
-	if !strings.Contains(m.String(), `appliance_audit_controls{mode="image",profile_version="1.0.0",status="fail"} `+fmt.Sprint(rep.Counts[Fail])) ||
+	if !strings.Contains(m.String(), `appliance_audit_controls{mode="image",profile_version="`+defaultVersion(t)+`",status="fail"} `+fmt.Sprint(rep.Counts[Fail])) ||
 		!strings.Contains(m.String(), `appliance_audit_control_failed{control="sw-no-package-manager"`) {
 		t.Errorf("metrics:\n%s", m.String())
 	}

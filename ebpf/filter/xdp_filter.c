@@ -906,8 +906,15 @@ static __always_inline __u32 addr_sum(struct binding *b, int v6)
 // once for every path of classify that reaches it (which exceeded its
 // budget of a million instructions). So it parses the headers again, which
 // classify has checked already: only what locating the STUN message needs.
-__attribute__((noinline)) int binding_answer(struct xdp_md *ctx)
+//
+// Its argument is `void *` tagged arg:ctx (Linux 6.8+): the verifier takes
+// it as the program's context from the tag alone. Declared as
+// `struct xdp_md *`, the verifier would match that type against the
+// kernel's own BTF, which the hardened kernel (no DEBUG_INFO) does not
+// carry, and refuse the call.
+__attribute__((noinline)) int binding_answer(void *xctx __attribute__((btf_decl_tag("arg:ctx"))))
 {
+	struct xdp_md *ctx = xctx;
 	struct binding b = {};
 	void *data = (void *)(long)ctx->data;
 	struct pkt pk = {.end = (void *)(long)ctx->data_end};

@@ -47,6 +47,18 @@ type Manifest struct {
 	// SlotLabel is the GPT label of this version's root and hash
 	// partitions (A/B updates, slots.go).
 	SlotLabel string `json:"slot_label,omitempty"`
+	// KernelBuild says what the hardened kernel was built from; empty for
+	// Debian's packaged kernels (they are in Packages).
+	KernelBuild *KernelBuild `json:"kernel_build,omitempty"`
+}
+
+// KernelBuild is the provenance of a kernel built from source.
+type KernelBuild struct {
+	SourcePackage string `json:"source_package"` // linux-source-6.12
+	SourceVersion string `json:"source_version"` // its Debian version
+	Key           string `json:"cache_key"`      // image/kernel Inputs.Key
+	ConfigSHA256  string `json:"config_sha256"`  // of the final .config
+	ImageSHA256   string `json:"bzimage_sha256"`
 }
 
 // ManifestGoBin is one project binary as the manifest lists it (the SBOM

@@ -43,7 +43,8 @@ func TestReleaseNotes(t *testing.T) {
 
 	// The previous release had kptr_restrict=1 under profile 0.9.0.
 	prevDir := t.TempDir()
-	old := strings.Replace(strings.Replace(string(hardening.DefaultSource()), `version = "1.0.0"`, `version = "0.9.0"`, 1),
+	cur, _ := hardening.Default()
+	old := strings.Replace(strings.Replace(string(hardening.DefaultSource()), `version = "`+cur.Version+`"`, `version = "0.9.0"`, 1),
 		`settings = { "kernel.kptr_restrict" = "2" }`, `settings = { "kernel.kptr_restrict" = "1" }`, 1)
 	if err := os.WriteFile(filepath.Join(prevDir, hardening.PublishedProfileFile), []byte(old), 0o644); err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func TestReleaseNotes(t *testing.T) {
 		t.Fatalf("output with a diff in its notes does not verify: %q", r.Problems)
 	}
 	notes, _ = os.ReadFile(filepath.Join(second, ReleaseNotesFile))
-	for _, s := range []string{"### Hardening profile: supernode-appliance 0.9.0 -> supernode-appliance 1.0.0",
+	for _, s := range []string{"### Hardening profile: supernode-appliance 0.9.0 -> supernode-appliance " + cur.Version,
 		"- changed `sysctl-kptr-restrict`: setting kernel.kptr_restrict 1 -> 2"} {
 		if !strings.Contains(string(notes), s) {
 			t.Errorf("notes lack %q:\n%s", s, notes)

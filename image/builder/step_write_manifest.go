@@ -3,9 +3,11 @@ package builder
 import (
 	"context"
 	"encoding/json"
+	"github.com/supernode-appliance/appliance/image/kernel"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 )
@@ -130,6 +132,12 @@ func (st *State) Manifest() Manifest {
 		InstalledFiles: st.Installed, MissingInputs: st.Missing, Timings: st.Timings,
 		Partitions: map[string]string{"root": dataUUID, "root-verity": hashUUID},
 		SlotLabel:  SlotLabel(Version),
+	}
+	if kb := st.KernelBuild; kb.Image != "" {
+		cfg, _ := sha256File(kb.Config)
+		img, _ := sha256File(kb.Image)
+		m.KernelBuild = &KernelBuild{SourcePackage: kernel.SourcePackage, SourceVersion: kb.SourceVersion,
+			Key: strings.TrimPrefix(filepath.Base(kb.Dir), "kernel-"), ConfigSHA256: cfg, ImageSHA256: img}
 	}
 	if inv := st.Inventory; inv != nil {
 		m.RemovedPackages = inv.Removed

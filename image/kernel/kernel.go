@@ -69,14 +69,26 @@ func (in Inputs) withDefaults() Inputs {
 	return in
 }
 
-// Key is the cache key of a build: the source version, the fragment, the
-// build tree's packages and the recipe. The mirror is not in it: the
-// version pins the source, and the tree key pins the compiler's package list.
+// Key is the cache key of a build: the source version, the fragment's
+// option lines (its comments change nothing that is built), the build
+// tree's packages and the recipe. The mirror is not in it: the version pins
+// the source, and the tree key pins the compiler's package list.
 func (in Inputs) Key() string {
 	in = in.withDefaults()
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s=%s\n%s\n%s\n", buildRecipe, SourcePackage, in.SourceVersion, strings.Join(BuildPackages, ","), in.Fragment)
+	fmt.Fprintf(h, "%s\n%s=%s\n%s\n%s\n", buildRecipe, SourcePackage, in.SourceVersion, strings.Join(BuildPackages, ","), optionLines(in.Fragment))
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// optionLines is the fragment without comments and blank lines, in order.
+func optionLines(fragment string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(fragment, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }
 
 // Result is a built kernel.
@@ -85,6 +97,8 @@ type Result struct {
 	Image   string // bzImage (an EFI-stub kernel)
 	Config  string // the final .config
 	Release string // `make kernelrelease`, e.g. 6.12.117
+	// SourceVersion is the Debian version of SourcePackage built.
+	SourceVersion string
 	Tree    string // the build tree (has kernel-hardening-checker)
 	Cached  bool   // true when nothing was compiled
 }
@@ -99,7 +113,7 @@ func Build(ctx context.Context, cacheDir string, in Inputs, say func(string)) (R
 		say = func(string) {}
 	}
 	key := in.Key()
-	res := Result{Dir: filepath.Join(cacheDir, "kernel-"+key)}
+	res := Result{Dir: filepath.Join(cacheDir, "kernel-"+key), SourceVersion: in.SourceVersion}
 	res.Image, res.Config = filepath.Join(res.Dir, "bzImage"), filepath.Join(res.Dir, "config")
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return res, err
@@ -117,6 +131,13 @@ func Build(ctx context.Context, cacheDir string, in Inputs, say func(string)) (R
 	if rel, err := os.ReadFile(filepath.Join(res.Dir, "release")); err == nil {
 		res.Release, res.Cached = strings.TrimSpace(string(rel)), true
 		return res, nil
+	}
+	// A build killed before it could clean up (SIGKILL, a power cut) left
+	// its work directory; holding the lock, nobody else is using one.
+	if stale, _ := filepath.Glob(filepath.Join(cacheDir, ".kernel-"+key+"-*")); len(stale) > 0 {
+		for _, d := range stale {
+			os.RemoveAll(d)
+		}
 	}
 	work, err := os.MkdirTemp(cacheDir, ".kernel-"+key+"-")
 	if err != nil {

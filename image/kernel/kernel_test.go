@@ -59,6 +59,9 @@ func TestKeyFollowsEveryInput(t *testing.T) {
 		"source version": Inputs{SourceVersion: "6.12.118-1"}.Key(),
 		"fragment":       Inputs{Fragment: Fragment + "CONFIG_E1000=y\n"}.Key(),
 	}
+	if (Inputs{Fragment: "# a new comment\n" + Fragment}).Key() != keys["default"] {
+		t.Error("a comment changed the key: nothing built changes with it")
+	}
 	if (Inputs{Mirror: "http://b/debian"}).Key() != keys["default"] {
 		t.Error("the mirror changed the key: the source version pins the source")
 	}

@@ -6,8 +6,11 @@
 #   plain:     a minimal Debian trixie (minbase + systemd + the same cloud
 #              kernel + Debian's default initramfs-tools initrd, ext4 root)
 #              QEMU start -> "login:" on the serial console
-# Usage (repo root, root): sh tests/bench/image-boot.sh [IMAGE_DIR]
-# IMAGE_DIR defaults to out/ (make image).
+#   hardened:  the kernel_flavour = "hardened" image (no initrd), when
+#              HARDENED_DIR is given: QEMU start -> "supernode ready"
+# Usage (repo root, root): sh tests/bench/image-boot.sh [IMAGE_DIR [HARDENED_DIR]]
+# IMAGE_DIR defaults to out/ (make image). The tests leave both images under
+# /var/tmp/supernode-test-image/<key>/out.
 set -eu
 [ "$(id -u)" = 0 ] || { echo "image-boot.sh: skipped (needs root)"; exit 0; }
 for c in qemu-system-x86_64 mmdebstrap mkfs.ext4 sfdisk; do
@@ -81,5 +84,9 @@ boot() {
 	echo "boot $1 ($accel): ${t:-timeout} s to '$3' (load average $(cut -d' ' -f1 /proc/loadavg))"
 }
 boot appliance "$img_dir/supernode-appliance.qcow2" "supernode ready"
+if [ -n "${2:-}" ]; then
+	boot hardened "$2/supernode-appliance.qcow2" "supernode ready"
+	echo "sizes: hardened qcow2 $(du -m "$2/supernode-appliance.qcow2" | cut -f1) MiB"
+fi
 boot plain-debian $plain "login:"
 echo "sizes: appliance qcow2 $(du -m "$img_dir/supernode-appliance.qcow2" | cut -f1) MiB; plain raw allocated $(du -m $plain | cut -f1) MiB"

@@ -19,10 +19,15 @@ import (
 // and runs, one subdirectory per set of inputs.
 const ImageCacheDir = "/var/tmp/supernode-test-image"
 
+// built is one image per set of template lines: its directory or error.
+type built struct {
+	once     sync.Once
+	dir, err string
+}
+
 var (
-	imageOnce sync.Once
-	imageDir  string
-	imageErr  string
+	imagesMu sync.Mutex
+	images   = map[string]*built{}
 )
 
 // Image returns a directory holding the default appliance image
@@ -36,18 +41,39 @@ func Image(t testing.TB) string {
 	if dir := os.Getenv("SUPERNODE_TEST_IMAGE"); dir != "" {
 		return dir
 	}
+	return imageWith(t, "")
+}
+
+// ImageWith is Image for the default template with lines added to its
+// source block (TemplateWith), e.g. `kernel_flavour = "hardened"`: built
+// once per set of inputs and lines, shared the same way.
+func ImageWith(t testing.TB, lines string) string {
+	t.Helper()
+	return imageWith(t, lines)
+}
+
+func imageWith(t testing.TB, lines string) string {
+	t.Helper()
 	RequireRoot(t)
 	RequireCommands(t, "mmdebstrap", "qemu-img")
 	bin := BuildBinaries(t)
 	root := RepoRoot(t)
-	imageOnce.Do(func() {
+	imagesMu.Lock()
+	b := images[lines]
+	if b == nil {
+		b = &built{}
+		images[lines] = b
+	}
+	imagesMu.Unlock()
+	imageDir, imageErr := &b.dir, &b.err
+	b.once.Do(func() {
 		if err := os.MkdirAll(ImageCacheDir, 0o755); err != nil {
-			imageErr = err.Error()
+			*imageErr = err.Error()
 			return
 		}
 		unlock, err := lockFile(ImageCacheDir + ".lock")
 		if err != nil {
-			imageErr = err.Error()
+			*imageErr = err.Error()
 			return
 		}
 		defer unlock()
@@ -55,8 +81,12 @@ func Image(t testing.TB) string {
 		// carries: units, default configs, the profile, the template.
 		sum, err := treeHash(bin, filepath.Join(root, "image"), filepath.Join(root, "hardening"),
 			filepath.Join(root, "supernode"), filepath.Join(root, "ebpf"))
+		if lines != "" {
+			h := sha256.Sum256([]byte(sum + "\x00" + lines))
+			sum = hex.EncodeToString(h[:])
+		}
 		if err != nil {
-			imageErr = err.Error()
+			*imageErr = err.Error()
 			return
 		}
 		// One directory per set of inputs: a test process never replaces an
@@ -67,7 +97,7 @@ func Image(t testing.TB) string {
 		dir := filepath.Join(ImageCacheDir, sum[:16])
 		if _, err := os.Stat(filepath.Join(dir, "inputs.sha256")); err == nil {
 			if _, err := os.Stat(filepath.Join(dir, "out", "SHA256SUMS")); err == nil {
-				imageDir = filepath.Join(dir, "out")
+				*imageDir = filepath.Join(dir, "out")
 				return
 			}
 			os.RemoveAll(dir) // a cache entry of an older layout
@@ -75,30 +105,38 @@ func Image(t testing.TB) string {
 		pruneImages(dir)
 		tmp := dir + ".new"
 		os.RemoveAll(tmp)
-		cmd := exec.Command(filepath.Join(bin, "appliance"), "build", "-out", filepath.Join(tmp, "out"), filepath.Join(root, "image", "appliance.pkr.hcl"))
+		template := filepath.Join(root, "image", "appliance.pkr.hcl")
+		if lines != "" {
+			if err := os.MkdirAll(tmp, 0o755); err != nil {
+				*imageErr = err.Error()
+				return
+			}
+			template = TemplateWith(t, root, filepath.Join(tmp, "appliance.pkr.hcl"), lines)
+		}
+		cmd := exec.Command(filepath.Join(bin, "appliance"), "build", "-out", filepath.Join(tmp, "out"), template)
 		cmd.Dir = root
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
-		t.Logf("building the default image into %s (takes minutes)", dir)
+		t.Logf("building the image (template lines %q) into %s (takes minutes)", lines, dir)
 		if err := cmd.Run(); err != nil {
 			os.RemoveAll(tmp)
-			imageErr = "appliance build: " + err.Error() + "\n" + out.String()
+			*imageErr = "appliance build: " + err.Error() + "\n" + out.String()
 			return
 		}
 		if err := os.WriteFile(filepath.Join(tmp, "inputs.sha256"), []byte(sum), 0o644); err != nil {
-			imageErr = err.Error()
+			*imageErr = err.Error()
 			return
 		}
 		if err := os.Rename(tmp, dir); err != nil {
-			imageErr = err.Error()
+			*imageErr = err.Error()
 			return
 		}
-		imageDir = filepath.Join(dir, "out")
+		*imageDir = filepath.Join(dir, "out")
 	})
-	if imageErr != "" {
-		t.Fatal(imageErr)
+	if *imageErr != "" {
+		t.Fatal(*imageErr)
 	}
-	return imageDir
+	return *imageDir
 }
 
 // treeHash hashes the names and contents of every regular file under dirs.

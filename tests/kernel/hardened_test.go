@@ -1,0 +1,345 @@
+package kernel
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/stun/v3"
+
+	"github.com/supernode-appliance/appliance/hardening"
+	"github.com/supernode-appliance/appliance/image/builder"
+	"github.com/supernode-appliance/appliance/image/disk"
+	"github.com/supernode-appliance/appliance/image/kernel"
+	"github.com/supernode-appliance/appliance/image/qemu"
+	"github.com/supernode-appliance/appliance/image/tools"
+	"github.com/supernode-appliance/appliance/tests/testenv"
+)
+
+// hardenedLines turn the default template into the hardened flavour.
+const hardenedLines = "\n  kernel_flavour = \"hardened\"\n"
+
+// bootTimeout is generous: TCG on two shared cores.
+const bootTimeout = 10 * time.Minute
+
+func hardenedImage(t *testing.T) string {
+	t.Helper()
+	testenv.RequireCommands(t, "qemu-system-x86_64", "qemu-img")
+	return testenv.ImageWith(t, hardenedLines)
+}
+
+func accel() string {
+	if a := os.Getenv("SUPERNODE_QEMU_ACCEL"); a != "" {
+		return a
+	}
+	return "auto"
+}
+
+func startVM(t *testing.T, o qemu.Options) *qemu.VM {
+	t.Helper()
+	if o.Accel == "" {
+		o.Accel = accel()
+	}
+	vm, err := qemu.Start(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			keep := filepath.Join(os.TempDir(), "appliance-console-"+strings.ReplaceAll(t.Name(), "/", "_")+".log")
+			os.WriteFile(keep, []byte(vm.Console()), 0o644)
+			c := vm.Console()
+			if len(c) > 6000 {
+				c = c[len(c)-6000:]
+			}
+			t.Logf("serial console saved to %s; last 6000 bytes:\n%s\nqemu stderr:\n%s", keep, c, vm.Stderr())
+		}
+		vm.Close()
+	})
+	return vm
+}
+
+// TestHardenedKernelBootsToReady boots the hardened image: a UKI with no
+// initrd, whose kernel maps the verity root from dm-mod.create= on the
+// signed command line. The supernode must become READY and answer STUN,
+// the XDP filter must attach (the monolithic kernel has what it needs),
+// the live audit must pass, and the appliance must power off on the ACPI
+// button. The boot time is logged for BENCHMARKS.md, not asserted.
+func TestHardenedKernelBootsToReady(t *testing.T) {
+	t.Parallel()
+	dir := hardenedImage(t)
+	var man builder.Manifest
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &man)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hardening.KernelMapsRoot(man.KernelCmdline, man.RootHash) || strings.Contains(man.KernelCmdline, "/dev/mapper/root") {
+		t.Fatalf("the hardened image's command line does not have the kernel map the verity root: %s", man.KernelCmdline)
+	}
+	port := freeUDPPort(t)
+	vm := startVM(t, qemu.Options{
+		Image:        filepath.Join(dir, "supernode-appliance.qcow2"),
+		HostFwd:      []string{"udp:127.0.0.1:" + strconv.Itoa(port) + "-:3478"},
+		ExtraCmdline: "systemd.journald.forward_to_console=1",
+		Credentials:  map[string]string{"supernode-xdp.allow_bogons": "10.0.2.0/24"},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
+	defer cancel()
+	start := time.Now()
+	if _, err := vm.WaitConsole(ctx, "supernode ready"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("hardened image: supernode READY %.1fs after QEMU start (%s, OVMF included)", time.Since(start).Seconds(), vm.Accel)
+	con := vm.Console()
+	for _, bad := range []string{"initrd", "Initramfs", "emergency mode", "Failed to start", "Kernel panic"} {
+		if strings.Contains(con, bad) {
+			t.Errorf("serial console shows %q: %s", bad, lineWith(con, bad))
+		}
+	}
+	sctx, scancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer scancel()
+	if err := stunBinding(sctx, "127.0.0.1:"+strconv.Itoa(port)); err != nil {
+		t.Fatalf("no STUN Binding response: %v", err)
+	}
+	seen, err := vm.WaitConsole(ctx, "attached XDP filter", "cannot load the XDP filter")
+	if err != nil || seen != "attached XDP filter" {
+		t.Fatalf("the XDP filter did not attach on the hardened kernel: %v %s", err, lineWith(vm.Console(), seen))
+	}
+	if _, err := vm.WaitConsole(ctx, " controls: "); err != nil {
+		t.Fatalf("no live audit summary on the console: %v", err)
+	}
+	con = vm.Console()
+	t.Logf("live audit: %s", lineWith(con, " controls: "))
+	for _, l := range regexp.MustCompile(`appliance-audit\[\d+\]: (FAIL|ERROR) .*`).FindAllString(con, -1) {
+		t.Errorf("live audit: %s", l)
+	}
+	if !regexp.MustCompile(` controls: \d+ pass, 0 fail, \d+ exception, 0 error`).MatchString(con) {
+		t.Errorf("the live audit of the hardened image found failures or errors")
+	}
+	if err := vm.Powerdown(); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer wcancel()
+	if err := vm.Wait(wctx); err != nil {
+		t.Fatalf("QEMU did not exit after the ACPI power button: %v", err)
+	}
+}
+
+// TestHardenedKernelRefusesTamperedRoot flips one byte of the root (the
+// erofs superblock): with no initrd, the kernel's own dm-verity mapping
+// must report the corrupted block, and the supernode must never start.
+func TestHardenedKernelRefusesTamperedRoot(t *testing.T) {
+	t.Parallel()
+	dir := hardenedImage(t)
+	bad := filepath.Join(t.TempDir(), "tampered.raw")
+	if out, err := exec.Command("qemu-img", "convert", "-O", "raw", filepath.Join(dir, "supernode-appliance.raw"), bad).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	parts, err := disk.ReadGPTFile(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := disk.Slots(parts, "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709")
+	if len(roots) == 0 {
+		t.Fatal("no root partition")
+	}
+	f, err := os.OpenFile(bad, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := roots[0].Start + 1024 + 8
+	one := make([]byte, 1)
+	f.ReadAt(one, off)
+	one[0] ^= 0xff
+	if _, err := f.WriteAt(one, off); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	vm := startVM(t, qemu.Options{Image: bad})
+	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
+	defer cancel()
+	seen, err := vm.WaitConsole(ctx, "is corrupted", "supernode ready")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != "is corrupted" {
+		t.Fatal("the tampered hardened image booted to the supernode")
+	}
+	t.Logf("dm-verity: %s", lineWith(vm.Console(), "is corrupted"))
+	time.Sleep(10 * time.Second)
+	if strings.Contains(vm.Console(), "supernode ready") {
+		t.Fatal("the supernode started from a tampered root")
+	}
+}
+
+// khcResult is one row of kernel-hardening-checker -m json.
+type khcResult struct {
+	Option  string `json:"option_name"`
+	Type    string `json:"type"`
+	Desired string `json:"desired_val"`
+	Result  string `json:"check_result"`
+	OK      bool   `json:"check_result_bool"`
+}
+
+// TestKernelHardeningChecker runs kernel-hardening-checker (KHC, from
+// trixie-backports, in the kernel's build tree) on the hardened kernel's
+// configuration and the built UKI's command line. Every FAIL must be a
+// documented exception in the hardening profile: a control whose settings
+// name the option, with an exception block giving the reason. The counts
+// are logged for BENCHMARKS.md, beside the stock cloud kernel's.
+func TestKernelHardeningChecker(t *testing.T) {
+	t.Parallel()
+	dir := hardenedImage(t)
+	mirror, err := tools.HostMirror("/etc/apt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The image build put the kernel in the cache: this is a cache hit.
+	res, err := kernel.Build(context.Background(), builder.DefaultCacheDir, kernel.Inputs{Mirror: mirror}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Cached {
+		t.Errorf("the hardened kernel was compiled again: the image build did not leave it in the cache %s", res.Dir)
+	}
+	var man builder.Manifest
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &man)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := runKHC(t, res.Tree, res.Config, man.KernelCmdline)
+	profile, err := hardening.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string][2]int{}
+	var unexplained []string
+	for _, r := range rows {
+		c := counts[r.Type]
+		if r.OK {
+			c[0]++
+		} else {
+			c[1]++
+			if ctl := khcException(profile, r); ctl == "" {
+				unexplained = append(unexplained, fmt.Sprintf("%s %s (want %s): %s", r.Type, r.Option, r.Desired, r.Result))
+			}
+		}
+		counts[r.Type] = c
+	}
+	var summary []string
+	for _, k := range []string{"kconfig", "cmdline"} {
+		summary = append(summary, fmt.Sprintf("%s %d OK / %d FAIL", k, counts[k][0], counts[k][1]))
+	}
+	t.Logf("kernel-hardening-checker on the hardened kernel: %s", strings.Join(summary, ", "))
+	sort.Strings(unexplained)
+	for _, u := range unexplained {
+		t.Errorf("KHC FAIL with no exception in the hardening profile: %s", u)
+	}
+}
+
+// runKHC runs KHC in tree on a config and a command line.
+func runKHC(t *testing.T, tree, config, cmdline string) []khcResult {
+	t.Helper()
+	work := t.TempDir()
+	cfg, cl := filepath.Join(work, "config"), filepath.Join(work, "cmdline")
+	b, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cl, []byte(cmdline+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := tools.Run(context.Background(), tree, []string{work}, "kernel-hardening-checker", "-c", cfg, "-l", cl, "-m", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []khcResult
+	if err := json.Unmarshal(out, &rows); err != nil {
+		t.Fatalf("KHC json: %v: %.300s", err, out)
+	}
+	if len(rows) < 100 {
+		t.Fatalf("KHC checked only %d options", len(rows))
+	}
+	return rows
+}
+
+// khcException returns the profile control that documents a KHC FAIL as
+// an exception: its check is the row's type (kconfig, cmdline), its
+// settings name the option, and it has an exception block.
+func khcException(p *hardening.Profile, r khcResult) string {
+	for _, c := range p.Controls {
+		if c.Exception == nil || c.Check != r.Type {
+			continue
+		}
+		if _, ok := c.Settings[r.Option]; ok {
+			return c.ID
+		}
+	}
+	return ""
+}
+
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// stunBinding sends Binding requests until one is answered.
+func stunBinding(ctx context.Context, addr string) error {
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	buf := make([]byte, 1500)
+	for {
+		req := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.Fingerprint)
+		conn.Write(req.Raw)
+		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if n, err := conn.Read(buf); err == nil {
+			res := &stun.Message{Raw: append([]byte(nil), buf[:n]...)}
+			if res.Decode() == nil && res.TransactionID == req.TransactionID && res.Type == stun.BindingSuccess {
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func lineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+
