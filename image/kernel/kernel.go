@@ -99,8 +99,8 @@ type Result struct {
 	Release string // `make kernelrelease`, e.g. 6.12.117
 	// SourceVersion is the Debian version of SourcePackage built.
 	SourceVersion string
-	Tree    string // the build tree (has kernel-hardening-checker)
-	Cached  bool   // true when nothing was compiled
+	Tree          string // the build tree (has kernel-hardening-checker)
+	Cached        bool   // true when nothing was compiled
 }
 
 // Build returns the kernel for in, building it under cacheDir on first use.

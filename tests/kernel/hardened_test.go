@@ -341,5 +341,3 @@ func lineWith(s, sub string) string {
 	}
 	return ""
 }
-
-
