@@ -249,18 +249,6 @@ control "cmdline-tsx-off" {
   settings = { tsx = "off" }
 }
 
-control "cmdline-mitigations-auto" {
-  title     = "CPU mitigations stated on the command line"
-  rationale = "mitigations=auto is the kernel's default; stating it on the signed command line makes the choice explicit and auditable (kernel-hardening-checker accepts a CPU mitigation as on only when neither it nor mitigations= is off, and counts an absent mitigations= as unknown). Every mitigation the CPU needs applies."
-  severity  = "low"
-  references {
-    other = ["kernel-hardening-checker mitigations, spectre_v2, mds, l1tf, retbleed and the other per-issue options", "Documentation/admin-guide/kernel-parameters.txt: mitigations="]
-  }
-  apply    = "cmdline"
-  check    = "cmdline"
-  settings = { mitigations = "auto" }
-}
-
 control "cmdline-nosmt" {
   title     = "Disable SMT (mitigations=auto,nosmt)"
   rationale = "Sibling hyperthreads share caches and buffers (L1TF, MDS); KSPP recommends turning SMT off."
@@ -270,9 +258,28 @@ control "cmdline-nosmt" {
   }
   apply    = "none"
   check    = "cmdline"
-  settings = { mitigations = "auto,nosmt", nosmt = "" }
+  settings = {
+    mitigations = "auto,nosmt"
+    nosmt       = ""
+    spectre_v2 = "auto"
+    spectre_v2_user = "auto"
+    spectre_bhi = "auto"
+    spec_store_bypass_disable = "auto"
+    l1tf = "auto"
+    mds = "auto"
+    tsx_async_abort = "auto"
+    srbds = "auto"
+    mmio_stale_data = "auto"
+    retbleed = "auto"
+    spec_rstack_overflow = "auto"
+    gather_data_sampling = "auto"
+    reg_file_data_sampling = "auto"
+    indirect_target_selection = "auto"
+    tsa = "auto"
+    vmscape = "auto"
+  }
   exception {
-    justification = "The appliance is single-tenant: it runs only its own two services, so there is no untrusted co-resident workload on a sibling thread, and halving the packet-processing cores would halve XDP throughput. The default mitigations=auto still applies every other CPU mitigation."
+    justification = "The appliance is single-tenant: it runs only its own two services, so there is no untrusted co-resident workload on a sibling thread, and halving the packet-processing cores would halve XDP throughput. The default mitigations=auto still applies every other CPU mitigation. kernel-hardening-checker also fails each per-issue option (spectre_v2, mds, l1tf, retbleed, ...) because it accepts their absence only together with mitigations=auto,nosmt; absent, each is at the kernel's default, auto (the hardened kernel builds every mitigation in: CONFIG_MITIGATION_*)."
   }
 }
 

@@ -195,12 +195,16 @@ type khcResult struct {
 	OK      bool   `json:"check_result_bool"`
 }
 
-// TestKernelHardeningChecker runs kernel-hardening-checker (KHC, from
-// trixie-backports, in the kernel's build tree) on the hardened kernel's
-// configuration and the built UKI's command line. Every FAIL must be a
+// TestKernelHardeningChecker opens the hardened image the way an auditor
+// does (verity verified before anything is read), audits it offline with
+// the default profile (no failure, no error: the boot without initrd, the
+// signed command line with its verity table, the kernel config's
+// exceptions), and runs kernel-hardening-checker (KHC, from
+// trixie-backports, in the kernel's build tree) on the kernel configuration
+// inside the image and the UKI's command line. Every KHC FAIL must be a
 // documented exception in the hardening profile: a control whose settings
-// name the option, with an exception block giving the reason. The counts
-// are logged for BENCHMARKS.md, beside the stock cloud kernel's.
+// name the option, with an exception block giving the reason. The default
+// image's stock kernel is checked beside it, for BENCHMARKS.md.
 func TestKernelHardeningChecker(t *testing.T) {
 	t.Parallel()
 	dir := hardenedImage(t)
@@ -216,54 +220,95 @@ func TestKernelHardeningChecker(t *testing.T) {
 	if !res.Cached {
 		t.Errorf("the hardened kernel was compiled again: the image build did not leave it in the cache %s", res.Dir)
 	}
-	var man builder.Manifest
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err == nil {
-		err = json.Unmarshal(b, &man)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := runKHC(t, res.Tree, res.Config, man.KernelCmdline)
 	profile, err := hardening.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts := map[string][2]int{}
+	hardenedCfg, hardenedCmdline := imageKernel(t, dir, profile, true)
+	if want, _ := os.ReadFile(res.Config); string(want) != string(hardenedCfg) {
+		t.Errorf("the kernel configuration in the image is not the cached build's %s", res.Config)
+	}
+	rows := runKHC(t, res.Tree, hardenedCfg, hardenedCmdline)
 	var unexplained []string
+	for _, r := range rows {
+		if !r.OK && khcException(profile, r) == "" {
+			unexplained = append(unexplained, fmt.Sprintf("%s %s (want %s): %s", r.Type, r.Option, r.Desired, r.Result))
+		}
+	}
+	sort.Strings(unexplained)
+	for _, u := range unexplained {
+		t.Errorf("KHC FAIL with no exception in the hardening profile: %s", u)
+	}
+	stockCfg, stockCmdline := imageKernel(t, testenv.Image(t), profile, false)
+	t.Logf("kernel-hardening-checker, hardened flavour: %s", khcCounts(rows))
+	t.Logf("kernel-hardening-checker, default image (Debian's cloud kernel): %s", khcCounts(runKHC(t, res.Tree, stockCfg, stockCmdline)))
+}
+
+// imageKernel opens an image read-only (root verified against its
+// manifest), optionally audits it offline with profile and fails on any
+// failure or error, and returns its kernel configuration and UKI command
+// line.
+func imageKernel(t *testing.T, dir string, profile *hardening.Profile, audit bool) ([]byte, string) {
+	t.Helper()
+	o, err := hardening.ManifestExpectations(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := hardening.OpenImage(context.Background(), filepath.Join(dir, "supernode-appliance.raw"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	tg := img.Target
+	if tg.Abort != "" {
+		t.Fatalf("opening %s: %s", dir, tg.Abort)
+	}
+	if audit {
+		rep := profile.Audit(tg)
+		for _, r := range rep.Results {
+			if r.Status == hardening.Fail || r.Status == hardening.Error {
+				t.Errorf("offline audit of the hardened image: %s %s: %s %+v", r.Status, r.Control, r.Message, r.Evidence)
+			}
+		}
+		t.Logf("offline audit of the hardened image: %d pass, %d fail, %d exception, %d error",
+			rep.Counts[hardening.Pass], rep.Counts[hardening.Fail], rep.Counts[hardening.Exception], rep.Counts[hardening.Error])
+	}
+	cfgs, _ := filepath.Glob(filepath.Join(tg.Root, "usr/lib/modules/*/config"))
+	if len(cfgs) != 1 {
+		t.Fatalf("%s: %d kernel configurations under /usr/lib/modules, want 1", dir, len(cfgs))
+	}
+	cfg, err := os.ReadFile(cfgs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, tg.Cmdline
+}
+
+// khcCounts is "kconfig N OK / M FAIL, cmdline ...".
+func khcCounts(rows []khcResult) string {
+	counts := map[string][2]int{}
 	for _, r := range rows {
 		c := counts[r.Type]
 		if r.OK {
 			c[0]++
 		} else {
 			c[1]++
-			if ctl := khcException(profile, r); ctl == "" {
-				unexplained = append(unexplained, fmt.Sprintf("%s %s (want %s): %s", r.Type, r.Option, r.Desired, r.Result))
-			}
 		}
 		counts[r.Type] = c
 	}
-	var summary []string
+	var out []string
 	for _, k := range []string{"kconfig", "cmdline"} {
-		summary = append(summary, fmt.Sprintf("%s %d OK / %d FAIL", k, counts[k][0], counts[k][1]))
+		out = append(out, fmt.Sprintf("%s %d OK / %d FAIL", k, counts[k][0], counts[k][1]))
 	}
-	t.Logf("kernel-hardening-checker on the hardened kernel: %s", strings.Join(summary, ", "))
-	sort.Strings(unexplained)
-	for _, u := range unexplained {
-		t.Errorf("KHC FAIL with no exception in the hardening profile: %s", u)
-	}
+	return strings.Join(out, ", ")
 }
 
 // runKHC runs KHC in tree on a config and a command line.
-func runKHC(t *testing.T, tree, config, cmdline string) []khcResult {
+func runKHC(t *testing.T, tree string, config []byte, cmdline string) []khcResult {
 	t.Helper()
 	work := t.TempDir()
 	cfg, cl := filepath.Join(work, "config"), filepath.Join(work, "cmdline")
-	b, err := os.ReadFile(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfg, b, 0o644); err != nil {
+	if err := os.WriteFile(cfg, config, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(cl, []byte(cmdline+"\n"), 0o644); err != nil {
