@@ -31,28 +31,11 @@ const bootTimeout = 12 * time.Minute
 // Journal lines on the serial console, so the host can see the services.
 const consoleJournal = "systemd.journald.forward_to_console=1"
 
-func accel() string {
-	if a := os.Getenv("SUPERNODE_QEMU_ACCEL"); a != "" {
-		return a
-	}
-	return "auto"
-}
-
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
 func startVM(t *testing.T, img string, o qemu.Options) *qemu.VM {
 	t.Helper()
 	o.Image = img
 	if o.Accel == "" {
-		o.Accel = accel()
+		o.Accel = testenv.QEMUAccel()
 	}
 	vm, err := qemu.Start(context.Background(), o)
 	if err != nil {
@@ -142,7 +125,7 @@ func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 	testenv.RequireCommands(t, "qemu-system-x86_64")
 	dir := testenv.Image(t)
 	software := fmt.Sprintf("fw_cfg-test-%d", time.Now().UnixNano())
-	port := freeUDPPort(t)
+	port := testenv.FreeUDPPort(t)
 	vm := startVM(t, filepath.Join(dir, "supernode-appliance.qcow2"), qemu.Options{
 		HostFwd:      []string{"udp:127.0.0.1:" + strconv.Itoa(port) + "-:3478"},
 		ExtraCmdline: consoleJournal,
@@ -196,8 +179,8 @@ func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 		t.Fatalf("the XDP filter did not report attaching: %v", err)
 	}
 	if seen != "attached XDP filter" {
-		t.Errorf("the XDP filter was not attached: %s", lineWith(vm.Console(), seen))
-		if v := lineWith(vm.Console(), "is not allowed"); v != "" {
+		t.Errorf("the XDP filter was not attached: %s", testenv.LineWith(vm.Console(), seen))
+		if v := testenv.LineWith(vm.Console(), "is not allowed"); v != "" {
 			t.Errorf("verifier: %s", v)
 		}
 	}
@@ -207,7 +190,7 @@ func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 		t.Fatalf("no live audit summary on the console: %v", err)
 	}
 	con := vm.Console()
-	t.Logf("live audit: %s", lineWith(con, " controls: "))
+	t.Logf("live audit: %s", testenv.LineWith(con, " controls: "))
 	for _, l := range regexp.MustCompile(`appliance-audit\[\d+\]: (FAIL|ERROR|EXCEPTION) .*`).FindAllString(con, -1) {
 		t.Logf("live audit: %s", l)
 	}
@@ -220,7 +203,7 @@ func TestApplianceBootsServesSTUNAndPowersOff(t *testing.T) {
 		}
 	}
 	if l := regexp.MustCompile(`(?m)login: *\r?$`).FindString(con); l != "" || strings.Contains(con, "serial-getty@") {
-		t.Errorf("a getty runs on the serial console (the fw_cfg credential getty.ttys.serial was honoured): %q %s", l, lineWith(con, "serial-getty@"))
+		t.Errorf("a getty runs on the serial console (the fw_cfg credential getty.ttys.serial was honoured): %q %s", l, testenv.LineWith(con, "serial-getty@"))
 	}
 	// Debian's firewall and audit units run inside the profile's sandbox
 	// drop-ins: they must still load the ruleset and the rules, and the
@@ -292,7 +275,7 @@ func TestVerityRefusesTamperedRoot(t *testing.T) {
 	if seen != "is corrupted" {
 		t.Fatal("the tampered image booted to the supernode")
 	}
-	t.Logf("dm-verity: %s", lineWith(vm.Console(), "is corrupted"))
+	t.Logf("dm-verity: %s", testenv.LineWith(vm.Console(), "is corrupted"))
 	// Give the boot a little longer: it must not reach the service.
 	time.Sleep(20 * time.Second)
 	if strings.Contains(vm.Console(), "supernode ready") {
@@ -302,12 +285,3 @@ func TestVerityRefusesTamperedRoot(t *testing.T) {
 
 // readyStamp finds the kernel timestamp of the journal's READY line.
 var readyStamp = regexp.MustCompile(`\[\s*([0-9.]+)\] supernode\[[0-9]+\]: supernode ready`)
-
-func lineWith(s, sub string) string {
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			return strings.TrimSpace(l)
-		}
-	}
-	return ""
-}

@@ -52,7 +52,7 @@ func TestConfigPartitionReachesDaemons(t *testing.T) {
 		if out, err := exec.Command(bin, "configure", img, "--set", "systemd.extra-unit.x.service=[Service]").CombinedOutput(); err == nil || !strings.Contains(string(out), "not on the credential allowlist") {
 			t.Errorf("configure accepted a name off the allowlist: %v %s", err, out)
 		}
-		port := freeUDPPort(t)
+		port := testenv.FreeUDPPort(t)
 		vm := startVM(t, img, qemu.Options{
 			HostFwd:      []string{"udp:127.0.0.1:" + strconv.Itoa(port) + "-:3478"},
 			ExtraCmdline: consoleJournal,
@@ -66,7 +66,7 @@ func TestConfigPartitionReachesDaemons(t *testing.T) {
 		defer scancel()
 		sw, err := stunSoftware(sctx, "127.0.0.1:"+strconv.Itoa(port))
 		if err != nil {
-			t.Fatalf("no STUN answer (did supernode-xdp get allow_bogons from the partition?): %v\n%s", err, lineWith(vm.Console(), "appliance-config"))
+			t.Fatalf("no STUN answer (did supernode-xdp get allow_bogons from the partition?): %v\n%s", err, testenv.LineWith(vm.Console(), "appliance-config"))
 		}
 		if sw != software {
 			t.Errorf("SOFTWARE in the Binding reply = %q, want %q from the configuration partition", sw, software)
@@ -77,9 +77,9 @@ func TestConfigPartitionReachesDaemons(t *testing.T) {
 				t.Errorf("console lacks %q", want)
 			}
 		}
-		t.Logf("console: %s", lineWith(con, "imported credential supernode.software"))
+		t.Logf("console: %s", testenv.LineWith(con, "imported credential supernode.software"))
 		if strings.Contains(con, "Failed to start") || strings.Contains(con, "Failed to mount") {
-			t.Errorf("console: %s %s", lineWith(con, "Failed to start"), lineWith(con, "Failed to mount"))
+			t.Errorf("console: %s %s", testenv.LineWith(con, "Failed to start"), testenv.LineWith(con, "Failed to mount"))
 		}
 	})
 
@@ -96,7 +96,7 @@ func TestConfigPartitionReachesDaemons(t *testing.T) {
 		if out, err := exec.Command("mcopy", "-o", "-i", img+"@@"+strconv.FormatInt(area.Offset, 10), bad, "::/appliance.conf").CombinedOutput(); err != nil {
 			t.Fatalf("mcopy: %v %s", err, out)
 		}
-		port := freeUDPPort(t)
+		port := testenv.FreeUDPPort(t)
 		vm := startVM(t, img, qemu.Options{
 			HostFwd:      []string{"udp:127.0.0.1:" + strconv.Itoa(port) + "-:3478"},
 			ExtraCmdline: consoleJournal,
@@ -113,7 +113,7 @@ func TestConfigPartitionReachesDaemons(t *testing.T) {
 				t.Fatalf("no rejection on the console: %v", err)
 			}
 		}
-		line := lineWith(vm.Console(), "on the configuration partition rejected")
+		line := testenv.LineWith(vm.Console(), "on the configuration partition rejected")
 		t.Logf("console: %s", line)
 		for _, want := range []string{"line 2", "systemd.extra-unit.evil.service", "not on the credential allowlist", "the built-in configuration serves"} {
 			if !strings.Contains(line, want) {

@@ -65,10 +65,10 @@ func TestManagementListenerAndGatesBoot(t *testing.T) {
 	if _, err := vm.WaitConsole(ctx, "management listener ready", "appliance-mgmt firewall:"); err != nil {
 		t.Fatal(err)
 	}
-	if l := lineWith(vm.Console(), "appliance-mgmt firewall:"); l != "" {
+	if l := testenv.LineWith(vm.Console(), "appliance-mgmt firewall:"); l != "" {
 		t.Fatalf("the firewall step failed: %s", l)
 	}
-	if l := lineWith(vm.Console(), "fleet ports open to"); !strings.Contains(l, "[10.0.2.0/24]; management port open to [10.0.2.0/24]") {
+	if l := testenv.LineWith(vm.Console(), "fleet ports open to"); !strings.Contains(l, "[10.0.2.0/24]; management port open to [10.0.2.0/24]") {
 		t.Errorf("firewall step: %q", l)
 	}
 
@@ -118,14 +118,14 @@ func TestManagementListenerAndGatesBoot(t *testing.T) {
 		}
 	}
 	if strings.Contains(vm.Console(), "ignoring the overlay") {
-		t.Errorf("supernode-xdp refused the overlay: %s", lineWith(vm.Console(), "ignoring the overlay"))
+		t.Errorf("supernode-xdp refused the overlay: %s", testenv.LineWith(vm.Console(), "ignoring the overlay"))
 	}
 
 	// Log shipping: this boot's journal arrives at the collector as RFC
 	// 5424 over TLS, from its start (netlogd begins at the head of the
 	// journal when it has no cursor): the kernel's command line with the
 	// root hash the appliance booted with.
-	if l := lineWith(vm.Console(), "appliance-mgmt logship:"); l != "" {
+	if l := testenv.LineWith(vm.Console(), "appliance-mgmt logship:"); l != "" {
 		t.Fatalf("log shipping was refused: %s", l)
 	}
 	m := regexp.MustCompile(`daemon="appliance-mgmt",root_hash="([0-9a-f]{64})"`).FindStringSubmatch(body)
@@ -135,7 +135,7 @@ func TestManagementListenerAndGatesBoot(t *testing.T) {
 	bootLine := regexp.MustCompile(`<\d+>1 \S+ \S+ kernel - - - Command line: roothash=` + m[1] + ` `)
 	var got string
 	for ctx.Err() == nil {
-		if l := lineWith(vm.Console(), "systemd-netlogd.service: Failed"); l != "" {
+		if l := testenv.LineWith(vm.Console(), "systemd-netlogd.service: Failed"); l != "" {
 			t.Fatalf("the log forwarder failed: %s", l)
 		}
 		if got = collector.text(); bootLine.MatchString(got) {

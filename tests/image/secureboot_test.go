@@ -90,7 +90,7 @@ func TestSecureBoot(t *testing.T) {
 
 	t.Run("signed image boots", func(t *testing.T) {
 		t.Parallel()
-		port := freeUDPPort(t)
+		port := testenv.FreeUDPPort(t)
 		vm := startVM(t, signedDisk, qemu.Options{
 			SecureBoot:  true,
 			Vars:        qemu.SnakeoilVars,
@@ -104,9 +104,9 @@ func TestSecureBoot(t *testing.T) {
 			t.Fatal(err)
 		}
 		if seen != "Secure boot enabled" {
-			t.Fatalf("signed image on firmware enforcing Secure Boot: %s", lineWith(vm.Console(), seen))
+			t.Fatalf("signed image on firmware enforcing Secure Boot: %s", testenv.LineWith(vm.Console(), seen))
 		}
-		t.Logf("kernel: %s", lineWith(vm.Console(), seen))
+		t.Logf("kernel: %s", testenv.LineWith(vm.Console(), seen))
 		if _, err := vm.WaitConsole(ctx, "supernode ready"); err != nil {
 			t.Fatalf("the supernode did not start: %v", err)
 		}
@@ -116,9 +116,9 @@ func TestSecureBoot(t *testing.T) {
 		}
 		t.Log("the supernode answers STUN")
 		if sw != software {
-			t.Errorf("SOFTWARE %q, want %q from the signed configuration (%s)", sw, software, lineWith(vm.Console(), "appliance-config"))
+			t.Errorf("SOFTWARE %q, want %q from the signed configuration (%s)", sw, software, testenv.LineWith(vm.Console(), "appliance-config"))
 		}
-		if l := lineWith(vm.Console(), "imported credential supernode.software"); !strings.Contains(l, "verified") {
+		if l := testenv.LineWith(vm.Console(), "imported credential supernode.software"); !strings.Contains(l, "verified") {
 			t.Errorf("signed configuration: console says %q", l)
 		}
 	})
@@ -132,7 +132,7 @@ func TestSecureBoot(t *testing.T) {
 	// none of it may take effect.
 	t.Run("SMBIOS command line and credentials ignored", func(t *testing.T) {
 		t.Parallel()
-		port := freeUDPPort(t)
+		port := testenv.FreeUDPPort(t)
 		dropin := "[Service]\nExecStartPre=/usr/bin/echo PWNED-BY-CREDENTIAL\n"
 		// This disk also carries an unsigned configuration.
 		vm := startVM(t, unsignedDisk, qemu.Options{
@@ -160,10 +160,10 @@ func TestSecureBoot(t *testing.T) {
 			t.Fatal(err)
 		}
 		if seen != "supernode ready" {
-			t.Fatalf("the SMBIOS attack took effect: %s", lineWith(vm.Console(), seen))
+			t.Fatalf("the SMBIOS attack took effect: %s", testenv.LineWith(vm.Console(), seen))
 		}
 		// The kernel got the signed command line and nothing else.
-		cmdline := lineWith(vm.Console(), "Command line:")
+		cmdline := testenv.LineWith(vm.Console(), "Command line:")
 		t.Logf("kernel: %s", cmdline)
 		if strings.Contains(cmdline, "rd.break") || strings.Contains(cmdline, "SULOGIN") || strings.Count(cmdline, "roothash=") != 1 || strings.Contains(cmdline, strings.Repeat("0", 64)) {
 			t.Errorf("the SMBIOS command line extension reached the kernel: %s", cmdline)
@@ -173,7 +173,7 @@ func TestSecureBoot(t *testing.T) {
 		} else if sw != "" {
 			t.Errorf("SOFTWARE %q from an unsigned configuration on an image that requires signed ones", sw)
 		}
-		if l := lineWith(vm.Console(), "appliance.conf is not signed"); l == "" {
+		if l := testenv.LineWith(vm.Console(), "appliance.conf is not signed"); l == "" {
 			t.Error("the unsigned configuration was not refused on the console")
 		} else {
 			t.Logf("console: %s", l)
@@ -184,7 +184,7 @@ func TestSecureBoot(t *testing.T) {
 			t.Fatalf("no live audit summary: %v", err)
 		}
 		con := vm.Console()
-		t.Logf("live audit: %s", lineWith(con, " controls: "))
+		t.Logf("live audit: %s", testenv.LineWith(con, " controls: "))
 		for _, id := range []string{"boot-cmdline-signed", "boot-credential-allowlist", "boot-secure-boot", "fs-root-verity"} {
 			if l := regexp.MustCompile(`(FAIL|ERROR|EXCEPTION)\s+` + id + ` \[.*`).FindString(con); l != "" {
 				t.Errorf("live audit: %s", l)
@@ -192,7 +192,7 @@ func TestSecureBoot(t *testing.T) {
 		}
 		for _, bad := range shell {
 			if strings.Contains(con, bad) {
-				t.Errorf("console shows %q: %s", bad, lineWith(con, bad))
+				t.Errorf("console shows %q: %s", bad, testenv.LineWith(con, bad))
 			}
 		}
 		if strings.Contains(con, "You are in emergency mode") && !strings.Contains(con, "Failed to execute /usr/sbin/sulogin") {
@@ -218,7 +218,7 @@ func TestSecureBoot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("firmware: %s", lineWith(vm.Console(), seen))
+		t.Logf("firmware: %s", testenv.LineWith(vm.Console(), seen))
 		if strings.Contains(vm.Console(), "systemd") {
 			t.Error("the unsigned image's systemd started under enforced Secure Boot")
 		}

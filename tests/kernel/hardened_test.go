@@ -38,17 +38,10 @@ func hardenedImage(t *testing.T) string {
 	return testenv.ImageWith(t, hardenedLines)
 }
 
-func accel() string {
-	if a := os.Getenv("SUPERNODE_QEMU_ACCEL"); a != "" {
-		return a
-	}
-	return "auto"
-}
-
 func startVM(t *testing.T, o qemu.Options) *qemu.VM {
 	t.Helper()
 	if o.Accel == "" {
-		o.Accel = accel()
+		o.Accel = testenv.QEMUAccel()
 	}
 	vm, err := qemu.Start(context.Background(), o)
 	if err != nil {
@@ -89,7 +82,7 @@ func TestHardenedKernelBootsToReady(t *testing.T) {
 	if !hardening.KernelMapsRoot(man.KernelCmdline, man.RootHash) || strings.Contains(man.KernelCmdline, "/dev/mapper/root") {
 		t.Fatalf("the hardened image's command line does not have the kernel map the verity root: %s", man.KernelCmdline)
 	}
-	port := freeUDPPort(t)
+	port := testenv.FreeUDPPort(t)
 	vm := startVM(t, qemu.Options{
 		Image:        filepath.Join(dir, "supernode-appliance.qcow2"),
 		HostFwd:      []string{"udp:127.0.0.1:" + strconv.Itoa(port) + "-:3478"},
@@ -106,7 +99,7 @@ func TestHardenedKernelBootsToReady(t *testing.T) {
 	con := vm.Console()
 	for _, bad := range []string{"initrd", "Initramfs", "emergency mode", "Failed to start", "Kernel panic"} {
 		if strings.Contains(con, bad) {
-			t.Errorf("serial console shows %q: %s", bad, lineWith(con, bad))
+			t.Errorf("serial console shows %q: %s", bad, testenv.LineWith(con, bad))
 		}
 	}
 	sctx, scancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -116,13 +109,13 @@ func TestHardenedKernelBootsToReady(t *testing.T) {
 	}
 	seen, err := vm.WaitConsole(ctx, "attached XDP filter", "cannot load the XDP filter")
 	if err != nil || seen != "attached XDP filter" {
-		t.Fatalf("the XDP filter did not attach on the hardened kernel: %v %s", err, lineWith(vm.Console(), seen))
+		t.Fatalf("the XDP filter did not attach on the hardened kernel: %v %s", err, testenv.LineWith(vm.Console(), seen))
 	}
 	if _, err := vm.WaitConsole(ctx, " controls: "); err != nil {
 		t.Fatalf("no live audit summary on the console: %v", err)
 	}
 	con = vm.Console()
-	t.Logf("live audit: %s", lineWith(con, " controls: "))
+	t.Logf("live audit: %s", testenv.LineWith(con, " controls: "))
 	for _, l := range regexp.MustCompile(`appliance-audit\[\d+\]: (FAIL|ERROR) .*`).FindAllString(con, -1) {
 		t.Errorf("live audit: %s", l)
 	}
@@ -179,7 +172,7 @@ func TestHardenedKernelRefusesTamperedRoot(t *testing.T) {
 	if seen != "is corrupted" {
 		t.Fatal("the tampered hardened image booted to the supernode")
 	}
-	t.Logf("dm-verity: %s", lineWith(vm.Console(), "is corrupted"))
+	t.Logf("dm-verity: %s", testenv.LineWith(vm.Console(), "is corrupted"))
 	// With no initrd there is no emergency shell to fall into: the kernel
 	// cannot mount the root, panics, and panic=10 reboots it (so boot
 	// counting falls back on a slot like this). QEMU runs with -no-reboot:
@@ -187,7 +180,7 @@ func TestHardenedKernelRefusesTamperedRoot(t *testing.T) {
 	if _, err := vm.WaitConsole(ctx, "Kernel panic"); err != nil {
 		t.Fatalf("no kernel panic after the corrupted root: %v", err)
 	}
-	t.Logf("%s", lineWith(vm.Console(), "Kernel panic"))
+	t.Logf("%s", testenv.LineWith(vm.Console(), "Kernel panic"))
 	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer wcancel()
 	if err := vm.Wait(wctx); err != nil {
@@ -355,16 +348,6 @@ func khcException(p *hardening.Profile, r khcResult) string {
 	return ""
 }
 
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
 // stunBinding sends Binding requests until one is answered.
 func stunBinding(ctx context.Context, addr string) error {
 	conn, err := net.Dial("udp", addr)
@@ -388,15 +371,6 @@ func stunBinding(ctx context.Context, addr string) error {
 		}
 		time.Sleep(time.Second)
 	}
-}
-
-func lineWith(s, sub string) string {
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			return strings.TrimSpace(l)
-		}
-	}
-	return ""
 }
 
 // TestHardenedKernelSecureBoot builds the hardened image signed with the
@@ -430,7 +404,7 @@ func TestHardenedKernelSecureBoot(t *testing.T) {
   secure_boot_cert = "`+qemu.SnakeoilCert+`"
   kernel_cmdline   = ["systemd.journald.forward_to_console=1", "loglevel=7"]
 `)
-	port := freeUDPPort(t)
+	port := testenv.FreeUDPPort(t)
 	vm := startVM(t, qemu.Options{
 		Image:       filepath.Join(dir, "supernode-appliance.qcow2"),
 		SecureBoot:  true,
@@ -445,7 +419,7 @@ func TestHardenedKernelSecureBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	if seen != "Secure boot enabled" {
-		t.Fatalf("signed hardened image on firmware enforcing Secure Boot: %s", lineWith(vm.Console(), seen))
+		t.Fatalf("signed hardened image on firmware enforcing Secure Boot: %s", testenv.LineWith(vm.Console(), seen))
 	}
 	if _, err := vm.WaitConsole(ctx, "supernode ready"); err != nil {
 		t.Fatalf("the supernode did not start: %v", err)
@@ -455,5 +429,5 @@ func TestHardenedKernelSecureBoot(t *testing.T) {
 	if err := stunBinding(sctx, "127.0.0.1:"+strconv.Itoa(port)); err != nil {
 		t.Fatalf("no STUN answer from the signed hardened image under Secure Boot: %v", err)
 	}
-	t.Logf("signed hardened image: %s; supernode ready and answering STUN", lineWith(vm.Console(), seen))
+	t.Logf("signed hardened image: %s; supernode ready and answering STUN", testenv.LineWith(vm.Console(), seen))
 }

@@ -9,6 +9,7 @@ package testenv
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,4 +158,36 @@ func DirFiles(t testing.TB, dir string) map[string]string {
 		out[e.Name()] = string(b)
 	}
 	return out
+}
+
+// QEMUAccel is the accelerator the QEMU tests ask for: SUPERNODE_QEMU_ACCEL,
+// or "auto" (KVM when it works, else TCG).
+func QEMUAccel() string {
+	if a := os.Getenv("SUPERNODE_QEMU_ACCEL"); a != "" {
+		return a
+	}
+	return "auto"
+}
+
+// FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago
+// (for a QEMU host forward).
+func FreeUDPPort(t testing.TB) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// LineWith returns the first line of s containing sub, trimmed ("" if none):
+// the console line a test quotes.
+func LineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
 }

@@ -76,10 +76,7 @@ func TestUpdateAndRollback(t *testing.T) {
 	if o, err := exec.Command("qemu-img", "resize", "-f", "raw", diskImg, "+512M").CombinedOutput(); err != nil {
 		t.Fatalf("%v %s", err, o)
 	}
-	accel := os.Getenv("SUPERNODE_QEMU_ACCEL")
-	if accel == "" {
-		accel = "auto"
-	}
+	accel := testenv.QEMUAccel()
 	vm, err := qemu.Start(context.Background(), qemu.Options{
 		Image: diskImg, Writable: true, Reboot: true, HotplugPorts: 1, Accel: accel,
 		ExtraCmdline: "systemd.journald.forward_to_console=1",
@@ -380,10 +377,7 @@ func TestInstallToEmptyDisk(t *testing.T) {
 	if err := os.Truncate(target, 1<<30); err != nil {
 		t.Fatal(err)
 	}
-	accel := os.Getenv("SUPERNODE_QEMU_ACCEL")
-	if accel == "" {
-		accel = "auto"
-	}
+	accel := testenv.QEMUAccel()
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
