@@ -34,25 +34,7 @@ const consoleJournal = "systemd.journald.forward_to_console=1"
 func startVM(t *testing.T, img string, o qemu.Options) *qemu.VM {
 	t.Helper()
 	o.Image = img
-	if o.Accel == "" {
-		o.Accel = testenv.QEMUAccel()
-	}
-	vm, err := qemu.Start(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			// The whole console goes to a file; the test log gets its end.
-			keep := filepath.Join(os.TempDir(), "appliance-console-"+strings.ReplaceAll(t.Name(), "/", "_")+".log")
-			os.WriteFile(keep, []byte(vm.Console()), 0o644)
-			t.Logf("serial console saved to %s; last 6000 bytes:\n%s", keep, tail(vm.Console(), 6000))
-			t.Logf("qemu stderr:\n%s", vm.Stderr())
-		}
-		vm.Close()
-	})
-	t.Logf("booting %s with %s", filepath.Base(img), vm.Accel)
-	return vm
+	return testenv.StartVM(t, o)
 }
 
 func tail(s string, n int) string {

@@ -22,25 +22,12 @@ import (
 // firmware before anything of it runs.
 func TestSecureBoot(t *testing.T) {
 	testenv.RequireRoot(t)
-	testenv.RequireCommands(t, "qemu-system-x86_64", "mmdebstrap", "qemu-img", "openssl")
-	for _, f := range []string{qemu.SecureBootCode, qemu.SnakeoilVars, qemu.SnakeoilKey, qemu.SnakeoilCert} {
-		if _, err := os.Stat(f); err != nil {
-			if os.Getenv("SUPERNODE_CI") != "" {
-				t.Fatalf("%s missing: install the Debian package ovmf", f)
-			}
-			t.Skipf("%s missing: install the Debian package ovmf", f)
-		}
-	}
+	testenv.RequireCommands(t, "qemu-system-x86_64", "mmdebstrap", "qemu-img")
+	tmp := t.TempDir()
+	key := filepath.Join(tmp, "db.key")
+	testenv.SecureBootKey(t, key)
 	unsigned := testenv.Image(t) // first: it also builds the binaries
 	bin, root := appliance(t)
-	tmp := t.TempDir()
-
-	// The test key is encrypted with the passphrase "snakeoil"; the
-	// builder takes an unencrypted key, as sbsign does.
-	key := filepath.Join(tmp, "db.key")
-	if out, err := exec.Command("openssl", "pkey", "-in", qemu.SnakeoilKey, "-passin", "pass:snakeoil", "-out", key).CombinedOutput(); err != nil {
-		t.Fatalf("decrypt the ovmf test key: %v\n%s", err, out)
-	}
 	// The same variant requires signed configuration on its config
 	// partition (config_signing_key): the operator key lives beside the
 	// build output (config-key.asc), so a signed image built elsewhere by

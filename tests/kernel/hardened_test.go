@@ -38,30 +38,6 @@ func hardenedImage(t *testing.T) string {
 	return testenv.ImageWith(t, hardenedLines)
 }
 
-func startVM(t *testing.T, o qemu.Options) *qemu.VM {
-	t.Helper()
-	if o.Accel == "" {
-		o.Accel = testenv.QEMUAccel()
-	}
-	vm, err := qemu.Start(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			keep := filepath.Join(os.TempDir(), "appliance-console-"+strings.ReplaceAll(t.Name(), "/", "_")+".log")
-			os.WriteFile(keep, []byte(vm.Console()), 0o644)
-			c := vm.Console()
-			if len(c) > 6000 {
-				c = c[len(c)-6000:]
-			}
-			t.Logf("serial console saved to %s; last 6000 bytes:\n%s\nqemu stderr:\n%s", keep, c, vm.Stderr())
-		}
-		vm.Close()
-	})
-	return vm
-}
-
 // TestHardenedKernelBootsToReady boots the hardened image: a UKI with no
 // initrd, whose kernel maps the verity root from dm-mod.create= on the
 // signed command line. The supernode must become READY and answer STUN,
@@ -83,7 +59,7 @@ func TestHardenedKernelBootsToReady(t *testing.T) {
 		t.Fatalf("the hardened image's command line does not have the kernel map the verity root: %s", man.KernelCmdline)
 	}
 	port := testenv.FreeUDPPort(t)
-	vm := startVM(t, qemu.Options{
+	vm := testenv.StartVM(t, qemu.Options{
 		Image:        filepath.Join(dir, "supernode-appliance.qcow2"),
 		HostFwd:      []string{"udp:127.0.0.1:" + strconv.Itoa(port) + "-:3478"},
 		ExtraCmdline: "systemd.journald.forward_to_console=1",
@@ -162,7 +138,7 @@ func TestHardenedKernelRefusesTamperedRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	vm := startVM(t, qemu.Options{Image: bad})
+	vm := testenv.StartVM(t, qemu.Options{Image: bad})
 	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
 	defer cancel()
 	seen, err := vm.WaitConsole(ctx, "is corrupted", "supernode ready")
@@ -380,32 +356,21 @@ func stunBinding(ctx context.Context, addr string) error {
 func TestHardenedKernelSecureBoot(t *testing.T) {
 	t.Parallel()
 	testenv.RequireRoot(t)
-	testenv.RequireCommands(t, "qemu-system-x86_64", "mmdebstrap", "qemu-img", "openssl")
-	for _, f := range []string{qemu.SecureBootCode, qemu.SnakeoilVars, qemu.SnakeoilKey, qemu.SnakeoilCert} {
-		if _, err := os.Stat(f); err != nil {
-			if testenv.InCI() {
-				t.Fatalf("%s missing: install the Debian package ovmf", f)
-			}
-			t.Skipf("%s missing: install the Debian package ovmf", f)
-		}
-	}
-	// The test key is encrypted with the passphrase "snakeoil"; the builder
-	// takes an unencrypted key, as sbsign does. A signed image ignores
-	// command line extensions it did not sign, so what the test reads on
-	// the console (the journal, "Secure boot enabled" through quiet) is
-	// signed in.
+	testenv.RequireCommands(t, "qemu-system-x86_64", "mmdebstrap", "qemu-img")
+	// A fixed path: it is part of the template, which keys the image cache.
+	// A signed image ignores command line extensions it did not sign, so
+	// what the test reads on the console (the journal, "Secure boot
+	// enabled" through quiet) is signed in.
 	keyDir := filepath.Join(os.TempDir(), "supernode-snakeoil")
 	os.MkdirAll(keyDir, 0o700)
 	key := filepath.Join(keyDir, "db.key")
-	if out, err := exec.Command("openssl", "pkey", "-in", qemu.SnakeoilKey, "-passin", "pass:snakeoil", "-out", key).CombinedOutput(); err != nil {
-		t.Fatalf("decrypt the ovmf test key: %v\n%s", err, out)
-	}
+	testenv.SecureBootKey(t, key)
 	dir := testenv.ImageWith(t, hardenedLines+`  secure_boot_key  = "`+key+`"
   secure_boot_cert = "`+qemu.SnakeoilCert+`"
   kernel_cmdline   = ["systemd.journald.forward_to_console=1", "loglevel=7"]
 `)
 	port := testenv.FreeUDPPort(t)
-	vm := startVM(t, qemu.Options{
+	vm := testenv.StartVM(t, qemu.Options{
 		Image:       filepath.Join(dir, "supernode-appliance.qcow2"),
 		SecureBoot:  true,
 		Vars:        qemu.SnakeoilVars,
