@@ -2,6 +2,7 @@ package qemu
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,5 +110,69 @@ func TestCredentialArgsHostileNames(t *testing.T) {
 	}
 	if _, err := credentialArgs(dir, nil, map[string]string{long[:len(long)-1]: "v"}); err != nil {
 		t.Errorf("fw_cfg name of %d bytes refused: %v", len(long)-1, err)
+	}
+}
+
+// fakeQEMU writes a stand-in for qemu-system-x86_64 that prints the runs'
+// consoles in turn (one per start) to its -serial file and exits.
+func fakeQEMU(t *testing.T, consoles ...string) string {
+	t.Helper()
+	if _, _, err := FindOVMF(); err != nil {
+		t.Skip(err) // Start copies the variable store first
+	}
+	dir := t.TempDir()
+	script := "#!/bin/sh\nn=$(cat " + dir + "/n 2>/dev/null || echo 0); echo $((n+1)) > " + dir + "/n\n" +
+		"for a; do case $a in file:*) out=${a#file:};; esac; done\ncase $n in\n"
+	for i, c := range consoles {
+		script += fmt.Sprintf("%d) printf '%%s' '%s' > \"$out\";;\n", i, c)
+	}
+	script += "esac\n"
+	bin := filepath.Join(dir, "qemu")
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "disk.raw")
+	os.WriteFile(img, make([]byte, 512), 0o644)
+	return bin
+}
+
+const faultConsole = "[    5.090348] Oops: int3: 0000 [#1] PREEMPT SMP PTI\n[    5.092840] Kernel panic - not syncing: Fatal exception in interrupt\n"
+
+// A guest that dies of the TCG fault is started once more and its console
+// keeps both runs; a second fault, another accelerator, or another panic
+// is left to the test to see.
+func TestRestartAfterTCGFault(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		accel    string
+		consoles []string
+		restarts int
+		want     string
+	}{
+		{"fault then boot", "tcg", []string{faultConsole, "supernode ready\n"}, 1, "supernode ready"},
+		{"two faults", "tcg", []string{faultConsole, faultConsole, "supernode ready\n"}, 1, ""},
+		{"kvm", "kvm", []string{faultConsole, "supernode ready\n"}, 0, ""},
+		{"other panic", "tcg", []string{"Kernel panic - not syncing: VFS: Unable to mount root fs\n", "supernode ready\n"}, 0, ""},
+		{"oops without panic", "tcg", []string{"Oops: int3\n", "supernode ready\n"}, 0, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			bin := fakeQEMU(t, c.consoles...)
+			vm, err := Start(context.Background(), Options{Image: filepath.Join(filepath.Dir(bin), "disk.raw"), Binary: bin, Accel: c.accel})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer vm.Close()
+			vm.Wait(context.Background())
+			con := vm.Console()
+			if vm.Restarts != c.restarts {
+				t.Fatalf("%d restarts, want %d; console:\n%s", vm.Restarts, c.restarts, con)
+			}
+			if !strings.HasPrefix(con, c.consoles[0]) {
+				t.Fatalf("the first run's console is gone:\n%s", con)
+			}
+			if got := strings.Contains(con, "supernode ready"); got != (c.want != "") {
+				t.Fatalf("booted = %v, want %v; console:\n%s", got, c.want != "", con)
+			}
+		})
 	}
 }

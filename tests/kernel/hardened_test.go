@@ -72,7 +72,7 @@ func TestHardenedKernelBootsToReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("hardened image: supernode READY %.1fs after QEMU start (%s, OVMF included)", time.Since(start).Seconds(), vm.Accel)
-	con := vm.Console()
+	con := vm.LastConsole()
 	for _, bad := range []string{"initrd", "Initramfs", "emergency mode", "Failed to start", "Kernel panic"} {
 		if strings.Contains(con, bad) {
 			t.Errorf("serial console shows %q: %s", bad, testenv.LineWith(con, bad))

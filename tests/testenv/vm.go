@@ -25,6 +25,9 @@ func StartVM(t testing.TB, o qemu.Options) *qemu.VM {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		if vm.Restarts > 0 {
+			t.Logf("the guest died of QEMU TCG's int3 fault and was started %d more time(s); both consoles are in Console()", vm.Restarts)
+		}
 		if t.Failed() {
 			keep := filepath.Join(os.TempDir(), "appliance-console-"+strings.ReplaceAll(t.Name(), "/", "_")+".log")
 			os.WriteFile(keep, []byte(vm.Console()), 0o644)
