@@ -20,7 +20,7 @@ source "supernode" "appliance" {
   suite      = "trixie"
   # mirror = "http://<your mirror>/debian"   # default: the host's apt sources
   cache_dir      = "/var/cache/supernode-appliance"
-  kernel_flavour = "cloud" # "generic" for bare metal
+  kernel_flavour = "hardened" # built from source (image/kernel); "cloud" or "generic" for Debian's kernels
   formats        = ["raw", "qcow2"]
 
   # /var is created on first boot by systemd-repart; stateless = true keeps

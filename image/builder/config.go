@@ -35,7 +35,7 @@ const (
 	DefaultImageName   = "supernode-appliance"
 	DefaultSuite       = "trixie"
 	DefaultCacheDir    = "/var/cache/supernode-appliance"
-	DefaultKernel      = "cloud"
+	DefaultKernel      = "hardened"
 	DefaultCompression = "lzma"
 	DefaultVarSize     = "512M"
 	DefaultHostname    = "supernode"

@@ -22,7 +22,7 @@ func TestDefaultTemplateDecodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := b.Config()
-	if c.OutputDir != "out" || c.ImageName != "supernode-appliance" || c.Suite != "trixie" || c.KernelFlavour != "cloud" {
+	if c.OutputDir != "out" || c.ImageName != "supernode-appliance" || c.Suite != "trixie" || c.KernelFlavour != "hardened" {
 		t.Fatalf("unexpected config %+v", c)
 	}
 	if strings.Join(c.Formats, ",") != "raw,qcow2" || c.Stateless || c.Debug {
@@ -64,10 +64,13 @@ func TestTemplateErrors(t *testing.T) {
 		"second dm table":  {`source "supernode" "x" { kernel_cmdline = ["dm-mod.create=x"] }`, `dm-mod.*`},
 		"root elsewhere":   {`source "supernode" "x" { kernel_cmdline = ["root=/dev/sda2"] }`, `root=`},
 		"quoted token":     {`source "supernode" "x" { kernel_cmdline = ["a=\"b"] }`, `one token`},
-		"source w/o build": {`source "supernode" "x" { kernel_source_version = "6.12.118-1" }`, `only with kernel_flavour = "hardened"`},
-		"bad source ver":   {"source \"supernode\" \"x\" {\nkernel_flavour = \"hardened\"\nkernel_source_version = \"1; rm -rf /\"\n}", `kernel_source_version`},
-		"bad mirror":       {`source "supernode" "x" { mirror = "ftp.example" }`, `mirror`},
-		"no previous":      {`source "supernode" "x" { previous_profile = "/nonexistent/old.hcl" }`, `previous_profile: previous profile /nonexistent/old.hcl: no such file or directory; give a profile file or the output directory of a previous build`},
+		"source w/o build": {`source "supernode" "x" {
+  kernel_flavour = "cloud"
+  kernel_source_version = "6.12.118-1"
+}`, `only with kernel_flavour = "hardened"`},
+		"bad source ver": {"source \"supernode\" \"x\" {\nkernel_flavour = \"hardened\"\nkernel_source_version = \"1; rm -rf /\"\n}", `kernel_source_version`},
+		"bad mirror":     {`source "supernode" "x" { mirror = "ftp.example" }`, `mirror`},
+		"no previous":    {`source "supernode" "x" { previous_profile = "/nonexistent/old.hcl" }`, `previous_profile: previous profile /nonexistent/old.hcl: no such file or directory; give a profile file or the output directory of a previous build`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -17,14 +17,17 @@ import (
 	"github.com/supernode-appliance/appliance/tests/testenv"
 )
 
-// TestXDPFilterLoadsOnApplianceKernel boots the kernel inside the default
-// image's UKI with a one-file initramfs whose /init loads the XDP filter and
-// runs a legitimate STUN frame through it. The host's kernel is newer than
-// the appliance's, and their verifiers differ: a program the host accepts
-// can be rejected at boot, leaving the appliance unfiltered.
+// TestXDPFilterLoadsOnApplianceKernel boots the kernel inside the cloud
+// flavour's UKI (Debian's kernel) with a one-file initramfs whose /init
+// loads the XDP filter and runs a legitimate STUN frame through it. The
+// host's kernel is newer than the appliance's, and their verifiers differ:
+// a program the host accepts can be rejected at boot, leaving the
+// appliance unfiltered. The default, hardened kernel's verifier is checked
+// by every boot of the default image (the filter must attach before
+// READY; TestHardenedKernelBootsToReady asserts it).
 func TestXDPFilterLoadsOnApplianceKernel(t *testing.T) {
 	testenv.RequireCommands(t, "qemu-system-x86_64", "mcopy")
-	image := filepath.Join(testenv.Image(t), "supernode-appliance.raw")
+	image := filepath.Join(testenv.ImageWith(t, cloudLines), "supernode-appliance.raw")
 	dir := t.TempDir()
 
 	kernel := filepath.Join(dir, "vmlinuz")
