@@ -12,7 +12,7 @@
 # Bump version on every change: images record the version they were
 # hardened with and the audit reports both.
 
-version = "1.1.0"
+version = "1.2.0"
 name    = "supernode-appliance"
 
 # ---------------------------------------------------------------- kernel command line
@@ -348,6 +348,30 @@ control "sysctl-kexec-disabled" {
   apply    = "sysctl"
   check    = "sysctl"
   settings = { "kernel.kexec_load_disabled" = "1" }
+}
+
+control "sysctl-oops-warn-limit" {
+  title     = "Panic after 100 oopses or warnings"
+  rationale = "An exploit that races or brute-forces a kernel bug oopses or warns many times before it wins; the limits turn that into a panic (and panic=10 reboots the appliance) instead of unlimited tries. The kernel's defaults are 10000 oopses and no warning limit."
+  severity  = "medium"
+  references {
+    kspp = ["sysctl kernel.oops_limit=100", "sysctl kernel.warn_limit=100"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "kernel.oops_limit" = "100", "kernel.warn_limit" = "100" }
+}
+
+control "sysctl-mmap-rnd-bits" {
+  title     = "Most mmap randomisation bits"
+  rationale = "The number of random bits in mmap base addresses; x86-64 allows 32 (CONFIG_ARCH_MMAP_RND_BITS_MAX), Debian's default is 28. More bits make guessing a library's address for a return-oriented exploit 16 times harder. The 32-bit compat bits do not exist in the hardened kernel (no IA32 emulation)."
+  severity  = "low"
+  references {
+    kspp = ["sysctl vm.mmap_rnd_bits=MAX"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "vm.mmap_rnd_bits" = "32" }
 }
 
 control "sysctl-yama-ptrace" {

@@ -2914,7 +2914,8 @@ item "sysctl kernel.oops_limit" {
   want   = "100"
   source = "a13xp0p0v"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["sysctl-oops-warn-limit"]
 }
 
 item "sysctl kernel.warn_limit" {
@@ -2922,7 +2923,8 @@ item "sysctl kernel.warn_limit" {
   want   = "100"
   source = "a13xp0p0v"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["sysctl-oops-warn-limit"]
 }
 
 item "sysctl kernel.apparmor_restrict_unprivileged_unconfined" {
@@ -3227,7 +3229,8 @@ item "sysctl vm.mmap_rnd_bits" {
   want   = "MAX"
   source = "a13xp0p0v"
   class  = "harden_userspace"
-  status = "open"
+  status = "implemented"
+  by     = ["sysctl-mmap-rnd-bits"]
 }
 
 item "sysctl vm.mmap_rnd_compat_bits" {
