@@ -56,6 +56,7 @@ type Manifest struct {
 type KernelBuild struct {
 	SourcePackage string `json:"source_package"` // linux-source-6.12
 	SourceVersion string `json:"source_version"` // its Debian version
+	Release       string `json:"release"`        // make kernelrelease, e.g. 6.12.117
 	Key           string `json:"cache_key"`      // image/kernel Inputs.Key
 	ConfigSHA256  string `json:"config_sha256"`  // of the final .config
 	ImageSHA256   string `json:"bzimage_sha256"`

@@ -109,7 +109,14 @@ type SBOMInput struct {
 	Epoch          int64
 	BuilderVersion string
 	Inventory      *RootInventory
+	// Kernel is the kernel built from source (kernel_flavour = "hardened");
+	// nil when the kernel is a Debian package of Inventory.
+	Kernel *KernelBuild
 }
+
+// kernelSource is the Debian source package linux-source-<major> is built
+// from: Debian names it linux, at the same version.
+const kernelSource = "linux"
 
 // SBOM renders the SPDX document of the image. Timestamps come from
 // SOURCE_DATE_EPOCH and every list is sorted, so the SBOM is reproducible.
@@ -117,8 +124,12 @@ func (s *State) SBOM() ([]byte, error) {
 	if s.Inventory == nil {
 		return nil, fmt.Errorf("no inventory of the final root: the strip step did not run")
 	}
-	return RenderSBOM(SBOMInput{ImageName: s.Config.ImageName, RootHash: s.RootHash, Suite: s.Config.Suite,
-		Epoch: s.Epoch, BuilderVersion: Version, Inventory: s.Inventory})
+	return RenderSBOM(s.sbomInput())
+}
+
+func (s *State) sbomInput() SBOMInput {
+	return SBOMInput{ImageName: s.Config.ImageName, RootHash: s.RootHash, Suite: s.Config.Suite,
+		Epoch: s.Epoch, BuilderVersion: Version, Inventory: s.Inventory, Kernel: s.kernelBuild()}
 }
 
 // RenderSBOM renders in as SPDX 2.3 JSON.
@@ -187,6 +198,27 @@ func RenderSBOM(in SBOMInput) ([]byte, error) {
 			})
 		}
 		rel(id, "GENERATED_FROM", srcID)
+	}
+
+	if k := in.Kernel; k != nil {
+		srcID := "SPDXRef-debsrc-" + spdxID(kernelSource+"-"+k.SourceVersion)
+		doc.Packages = append(doc.Packages, spdxPackage{
+			Name: "linux", SPDXID: "SPDXRef-kernel", VersionInfo: k.Release, Supplier: "Organization: supernode-appliance",
+			DownloadLocation: none, LicenseConcluded: none, LicenseDeclared: "GPL-2.0-only", CopyrightText: none,
+			Checksums: []spdxChecksum{{"SHA256", k.ImageSHA256}}, PrimaryPurpose: "OPERATING_SYSTEM",
+			SourceInfo: fmt.Sprintf("built from Debian's %s %s (source package %s)", k.SourcePackage, k.SourceVersion, kernelSource),
+			Comment:    fmt.Sprintf("the hardened kernel in the UKI, built by image/kernel: checksum of its bzImage; sha256 of its .config %s; build cache key %s", k.ConfigSHA256, k.Key),
+		})
+		rel("SPDXRef-Image", "CONTAINS", "SPDXRef-kernel")
+		if !sources[srcID] {
+			sources[srcID] = true
+			doc.Packages = append(doc.Packages, spdxPackage{
+				Name: kernelSource, SPDXID: srcID, VersionInfo: k.SourceVersion, DownloadLocation: none,
+				LicenseConcluded: none, LicenseDeclared: "GPL-2.0-only", CopyrightText: none,
+				ExternalRefs: purlRef(DebPurl(kernelSource, k.SourceVersion, "source", in.Suite)), PrimaryPurpose: "SOURCE",
+			})
+		}
+		rel("SPDXRef-kernel", "GENERATED_FROM", srcID)
 	}
 
 	modIDs := map[string]string{}

@@ -41,6 +41,13 @@ type cdxComponent struct {
 	Licenses   []cdxLicense  `json:"licenses,omitempty"`
 	Purl       string        `json:"purl,omitempty"`
 	Properties []cdxProperty `json:"properties,omitempty"`
+	Pedigree   *cdxPedigree  `json:"pedigree,omitempty"`
+}
+
+// cdxPedigree names what a component was built from (the kernel: Debian's
+// linux source package).
+type cdxPedigree struct {
+	Ancestors []cdxComponent `json:"ancestors"`
 }
 
 type cdxSupplier struct {
@@ -101,6 +108,14 @@ func RenderCycloneDX(in SBOMInput) ([]byte, error) {
 		bom.Components = append(bom.Components, c)
 		top = append(top, purl)
 	}
+	if k := in.Kernel; k != nil {
+		src := DebPurl(kernelSource, k.SourceVersion, "source", in.Suite)
+		bom.Components = append(bom.Components, cdxComponent{Type: "operating-system", BOMRef: "kernel", Name: "linux",
+			Version: k.Release, Hashes: []cdxHash{{"SHA-256", k.ImageSHA256}}, Licenses: []cdxLicense{{"GPL-2.0-only"}},
+			Properties: []cdxProperty{{"debian:source", k.SourcePackage + " " + k.SourceVersion}, {"kernel:config-sha256", k.ConfigSHA256}, {"kernel:cache-key", k.Key}},
+			Pedigree:   &cdxPedigree{Ancestors: []cdxComponent{{Type: "library", BOMRef: src, Name: kernelSource, Version: k.SourceVersion, Purl: src}}}})
+		top = append(top, "kernel")
+	}
 	for _, m := range inv.GoModules() {
 		purl := GoPurl(m.Path, m.Version)
 		c := cdxComponent{Type: "library", BOMRef: purl, Name: m.Path, Version: m.Version, Purl: purl}
@@ -137,6 +152,5 @@ func (s *State) CycloneDX() ([]byte, error) {
 	if s.Inventory == nil {
 		return nil, fmt.Errorf("no inventory of the final root: the strip step did not run")
 	}
-	return RenderCycloneDX(SBOMInput{ImageName: s.Config.ImageName, RootHash: s.RootHash, Suite: s.Config.Suite,
-		Epoch: s.Epoch, BuilderVersion: Version, Inventory: s.Inventory})
+	return RenderCycloneDX(s.sbomInput())
 }

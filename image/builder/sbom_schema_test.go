@@ -2,6 +2,7 @@ package builder
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,9 +58,13 @@ func checkSchema(t *testing.T, schema string, doc []byte) {
 	}
 }
 
+// testKernel is a hardened kernel build as the manifest records it.
+var testKernel = &KernelBuild{SourcePackage: "linux-source-6.12", SourceVersion: "6.12.117-1", Release: "6.12.117",
+	Key: "ecd03b881f340001", ConfigSHA256: strings.Repeat("c", 64), ImageSHA256: strings.Repeat("d", 64)}
+
 func TestSBOMMatchesSPDXSchema(t *testing.T) {
 	inv := stripFixture(t, fixtureRoot(t))
-	in := SBOMInput{ImageName: "img", RootHash: strings.Repeat("ab", 32), Suite: "trixie", Epoch: 1795676271, BuilderVersion: "1", Inventory: inv}
+	in := SBOMInput{ImageName: "img", RootHash: strings.Repeat("ab", 32), Suite: "trixie", Epoch: 1795676271, BuilderVersion: "1", Inventory: inv, Kernel: testKernel}
 	sbom, err := RenderSBOM(in)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +79,7 @@ func TestSBOMMatchesSPDXSchema(t *testing.T) {
 
 func TestCycloneDXMatchesSchema(t *testing.T) {
 	inv := stripFixture(t, fixtureRoot(t))
-	in := SBOMInput{ImageName: "img", RootHash: strings.Repeat("ab", 32), Suite: "trixie", Epoch: 1795676271, BuilderVersion: "1", Inventory: inv}
+	in := SBOMInput{ImageName: "img", RootHash: strings.Repeat("ab", 32), Suite: "trixie", Epoch: 1795676271, BuilderVersion: "1", Inventory: inv, Kernel: testKernel}
 	cdx, err := RenderCycloneDX(in)
 	if err != nil {
 		t.Fatal(err)
@@ -95,5 +100,56 @@ func TestCycloneDXMatchesSchema(t *testing.T) {
 				t.Errorf("%s is in the SPDX SBOM but not in the CycloneDX one", purl)
 			}
 		}
+	}
+}
+
+// The kernel built from source is in both SBOMs: its bzImage checksum, its
+// release, and the Debian source package it came from.
+func TestSBOMsListTheBuiltKernel(t *testing.T) {
+	inv := stripFixture(t, fixtureRoot(t))
+	in := SBOMInput{ImageName: "img", RootHash: strings.Repeat("ab", 32), Suite: "trixie", Epoch: 1795676271, BuilderVersion: "1", Inventory: inv, Kernel: testKernel}
+	spdx, err := RenderSBOM(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateSBOM(spdx); err != nil {
+		t.Fatal(err)
+	}
+	var doc spdxDoc
+	json.Unmarshal(spdx, &doc)
+	var kernel *spdxPackage
+	for i, p := range doc.Packages {
+		if p.SPDXID == "SPDXRef-kernel" {
+			kernel = &doc.Packages[i]
+		}
+	}
+	if kernel == nil || kernel.VersionInfo != "6.12.117" || len(kernel.Checksums) != 1 || kernel.Checksums[0].Value != testKernel.ImageSHA256 {
+		t.Fatalf("SPDX kernel package: %+v", kernel)
+	}
+	rels := map[string]bool{}
+	for _, r := range doc.Relationships {
+		rels[r.Element+" "+r.Type+" "+r.Related] = true
+	}
+	for _, want := range []string{"SPDXRef-Image CONTAINS SPDXRef-kernel", "SPDXRef-kernel GENERATED_FROM SPDXRef-debsrc-linux-6.12.117-1"} {
+		if !rels[want] {
+			t.Errorf("SPDX: no relationship %s", want)
+		}
+	}
+	if !strings.Contains(string(spdx), "pkg:deb/debian/linux@6.12.117-1?arch=source") {
+		t.Error("SPDX: no purl of the linux source package")
+	}
+	cdx, err := RenderCycloneDX(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"bom-ref": "kernel"`, testKernel.ImageSHA256, `"ancestors"`, "pkg:deb/debian/linux@6.12.117-1?arch=source"} {
+		if !bytes.Contains(cdx, []byte(want)) {
+			t.Errorf("CycloneDX has no %s", want)
+		}
+	}
+	// Debian's packaged kernels are packages of the root, not this entry.
+	in.Kernel = nil
+	if spdx, _ := RenderSBOM(in); strings.Contains(string(spdx), "SPDXRef-kernel") {
+		t.Error("an SBOM without a built kernel lists one")
 	}
 }

@@ -122,6 +122,19 @@ func (*StepWriteManifest) Run(ctx context.Context, state multistep.StateBag) mul
 }
 
 // Manifest is manifest.json of this build.
+// kernelBuild is the provenance of the hardened kernel; nil for Debian's
+// packaged kernels.
+func (st *State) kernelBuild() *KernelBuild {
+	kb := st.KernelBuild
+	if kb.Image == "" {
+		return nil
+	}
+	cfg, _ := sha256File(kb.Config)
+	img, _ := sha256File(kb.Image)
+	return &KernelBuild{SourcePackage: kernel.SourcePackage, SourceVersion: kb.SourceVersion, Release: kb.Release,
+		Key: strings.TrimPrefix(filepath.Base(kb.Dir), "kernel-"), ConfigSHA256: cfg, ImageSHA256: img}
+}
+
 func (st *State) Manifest() Manifest {
 	dataUUID, hashUUID, _ := VerityPartUUIDs(st.RootHash)
 	m := Manifest{
@@ -133,12 +146,7 @@ func (st *State) Manifest() Manifest {
 		Partitions: map[string]string{"root": dataUUID, "root-verity": hashUUID},
 		SlotLabel:  SlotLabel(Version),
 	}
-	if kb := st.KernelBuild; kb.Image != "" {
-		cfg, _ := sha256File(kb.Config)
-		img, _ := sha256File(kb.Image)
-		m.KernelBuild = &KernelBuild{SourcePackage: kernel.SourcePackage, SourceVersion: kb.SourceVersion,
-			Key: strings.TrimPrefix(filepath.Base(kb.Dir), "kernel-"), ConfigSHA256: cfg, ImageSHA256: img}
-	}
+	m.KernelBuild = st.kernelBuild()
 	if inv := st.Inventory; inv != nil {
 		m.RemovedPackages = inv.Removed
 		for _, b := range inv.GoBinaries {
