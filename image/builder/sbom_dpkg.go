@@ -28,6 +28,9 @@ type DebPackage struct {
 	Maintainer    string
 	Homepage      string
 	Files         []string // non-directory paths the package owns, relative to the root
+	// Depends are the package names of Depends and Pre-Depends (every
+	// alternative; versions and architectures dropped).
+	Depends []string
 }
 
 // DpkgDB is the package database of a root at one moment.
@@ -49,6 +52,13 @@ func ParseDpkgStatus(r io.Reader) ([]DebPackage, error) {
 		}
 		if p.Name == "" || p.Version == "" {
 			return nil, fmt.Errorf("dpkg status: a paragraph without Package or Version (%q)", p.Name)
+		}
+		for _, field := range []string{para["Depends"], para["Pre-Depends"]} {
+			for _, alt := range strings.FieldsFunc(field, func(r rune) bool { return r == ',' || r == '|' }) {
+				if name, _, _ := strings.Cut(strings.Fields(alt + " x")[0], ":"); name != "x" {
+					p.Depends = append(p.Depends, name)
+				}
+			}
 		}
 		p.Source, p.SourceVersion = p.Name, p.Version
 		if src := strings.TrimSpace(para["Source"]); src != "" {
@@ -180,6 +190,71 @@ func (db *DpkgDB) FinalPackages(root string) (present []DebPackage, removed []st
 // with debconf) and the SBOM need not list a package of which one stray file
 // is left. Directories stay. It returns the number of files removed.
 func (db *DpkgDB) RemovePackageFiles(root string, names []string) (int, error) {
+	return db.removeFiles(root, names, nil)
+}
+
+// RemovePackageFilesExcept is RemovePackageFiles for one package that
+// stays in part: the files matching a pattern of keep (path.Match, relative
+// to the root) stay.
+func (db *DpkgDB) RemovePackageFilesExcept(root, name string, keep []string) (int, error) {
+	return db.removeFiles(root, []string{name}, func(f string) bool {
+		for _, k := range keep {
+			if ok, _ := filepath.Match(k, f); ok {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// Orphans returns seeds (those installed) and every package that only
+// they, or packages found this way, depend on: what can go with the seeds
+// without breaking a package that stays. Packages nothing depends on are
+// not orphans (they were installed for themselves).
+func (db *DpkgDB) Orphans(seeds []string) []string {
+	installed := map[string]bool{}
+	rdeps := map[string][]string{}
+	for _, p := range db.Packages {
+		installed[p.Name] = true
+		for _, d := range p.Depends {
+			rdeps[d] = append(rdeps[d], p.Name)
+		}
+	}
+	gone := map[string]bool{}
+	for _, s := range seeds {
+		if installed[s] {
+			gone[s] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, p := range db.Packages {
+			if gone[p.Name] || len(rdeps[p.Name]) == 0 {
+				continue
+			}
+			orphan := true
+			for _, r := range rdeps[p.Name] {
+				if !gone[r] {
+					orphan = false
+					break
+				}
+			}
+			if orphan {
+				gone[p.Name], changed = true, true
+			}
+		}
+	}
+	out := make([]string, 0, len(gone))
+	for n := range gone {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// removeFiles deletes the files of the named packages that no other
+// package owns, except those spare (nil: none) says to leave.
+func (db *DpkgDB) removeFiles(root string, names []string, spare func(string) bool) (int, error) {
 	drop := map[string]bool{}
 	for _, n := range names {
 		drop[n] = true
@@ -198,7 +273,7 @@ func (db *DpkgDB) RemovePackageFiles(root string, names []string) (int, error) {
 			continue
 		}
 		for _, f := range p.Files {
-			if keep[f] || isDocPath(f) {
+			if keep[f] || isDocPath(f) || (spare != nil && spare(f)) {
 				continue
 			}
 			full := filepath.Join(root, f)
@@ -213,9 +288,12 @@ func (db *DpkgDB) RemovePackageFiles(root string, names []string) (int, error) {
 				return n, err
 			}
 			n++
-			// A unit that is gone must not stay enabled (apt-daily.timer).
+			// A unit that is gone must not stay enabled (apt-daily.timer),
+			// nor stay wanted by the package's own links.
 			if strings.HasPrefix(f, "usr/lib/systemd/system/") {
 				links, _ := filepath.Glob(filepath.Join(root, "etc/systemd/system/*.wants", filepath.Base(f)))
+				more, _ := filepath.Glob(filepath.Join(root, "usr/lib/systemd/system/*.wants", filepath.Base(f)))
+				links = append(links, more...)
 				for _, l := range links {
 					if fi, err := os.Lstat(l); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 						os.Remove(l)

@@ -28,6 +28,20 @@ var (
 	UpdateBinaries = []string{"appliance-update"}
 	UpdateUnitDirs = []string{"image/update/systemd", "image/install/systemd"}
 	UpdatePackages = []string{"systemd-container", "systemd-boot"}
+	// UpdateKeep: of systemd-container only systemd-sysupdate and the
+	// systemd-import (and -export) it runs for regular-file sources stay.
+	// The strip removes the rest (nspawn, machined, portabled, importd,
+	// mountfsd, nsresourced, their units, and systemd-pull, which only
+	// url-file sources need: appliance-update fetches and verifies a
+	// bundle itself and hands sysupdate a local copy).
+	UpdateKeep = map[string][]string{"systemd-container": {
+		"usr/lib/systemd/systemd-sysupdate", "usr/lib/systemd/systemd-import",
+		"usr/lib/systemd/systemd-export", "usr/lib/systemd/import-pubring.gpg",
+	}}
+	// UpdateStripPackages go with systemd-pull, together with every
+	// package only they need (DpkgDB.Orphans: libcurl's TLS, HTTP/2, LDAP,
+	// SASL, SSH, RTMP, IDN and PSL libraries, about 12 MB).
+	UpdateStripPackages = []string{"libcurl4t64"}
 	// systemd-boot's units the appliance does not want: a random seed
 	// written to the ESP on every boot, bootctl over varlink, and
 	// updating the loader from the (read-only, verified) root.

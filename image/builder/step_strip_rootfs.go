@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
@@ -107,11 +108,28 @@ func (*StepStripRootfs) Run(ctx context.Context, state multistep.StateBag) multi
 	if err != nil {
 		return halt(state, err)
 	}
-	m, err := db.RemovePackageFiles(st.Rootfs, pkgs)
+	// With each package goes every package only it needed (libapt-pkg
+	// with apt; libcurl's libraries with libcurl).
+	m, err := db.RemovePackageFiles(st.Rootfs, db.Orphans(append(pkgs, UpdateStripPackages...)))
 	if err != nil {
 		return halt(state, err)
 	}
 	n += m
+	var partial []string
+	for name := range UpdateKeep {
+		partial = append(partial, name)
+	}
+	sort.Strings(partial)
+	for _, name := range partial {
+		m, err := db.RemovePackageFilesExcept(st.Rootfs, name, UpdateKeep[name])
+		if err != nil {
+			return halt(state, err)
+		}
+		n += m
+	}
+	if err := checkLibraries(st.Rootfs); err != nil {
+		return halt(state, err)
+	}
 	cleared, err := ClearSUID(st.Rootfs)
 	if err != nil {
 		return halt(state, err)

@@ -29,7 +29,12 @@ import (
 const bootTimeout = 12 * time.Minute
 
 // Journal lines on the serial console, so the host can see the services.
-const consoleJournal = "systemd.journald.forward_to_console=1"
+// The hardened kernel has no initrd, so PID 1 starts the first units
+// (nftables, audit rules) before journald runs, and what it logs then
+// goes to kmsg, which journald does not forward: PID 1's own status lines
+// (show_status, without colour codes: SYSTEMD_COLORS=0 reaches PID 1's
+// environment) put "Finished <unit>" on the console for those too.
+const consoleJournal = "systemd.journald.forward_to_console=1 systemd.show_status=1 SYSTEMD_COLORS=0"
 
 func startVM(t *testing.T, img string, o qemu.Options) *qemu.VM {
 	t.Helper()
