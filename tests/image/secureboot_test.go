@@ -44,7 +44,7 @@ func TestSecureBoot(t *testing.T) {
   secure_boot_key    = "`+key+`"
   secure_boot_cert   = "`+qemu.SnakeoilCert+`"
   config_signing_key = "`+configKey+`.pub.asc"
-  kernel_cmdline     = ["`+consoleJournal+`", "loglevel=7"]`)
+  kernel_cmdline     = ["systemd.journald.forward_to_console=1", "loglevel=7"]`)
 	if os.Getenv("SUPERNODE_TEST_SIGNED_IMAGE") != "" {
 		// A signed image built by this test elsewhere (its template above).
 		if _, err := os.Stat(configKey + ".asc"); err != nil {
