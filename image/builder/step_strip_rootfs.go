@@ -53,7 +53,14 @@ var RemovePackages = []string{"apt", "dpkg", "debconf", "perl-base"}
 
 // ShellPackages go with ShellPaths unless debug (bash's bashbug and
 // clear_console are of no use without bash).
-var ShellPackages = []string{"bash", "dash", "mawk"}
+var ShellPackages = []string{"bash", "dash", "mawk", "findutils", "diffutils", "grep", "sed", "ncurses-bin"}
+
+// ShellToolsKeep: of coreutils, without a shell, only true and false stay
+// (the hardening profile's "install <module> /bin/false" and core_pattern
+// "|/bin/false" name them). Nothing on the appliance runs the other
+// coreutils, findutils, grep, sed or diffutils: no unit, udev rule or
+// tmpfiles line names them, and there is no shell to run a script.
+var ShellToolsKeep = map[string][]string{"coreutils": {"usr/bin/true", "usr/bin/false"}}
 
 // AuditRulesDropIn loads the rules augenrules merged at build time with
 // auditctl, so the unit works without a shell.
@@ -115,13 +122,22 @@ func (*StepStripRootfs) Run(ctx context.Context, state multistep.StateBag) multi
 		return halt(state, err)
 	}
 	n += m
+	keep := map[string][]string{}
+	for name, files := range UpdateKeep {
+		keep[name] = files
+	}
+	if !st.Config.Debug {
+		for name, files := range ShellToolsKeep {
+			keep[name] = files
+		}
+	}
 	var partial []string
-	for name := range UpdateKeep {
+	for name := range keep {
 		partial = append(partial, name)
 	}
 	sort.Strings(partial)
 	for _, name := range partial {
-		m, err := db.RemovePackageFilesExcept(st.Rootfs, name, UpdateKeep[name])
+		m, err := db.RemovePackageFilesExcept(st.Rootfs, name, keep[name])
 		if err != nil {
 			return halt(state, err)
 		}
