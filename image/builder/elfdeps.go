@@ -75,4 +75,3 @@ func checkLibraries(root string) error {
 	}
 	return fmt.Errorf("the stripped root has files needing a library that is not there: %s; keep the package that ships the library (RemovePackages, UpdateStripPackages) or remove the file too", strings.Join(missing, "; "))
 }
-
