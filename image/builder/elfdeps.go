@@ -17,7 +17,7 @@ import (
 // dlopen() are not named in DT_NEEDED and so are not checked.
 func UnresolvedLibraries(root string) ([]string, error) {
 	have := map[string]bool{}
-	var elfs []string
+	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -33,8 +33,8 @@ func UnresolvedLibraries(root string) ([]string, error) {
 		if strings.Contains(name, ".so") {
 			have[name] = true
 		}
-		if d.Type().IsRegular() && isELF(path) {
-			elfs = append(elfs, path)
+		if d.Type().IsRegular() {
+			files = append(files, path) // elf.Open below skips what is not ELF: one open per file
 		}
 		return nil
 	})
@@ -42,10 +42,10 @@ func UnresolvedLibraries(root string) ([]string, error) {
 		return nil, err
 	}
 	var missing []string
-	for _, path := range elfs {
+	for _, path := range files {
 		f, err := elf.Open(path)
 		if err != nil {
-			continue // not an ELF object debug/elf reads (a core, a firmware blob)
+			continue // not ELF (a script, data), or not an object debug/elf reads
 		}
 		libs, _ := f.ImportedLibraries()
 		f.Close()
