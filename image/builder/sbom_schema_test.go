@@ -62,9 +62,16 @@ func checkSchema(t *testing.T, schema string, doc []byte) {
 var testKernel = &KernelBuild{SourcePackage: "linux-source-6.12", SourceVersion: "6.12.117-1", Release: "6.12.117",
 	Key: "ecd03b881f340001", ConfigSHA256: strings.Repeat("c", 64), ImageSHA256: strings.Repeat("d", 64)}
 
+// fixtureSBOMInput is the SBOM input of the stripped fixture root, with
+// testKernel as its kernel.
+func fixtureSBOMInput(t *testing.T) SBOMInput {
+	t.Helper()
+	return SBOMInput{ImageName: "img", RootHash: strings.Repeat("ab", 32), Suite: "trixie", Epoch: 1795676271,
+		BuilderVersion: "1", Inventory: stripFixture(t, fixtureRoot(t)), Kernel: testKernel}
+}
+
 func TestSBOMMatchesSPDXSchema(t *testing.T) {
-	inv := stripFixture(t, fixtureRoot(t))
-	in := SBOMInput{ImageName: "img", RootHash: strings.Repeat("ab", 32), Suite: "trixie", Epoch: 1795676271, BuilderVersion: "1", Inventory: inv, Kernel: testKernel}
+	in := fixtureSBOMInput(t)
 	sbom, err := RenderSBOM(in)
 	if err != nil {
 		t.Fatal(err)
@@ -78,8 +85,7 @@ func TestSBOMMatchesSPDXSchema(t *testing.T) {
 }
 
 func TestCycloneDXMatchesSchema(t *testing.T) {
-	inv := stripFixture(t, fixtureRoot(t))
-	in := SBOMInput{ImageName: "img", RootHash: strings.Repeat("ab", 32), Suite: "trixie", Epoch: 1795676271, BuilderVersion: "1", Inventory: inv, Kernel: testKernel}
+	in := fixtureSBOMInput(t)
 	cdx, err := RenderCycloneDX(in)
 	if err != nil {
 		t.Fatal(err)
@@ -106,8 +112,7 @@ func TestCycloneDXMatchesSchema(t *testing.T) {
 // The kernel built from source is in both SBOMs: its bzImage checksum, its
 // release, and the Debian source package it came from.
 func TestSBOMsListTheBuiltKernel(t *testing.T) {
-	inv := stripFixture(t, fixtureRoot(t))
-	in := SBOMInput{ImageName: "img", RootHash: strings.Repeat("ab", 32), Suite: "trixie", Epoch: 1795676271, BuilderVersion: "1", Inventory: inv, Kernel: testKernel}
+	in := fixtureSBOMInput(t)
 	spdx, err := RenderSBOM(in)
 	if err != nil {
 		t.Fatal(err)
