@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 // TestShippedConfigIsTheDefaults keeps supernode/supernode.conf honest: it
 // must parse, validate, name every key, and state the compiled-in values.
 func TestShippedConfigIsTheDefaults(t *testing.T) {
-	f, err := os.Open("../../supernode.conf")
+	f, err := os.Open("../../../supernode.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 	if err := got.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	body, _ := os.ReadFile("../../supernode.conf")
+	body, _ := os.ReadFile("../../../supernode.conf")
 	for _, k := range conf.Keys(&got) {
 		if !strings.Contains("\n"+string(body), "\n"+k+" =") {
 			t.Errorf("supernode.conf does not document %q", k)
