@@ -56,10 +56,10 @@ func TestConfigPartitionInImage(t *testing.T) {
 		}
 	}
 	found := false
-	for _, b := range Binaries {
+	for _, b := range Commands {
 		found = found || b == "appliance-config"
 	}
 	if !found {
-		t.Error("appliance-config is not installed (builder.Binaries)")
+		t.Error("appliance-config is not installed (builder.Commands)")
 	}
 }

@@ -25,7 +25,7 @@ import (
 //   - image/install/systemd: appliance-install.service (install media)
 //     and 61-appliance-boot-disk.rules, which /etc/fstab's mounts follow.
 var (
-	UpdateBinaries = []string{"appliance-update"}
+	UpdateCommands = []string{"appliance-update"}
 	UpdateUnitDirs = []string{"image/update/systemd", "image/install/systemd"}
 	UpdatePackages = []string{"systemd-container", "systemd-boot"}
 	// UpdateKeep: of systemd-container only systemd-sysupdate and the
@@ -77,6 +77,6 @@ func UpdateSystemFiles(c *Config) map[string]string {
 }
 
 func init() {
-	Binaries = append(Binaries, UpdateBinaries...)
+	Commands = append(Commands, UpdateCommands...)
 	UnitDirs = append(UnitDirs, UpdateUnitDirs...)
 }

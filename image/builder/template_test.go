@@ -72,7 +72,7 @@ func TestCheckInputs(t *testing.T) {
 	dir := t.TempDir()
 	c := &Config{BinDir: filepath.Join(dir, "bin"), SourceDir: dir}
 	err := c.CheckInputs()
-	if err == nil || strings.Count(err.Error(), "\n") != 0 || !strings.Contains(err.Error(), filepath.Join(dir, "bin", "supernode")) ||
+	if err == nil || strings.Count(err.Error(), "\n") != 0 || !strings.Contains(err.Error(), filepath.Join(dir, "bin", MultiCall)) ||
 		!strings.Contains(err.Error(), filepath.Join(dir, "supernode/systemd")) || !strings.Contains(err.Error(), "make build") {
 		t.Fatalf("CheckInputs: %v", err)
 	}
