@@ -188,6 +188,10 @@ func (p *Profile) run(c *Control, t *Target) Result {
 	case c.Debug == "exempt" && t.Debug:
 		res.Status, res.Message = Exception, summarize(ev, false)
 		res.Justification = "debug image: this control is relaxed in images built with debug = true"
+	case c.Kernel != "" && t.KernelFlavour() != "" && t.KernelFlavour() != c.Kernel:
+		res.Status, res.Message = Exception, summarize(ev, false)
+		res.Justification = fmt.Sprintf("the image runs the %s kernel flavour (%s); this control is met by the %s flavour only",
+			t.KernelFlavour(), KernelFlavourFile, c.Kernel)
 	default:
 		res.Status, res.Message = Fail, summarize(ev, false)
 	}

@@ -225,6 +225,53 @@ func TestDebugImageExemptions(t *testing.T) {
 	}
 }
 
+// A control with kernel = "hardened" fails on a root whose kernel misses
+// it, unless the root says it runs another flavour: then it is an exception
+// naming that flavour. A flavour the audit does not know counts as none.
+func TestKernelFlavourScopedControl(t *testing.T) {
+	p, err := Parse("t.hcl", []byte(`version = "1.0.0"
+name = "t"
+control "kconfig-x" {
+  title = "t"
+  rationale = "r"
+  severity = "low"
+  references { kspp = ["kconfig CONFIG_X=y"] }
+  apply = "none"
+  check = "kconfig"
+  kernel = "hardened"
+  settings = { CONFIG_X = "y", CONFIG_Y = "is not set" }
+}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		config, flavour string
+		want            Status
+	}{
+		{"CONFIG_X=y\n# CONFIG_Y is not set\n", "hardened\n", Pass},
+		{"CONFIG_X=y\n", "cloud\n", Pass},
+		{"CONFIG_X=m\n", "hardened\n", Fail},
+		{"CONFIG_X=m\n", "", Fail},
+		{"CONFIG_X=m\n", "hardened-ish\n", Fail},
+		{"CONFIG_X=m\nCONFIG_Y=y\n", "cloud\n", Exception},
+		{"CONFIG_X=m\n", "generic", Exception},
+	} {
+		root := t.TempDir()
+		writeAt(root, "/usr/lib/modules/6.12.1/config", c.config)
+		if c.flavour != "" {
+			writeAt(root, KernelFlavourFile, c.flavour)
+		}
+		r := auditRoot(t, p, root)["kconfig-x"]
+		if r.Status != c.want {
+			t.Errorf("config %q, flavour %q: %s (%s); want %s", c.config, c.flavour, r.Status, r.Message, c.want)
+		}
+		if r.Status == Exception && !strings.Contains(r.Justification, strings.TrimSpace(c.flavour)+" kernel flavour") {
+			t.Errorf("flavour %q: justification %q does not name it", c.flavour, r.Justification)
+		}
+	}
+}
+
 func TestBoundingSet(t *testing.T) {
 	cases := []struct {
 		in   []string

@@ -17,6 +17,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -56,6 +57,7 @@ type Control struct {
 	Settings  map[string]string // key -> expected value (sysctl, cmdline, ini)
 	Scope     []string          // "image", "live" (default both)
 	Debug     string            // "exempt": relaxed in debug images
+	Kernel    string            // a kernel flavour: only that flavour must meet it
 	Exception *Deviation
 	Pos       string // file:line of the control block
 }
@@ -98,6 +100,7 @@ type controlBody struct {
 	Settings  map[string]string `hcl:"settings,optional"`
 	Scope     []string          `hcl:"scope,optional"`
 	Debug     string            `hcl:"debug,optional"`
+	Kernel    string            `hcl:"kernel,optional"`
 	Exception *Deviation        `hcl:"exception,block"`
 }
 
@@ -157,7 +160,7 @@ func Parse(name string, src []byte) (*Profile, error) {
 		}
 		c := &Control{ID: cb.ID, Title: cb.Title, Rationale: strings.TrimSpace(cb.Rationale), Severity: cb.Severity,
 			Apply: cb.Apply, Check: cb.Check, Key: cb.Key, Expect: cb.Expect, Values: cb.Values,
-			Settings: cb.Settings, Scope: cb.Scope, Debug: cb.Debug, Exception: cb.Exception, Pos: pos}
+			Settings: cb.Settings, Scope: cb.Scope, Debug: cb.Debug, Kernel: cb.Kernel, Exception: cb.Exception, Pos: pos}
 		if cb.Refs != nil {
 			c.Refs = *cb.Refs
 		}
@@ -206,6 +209,8 @@ func (c *Control) validate() error {
 		return errors.New("no references; add a references block citing KSPP, CIS Debian 12 v1.1.0, DISA STIG or another public source")
 	case c.Debug != "" && c.Debug != "exempt":
 		return fmt.Errorf("debug = %q is not supported; use \"exempt\" or remove it", c.Debug)
+	case c.Kernel != "" && !slices.Contains(KernelFlavours, c.Kernel):
+		return fmt.Errorf("kernel = %q is not a kernel flavour; use one of %q or remove it", c.Kernel, KernelFlavours)
 	}
 	for _, s := range c.Scope {
 		if s != ScopeImage && s != ScopeLive {
@@ -228,6 +233,17 @@ func (c *Control) validate() error {
 	}
 	return cm.params.require(c, "check "+c.Check)
 }
+
+// KernelFlavours are the image's kernels (the template's kernel_flavour).
+// A control with kernel = "hardened" checks what only the kernel built from
+// image/kernel/hardened.config can meet (its build options); on an image
+// that says, in its verified root (KernelFlavourFile), that it runs another
+// flavour, a failure of that control is an exception naming the flavour.
+var KernelFlavours = []string{"hardened", "cloud", "generic"}
+
+// KernelFlavourFile names, in the verified root, the kernel flavour the
+// image was built with (the builder writes it).
+const KernelFlavourFile = "/usr/lib/supernode/kernel-flavour"
 
 // Scopes say where a control can be checked.
 const (

@@ -12,7 +12,7 @@
 # Bump version on every change: images record the version they were
 # hardened with and the audit reports both.
 
-version = "1.2.0"
+version = "1.3.0"
 name    = "supernode-appliance"
 
 # ---------------------------------------------------------------- kernel command line
@@ -637,6 +637,520 @@ control "sysctl-accept-ra" {
   apply    = "sysctl"
   check    = "sysctl"
   settings = { "net.ipv6.conf.all.accept_ra" = "0", "net.ipv6.conf.default.accept_ra" = "0" }
+}
+
+# ---------------------------------------------------------------- kernel build (hardened flavour)
+#
+# The hardened flavour's configuration (image/kernel/hardened.config, merged
+# with kernel-hardening-checker's KSPP fragment) as controls: every kconfig
+# item of the KSPP catalog the built kernel meets, read from the kernel's
+# config in the verified root (offline) or the running kernel's (live).
+# kernel = "hardened": Debian's cloud and generic kernels do not meet
+# them, and an image of those flavours reports each as an exception naming
+# the flavour. The options kernel-hardening-checker accepts through an
+# alternative (module signing with no modules at all, STRICT_DEVMEM with
+# no /dev/mem, names older than 6.12) are not listed; tests/kernel runs the
+# checker itself.
+
+control "kconfig-kspp-self-protection" {
+  title     = "Kernel self-protection built in (KSPP, hardened kernel)"
+  rationale = "The kernel's own defences against memory corruption are build options: stack protectors and stack erasing, hardened usercopy and slab freelists, structure layout randomisation, memory initialisation, strict kernel memory permissions, refcount and list checks, fortified string functions, bounds sanitising, every CPU vulnerability mitigation. A kernel built without them cannot turn them on later; each option here is one kernel-hardening-checker checks and the hardened flavour's configuration sets."
+  severity  = "high"
+  references {
+    kspp = [
+      "kconfig CONFIG_BUG=y",
+      "kconfig CONFIG_SLUB_DEBUG=y",
+      "kconfig CONFIG_THREAD_INFO_IN_TASK=y",
+      "kconfig CONFIG_IOMMU_DEFAULT_PASSTHROUGH is not set",
+      "kconfig CONFIG_IOMMU_SUPPORT=y",
+      "kconfig CONFIG_STACKPROTECTOR=y",
+      "kconfig CONFIG_STACKPROTECTOR_STRONG=y",
+      "kconfig CONFIG_STRICT_KERNEL_RWX=y",
+      "kconfig CONFIG_INIT_STACK_ALL_ZERO=y",
+      "kconfig CONFIG_CPU_MITIGATIONS=y",
+      "kconfig CONFIG_RANDOMIZE_BASE=y",
+      "kconfig CONFIG_VMAP_STACK=y",
+      "kconfig CONFIG_DEBUG_WX=y",
+      "kconfig CONFIG_WERROR=y",
+      "kconfig CONFIG_X86_MCE=y",
+      "kconfig CONFIG_MITIGATION_SPECTRE_V1=y",
+      "kconfig CONFIG_MITIGATION_SPECTRE_V2=y",
+      "kconfig CONFIG_MITIGATION_SSB=y",
+      "kconfig CONFIG_MICROCODE=y",
+      "kconfig CONFIG_X86_UMIP=y",
+      "kconfig CONFIG_X86_MCE_INTEL=y",
+      "kconfig CONFIG_X86_MCE_AMD=y",
+      "kconfig CONFIG_MITIGATION_RETPOLINE=y",
+      "kconfig CONFIG_MITIGATION_GDS=y",
+      "kconfig CONFIG_MITIGATION_RFDS=y",
+      "kconfig CONFIG_MITIGATION_SPECTRE_BHI=y",
+      "kconfig CONFIG_MITIGATION_MDS=y",
+      "kconfig CONFIG_MITIGATION_TAA=y",
+      "kconfig CONFIG_MITIGATION_MMIO_STALE_DATA=y",
+      "kconfig CONFIG_MITIGATION_L1TF=y",
+      "kconfig CONFIG_MITIGATION_RETBLEED=y",
+      "kconfig CONFIG_MITIGATION_SRBDS=y",
+      "kconfig CONFIG_MITIGATION_TSA=y",
+      "kconfig CONFIG_RANDOMIZE_MEMORY=y",
+      "kconfig CONFIG_X86_KERNEL_IBT=y",
+      "kconfig CONFIG_MITIGATION_RETHUNK=y",
+      "kconfig CONFIG_MITIGATION_PAGE_TABLE_ISOLATION=y",
+      "kconfig CONFIG_MITIGATION_UNRET_ENTRY=y",
+      "kconfig CONFIG_MITIGATION_CALL_DEPTH_TRACKING=y",
+      "kconfig CONFIG_MITIGATION_IBPB_ENTRY=y",
+      "kconfig CONFIG_MITIGATION_IBRS_ENTRY=y",
+      "kconfig CONFIG_MITIGATION_SRSO=y",
+      "kconfig CONFIG_MITIGATION_ITS=y",
+      "kconfig CONFIG_INTEL_IOMMU=y",
+      "kconfig CONFIG_AMD_IOMMU=y",
+      "kconfig CONFIG_RANDOM_KMALLOC_CACHES=y",
+      "kconfig CONFIG_SLAB_BUCKETS=y",
+      "kconfig CONFIG_SLAB_MERGE_DEFAULT is not set",
+      "kconfig CONFIG_BUG_ON_DATA_CORRUPTION=y",
+      "kconfig CONFIG_SLAB_FREELIST_HARDENED=y",
+      "kconfig CONFIG_SLAB_FREELIST_RANDOM=y",
+      "kconfig CONFIG_SHUFFLE_PAGE_ALLOCATOR=y",
+      "kconfig CONFIG_FORTIFY_SOURCE=y",
+      "kconfig CONFIG_DEBUG_VIRTUAL=y",
+      "kconfig CONFIG_INIT_ON_ALLOC_DEFAULT_ON=y",
+      "kconfig CONFIG_STATIC_USERMODEHELPER=y",
+      "kconfig CONFIG_SECURITY_LOCKDOWN_LSM=y",
+      "kconfig CONFIG_SECURITY_LOCKDOWN_LSM_EARLY=y",
+      "kconfig CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY=y",
+      "kconfig CONFIG_DEBUG_SG=y",
+      "kconfig CONFIG_ZERO_CALL_USED_REGS=y",
+      "kconfig CONFIG_DEBUG_NOTIFIERS=y",
+      "kconfig CONFIG_KFENCE=y",
+      "kconfig CONFIG_KFENCE_SAMPLE_INTERVAL=100",
+      "kconfig CONFIG_RANDSTRUCT_FULL=y",
+      "kconfig CONFIG_HARDENED_USERCOPY=y",
+      "kconfig CONFIG_HARDENED_USERCOPY_FALLBACK is not set",
+      "kconfig CONFIG_HARDENED_USERCOPY_PAGESPAN is not set",
+      "kconfig CONFIG_GCC_PLUGIN_LATENT_ENTROPY=y",
+      "kconfig CONFIG_INIT_ON_FREE_DEFAULT_ON=y",
+      "kconfig CONFIG_EFI_DISABLE_PCI_DMA=y",
+      "kconfig CONFIG_RESET_ATTACK_MITIGATION=y",
+      "kconfig CONFIG_UBSAN_BOUNDS=y",
+      "kconfig CONFIG_UBSAN_TRAP=y",
+      "kconfig CONFIG_SCHED_STACK_END_CHECK=y",
+      "kconfig CONFIG_KSTACK_ERASE_METRICS is not set",
+      "kconfig CONFIG_KSTACK_ERASE_RUNTIME_DISABLE is not set",
+      "kconfig CONFIG_SCHED_CORE=y",
+      "kconfig CONFIG_LIST_HARDENED=y",
+      "kconfig CONFIG_RANDOMIZE_KSTACK_OFFSET_DEFAULT=y",
+      "kconfig CONFIG_PAGE_TABLE_CHECK=y",
+      "kconfig CONFIG_PAGE_TABLE_CHECK_ENFORCED=y",
+      "kconfig CONFIG_DEFAULT_MMAP_MIN_ADDR=65536",
+      "kconfig CONFIG_HW_RANDOM_TPM=y",
+      "kconfig CONFIG_IOMMU_DEFAULT_DMA_STRICT=y",
+      "kconfig CONFIG_IOMMU_DEFAULT_DMA_LAZY is not set",
+      "kconfig CONFIG_INTEL_IOMMU_DEFAULT_ON=y",
+      "kconfig CONFIG_MITIGATION_SLS=y",
+      "kconfig CONFIG_INTEL_IOMMU_SVM=y",
+    ]
+  }
+  apply  = "none"
+  check  = "kconfig"
+  kernel = "hardened"
+  settings = {
+    CONFIG_BUG                                    = "y"
+    CONFIG_SLUB_DEBUG                             = "y"
+    CONFIG_THREAD_INFO_IN_TASK                    = "y"
+    CONFIG_IOMMU_DEFAULT_PASSTHROUGH              = "is not set"
+    CONFIG_IOMMU_SUPPORT                          = "y"
+    CONFIG_STACKPROTECTOR                         = "y"
+    CONFIG_STACKPROTECTOR_STRONG                  = "y"
+    CONFIG_STRICT_KERNEL_RWX                      = "y"
+    CONFIG_INIT_STACK_ALL_ZERO                    = "y"
+    CONFIG_CPU_MITIGATIONS                        = "y"
+    CONFIG_RANDOMIZE_BASE                         = "y"
+    CONFIG_VMAP_STACK                             = "y"
+    CONFIG_DEBUG_WX                               = "y"
+    CONFIG_WERROR                                 = "y"
+    CONFIG_X86_MCE                                = "y"
+    CONFIG_MITIGATION_SPECTRE_V1                  = "y"
+    CONFIG_MITIGATION_SPECTRE_V2                  = "y"
+    CONFIG_MITIGATION_SSB                         = "y"
+    CONFIG_MICROCODE                              = "y"
+    CONFIG_X86_UMIP                               = "y"
+    CONFIG_X86_MCE_INTEL                          = "y"
+    CONFIG_X86_MCE_AMD                            = "y"
+    CONFIG_MITIGATION_RETPOLINE                   = "y"
+    CONFIG_MITIGATION_GDS                         = "y"
+    CONFIG_MITIGATION_RFDS                        = "y"
+    CONFIG_MITIGATION_SPECTRE_BHI                 = "y"
+    CONFIG_MITIGATION_MDS                         = "y"
+    CONFIG_MITIGATION_TAA                         = "y"
+    CONFIG_MITIGATION_MMIO_STALE_DATA             = "y"
+    CONFIG_MITIGATION_L1TF                        = "y"
+    CONFIG_MITIGATION_RETBLEED                    = "y"
+    CONFIG_MITIGATION_SRBDS                       = "y"
+    CONFIG_MITIGATION_TSA                         = "y"
+    CONFIG_RANDOMIZE_MEMORY                       = "y"
+    CONFIG_X86_KERNEL_IBT                         = "y"
+    CONFIG_MITIGATION_RETHUNK                     = "y"
+    CONFIG_MITIGATION_PAGE_TABLE_ISOLATION        = "y"
+    CONFIG_MITIGATION_UNRET_ENTRY                 = "y"
+    CONFIG_MITIGATION_CALL_DEPTH_TRACKING         = "y"
+    CONFIG_MITIGATION_IBPB_ENTRY                  = "y"
+    CONFIG_MITIGATION_IBRS_ENTRY                  = "y"
+    CONFIG_MITIGATION_SRSO                        = "y"
+    CONFIG_MITIGATION_ITS                         = "y"
+    CONFIG_INTEL_IOMMU                            = "y"
+    CONFIG_AMD_IOMMU                              = "y"
+    CONFIG_RANDOM_KMALLOC_CACHES                  = "y"
+    CONFIG_SLAB_BUCKETS                           = "y"
+    CONFIG_SLAB_MERGE_DEFAULT                     = "is not set"
+    CONFIG_BUG_ON_DATA_CORRUPTION                 = "y"
+    CONFIG_SLAB_FREELIST_HARDENED                 = "y"
+    CONFIG_SLAB_FREELIST_RANDOM                   = "y"
+    CONFIG_SHUFFLE_PAGE_ALLOCATOR                 = "y"
+    CONFIG_FORTIFY_SOURCE                         = "y"
+    CONFIG_DEBUG_VIRTUAL                          = "y"
+    CONFIG_INIT_ON_ALLOC_DEFAULT_ON               = "y"
+    CONFIG_STATIC_USERMODEHELPER                  = "y"
+    CONFIG_SECURITY_LOCKDOWN_LSM                  = "y"
+    CONFIG_SECURITY_LOCKDOWN_LSM_EARLY            = "y"
+    CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY = "y"
+    CONFIG_DEBUG_SG                               = "y"
+    CONFIG_ZERO_CALL_USED_REGS                    = "y"
+    CONFIG_DEBUG_NOTIFIERS                        = "y"
+    CONFIG_KFENCE                                 = "y"
+    CONFIG_KFENCE_SAMPLE_INTERVAL                 = "100"
+    CONFIG_RANDSTRUCT_FULL                        = "y"
+    CONFIG_HARDENED_USERCOPY                      = "y"
+    CONFIG_HARDENED_USERCOPY_FALLBACK             = "is not set"
+    CONFIG_HARDENED_USERCOPY_PAGESPAN             = "is not set"
+    CONFIG_GCC_PLUGIN_LATENT_ENTROPY              = "y"
+    CONFIG_INIT_ON_FREE_DEFAULT_ON                = "y"
+    CONFIG_EFI_DISABLE_PCI_DMA                    = "y"
+    CONFIG_RESET_ATTACK_MITIGATION                = "y"
+    CONFIG_UBSAN_BOUNDS                           = "y"
+    CONFIG_UBSAN_TRAP                             = "y"
+    CONFIG_SCHED_STACK_END_CHECK                  = "y"
+    CONFIG_KSTACK_ERASE_METRICS                   = "is not set"
+    CONFIG_KSTACK_ERASE_RUNTIME_DISABLE           = "is not set"
+    CONFIG_SCHED_CORE                             = "y"
+    CONFIG_LIST_HARDENED                          = "y"
+    CONFIG_RANDOMIZE_KSTACK_OFFSET_DEFAULT        = "y"
+    CONFIG_PAGE_TABLE_CHECK                       = "y"
+    CONFIG_PAGE_TABLE_CHECK_ENFORCED              = "y"
+    CONFIG_DEFAULT_MMAP_MIN_ADDR                  = "65536"
+    CONFIG_HW_RANDOM_TPM                          = "y"
+    CONFIG_IOMMU_DEFAULT_DMA_STRICT               = "y"
+    CONFIG_IOMMU_DEFAULT_DMA_LAZY                 = "is not set"
+    CONFIG_INTEL_IOMMU_DEFAULT_ON                 = "y"
+    CONFIG_MITIGATION_SLS                         = "y"
+    CONFIG_INTEL_IOMMU_SVM                        = "y"
+  }
+}
+
+control "kconfig-kspp-attack-surface" {
+  title     = "Kernel attack surface cut at build time (KSPP, hardened kernel)"
+  rationale = "Code that is not built cannot be exploited: no loadable modules, no kexec, no hibernation, no /dev/mem or /dev/kmem, no legacy syscalls and vsyscall page, no debugfs, no user-space fault handling or io_uring by default, no obsolete file systems and protocols, no kernel tracing interfaces. Each option here is one kernel-hardening-checker checks and the hardened flavour's configuration sets."
+  severity  = "high"
+  references {
+    kspp = [
+      "kconfig CONFIG_SECCOMP=y",
+      "kconfig CONFIG_SECCOMP_FILTER=y",
+      "kconfig CONFIG_BPF_UNPRIV_DEFAULT_OFF=y",
+      "kconfig CONFIG_X86_INTEL_TSX_MODE_OFF=y",
+      "kconfig CONFIG_SECURITY_DMESG_RESTRICT=y",
+      "kconfig CONFIG_ACPI_CUSTOM_METHOD is not set",
+      "kconfig CONFIG_COMPAT_BRK is not set",
+      "kconfig CONFIG_DEVKMEM is not set",
+      "kconfig CONFIG_BINFMT_MISC is not set",
+      "kconfig CONFIG_INET_DIAG is not set",
+      "kconfig CONFIG_KEXEC is not set",
+      "kconfig CONFIG_PROC_KCORE is not set",
+      "kconfig CONFIG_LEGACY_PTYS is not set",
+      "kconfig CONFIG_HIBERNATION is not set",
+      "kconfig CONFIG_COMPAT is not set",
+      "kconfig CONFIG_IA32_EMULATION is not set",
+      "kconfig CONFIG_X86_X32 is not set",
+      "kconfig CONFIG_X86_X32_ABI is not set",
+      "kconfig CONFIG_MODIFY_LDT_SYSCALL is not set",
+      "kconfig CONFIG_OABI_COMPAT is not set",
+      "kconfig CONFIG_X86_MSR is not set",
+      "kconfig CONFIG_LEGACY_TIOCSTI is not set",
+      "kconfig CONFIG_MODULE_FORCE_LOAD is not set",
+      "kconfig CONFIG_M486 is not set",
+      "kconfig CONFIG_MODULES is not set",
+      "kconfig CONFIG_DEVMEM is not set",
+      "kconfig CONFIG_LDISC_AUTOLOAD is not set",
+      "kconfig CONFIG_X86_VSYSCALL_EMULATION is not set",
+      "kconfig CONFIG_COMPAT_VDSO is not set",
+      "kconfig CONFIG_DRM_LEGACY is not set",
+      "kconfig CONFIG_FB is not set",
+      "kconfig CONFIG_VT is not set",
+      "kconfig CONFIG_BLK_DEV_FD is not set",
+      "kconfig CONFIG_BLK_DEV_FD_RAWCMD is not set",
+      "kconfig CONFIG_NOUVEAU_LEGACY_CTX_SUPPORT is not set",
+      "kconfig CONFIG_N_GSM is not set",
+      "kconfig CONFIG_CRYPTO_USER_API is not set",
+      "kconfig CONFIG_CRYPTO_USER_API_ENABLE_OBSOLETE is not set",
+      "kconfig CONFIG_CRYPTO_USER_API_AEAD is not set",
+      "kconfig CONFIG_CRYPTO_USER_API_HASH is not set",
+      "kconfig CONFIG_CRYPTO_USER_API_RNG is not set",
+      "kconfig CONFIG_CRYPTO_USER_API_RNG_CAVP is not set",
+      "kconfig CONFIG_CRYPTO_USER_API_SKCIPHER is not set",
+      "kconfig CONFIG_ZSMALLOC_STAT is not set",
+      "kconfig CONFIG_DEBUG_KMEMLEAK is not set",
+      "kconfig CONFIG_BINFMT_AOUT is not set",
+      "kconfig CONFIG_KPROBE_EVENTS is not set",
+      "kconfig CONFIG_UPROBE_EVENTS is not set",
+      "kconfig CONFIG_GENERIC_TRACER is not set",
+      "kconfig CONFIG_FUNCTION_TRACER is not set",
+      "kconfig CONFIG_STACK_TRACER is not set",
+      "kconfig CONFIG_HIST_TRIGGERS is not set",
+      "kconfig CONFIG_BLK_DEV_IO_TRACE is not set",
+      "kconfig CONFIG_PROC_VMCORE is not set",
+      "kconfig CONFIG_PROC_PAGE_MONITOR is not set",
+      "kconfig CONFIG_USELIB is not set",
+      "kconfig CONFIG_CHECKPOINT_RESTORE is not set",
+      "kconfig CONFIG_USERFAULTFD is not set",
+      "kconfig CONFIG_HWPOISON_INJECT is not set",
+      "kconfig CONFIG_MEM_SOFT_DIRTY is not set",
+      "kconfig CONFIG_DEVPORT is not set",
+      "kconfig CONFIG_DEBUG_FS is not set",
+      "kconfig CONFIG_NOTIFIER_ERROR_INJECTION is not set",
+      "kconfig CONFIG_FAIL_FUTEX is not set",
+      "kconfig CONFIG_PUNIT_ATOM_DEBUG is not set",
+      "kconfig CONFIG_ACPI_CONFIGFS is not set",
+      "kconfig CONFIG_EDAC_DEBUG is not set",
+      "kconfig CONFIG_DRM_I915_DEBUG is not set",
+      "kconfig CONFIG_DVB_C8SECTPFE is not set",
+      "kconfig CONFIG_MTD_SLRAM is not set",
+      "kconfig CONFIG_MTD_PHRAM is not set",
+      "kconfig CONFIG_IO_URING is not set",
+      "kconfig CONFIG_KCMP is not set",
+      "kconfig CONFIG_RSEQ is not set",
+      "kconfig CONFIG_LATENCYTOP is not set",
+      "kconfig CONFIG_KCOV is not set",
+      "kconfig CONFIG_PROVIDE_OHCI1394_DMA_INIT is not set",
+      "kconfig CONFIG_SUNRPC_DEBUG is not set",
+      "kconfig CONFIG_X86_16BIT is not set",
+      "kconfig CONFIG_BLK_DEV_UBLK is not set",
+      "kconfig CONFIG_SMB_SERVER is not set",
+      "kconfig CONFIG_XFS_ONLINE_SCRUB_STATS is not set",
+      "kconfig CONFIG_CACHESTAT_SYSCALL is not set",
+      "kconfig CONFIG_PREEMPTIRQ_TRACEPOINTS is not set",
+      "kconfig CONFIG_ENABLE_DEFAULT_TRACERS is not set",
+      "kconfig CONFIG_PROVE_LOCKING is not set",
+      "kconfig CONFIG_TEST_DEBUG_VIRTUAL is not set",
+      "kconfig CONFIG_MPTCP is not set",
+      "kconfig CONFIG_TLS is not set",
+      "kconfig CONFIG_TIPC is not set",
+      "kconfig CONFIG_IP_SCTP is not set",
+      "kconfig CONFIG_KGDB is not set",
+      "kconfig CONFIG_PTDUMP_DEBUGFS is not set",
+      "kconfig CONFIG_X86_PTDUMP is not set",
+      "kconfig CONFIG_DEBUG_CLOSURES is not set",
+      "kconfig CONFIG_BCACHE_CLOSURES_DEBUG is not set",
+      "kconfig CONFIG_STAGING is not set",
+      "kconfig CONFIG_KSM is not set",
+      "kconfig CONFIG_KALLSYMS is not set",
+      "kconfig CONFIG_KEXEC_FILE is not set",
+      "kconfig CONFIG_CRASH_DUMP is not set",
+      "kconfig CONFIG_USER_NS is not set",
+      "kconfig CONFIG_X86_CPUID is not set",
+      "kconfig CONFIG_X86_IOPL_IOPERM is not set",
+      "kconfig CONFIG_ACPI_TABLE_UPGRADE is not set",
+      "kconfig CONFIG_EFI_CUSTOM_SSDT_OVERLAYS is not set",
+      "kconfig CONFIG_AIO is not set",
+      "kconfig CONFIG_MAGIC_SYSRQ is not set",
+      "kconfig CONFIG_MAGIC_SYSRQ_SERIAL is not set",
+      "kconfig CONFIG_EFI_TEST is not set",
+      "kconfig CONFIG_MMIOTRACE_TEST is not set",
+      "kconfig CONFIG_KPROBES is not set",
+      "kconfig CONFIG_MMIOTRACE is not set",
+      "kconfig CONFIG_LIVEPATCH is not set",
+      "kconfig CONFIG_IP_DCCP is not set",
+      "kconfig CONFIG_FTRACE is not set",
+      "kconfig CONFIG_VIDEO_VIVID is not set",
+      "kconfig CONFIG_INPUT_EVBUG is not set",
+      "kconfig CONFIG_CORESIGHT is not set",
+      "kconfig CONFIG_XFS_SUPPORT_V4 is not set",
+      "kconfig CONFIG_BLK_DEV_WRITE_MOUNTED is not set",
+      "kconfig CONFIG_FAULT_INJECTION is not set",
+      "kconfig CONFIG_ARM_PTDUMP_DEBUGFS is not set",
+      "kconfig CONFIG_ARM_PTDUMP is not set",
+      "kconfig CONFIG_SECCOMP_CACHE_DEBUG is not set",
+      "kconfig CONFIG_CRASH_DM_CRYPT is not set",
+      "kconfig CONFIG_LKDTM is not set",
+    ]
+  }
+  apply  = "none"
+  check  = "kconfig"
+  kernel = "hardened"
+  settings = {
+    CONFIG_SECCOMP                         = "y"
+    CONFIG_SECCOMP_FILTER                  = "y"
+    CONFIG_BPF_UNPRIV_DEFAULT_OFF          = "y"
+    CONFIG_X86_INTEL_TSX_MODE_OFF          = "y"
+    CONFIG_SECURITY_DMESG_RESTRICT         = "y"
+    CONFIG_ACPI_CUSTOM_METHOD              = "is not set"
+    CONFIG_COMPAT_BRK                      = "is not set"
+    CONFIG_DEVKMEM                         = "is not set"
+    CONFIG_BINFMT_MISC                     = "is not set"
+    CONFIG_INET_DIAG                       = "is not set"
+    CONFIG_KEXEC                           = "is not set"
+    CONFIG_PROC_KCORE                      = "is not set"
+    CONFIG_LEGACY_PTYS                     = "is not set"
+    CONFIG_HIBERNATION                     = "is not set"
+    CONFIG_COMPAT                          = "is not set"
+    CONFIG_IA32_EMULATION                  = "is not set"
+    CONFIG_X86_X32                         = "is not set"
+    CONFIG_X86_X32_ABI                     = "is not set"
+    CONFIG_MODIFY_LDT_SYSCALL              = "is not set"
+    CONFIG_OABI_COMPAT                     = "is not set"
+    CONFIG_X86_MSR                         = "is not set"
+    CONFIG_LEGACY_TIOCSTI                  = "is not set"
+    CONFIG_MODULE_FORCE_LOAD               = "is not set"
+    CONFIG_M486                            = "is not set"
+    CONFIG_MODULES                         = "is not set"
+    CONFIG_DEVMEM                          = "is not set"
+    CONFIG_LDISC_AUTOLOAD                  = "is not set"
+    CONFIG_X86_VSYSCALL_EMULATION          = "is not set"
+    CONFIG_COMPAT_VDSO                     = "is not set"
+    CONFIG_DRM_LEGACY                      = "is not set"
+    CONFIG_FB                              = "is not set"
+    CONFIG_VT                              = "is not set"
+    CONFIG_BLK_DEV_FD                      = "is not set"
+    CONFIG_BLK_DEV_FD_RAWCMD               = "is not set"
+    CONFIG_NOUVEAU_LEGACY_CTX_SUPPORT      = "is not set"
+    CONFIG_N_GSM                           = "is not set"
+    CONFIG_CRYPTO_USER_API                 = "is not set"
+    CONFIG_CRYPTO_USER_API_ENABLE_OBSOLETE = "is not set"
+    CONFIG_CRYPTO_USER_API_AEAD            = "is not set"
+    CONFIG_CRYPTO_USER_API_HASH            = "is not set"
+    CONFIG_CRYPTO_USER_API_RNG             = "is not set"
+    CONFIG_CRYPTO_USER_API_RNG_CAVP        = "is not set"
+    CONFIG_CRYPTO_USER_API_SKCIPHER        = "is not set"
+    CONFIG_ZSMALLOC_STAT                   = "is not set"
+    CONFIG_DEBUG_KMEMLEAK                  = "is not set"
+    CONFIG_BINFMT_AOUT                     = "is not set"
+    CONFIG_KPROBE_EVENTS                   = "is not set"
+    CONFIG_UPROBE_EVENTS                   = "is not set"
+    CONFIG_GENERIC_TRACER                  = "is not set"
+    CONFIG_FUNCTION_TRACER                 = "is not set"
+    CONFIG_STACK_TRACER                    = "is not set"
+    CONFIG_HIST_TRIGGERS                   = "is not set"
+    CONFIG_BLK_DEV_IO_TRACE                = "is not set"
+    CONFIG_PROC_VMCORE                     = "is not set"
+    CONFIG_PROC_PAGE_MONITOR               = "is not set"
+    CONFIG_USELIB                          = "is not set"
+    CONFIG_CHECKPOINT_RESTORE              = "is not set"
+    CONFIG_USERFAULTFD                     = "is not set"
+    CONFIG_HWPOISON_INJECT                 = "is not set"
+    CONFIG_MEM_SOFT_DIRTY                  = "is not set"
+    CONFIG_DEVPORT                         = "is not set"
+    CONFIG_DEBUG_FS                        = "is not set"
+    CONFIG_NOTIFIER_ERROR_INJECTION        = "is not set"
+    CONFIG_FAIL_FUTEX                      = "is not set"
+    CONFIG_PUNIT_ATOM_DEBUG                = "is not set"
+    CONFIG_ACPI_CONFIGFS                   = "is not set"
+    CONFIG_EDAC_DEBUG                      = "is not set"
+    CONFIG_DRM_I915_DEBUG                  = "is not set"
+    CONFIG_DVB_C8SECTPFE                   = "is not set"
+    CONFIG_MTD_SLRAM                       = "is not set"
+    CONFIG_MTD_PHRAM                       = "is not set"
+    CONFIG_IO_URING                        = "is not set"
+    CONFIG_KCMP                            = "is not set"
+    CONFIG_RSEQ                            = "is not set"
+    CONFIG_LATENCYTOP                      = "is not set"
+    CONFIG_KCOV                            = "is not set"
+    CONFIG_PROVIDE_OHCI1394_DMA_INIT       = "is not set"
+    CONFIG_SUNRPC_DEBUG                    = "is not set"
+    CONFIG_X86_16BIT                       = "is not set"
+    CONFIG_BLK_DEV_UBLK                    = "is not set"
+    CONFIG_SMB_SERVER                      = "is not set"
+    CONFIG_XFS_ONLINE_SCRUB_STATS          = "is not set"
+    CONFIG_CACHESTAT_SYSCALL               = "is not set"
+    CONFIG_PREEMPTIRQ_TRACEPOINTS          = "is not set"
+    CONFIG_ENABLE_DEFAULT_TRACERS          = "is not set"
+    CONFIG_PROVE_LOCKING                   = "is not set"
+    CONFIG_TEST_DEBUG_VIRTUAL              = "is not set"
+    CONFIG_MPTCP                           = "is not set"
+    CONFIG_TLS                             = "is not set"
+    CONFIG_TIPC                            = "is not set"
+    CONFIG_IP_SCTP                         = "is not set"
+    CONFIG_KGDB                            = "is not set"
+    CONFIG_PTDUMP_DEBUGFS                  = "is not set"
+    CONFIG_X86_PTDUMP                      = "is not set"
+    CONFIG_DEBUG_CLOSURES                  = "is not set"
+    CONFIG_BCACHE_CLOSURES_DEBUG           = "is not set"
+    CONFIG_STAGING                         = "is not set"
+    CONFIG_KSM                             = "is not set"
+    CONFIG_KALLSYMS                        = "is not set"
+    CONFIG_KEXEC_FILE                      = "is not set"
+    CONFIG_CRASH_DUMP                      = "is not set"
+    CONFIG_USER_NS                         = "is not set"
+    CONFIG_X86_CPUID                       = "is not set"
+    CONFIG_X86_IOPL_IOPERM                 = "is not set"
+    CONFIG_ACPI_TABLE_UPGRADE              = "is not set"
+    CONFIG_EFI_CUSTOM_SSDT_OVERLAYS        = "is not set"
+    CONFIG_AIO                             = "is not set"
+    CONFIG_MAGIC_SYSRQ                     = "is not set"
+    CONFIG_MAGIC_SYSRQ_SERIAL              = "is not set"
+    CONFIG_EFI_TEST                        = "is not set"
+    CONFIG_MMIOTRACE_TEST                  = "is not set"
+    CONFIG_KPROBES                         = "is not set"
+    CONFIG_MMIOTRACE                       = "is not set"
+    CONFIG_LIVEPATCH                       = "is not set"
+    CONFIG_IP_DCCP                         = "is not set"
+    CONFIG_FTRACE                          = "is not set"
+    CONFIG_VIDEO_VIVID                     = "is not set"
+    CONFIG_INPUT_EVBUG                     = "is not set"
+    CONFIG_CORESIGHT                       = "is not set"
+    CONFIG_XFS_SUPPORT_V4                  = "is not set"
+    CONFIG_BLK_DEV_WRITE_MOUNTED           = "is not set"
+    CONFIG_FAULT_INJECTION                 = "is not set"
+    CONFIG_ARM_PTDUMP_DEBUGFS              = "is not set"
+    CONFIG_ARM_PTDUMP                      = "is not set"
+    CONFIG_SECCOMP_CACHE_DEBUG             = "is not set"
+    CONFIG_CRASH_DM_CRYPT                  = "is not set"
+    CONFIG_LKDTM                           = "is not set"
+  }
+}
+
+control "kconfig-kspp-policy" {
+  title     = "Kernel security policy and user-space hardening built in (KSPP, hardened kernel)"
+  rationale = "The security framework with Yama and Landlock built in and none of the switches that turn an LSM off at run time, SYN cookies, no forced writes through /proc/PID/mem, no core dumps, and user-space shadow stacks: policy and user-space protections compiled in, not left to the command line."
+  severity  = "medium"
+  references {
+    kspp = [
+      "kconfig CONFIG_SECURITY=y",
+      "kconfig CONFIG_SECURITY_YAMA=y",
+      "kconfig CONFIG_SECURITY_LANDLOCK=y",
+      "kconfig CONFIG_SECURITY_SELINUX_DISABLE is not set",
+      "kconfig CONFIG_SECURITY_SELINUX_BOOTPARAM is not set",
+      "kconfig CONFIG_SECURITY_SELINUX_DEVELOP is not set",
+      "kconfig CONFIG_SECURITY_WRITABLE_HOOKS is not set",
+      "kconfig CONFIG_SECURITY_SELINUX_DEBUG is not set",
+      "kconfig CONFIG_SYN_COOKIES=y",
+      "kconfig CONFIG_PROC_MEM_NO_FORCE=y",
+      "kconfig CONFIG_COREDUMP is not set",
+      "kconfig CONFIG_X86_USER_SHADOW_STACK=y",
+    ]
+  }
+  apply  = "none"
+  check  = "kconfig"
+  kernel = "hardened"
+  settings = {
+    CONFIG_SECURITY                   = "y"
+    CONFIG_SECURITY_YAMA              = "y"
+    CONFIG_SECURITY_LANDLOCK          = "y"
+    CONFIG_SECURITY_SELINUX_DISABLE   = "is not set"
+    CONFIG_SECURITY_SELINUX_BOOTPARAM = "is not set"
+    CONFIG_SECURITY_SELINUX_DEVELOP   = "is not set"
+    CONFIG_SECURITY_WRITABLE_HOOKS    = "is not set"
+    CONFIG_SECURITY_SELINUX_DEBUG     = "is not set"
+    CONFIG_SYN_COOKIES                = "y"
+    CONFIG_PROC_MEM_NO_FORCE          = "y"
+    CONFIG_COREDUMP                   = "is not set"
+    CONFIG_X86_USER_SHADOW_STACK      = "y"
+  }
 }
 
 # ---------------------------------------------------------------- kernel build (exceptions)

@@ -59,6 +59,7 @@ func TestParseErrors(t *testing.T) {
 		{"exception without justification", head + strings.Replace(goodControl, `apply = "sysctl"`, "apply = \"sysctl\"\n  exception {\n justification = \"\"\n }", 1), "empty justification"},
 		{"unknown compensating", head + strings.Replace(goodControl, `apply = "sysctl"`, "apply = \"sysctl\"\n  exception {\n justification = \"j\"\n compensated_by = [\"nope\"]\n }", 1), `unknown control "nope"`},
 		{"syntax", head + "control \"a\" {", "t.hcl:"},
+		{"bad kernel flavour", head + strings.Replace(goodControl, `apply = "sysctl"`, "apply = \"sysctl\"\n  kernel = \"grsec\"", 1), `kernel = "grsec" is not a kernel flavour`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package hardening
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -25,6 +26,7 @@ type Target struct {
 	Proc, Sys string // /proc and /sys (tests may point elsewhere)
 
 	modules        map[string]string // shipped kernel modules, lazily loaded
+	flavour        *string           // KernelFlavourFile, lazily read
 	profileVersion string            // the auditing profile's version
 }
 
@@ -92,4 +94,18 @@ func (t *Target) readStamp() {
 		t.Facts["image_profile_version"] = s.Version
 		t.Facts["image_debug"] = fmt.Sprint(s.Debug)
 	}
+}
+
+// KernelFlavour is the kernel flavour the root says it was built with
+// (KernelFlavourFile), or "" when it does not say (a root that is not an
+// appliance image's). Only a known flavour counts.
+func (t *Target) KernelFlavour() string {
+	if t.flavour == nil {
+		f := ""
+		if b, err := os.ReadFile(inRoot(t.Root, KernelFlavourFile)); err == nil && slices.Contains(KernelFlavours, strings.TrimSpace(string(b))) {
+			f = strings.TrimSpace(string(b))
+		}
+		t.flavour = &f
+	}
+	return *t.flavour
 }

@@ -29,6 +29,15 @@ func (*StepPrepareKernel) Describe() string { return "prepare kernel, initrd and
 
 func (*StepPrepareKernel) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	st := GetState(state)
+	// The audit reads the flavour from the verified root: controls of the
+	// hardened kernel's build options are exceptions on the others.
+	flavour := filepath.Join(st.Rootfs, hardening.KernelFlavourFile)
+	if err := os.MkdirAll(filepath.Dir(flavour), 0o755); err != nil {
+		return halt(state, err)
+	}
+	if err := os.WriteFile(flavour, []byte(st.Config.KernelFlavour+"\n"), 0o644); err != nil {
+		return halt(state, err)
+	}
 	if st.Config.KernelFlavour == "hardened" {
 		return prepareHardenedKernel(ctx, state, st)
 	}
