@@ -24,7 +24,7 @@ import (
 // a program the host accepts can be rejected at boot, leaving the
 // appliance unfiltered. The default, hardened kernel's verifier is checked
 // by every boot of the default image (the filter must attach before
-// READY; TestHardenedKernelBootsToReady asserts it).
+// READY; tests/image's TestApplianceBootsServesSTUNAndPowersOff asserts it).
 func TestXDPFilterLoadsOnApplianceKernel(t *testing.T) {
 	testenv.RequireCommands(t, "qemu-system-x86_64", "mcopy")
 	image := filepath.Join(testenv.ImageWith(t, cloudLines), "supernode-appliance.raw")
