@@ -3,6 +3,8 @@ package hardening
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -92,6 +94,10 @@ type Report struct {
 	Facts          map[string]string `json:"facts,omitempty"`
 	Counts         map[Status]int    `json:"counts"`
 	Results        []Result          `json:"results"`
+	// Sysctls (live only): the running kernel's value of every sysctl the
+	// KSPP catalog names (kernel-hardening-checker's list), whether or not
+	// a control checks it; absent when the kernel has no such sysctl.
+	Sysctls map[string]string `json:"sysctls,omitempty"`
 }
 
 // Failed reports whether any control failed or could not be checked.
@@ -108,6 +114,9 @@ func (p *Profile) Audit(t *Target) *Report {
 	r := &Report{Tool: "appliance-audit", Profile: p.Name, ProfileVersion: p.Version, Mode: t.Scope(),
 		Target: t.Name, Started: start.UTC(), Counts: map[Status]int{}, Facts: t.Facts}
 	t.profileVersion = p.Version
+	if t.Live {
+		r.Sysctls = liveSysctls(t)
+	}
 	byID := map[string]*Result{}
 	for _, c := range p.Controls {
 		if !c.InScope(t.Scope()) {
@@ -227,4 +236,27 @@ func allOK(ev []Evidence) bool {
 		}
 	}
 	return len(ev) > 0
+}
+
+// liveSysctls reads the sysctls of the KSPP catalog from the running kernel.
+func liveSysctls(t *Target) map[string]string {
+	c, err := DefaultCatalog()
+	if err != nil {
+		return nil
+	}
+	ref := c.Reference("kspp")
+	if ref == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, it := range ref.Items {
+		name, ok := strings.CutPrefix(it.ID, "sysctl ")
+		if !ok {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(t.Proc, "sys", strings.ReplaceAll(name, ".", "/"))); err == nil {
+			out[name] = strings.Join(strings.Fields(string(b)), " ")
+		}
+	}
+	return out
 }

@@ -47,7 +47,12 @@ func checkCmdline(c *Control, t *Target) (bool, []Evidence, error) {
 		if ok {
 			found = cmdlineToken(k, v)
 		}
-		ev = append(ev, Evidence{Where: t.CmdlineWhere, Found: found, Expected: cmdlineToken(k, want), OK: ok && v == want})
+		switch want {
+		case "is not set": // a token that must not be there at all
+			ev = append(ev, Evidence{Where: t.CmdlineWhere, Found: found, Expected: k + " absent", OK: !ok})
+		default:
+			ev = append(ev, Evidence{Where: t.CmdlineWhere, Found: found, Expected: cmdlineToken(k, want), OK: ok && v == want})
+		}
 	}
 	return allOK(ev), ev, nil
 }
@@ -180,6 +185,10 @@ var sysctlFeature = map[string]string{
 	"kernel.perf_event_paranoid":       "CONFIG_PERF_EVENTS",
 	"vm.mmap_rnd_compat_bits":          "CONFIG_COMPAT",
 }
+
+// SysctlFeature is the build option without which sysctl name does not
+// exist, or "" if the audit knows none (then its absence is never excused).
+func SysctlFeature(name string) string { return sysctlFeature[name] }
 
 // compiledOut reports whether sysctl k is absent because the running
 // kernel was built without its feature: its configuration must say so.

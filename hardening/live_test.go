@@ -211,3 +211,46 @@ func TestLiveSysctlOfACompiledOutFeature(t *testing.T) {
 		t.Errorf("a missing kptr_restrict passed: %+v", ev)
 	}
 }
+
+// The live report carries the running kernel's value of every sysctl in
+// the KSPP catalog, whether or not a control checks it, and the metrics
+// export the numeric ones; a sysctl the kernel lacks is left out.
+func TestLiveReportExportsKSPPSysctls(t *testing.T) {
+	root, proc := t.TempDir(), t.TempDir()
+	for name, v := range map[string]string{"kernel/kptr_restrict": "2\n", "vm/mmap_rnd_bits": "32\n", "kernel/yama/ptrace_scope": "3\n", "kernel/hostname": "x\n"} {
+		writeAt(proc, "sys/"+name, v)
+	}
+	p, err := Parse("t.hcl", []byte("version = \"1.0.0\"\nname = \"t\"\n"+goodControl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := p.Audit(&Target{Live: true, Root: root, Proc: proc, Sys: t.TempDir()})
+	want := map[string]string{"kernel.kptr_restrict": "2", "vm.mmap_rnd_bits": "32", "kernel.yama.ptrace_scope": "3"}
+	if len(r.Sysctls) != len(want) {
+		t.Errorf("sysctls %v; want %v (the catalog's, present in the kernel)", r.Sysctls, want)
+	}
+	for k, v := range want {
+		if r.Sysctls[k] != v {
+			t.Errorf("%s = %q; want %q", k, r.Sysctls[k], v)
+		}
+	}
+	var b strings.Builder
+	if err := r.WriteMetrics(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{`appliance_audit_sysctl{name="kernel.kptr_restrict"} 2`, `appliance_audit_sysctl{name="vm.mmap_rnd_bits"} 32`} {
+		if !strings.Contains(b.String(), line+"\n") {
+			t.Errorf("metrics lack %q:\n%s", line, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "hostname") {
+		t.Error("a sysctl outside the catalog was exported")
+	}
+	// Offline reports carry none: the image's kernel is not running.
+	if off := p.Audit(&Target{Root: root, Proc: proc}); off.Sysctls != nil {
+		t.Errorf("an offline audit reported live sysctls: %v", off.Sysctls)
+	}
+	if SysctlFeature("kernel.modules_disabled") != "CONFIG_MODULES" || SysctlFeature("kernel.kptr_restrict") != "" {
+		t.Error("SysctlFeature")
+	}
+}

@@ -3,6 +3,8 @@ package hardening
 import (
 	"fmt"
 	"io"
+	"sort"
+	"strconv"
 )
 
 // WriteMetrics writes Prometheus text exposition for the node_exporter
@@ -20,6 +22,23 @@ func (r *Report) WriteMetrics(w io.Writer) error {
 	for _, res := range r.Results {
 		if res.Status == Fail || res.Status == Error {
 			fmt.Fprintf(w, "appliance_audit_control_failed{control=%q,severity=%q,status=%q} 1\n", res.Control, res.Severity, res.Status)
+		}
+	}
+	if len(r.Sysctls) > 0 {
+		// As node_exporter's sysctl collector reports them: a fleet can
+		// alert on drift, and kernel-hardening-checker can read them back
+		// (tests/image feeds it these).
+		fmt.Fprintln(w, "# HELP appliance_audit_sysctl The running kernel's value of each sysctl kernel-hardening-checker checks (KSPP catalog); absent when the kernel has none.")
+		fmt.Fprintln(w, "# TYPE appliance_audit_sysctl gauge")
+		names := make([]string, 0, len(r.Sysctls))
+		for k := range r.Sysctls {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if _, err := strconv.ParseInt(r.Sysctls[k], 10, 64); err == nil {
+				fmt.Fprintf(w, "appliance_audit_sysctl{name=%q} %s\n", k, r.Sysctls[k])
+			}
 		}
 	}
 	fmt.Fprintln(w, "# HELP appliance_audit_last_run_timestamp_seconds When the audit ran.")

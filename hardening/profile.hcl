@@ -158,7 +158,8 @@ control "cmdline-bdev-write-mounted" {
   rationale = "Writing under a mounted filesystem's feet corrupts it in ways its driver does not expect, a known route to kernel memory corruption. Nothing on the appliance writes a mounted device: updates write the inactive slot, installs write another disk."
   severity  = "medium"
   references {
-    other = ["kernel-hardening-checker bdev_allow_write_mounted=0 (a13xp0p0v)", "Documentation/admin-guide/kernel-parameters.txt: bdev_allow_write_mounted"]
+    kspp  = ["cmdline bdev_allow_write_mounted=0 (a13xp0p0v)"]
+    other = ["Documentation/admin-guide/kernel-parameters.txt: bdev_allow_write_mounted"]
   }
   apply    = "cmdline"
   check    = "cmdline"
@@ -170,7 +171,7 @@ control "cmdline-proc-mem-no-force" {
   rationale = "FOLL_FORCE writes through /proc/PID/mem ignore read-only mappings: an attacker with a process's privileges can patch its code. Nothing on the appliance debugs processes."
   severity  = "medium"
   references {
-    other = ["kernel-hardening-checker proc_mem.force_override=never (a13xp0p0v)"]
+    kspp = ["cmdline proc_mem.force_override=never (a13xp0p0v)"]
   }
   apply    = "cmdline"
   check    = "cmdline"
@@ -222,8 +223,8 @@ control "cmdline-iommu" {
   rationale = "DMA from a malicious or compromised device (NIC firmware, Thunderbolt) is confined by the IOMMU; strict mode flushes the IOTLB synchronously so unmapped buffers are not reachable; early PCI DMA is blocked until the IOMMU is up."
   severity  = "medium"
   references {
-    kspp = ["cmdline iommu.strict=1", "cmdline iommu.passthrough=0", "cmdline intel_iommu=on", "cmdline amd_iommu=force_isolation", "cmdline efi=disable_early_pci_dma"]
-    other = ["CLIP OS kernel configuration: iommu=force", "kernel-hardening-checker iommu"]
+    kspp = ["cmdline iommu.strict=1", "cmdline iommu.passthrough=0", "cmdline intel_iommu=on", "cmdline amd_iommu=force_isolation", "cmdline efi=disable_early_pci_dma", "cmdline iommu=force"]
+    other = ["CLIP OS kernel configuration: iommu=force"]
   }
   apply    = "cmdline"
   check    = "cmdline"
@@ -234,6 +235,54 @@ control "cmdline-iommu" {
     amd_iommu           = "force_isolation"
     efi                 = "disable_early_pci_dma"
     iommu               = "force"
+  }
+}
+
+control "cmdline-no-weakening" {
+  title     = "No command line option that turns a protection off"
+  rationale = "Each of these tokens disables a defence the kernel has on by default: address-space randomisation (nokaslr, norandmaps), pointer hashing, SMEP and SMAP, page table isolation, the Spectre and store-bypass mitigations, slab cache separation, the usercopy whitelist, microcode loading or CPU feature bits, or makes SysRq always available. The signed command line carries none of them, and with Secure Boot none can be added."
+  severity  = "high"
+  references {
+    kspp = [
+      "cmdline nokaslr is not set",
+      "cmdline no_hash_pointers is not set",
+      "cmdline nosmep is not set",
+      "cmdline nosmap is not set",
+      "cmdline dis_ucode_ldr is not set",
+      "cmdline setcpuid is not set",
+      "cmdline clearcpuid is not set",
+      "cmdline nopti is not set",
+      "cmdline nospec_store_bypass_disable is not set",
+      "cmdline nospectre_v1 is not set",
+      "cmdline nospectre_v2 is not set",
+      "cmdline nospectre_bhb is not set",
+      "cmdline slab_merge is not set",
+      "cmdline slub_merge is not set",
+      "cmdline slab_common.usercopy_fallback is not set",
+      "cmdline sysrq_always_enabled is not set",
+      "cmdline norandmaps is not set",
+    ]
+  }
+  apply    = "none"
+  check    = "cmdline"
+  settings = {
+    nokaslr = "is not set"
+    no_hash_pointers = "is not set"
+    nosmep = "is not set"
+    nosmap = "is not set"
+    dis_ucode_ldr = "is not set"
+    setcpuid = "is not set"
+    clearcpuid = "is not set"
+    nopti = "is not set"
+    nospec_store_bypass_disable = "is not set"
+    nospectre_v1 = "is not set"
+    nospectre_v2 = "is not set"
+    nospectre_bhb = "is not set"
+    slab_merge = "is not set"
+    slub_merge = "is not set"
+    "slab_common.usercopy_fallback" = "is not set"
+    sysrq_always_enabled = "is not set"
+    norandmaps = "is not set"
   }
 }
 
@@ -372,6 +421,18 @@ control "sysctl-mmap-rnd-bits" {
   apply    = "sysctl"
   check    = "sysctl"
   settings = { "vm.mmap_rnd_bits" = "32" }
+}
+
+control "sysctl-mmap-min-addr" {
+  title     = "No mappings in the lowest 64 KiB"
+  rationale = "A kernel NULL-pointer dereference lands in the lowest pages; when no process may map them, such a bug is a crash, not code execution with the attacker's data. 65536 is what both kernels build in (CONFIG_DEFAULT_MMAP_MIN_ADDR); setting it keeps it there whatever the kernel's default."
+  severity  = "medium"
+  references {
+    kspp = ["sysctl vm.mmap_min_addr=65536"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "vm.mmap_min_addr" = "65536" }
 }
 
 control "sysctl-yama-ptrace" {

@@ -93,4 +93,33 @@ func TestKernelCmdline(t *testing.T) {
 	if strings.Contains(got, "nosmt") {
 		t.Error("nosmt is a documented exception and must not be applied")
 	}
+	if strings.Contains(got, "is not set") || strings.Contains(got, "nokaslr") {
+		t.Errorf("a forbidden token reached the command line: %q", got)
+	}
+}
+
+// A cmdline setting "is not set" passes only while the token is absent,
+// with or without a value.
+func TestCmdlineTokenMustBeAbsent(t *testing.T) {
+	p, _ := Default()
+	c := p.Control("cmdline-no-weakening")
+	if c == nil {
+		t.Fatal("no cmdline-no-weakening control")
+	}
+	base := strings.Join(p.KernelCmdline(), " ")
+	for cmdline, want := range map[string]bool{
+		base:                           true,
+		base + " nokaslr":              false,
+		"nopti " + base:                false,
+		base + " slab_merge=1":         false,
+		base + " norandmaps":           false,
+		base + " nokaslrx":             true,
+		base + " clearcpuid=smap":      false,
+		base + " sysrq_always_enabled": false,
+	} {
+		ok, ev, err := checkCmdline(c, &Target{Cmdline: cmdline, CmdlineWhere: "test"})
+		if err != nil || ok != want {
+			t.Errorf("%q: ok=%t err=%v; want %t (%+v)", cmdline, ok, err, want, ev)
+		}
+	}
 }

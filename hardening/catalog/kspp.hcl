@@ -2347,7 +2347,8 @@ item "cmdline nokaslr" {
   want   = "is not set"
   source = "defconfig"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline no_hash_pointers" {
@@ -2355,7 +2356,8 @@ item "cmdline no_hash_pointers" {
   want   = "is not set"
   source = "defconfig"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline nosmep" {
@@ -2363,7 +2365,8 @@ item "cmdline nosmep" {
   want   = "is not set"
   source = "defconfig"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline nosmap" {
@@ -2371,7 +2374,8 @@ item "cmdline nosmap" {
   want   = "is not set"
   source = "defconfig"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline dis_ucode_ldr" {
@@ -2379,7 +2383,8 @@ item "cmdline dis_ucode_ldr" {
   want   = "is not set"
   source = "defconfig"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline setcpuid" {
@@ -2387,7 +2392,8 @@ item "cmdline setcpuid" {
   want   = "is not set"
   source = "defconfig"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline clearcpuid" {
@@ -2395,7 +2401,8 @@ item "cmdline clearcpuid" {
   want   = "is not set"
   source = "defconfig"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline nopti" {
@@ -2403,7 +2410,8 @@ item "cmdline nopti" {
   want   = "is not set"
   source = "defconfig"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline nospec_store_bypass_disable" {
@@ -2411,7 +2419,8 @@ item "cmdline nospec_store_bypass_disable" {
   want   = "is not set"
   source = "defconfig"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline nospectre_v1" {
@@ -2419,7 +2428,8 @@ item "cmdline nospectre_v1" {
   want   = "is not set"
   source = "defconfig"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline nospectre_v2" {
@@ -2427,7 +2437,8 @@ item "cmdline nospectre_v2" {
   want   = "is not set"
   source = "defconfig"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline nospectre_bhb" {
@@ -2435,7 +2446,8 @@ item "cmdline nospectre_bhb" {
   want   = "is not set"
   source = "defconfig"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline arm64.nobti" {
@@ -2633,7 +2645,8 @@ item "cmdline slab_merge" {
   want   = "is not set"
   source = "kspp"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline slub_merge" {
@@ -2641,7 +2654,8 @@ item "cmdline slub_merge" {
   want   = "is not set"
   source = "kspp"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline page_alloc.shuffle" {
@@ -2704,7 +2718,8 @@ item "cmdline slab_common.usercopy_fallback" {
   want   = "is not set"
   source = "kspp"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline kfence.sample_interval" {
@@ -2805,7 +2820,8 @@ item "cmdline iommu" {
   want   = "force"
   source = "clipos"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-iommu"]
 }
 
 item "cmdline tsx" {
@@ -2867,7 +2883,8 @@ item "cmdline sysrq_always_enabled" {
   want   = "is not set"
   source = "grapheneos"
   class  = "cut_attack_surface"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline bdev_allow_write_mounted" {
@@ -2875,7 +2892,8 @@ item "cmdline bdev_allow_write_mounted" {
   want   = "0"
   source = "a13xp0p0v"
   class  = "cut_attack_surface"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-bdev-write-mounted"]
 }
 
 item "cmdline norandmaps" {
@@ -2883,7 +2901,8 @@ item "cmdline norandmaps" {
   want   = "is not set"
   source = "defconfig"
   class  = "harden_userspace"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-no-weakening"]
 }
 
 item "cmdline proc_mem.force_override" {
@@ -2891,7 +2910,8 @@ item "cmdline proc_mem.force_override" {
   want   = "never"
   source = "kspp"
   class  = "harden_userspace"
-  status = "open"
+  status = "implemented"
+  by     = ["cmdline-proc-mem-no-force"]
 }
 
 item "sysctl net.core.bpf_jit_harden" {
@@ -2908,7 +2928,8 @@ item "sysctl vm.mmap_min_addr" {
   want   = "65536"
   source = "kspp"
   class  = "self_protection"
-  status = "open"
+  status = "implemented"
+  by     = ["sysctl-mmap-min-addr"]
 }
 
 item "sysctl kernel.oops_limit" {

@@ -36,6 +36,9 @@ func freeTCPPort(t *testing.T) int {
 // overlay lets the private source and port through the filter, and only
 // its mgmt4 set lets them through nftables.
 //
+// The live audit's sysctls in the scrape go through kernel-hardening-checker
+// (khcLiveSysctls).
+//
 // The same boot ships its journal (log_target and log_ca by fw_cfg) to a
 // TLS syslog collector in the test, at 10.0.2.2 for the guest: the
 // collector's certificate is verified against log_ca, and its private
@@ -112,6 +115,7 @@ func TestManagementListenerAndGatesBoot(t *testing.T) {
 	for _, l := range regexp.MustCompile(`appliance_audit_control_status\{[^}]*status="(fail|error)"\} 1`).FindAllString(body, -1) {
 		t.Errorf("live audit: %s", l)
 	}
+	khcLiveSysctls(t, body)
 	for _, want := range []string{"Finished appliance-firewall.service", "Started appliance-mgmt.service"} {
 		if !strings.Contains(vm.Console(), want) {
 			t.Errorf("serial console lacks %q", want)

@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/supernode-appliance/appliance/image/kernel"
 	"github.com/supernode-appliance/appliance/image/tools"
 	"github.com/supernode-appliance/appliance/tests/testenv"
+	"github.com/supernode-appliance/appliance/tests/testenv/khc"
 )
 
 // cloudLines turn the default template (the hardened flavour) into the
@@ -26,15 +26,6 @@ func hardenedImage(t *testing.T) string {
 	t.Helper()
 	testenv.RequireCommands(t, "qemu-system-x86_64", "qemu-img")
 	return testenv.Image(t) // the default flavour
-}
-
-// khcResult is one row of kernel-hardening-checker -m json.
-type khcResult struct {
-	Option  string `json:"option_name"`
-	Type    string `json:"type"`
-	Desired string `json:"desired_val"`
-	Result  string `json:"check_result"`
-	OK      bool   `json:"check_result_bool"`
 }
 
 // TestKernelHardeningChecker opens the hardened image the way an auditor
@@ -77,10 +68,13 @@ func TestKernelHardeningChecker(t *testing.T) {
 	if want, _ := os.ReadFile(res.Config); string(want) != string(hardenedCfg) {
 		t.Errorf("the kernel configuration in the image is not the cached build's %s", res.Config)
 	}
-	rows := runKHC(t, res.Tree, hardenedCfg, hardenedCmdline)
+	rows := khc.Run(t, res.Tree, khc.Input{Config: hardenedCfg, Cmdline: hardenedCmdline})
+	if len(rows) < 100 {
+		t.Fatalf("kernel-hardening-checker checked only %d options", len(rows))
+	}
 	var unexplained []string
 	for _, r := range rows {
-		if !r.OK && khcException(profile, r) == "" {
+		if !r.OK && khc.Exception(profile, r) == "" {
 			unexplained = append(unexplained, fmt.Sprintf("%s %s (want %s): %s", r.Type, r.Option, r.Desired, r.Result))
 		}
 	}
@@ -107,8 +101,8 @@ func TestKernelHardeningChecker(t *testing.T) {
 	if scoped < 3 {
 		t.Errorf("%d controls carry kernel = \"hardened\"; want the three kconfig-kspp-* controls", scoped)
 	}
-	t.Logf("kernel-hardening-checker, hardened flavour: %s", khcCounts(rows))
-	t.Logf("kernel-hardening-checker, cloud flavour (Debian's cloud kernel): %s", khcCounts(runKHC(t, res.Tree, stockCfg, stockCmdline)))
+	t.Logf("kernel-hardening-checker, hardened flavour: %s", khc.Counts(rows))
+	t.Logf("kernel-hardening-checker, cloud flavour (Debian's cloud kernel): %s", khc.Counts(khc.Run(t, res.Tree, khc.Input{Config: stockCfg, Cmdline: stockCmdline})))
 }
 
 // imageKernel opens an image read-only (root verified against its
@@ -139,63 +133,4 @@ func imageKernel(t *testing.T, dir string, profile *hardening.Profile) ([]byte, 
 		t.Fatal(err)
 	}
 	return cfg, tg.Cmdline, rep
-}
-
-// khcCounts is "kconfig N OK / M FAIL, cmdline ...".
-func khcCounts(rows []khcResult) string {
-	counts := map[string][2]int{}
-	for _, r := range rows {
-		c := counts[r.Type]
-		if r.OK {
-			c[0]++
-		} else {
-			c[1]++
-		}
-		counts[r.Type] = c
-	}
-	var out []string
-	for _, k := range []string{"kconfig", "cmdline"} {
-		out = append(out, fmt.Sprintf("%s %d OK / %d FAIL", k, counts[k][0], counts[k][1]))
-	}
-	return strings.Join(out, ", ")
-}
-
-// runKHC runs KHC in tree on a config and a command line.
-func runKHC(t *testing.T, tree string, config []byte, cmdline string) []khcResult {
-	t.Helper()
-	work := t.TempDir()
-	cfg, cl := filepath.Join(work, "config"), filepath.Join(work, "cmdline")
-	if err := os.WriteFile(cfg, config, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cl, []byte(cmdline+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := tools.Run(context.Background(), tree, []string{work}, "kernel-hardening-checker", "-c", cfg, "-l", cl, "-m", "json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []khcResult
-	if err := json.Unmarshal(out, &rows); err != nil {
-		t.Fatalf("KHC json: %v: %.300s", err, out)
-	}
-	if len(rows) < 100 {
-		t.Fatalf("KHC checked only %d options", len(rows))
-	}
-	return rows
-}
-
-// khcException returns the profile control that documents a KHC FAIL as
-// an exception: its check is the row's type (kconfig, cmdline), its
-// settings name the option, and it has an exception block.
-func khcException(p *hardening.Profile, r khcResult) string {
-	for _, c := range p.Controls {
-		if c.Exception == nil || c.Check != r.Type {
-			continue
-		}
-		if _, ok := c.Settings[r.Option]; ok {
-			return c.ID
-		}
-	}
-	return ""
 }
