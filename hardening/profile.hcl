@@ -476,6 +476,18 @@ control "sysctl-unprivileged-userns" {
   settings = { "kernel.unprivileged_userns_clone" = "0" }
 }
 
+control "sysctl-user-namespaces-off" {
+  title     = "No user namespaces at all"
+  rationale = "A user namespace gives its creator root's powers over what it contains, and with them kernel code paths written for root; that is how many local privilege escalations start. No service on the appliance uses one (no unit sets PrivateUsers=; fstrim.service, the one Debian unit that does, is not enabled), so none may be created, by root either. The hardened kernel is built without user namespaces (CONFIG_USER_NS is not set), but still has this sysctl; with Debian's kernels this closes what kernel.unprivileged_userns_clone leaves to root."
+  severity  = "medium"
+  references {
+    kspp = ["sysctl user.max_user_namespaces=0"]
+  }
+  apply    = "sysctl"
+  check    = "sysctl"
+  settings = { "user.max_user_namespaces" = "0" }
+}
+
 control "sysctl-userfaultfd" {
   title     = "No unprivileged userfaultfd"
   rationale = "userfaultfd lets an attacker pause the kernel mid-copy, which turns many race conditions into reliable exploits."

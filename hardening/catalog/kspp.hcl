@@ -3009,8 +3009,8 @@ item "sysctl user.max_user_namespaces" {
   want   = "0"
   source = "kspp"
   class  = "cut_attack_surface"
-  status = "open"
-  note   = "the profile sets Debian's kernel.unprivileged_userns_clone=0 (sysctl-unprivileged-userns), which stops unprivileged users only; 0 here would also stop the systemd sandboxes that use user namespaces"
+  status = "implemented"
+  by     = ["sysctl-user-namespaces-off"]
 }
 
 item "sysctl kernel.kexec_load_disabled" {
