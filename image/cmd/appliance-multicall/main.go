@@ -11,6 +11,7 @@
 //
 //	appliance-multicall COMMAND [ARGS...]   run COMMAND (when not called by a link)
 //	appliance-multicall --list              the commands, one per line
+//	appliance-multicall --version           its version (each command's is the same)
 //
 // Exit status: that of the command; 2 for an unknown command.
 package main
@@ -28,6 +29,7 @@ import (
 	imds "github.com/supernode-appliance/appliance/image/cmd/appliance-imds/cli"
 	mgmt "github.com/supernode-appliance/appliance/image/cmd/appliance-mgmt/cli"
 	update "github.com/supernode-appliance/appliance/image/cmd/appliance-update/cli"
+	"github.com/supernode-appliance/appliance/internal/version"
 	supernode "github.com/supernode-appliance/appliance/supernode/cmd/supernode/cli"
 )
 
@@ -78,6 +80,9 @@ func dispatch(argv []string, stdout, stderr io.Writer) (func(), []string, int) {
 				fmt.Fprintln(stdout, c)
 			}
 			return nil, nil, 0
+		case "-version", "--version":
+			fmt.Fprintln(stdout, Name, version.Version)
+			return nil, nil, 0
 		}
 		argv = argv[1:]
 		name = argv[0]
@@ -100,5 +105,5 @@ func names() []string {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "usage: %s COMMAND [ARGS...]\n       %s --list\n\nEvery appliance daemon and tool in one binary. Called through a link named\nafter a command (/usr/bin/supernode -> %s), it runs that command.\n\ncommands: %v\n", Name, Name, Name, names())
+	fmt.Fprintf(w, "usage: %s COMMAND [ARGS...]\n       %s --list | --version\n\nEvery appliance daemon and tool in one binary. Called through a link named\nafter a command (/usr/bin/supernode -> %s), it runs that command.\n\ncommands: %v\n", Name, Name, Name, names())
 }

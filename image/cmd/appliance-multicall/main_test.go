@@ -22,6 +22,8 @@ func TestDispatch(t *testing.T) {
 		{argv: []string{"/usr/bin/appliance-multicall"}, code: 2, err: "usage:"},
 		{argv: []string{"/usr/bin/appliance-multicall", "--help"}, out: "usage:"},
 		{argv: []string{"/usr/bin/appliance-multicall", "--list"}, out: "appliance-audit\nappliance-config\n"},
+		{argv: []string{"/usr/bin/appliance-multicall", "--version"}, out: "appliance-multicall "},
+		{argv: []string{"/usr/bin/appliance-multicall", "--no-such-flag"}, code: 2, err: "appliance-multicall: unknown command"},
 		{argv: []string{"/usr/bin/sh"}, code: 2, err: `unknown command "sh"`},
 		{argv: []string{"/usr/bin/appliance-multicall", "appliance-multicall"}, code: 2, err: "unknown command"},
 		{argv: []string{"/usr/bin/appliance-multicall", "../supernode"}, code: 2, err: "unknown command"},
