@@ -90,7 +90,7 @@ func TestPackerBuild(t *testing.T) {
 		body = bytes.Replace(body, []byte(`"${path.root}/../bin"`), []byte(`"${path.root}/no-bin"`), 1)
 		os.WriteFile(bad, body, 0o644)
 		out, err := run(dir, "build", bad)
-		if err == nil || !strings.Contains(out, "missing build inputs "+filepath.Join(dir, "no-bin", "supernode")) {
+		if err == nil || !strings.Contains(out, "missing build inputs "+filepath.Join(dir, "no-bin", builder.MultiCall)) {
 			t.Fatalf("packer build without binaries: %v\n%s", err, out)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
