@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -202,7 +203,7 @@ func buildVersion(t *testing.T, root, work, key, v string) string {
 		t.Fatalf("make build %s: %v\n%s", v, err, o)
 	}
 	if v == "3.0.0" {
-		brokenSupernode(t, work, filepath.Join(bin, "supernode"), v)
+		brokenSupernode(t, root, work, filepath.Join(bin, builder.MultiCall), v)
 	}
 	tmpl := testenv.TemplateWith(t, root, filepath.Join(work, "v"+v+".pkr.hcl"), `
   bin_dir     = "`+bin+`"
@@ -222,34 +223,51 @@ func buildVersion(t *testing.T, root, work, key, v string) string {
 	return outDir
 }
 
-// brokenSupernode replaces the supernode with one that reports its version
-// and otherwise exits 1: a release whose service cannot start.
-func brokenSupernode(t *testing.T, work, dst, v string) {
+// brokenSupernode rebuilds the image's one binary (image/cmd/appliance-
+// multicall) with its supernode command replaced by one that reports its
+// version and otherwise exits 1: a release whose service cannot start,
+// while appliance-update, the health gate and everything else are the real
+// ones. The replacement is a file added by `go build -overlay`, so the
+// checkout is not touched.
+func brokenSupernode(t *testing.T, root, work, dst, v string) {
 	t.Helper()
 	src := filepath.Join(work, "broken")
 	os.MkdirAll(src, 0o755)
-	os.WriteFile(filepath.Join(src, "go.mod"), []byte("module broken\n\ngo 1.21\n"), 0o644)
-	os.WriteFile(filepath.Join(src, "main.go"), []byte(`package main
+	file := filepath.Join(src, "zz_broken.go")
+	os.WriteFile(file, []byte(`package main
 
 import (
 	"fmt"
 	"os"
 )
 
-func main() {
-	if len(os.Args) > 1 && (os.Args[1] == "-version" || os.Args[1] == "--version") {
-		fmt.Println("supernode `+v+`")
-		return
+func init() {
+	commands["supernode"] = func() {
+		if len(os.Args) > 1 && (os.Args[1] == "-version" || os.Args[1] == "--version") {
+			fmt.Println("supernode `+v+`")
+			return
+		}
+		fmt.Fprintln(os.Stderr, "supernode: broken on purpose (the update test's release `+v+`)")
+		os.Exit(1)
 	}
-	fmt.Fprintln(os.Stderr, "supernode: broken on purpose (the update test's release `+v+`)")
-	os.Exit(1)
 }
 `), 0o644)
-	cmd := exec.Command("go", "build", "-trimpath", "-o", dst, ".")
-	cmd.Dir = src
+	overlay, _ := json.Marshal(map[string]map[string]string{"Replace": {
+		filepath.Join(root, "image/cmd", builder.MultiCall, "zz_broken.go"): file,
+	}})
+	ov := filepath.Join(src, "overlay.json")
+	os.WriteFile(ov, overlay, 0o644)
+	cmd := exec.Command("go", "build", "-trimpath", "-overlay", ov,
+		"-ldflags", "-s -w -X github.com/supernode-appliance/appliance/internal/version.Version="+v,
+		"-o", dst, "./image/cmd/"+builder.MultiCall)
+	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
 	if o, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build the broken supernode: %v\n%s", err, o)
+	}
+	out, _ := exec.Command(dst, "supernode").CombinedOutput()
+	if !strings.Contains(string(out), "broken on purpose") {
+		t.Fatalf("the rebuilt %s runs a supernode that is not the broken one: %q", builder.MultiCall, out)
 	}
 }
 
