@@ -3,8 +3,6 @@ package hardening
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -254,8 +252,8 @@ func liveSysctls(t *Target) map[string]string {
 		if !ok {
 			continue
 		}
-		if b, err := os.ReadFile(filepath.Join(t.Proc, "sys", strings.ReplaceAll(name, ".", "/"))); err == nil {
-			out[name] = strings.Join(strings.Fields(string(b)), " ")
+		if _, v, err := t.liveSysctl(name); err == nil {
+			out[name] = v
 		}
 	}
 	return out

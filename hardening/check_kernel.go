@@ -138,9 +138,8 @@ func checkSysctl(c *Control, t *Target) (bool, []Evidence, error) {
 		want := c.Settings[k]
 		e := Evidence{Expected: want}
 		if t.Live {
-			p := filepath.Join(t.Proc, "sys", strings.ReplaceAll(k, ".", "/"))
+			p, v, err := t.liveSysctl(k)
 			e.Where = p
-			b, err := os.ReadFile(p)
 			switch {
 			case os.IsNotExist(err):
 				e.Found = "not available in this kernel"
@@ -156,7 +155,7 @@ func checkSysctl(c *Control, t *Target) (bool, []Evidence, error) {
 			case err != nil:
 				e.Found = err.Error()
 			default:
-				e.Found = strings.Join(strings.Fields(string(b)), " ")
+				e.Found = v
 			}
 		} else if v, ok := cfg[k]; ok {
 			e.Where, e.Found = v.where, v.value
@@ -167,6 +166,28 @@ func checkSysctl(c *Control, t *Target) (bool, []Evidence, error) {
 		ev = append(ev, e)
 	}
 	return allOK(ev), ev, nil
+}
+
+// ParseKernelConfig reads a kernel .config: CONFIG_X -> its value, or
+// "is not set" for the options the file says are not set.
+func ParseKernelConfig(b []byte) map[string]string {
+	cfg := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, ok := strings.CutPrefix(line, "# "); ok && strings.HasSuffix(k, " is not set") {
+			cfg[strings.TrimSuffix(k, " is not set")] = "is not set"
+		} else if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "CONFIG_") {
+			cfg[k] = v
+		}
+	}
+	return cfg
+}
+
+// liveSysctl reads sysctl name from the running kernel: its /proc/sys path
+// and its value with whitespace runs as single spaces.
+func (t *Target) liveSysctl(name string) (path, value string, err error) {
+	path = filepath.Join(t.Proc, "sys", strings.ReplaceAll(name, ".", "/"))
+	b, err := os.ReadFile(path)
+	return path, strings.Join(strings.Fields(string(b)), " "), err
 }
 
 // sysctlFeature is the build option without which a sysctl does not exist
@@ -314,15 +335,7 @@ func kernelConfig(t *Target) (string, map[string]string, error) {
 		if err != nil {
 			continue
 		}
-		cfg := map[string]string{}
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, ok := strings.CutPrefix(line, "# "); ok && strings.HasSuffix(k, " is not set") {
-				cfg[strings.TrimSuffix(k, " is not set")] = "is not set"
-			} else if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "CONFIG_") {
-				cfg[k] = v
-			}
-		}
-		return p, cfg, nil
+		return p, ParseKernelConfig(b), nil
 	}
 	where := "/boot/config-*, /usr/lib/modules/*/config"
 	if len(paths) > 0 {
