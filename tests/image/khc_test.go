@@ -1,7 +1,6 @@
 package image_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"regexp"
@@ -9,9 +8,6 @@ import (
 	"testing"
 
 	"github.com/supernode-appliance/appliance/hardening"
-	"github.com/supernode-appliance/appliance/image/builder"
-	"github.com/supernode-appliance/appliance/image/kernel"
-	"github.com/supernode-appliance/appliance/image/tools"
 	"github.com/supernode-appliance/appliance/tests/testenv/khc"
 )
 
@@ -35,24 +31,12 @@ func khcLiveSysctls(t *testing.T, metrics string) {
 	for _, m := range found {
 		fmt.Fprintf(&sysctl, "%s = %s\n", m[1], m[2])
 	}
-	mirror, err := tools.HostMirror("/etc/apt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := kernel.Build(context.Background(), builder.DefaultCacheDir, kernel.Inputs{Mirror: mirror}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := khc.HardenedKernel(t)
 	cfgText, err := os.ReadFile(res.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := map[string]string{}
-	for _, l := range strings.Split(string(cfgText), "\n") {
-		if k, v, ok := strings.Cut(l, "="); ok && strings.HasPrefix(k, "CONFIG_") {
-			cfg[k] = v
-		}
-	}
+	cfg := hardening.ParseKernelConfig(cfgText)
 	profile, err := hardening.Default()
 	if err != nil {
 		t.Fatal(err)

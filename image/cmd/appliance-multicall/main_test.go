@@ -79,3 +79,20 @@ func TestLinksRunTheirCommand(t *testing.T) {
 		t.Errorf("a link with another name ran: %q %v; want exit 2 and unknown command", out, err)
 	}
 }
+
+// Every command the image links to this binary (builder.Commands, the
+// update commands included) must be one it runs: a link it does not know
+// would start nothing at boot.
+func TestRunsEveryCommandTheImageLinks(t *testing.T) {
+	for _, c := range builder.Commands {
+		if _, ok := commands[c]; !ok {
+			t.Errorf("the image links /usr/bin/%s to %s, which has no such command", c, Name)
+		}
+	}
+	if len(commands) != len(builder.Commands) {
+		t.Errorf("%s runs %v; the image links %v", Name, names(), builder.Commands)
+	}
+	if len(builder.Binaries) != 1 || builder.Binaries[0] != Name {
+		t.Errorf("the image installs %v; want %s alone", builder.Binaries, Name)
+	}
+}

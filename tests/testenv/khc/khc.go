@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/supernode-appliance/appliance/hardening"
+	"github.com/supernode-appliance/appliance/image/builder"
+	"github.com/supernode-appliance/appliance/image/kernel"
 	"github.com/supernode-appliance/appliance/image/tools"
 )
 
@@ -33,6 +35,22 @@ type Input struct {
 	Config  []byte
 	Cmdline string
 	Sysctl  string
+}
+
+// HardenedKernel is the hardened kernel of the host's mirror from the
+// shared cache (after an image build of it, a cache hit): its config and
+// the build tree kernel-hardening-checker runs in.
+func HardenedKernel(t testing.TB) kernel.Result {
+	t.Helper()
+	mirror, err := tools.HostMirror("/etc/apt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := kernel.Build(context.Background(), builder.DefaultCacheDir, kernel.Inputs{Mirror: mirror}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 // Run runs kernel-hardening-checker (from trixie-backports, installed in
