@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/supernode-appliance/appliance/image/builder"
 )
 
 func TestDispatch(t *testing.T) {
