@@ -197,13 +197,20 @@ func TestUpdateAndRollback(t *testing.T) {
 func buildVersion(t *testing.T, root, work, key, v string) string {
 	t.Helper()
 	bin := filepath.Join(work, "bin-"+v)
-	cmd := exec.Command("make", "-s", "build", "VERSION="+v, "BIN="+bin)
+	args := []string{"-s", "build", "VERSION=" + v, "BIN=" + bin}
+	if v == "3.0.0" {
+		args = append(args, "GOFLAGS=-mod=mod -overlay="+brokenSupernode(t, root, work, v))
+	}
+	cmd := exec.Command("make", args...)
 	cmd.Dir = root
 	if o, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make build %s: %v\n%s", v, err, o)
 	}
 	if v == "3.0.0" {
-		brokenSupernode(t, root, work, filepath.Join(bin, builder.MultiCall), v)
+		out, _ := exec.Command(filepath.Join(bin, builder.MultiCall), "supernode").CombinedOutput()
+		if !strings.Contains(string(out), "broken on purpose") {
+			t.Fatalf("the %s of 3.0.0 runs a supernode that is not the broken one: %q", builder.MultiCall, out)
+		}
 	}
 	tmpl := testenv.TemplateWith(t, root, filepath.Join(work, "v"+v+".pkr.hcl"), `
   bin_dir     = "`+bin+`"
@@ -223,13 +230,12 @@ func buildVersion(t *testing.T, root, work, key, v string) string {
 	return outDir
 }
 
-// brokenSupernode rebuilds the image's one binary (image/cmd/appliance-
-// multicall) with its supernode command replaced by one that reports its
-// version and otherwise exits 1: a release whose service cannot start,
-// while appliance-update, the health gate and everything else are the real
-// ones. The replacement is a file added by `go build -overlay`, so the
-// checkout is not touched.
-func brokenSupernode(t *testing.T, root, work, dst, v string) {
+// brokenSupernode writes a `go build -overlay` file that adds one source
+// file to image/cmd/appliance-multicall, replacing its supernode command by
+// one that reports its version and otherwise exits 1: built with it, a
+// release whose service cannot start, while appliance-update, the health
+// gate and everything else are the real ones. The checkout is not touched.
+func brokenSupernode(t *testing.T, root, work, v string) string {
 	t.Helper()
 	src := filepath.Join(work, "broken")
 	os.MkdirAll(src, 0o755)
@@ -256,19 +262,10 @@ func init() {
 		filepath.Join(root, "image/cmd", builder.MultiCall, "zz_broken.go"): file,
 	}})
 	ov := filepath.Join(src, "overlay.json")
-	os.WriteFile(ov, overlay, 0o644)
-	cmd := exec.Command("go", "build", "-trimpath", "-overlay", ov,
-		"-ldflags", "-s -w -X github.com/supernode-appliance/appliance/internal/version.Version="+v,
-		"-o", dst, "./image/cmd/"+builder.MultiCall)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
-	if o, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the broken supernode: %v\n%s", err, o)
+	if err := os.WriteFile(ov, overlay, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	out, _ := exec.Command(dst, "supernode").CombinedOutput()
-	if !strings.Contains(string(out), "broken on purpose") {
-		t.Fatalf("the rebuilt %s runs a supernode that is not the broken one: %q", builder.MultiCall, out)
-	}
+	return ov
 }
 
 // tamperedBundle makes a bundle of version v from bundle (the payloads
