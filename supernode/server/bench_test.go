@@ -81,7 +81,7 @@ type benchPeer struct {
 }
 
 // registrations pre-builds n signed registrations with valid cookies.
-func registrations(b *testing.B, w *worker, n int) []benchPeer {
+func registrations(b testing.TB, w *worker, n int) []benchPeer {
 	ps := make([]benchPeer, n)
 	now := time.Now()
 	eph, _ := ecdh.X25519().GenerateKey(rand.Reader)
@@ -112,7 +112,7 @@ func BenchmarkHandleRegister(b *testing.B) {
 }
 
 // registered registers n peers and returns them with their session keys.
-func registered(b *testing.B, w *worker, n int) ([]benchPeer, [][16]byte) {
+func registered(b testing.TB, w *worker, n int) ([]benchPeer, [][16]byte) {
 	ps := registrations(b, w, n)
 	keys := make([][16]byte, n)
 	for i := range ps {

@@ -3,7 +3,6 @@ package wire
 import (
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"net/netip"
@@ -121,8 +120,6 @@ func mac(secret *[32]byte, bucket uint32, src netip.AddrPort, out []byte) {
 	ip := src.Addr().Unmap().As16()
 	copy(in[4:], ip[:])
 	binary.BigEndian.PutUint16(in[20:], src.Port())
-	h := hmac.New(sha256.New, secret[:])
-	h.Write(in[:])
-	var sum [sha256.Size]byte
-	copy(out, h.Sum(sum[:0]))
+	sum := hmacSHA256(secret[:], in[:])
+	copy(out, sum[:])
 }

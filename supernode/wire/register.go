@@ -3,8 +3,6 @@ package wire
 import (
 	"crypto/ecdh"
 	"crypto/ed25519"
-	"crypto/hkdf"
-	"crypto/sha256"
 
 	"github.com/supernode-appliance/appliance/supernode/stun"
 )
@@ -102,17 +100,15 @@ func VerifySignature(m *stun.Message, id PeerID) error {
 // to the peer's identity. The key never crosses the wire, so a passive
 // observer of the registration cannot forge keepalives, lookups or leaves.
 func SessionKey(priv *ecdh.PrivateKey, peerEphemeral []byte, id [stun.TransactionIDSize]byte, peer PeerID) (key [SessionKeySize]byte, err error) {
-	pub, err := ecdh.X25519().NewPublicKey(peerEphemeral)
-	if err != nil {
+	if len(peerEphemeral) != KeySize || priv.Curve() != ecdh.X25519() {
 		return key, ErrMalformed
 	}
-	shared, err := priv.ECDH(pub)
-	if err != nil {
+	var scalar, point, shared [KeySize]byte
+	copy(scalar[:], priv.Bytes()) // Bytes copies onto the stack when inlined
+	copy(point[:], peerEphemeral)
+	if !x25519(&shared, &scalar, &point) {
 		return key, ErrMalformed
 	}
-	k, err := hkdf.Key(sha256.New, shared, id[:], "supernode session v1 "+string(peer[:]), SessionKeySize)
-	if err != nil {
-		return key, err
-	}
-	return [SessionKeySize]byte(k), nil
+	okm := hkdfSessionKey(shared[:], id[:], &peer)
+	return [SessionKeySize]byte(okm[:SessionKeySize]), nil
 }
