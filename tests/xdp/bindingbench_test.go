@@ -15,8 +15,36 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
 	"github.com/supernode-appliance/appliance/tests/testenv"
 )
+
+// filterStats sums the run-time statistics of every loaded program named
+// xdp_filter (the receiver's filter: this test's namespaces hold the only
+// one).
+func filterStats(t *testing.T) (sum ebpf.ProgramStats) {
+	t.Helper()
+	for id := ebpf.ProgramID(0); ; {
+		next, err := ebpf.ProgramGetNextID(id)
+		if err != nil {
+			return sum
+		}
+		id = next
+		p, err := ebpf.NewProgramFromID(id)
+		if err != nil {
+			continue // unloaded meanwhile
+		}
+		if info, err := p.Info(); err == nil && info.Name == "xdp_filter" {
+			if st, err := p.Stats(); err == nil {
+				sum.Runtime += st.Runtime
+				sum.RunCount += st.RunCount
+			}
+		}
+		p.Close()
+	}
+}
 
 // TestBindingBenchmark is the benchmark behind tests/bench/xdp-binding.sh
 // (issue #17 item 2; it only runs with SUPERNODE_XDP_BINDING_BENCH=1).
@@ -88,6 +116,14 @@ func TestBindingBenchmark(t *testing.T) {
 		e.writeConfig(config())
 		e.hup(`msg="configuration reloaded"`)
 	}
+	// The filter's own time (kernel.bpf_stats_enabled): cores it kept busy
+	// and ns per packet, per set-up, to tell its cost from the generators'.
+	stats, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		t.Fatalf("enable BPF run-time statistics: %v", err)
+	}
+	defer stats.Close()
+	cpu := map[string][][2]float64{}
 	// pinned: the legitimate generator on CPU 0 and the flood's sending
 	// thread on CPU 1, with and without the flood, so the flood cannot take
 	// the legitimate generator's second core; what is left to measure is
@@ -113,6 +149,7 @@ func TestBindingBenchmark(t *testing.T) {
 			close(done)
 		}
 		tx0 := e.counters()["tx_binding"]
+		st0 := filterStats(t)
 		rx0, start := e.rxPackets(), time.Now()
 		out := e.snd.Exec(t, append(pin, loadgen, "-duration", dur.String(), "-timeout", "200ms", fmt.Sprintf("%s:%d", rcvIP, port))...)
 		tx := e.counters()["tx_binding"] - tx0
@@ -123,7 +160,13 @@ func TestBindingBenchmark(t *testing.T) {
 			n, _ := strconv.ParseUint(m[1], 10, 64)
 			rx -= min(rx, n)
 		}
-		pps = float64(rx) / time.Since(start).Seconds()
+		elapsed := time.Since(start)
+		pps = float64(rx) / elapsed.Seconds()
+		st := filterStats(t)
+		st.Runtime -= st0.Runtime
+		st.RunCount -= st0.RunCount
+		cpu[name+fmt.Sprint(pinned, flooding, floodRate)] = append(cpu[name+fmt.Sprint(pinned, flooding, floodRate)],
+			[2]float64{st.Runtime.Seconds() / elapsed.Seconds(), float64(st.Runtime.Nanoseconds()) / float64(max(st.RunCount, 1))})
 		stop()
 		<-done
 		m := regexp.MustCompile(`rps=([0-9.]+)`).FindStringSubmatch(out)
@@ -177,6 +220,26 @@ func TestBindingBenchmark(t *testing.T) {
 		q, m, f := median(x.quiet), median(x.maxFlood), median(x.fixedFlood)
 		t.Logf("| %s | %.0f | %.2fx | %.0f (%.0f) | %.0f%% | %.0f (%.0f) | %.0f%% |", name, q, q/c, m, median(x.maxPPS), 100*m/q, f, median(x.fixedPPS), 100*f/q)
 		result = append(result, fmt.Sprintf("%s=%.0f/%.0f/%.0f", name, q, m, f))
+	}
+	t.Logf("The XDP filter's own time (BPF run-time statistics), medians: cores busy / ns per packet")
+	t.Logf("| set-up | no flood | flood at max rate | flood at %d pkt/s |", fixed)
+	t.Logf("|---|---:|---:|---:|")
+	for _, row := range []struct {
+		label, name string
+		pinned      bool
+	}{{"supernode (fast path off)", "supernode", false}, {"xdp", "xdp", false}, {"xdp-pinned", "xdp", true}} {
+		cell := func(flooding bool, rate int) string {
+			v := cpu[row.name+fmt.Sprint(row.pinned, flooding, rate)]
+			if len(v) == 0 {
+				return "-"
+			}
+			var c, ns []float64
+			for _, x := range v {
+				c, ns = append(c, x[0]), append(ns, x[1])
+			}
+			return fmt.Sprintf("%.3f / %.0f ns", median(c), median(ns))
+		}
+		t.Logf("| %s | %s | %s | %s |", row.label, cell(false, 0), cell(true, 0), cell(true, fixed))
 	}
 	fmt.Printf("RESULT coturn=%.0f %s (answers/s: no flood / max-rate flood / %d pkt/s flood)\n", c, strings.Join(result, " "), fixed)
 }
