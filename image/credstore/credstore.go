@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -144,4 +145,21 @@ func WriteFileAtomic(path string, b []byte) error {
 		err = os.Rename(f.Name(), path)
 	}
 	return err
+}
+
+// Report writes one line per outcome to w, each starting with prog: what
+// was imported (suffix says from where), and which credential another
+// source keeps or a firmware or image credential shadows. An unchanged
+// credential says nothing.
+func Report(w io.Writer, prog string, outcomes []Outcome, suffix string) {
+	for _, o := range outcomes {
+		switch o.Status {
+		case "written":
+			fmt.Fprintf(w, "%s: imported credential %s%s\n", prog, o.Name, suffix)
+		case "kept":
+			fmt.Fprintf(w, "%s: credential %s already in %s from another source; kept it\n", prog, o.Name, o.Where)
+		case "shadowed":
+			fmt.Fprintf(w, "%s: credential %s not imported: %s (firmware or image) takes precedence\n", prog, o.Name, o.Where)
+		}
+	}
 }

@@ -84,3 +84,19 @@ func TestCheckName(t *testing.T) {
 		}
 	}
 }
+
+func TestReport(t *testing.T) {
+	var b strings.Builder
+	credstore.Report(&b, "prog", []credstore.Outcome{
+		{Name: "a", Status: "written"},
+		{Name: "b", Status: "unchanged"},
+		{Name: "c", Status: "kept", Where: "/run/credentials/@system/c"},
+		{Name: "d", Status: "shadowed", Where: "/run/credentials/@encrypted/d"},
+	}, " from X")
+	want := "prog: imported credential a from X\n" +
+		"prog: credential c already in /run/credentials/@system/c from another source; kept it\n" +
+		"prog: credential d not imported: /run/credentials/@encrypted/d (firmware or image) takes precedence\n"
+	if b.String() != want {
+		t.Errorf("Report wrote\n%s\nwant\n%s", b.String(), want)
+	}
+}

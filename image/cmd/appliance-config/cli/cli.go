@@ -44,16 +44,7 @@ func Main() {
 	if r.Signed != "" && !r.FellBack {
 		signed = " (signature by " + r.Signed + " verified)"
 	}
-	for _, o := range r.Outcomes {
-		switch o.Status {
-		case "written":
-			fmt.Fprintf(os.Stderr, "appliance-config: imported credential %s%s%s\n", o.Name, from, signed)
-		case "kept":
-			fmt.Fprintf(os.Stderr, "appliance-config: credential %s already in %s from another source; kept it\n", o.Name, o.Where)
-		case "shadowed":
-			fmt.Fprintf(os.Stderr, "appliance-config: credential %s not imported: %s (firmware or image) takes precedence\n", o.Name, o.Where)
-		}
-	}
+	credstore.Report(os.Stderr, "appliance-config", r.Outcomes, from+signed)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "appliance-config: %v\n", err)
 		os.Exit(1)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/supernode-appliance/appliance/image/credstore"
 	"github.com/supernode-appliance/appliance/image/imds"
 	"github.com/supernode-appliance/appliance/internal/daemon"
 )
@@ -42,16 +43,7 @@ func Main() {
 	if r.FellBack {
 		from = " from the last good document"
 	}
-	for _, o := range r.Outcomes {
-		switch o.Status {
-		case "written":
-			fmt.Fprintf(os.Stderr, "appliance-imds: imported credential %s%s\n", o.Name, from)
-		case "kept":
-			fmt.Fprintf(os.Stderr, "appliance-imds: credential %s already in %s from another source; kept it\n", o.Name, o.Where)
-		case "shadowed":
-			fmt.Fprintf(os.Stderr, "appliance-imds: credential %s not imported: %s (firmware or image) takes precedence\n", o.Name, o.Where)
-		}
-	}
+	credstore.Report(os.Stderr, "appliance-imds", r.Outcomes, from)
 	// "<daemon>.imported" tells appliance-imds-restart@<daemon>.service
 	// (ConditionPathExists=) that a running daemon has new credentials.
 	// Also after a failure that imported the last good document instead.
