@@ -781,9 +781,9 @@ static __always_inline __u32 port_flags(__u16 port)
 //   - RFC 3489 (no cookie), no attribute or only CHANGE-REQUEST without
 //     change flags (what classic NAT-type probes send first, which asks
 //     nothing of us): MAPPED-ADDRESS;
-//   over IPv4 (no options: the filter drops them) or IPv6 without extension
-//   headers, behind up to two VLAN tags, which the answer keeps. Only a
-//   request whose UDP checksum holds is answered (0 = none, IPv4 only), as
+//   over IPv4 (no options: the filter drops them) or IPv6 (extension
+//   headers skipped), behind up to two VLAN tags, which the answer keeps.
+//   Only a request whose UDP checksum holds is answered (0, none: IPv4 only), as
 //   the kernel would drop it before the socket.
 // The answer is never more than 12 (IPv4) or 24 (IPv6) bytes larger than
 // the request, the bound the userspace server documents for Binding
