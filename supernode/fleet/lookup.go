@@ -436,7 +436,7 @@ func (n *Node) Introduce(target *Entry, payload []byte) error {
 	if !n.sendTo(v, target.Via, msgIntroduce, n.introBody(target, payload, buf[:0])) {
 		return errors.New("fleet: cannot send the introduction")
 	}
-	n.met.introductions.WithLabelValues("sent").Inc()
+	n.met.introSent.Inc()
 	return nil
 }
 

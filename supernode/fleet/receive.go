@@ -278,7 +278,7 @@ func (n *Node) handleIntroduce(b []byte, sb *server.SendBatch) {
 		n.drop(dropMalformed)
 		return
 	}
-	n.met.introductions.WithLabelValues("received").Inc()
+	n.met.introReceived.Inc()
 	if n.onIntroduce != nil {
 		// rest aliases the receive buffer: valid for the call only
 		// (Options.OnIntroduce).

@@ -89,6 +89,7 @@ type remoteLookups struct {
 	slots chan struct{}
 	wg    sync.WaitGroup
 	res   *prometheus.CounterVec // result=found|not_found|unavailable|busy
+	found prometheus.Counter     // res{found}, counted per lookup
 
 	// Runners are goroutines that outlive one lookup: an idle one takes
 	// the next job from jobs (unbuffered), else a new one starts (at most
@@ -121,6 +122,7 @@ func (r *remoteLookups) init(s *Server, reg prometheus.Registerer) {
 	if reg != nil {
 		reg.MustRegister(r.res)
 	}
+	r.found = r.res.WithLabelValues("found")
 }
 
 // wait returns when every remote lookup has answered (each is bounded by
@@ -240,7 +242,7 @@ func (r *remoteLookups) answer(j *remoteJob, found bool, err error, sb *SendBatc
 	limited := false
 	switch {
 	case found:
-		r.res.WithLabelValues("found").Inc()
+		r.found.Inc()
 		// The same introduction budgets as a lookup answered in the worker.
 		if by, ok := s.intros.allow(j.id, j.target, time.Now().UnixNano()); !ok {
 			s.m.limited[by].Inc()
