@@ -1,12 +1,14 @@
 package fleet
 
 import (
+	"context"
 	"encoding/binary"
 	"net"
 	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/supernode-appliance/appliance/supernode/directory"
 	"github.com/supernode-appliance/appliance/supernode/server"
 )
 
@@ -259,6 +261,7 @@ func TestForwardNoAllocs(t *testing.T) {
 	}
 	answerFrame := batchFrame(1, answers)
 	var done doneSink
+	dir := NewDirectory(n, directory.New(directory.Config{MaxPeers: 10, MaxLease: time.Minute}))
 	sealed := make([]byte, 0, maxDatagram)
 	seq := uint64(1)
 	var key Key
@@ -302,6 +305,12 @@ func TestForwardNoAllocs(t *testing.T) {
 			l.mu.Unlock()
 			plain, sealed = l.flush(q, plain[:0], sealed[:0])
 			drain()
+		}},
+		{"synchronous lookup (Directory.LookupRemote), answered from the replica", func() {
+			var p directory.Peer
+			if found, err := dir.LookupRemote(context.Background(), directory.Key(e.Key), &p); !found || err != nil {
+				t.Fatalf("found %v, %v", found, err)
+			}
 		}},
 	}
 	for _, c := range cases {

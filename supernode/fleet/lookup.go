@@ -111,10 +111,11 @@ func (n *Node) Lookup(ctx context.Context, key Key) (Entry, bool, error) {
 }
 
 // waiter is lookup's lookupDone: it hands the outcome to the waiting
-// goroutine (reused, waiters pool).
+// goroutine (reused, waiters pool). It keeps the result itself: holding
+// the caller's would move every caller's result to the heap.
 type waiter struct {
 	ch    chan struct{}
-	res   *lookupResult
+	res   lookupResult
 	found bool
 	err   error
 }
@@ -123,7 +124,7 @@ var waiters = sync.Pool{New: func() any { return &waiter{ch: make(chan struct{},
 
 func (w *waiter) lookupDone(res *lookupResult, found bool, err error, _ *server.SendBatch) {
 	if found {
-		*w.res = *res
+		w.res = *res
 	}
 	w.found, w.err = found, err
 	w.ch <- struct{}{}
@@ -133,7 +134,6 @@ func (w *waiter) lookupDone(res *lookupResult, found bool, err error, _ *server.
 // When ctx ends first the lookup is cancelled and fails with ctx.Err().
 func (n *Node) lookup(ctx context.Context, key Key, res *lookupResult) (bool, error) {
 	w := waiters.Get().(*waiter)
-	w.res = res
 	id := n.lookupAsync(&key, w)
 	select {
 	case <-w.ch:
@@ -142,6 +142,9 @@ func (n *Node) lookup(ctx context.Context, key Key, res *lookupResult) (bool, er
 		<-w.ch // completed by cancelLookup, or by whoever got there first
 	}
 	found, err := w.found, w.err
+	if found {
+		*res = w.res
+	}
 	*w = waiter{ch: w.ch}
 	waiters.Put(w)
 	return found, err
