@@ -30,9 +30,9 @@ func Attach(sc *server.Config, fc Config, log *slog.Logger, reg prometheus.Regis
 		Logger:   log,
 		Registry: reg,
 		Lease:    sc.Lease,
-		OnIntroduce: func(k Key, reflexive netip.AddrPort, payload []byte) {
+		OnIntroduceBatch: func(sb *server.SendBatch, k Key, reflexive netip.AddrPort, payload []byte) {
 			if s := srv.Load(); s != nil {
-				if err := s.DeliverIntroduction(directory.Key(k), reflexive, payload); err != nil {
+				if err := s.DeliverIntroductionBatch(sb, directory.Key(k), reflexive, payload); err != nil {
 					log.Debug("fleet introduction not delivered", "err", err)
 				}
 			}

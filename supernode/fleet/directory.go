@@ -44,9 +44,10 @@ func NewDirectory(node *Node, attached *directory.Table) *Directory {
 }
 
 var (
-	_ directory.Store    = (*Directory)(nil)
-	_ server.RemoteStore = (*Directory)(nil)
-	_ server.Introducer  = (*Directory)(nil)
+	_ directory.Store         = (*Directory)(nil)
+	_ server.RemoteStore      = (*Directory)(nil)
+	_ server.AsyncRemoteStore = (*Directory)(nil)
+	_ server.Introducer       = (*Directory)(nil)
 )
 
 func entryOf(id directory.Key, p *directory.Peer, lease time.Duration) Entry {
@@ -128,6 +129,44 @@ func (d *Directory) LookupRemote(ctx context.Context, id directory.Key, p *direc
 	}
 	d.fromEntry(&res.e, res.candidates(), p)
 	return true, nil
+}
+
+// LookupRemoteAsync implements server.AsyncRemoteStore: LookupRemote's
+// lookup, whose outcome goes to done from the data channel's receive
+// goroutine that got the owner's answer (or the timer that ended it).
+func (d *Directory) LookupRemoteAsync(id directory.Key, done server.RemoteDone) {
+	a := remoteDones.Get().(*remoteDone)
+	a.d, a.done = d, done
+	d.node.lookupAsync((*Key)(&id), a)
+}
+
+// remoteDone turns a fleet lookup's outcome into the server's (reused,
+// remoteDones pool).
+type remoteDone struct {
+	d    *Directory
+	done server.RemoteDone
+	p    directory.Peer
+}
+
+var remoteDones = sync.Pool{New: func() any { return new(remoteDone) }}
+
+func (a *remoteDone) lookupDone(res *lookupResult, found bool, err error, sb *server.SendBatch) {
+	d, done := a.d, a.done
+	switch {
+	case err != nil:
+		retry := RetryAfter(err)
+		if retry <= 0 {
+			retry = time.Second // busy
+		}
+		done.RemoteDone(false, nil, &server.UnavailableError{RetryAfter: retry}, sb)
+	case found:
+		d.fromEntry(&res.e, res.candidates(), &a.p)
+		done.RemoteDone(true, &a.p, nil, sb)
+	default:
+		done.RemoteDone(false, nil, nil, sb)
+	}
+	*a = remoteDone{}
+	remoteDones.Put(a)
 }
 
 // fromEntry turns a fleet entry into the server's Peer.

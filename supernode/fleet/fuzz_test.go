@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/server"
 )
 
 // offlineNode is a Node with a store, metrics and a data socket but no
@@ -31,7 +33,7 @@ func offlineNode(t testing.TB) *Node {
 		st:          newStore(1000),
 		lim:         newLimiter(1 << 30),
 		pending:     map[uint64]*request{},
-		onIntroduce: func(Key, netip.AddrPort, []byte) {},
+		onIntroduce: func(*server.SendBatch, Key, netip.AddrPort, []byte) {},
 		replay:      newReplayWindow(),
 	}
 	n.view.Store(&view{ring: NewRing(n.hasher, []string{"self", "other"}), members: map[string]Member{

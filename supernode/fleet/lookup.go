@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/server"
 )
 
 // lookupResult is an owner's answer. A remote answer is decoded without
@@ -26,19 +28,56 @@ func (r *lookupResult) candidates() []netip.AddrPort {
 	return r.local[:r.nLocal]
 }
 
-// request is one forwarded lookup in flight, reused (requests pool): the
-// channel its answers arrive on and its two timers.
-type request struct {
-	ch              chan lookupResult
-	hedge, deadline *time.Timer
+// lookupDone receives the outcome of a lookup started with lookupAsync,
+// exactly once: res is valid only during the call. sb, when not nil, is
+// the send batch of the receive goroutine that got the answer (flushed
+// after the datagram), for whatever the outcome makes the server send.
+type lookupDone interface {
+	lookupDone(res *lookupResult, found bool, err error, sb *server.SendBatch)
 }
 
-var requests = sync.Pool{New: func() any {
-	r := &request{ch: make(chan lookupResult, maxReplicas), hedge: time.NewTimer(time.Hour), deadline: time.NewTimer(time.Hour)}
+// request is one lookup in flight, reused (requests pool). A forwarded
+// lookup is a small state machine driven by the answers (the data
+// channel's receive goroutines), its hedge and deadline timers and
+// cancellation, under mu; nothing waits for it: the goroutine that
+// completes it calls done. The timers' function only acts on what is due
+// by the clock (hedgeAt, deadlineAt), so a late or stale firing, even on a
+// request reused since, does nothing wrong.
+type request struct {
+	n  *Node
+	mu sync.Mutex
+	id uint64 // 0: not in flight (a stale answer or cancel finds no match)
+
+	key        Key
+	start      time.Time
+	v          *view
+	owners     [maxReplicas]string
+	nOwners    int
+	self       bool // this member is an owner (without the key)
+	sent       int
+	answers    int
+	done       lookupDone
+	body       [8 + 32]byte
+	res        lookupResult
+	err        error
+	hedgeAt    time.Time // zero: the hedge is not armed
+	deadlineAt time.Time
+	hedge      *time.Timer // both run onTimer
+	deadline   *time.Timer
+}
+
+var requests sync.Pool
+
+func init() { requests.New = newRequest }
+
+func newRequest() any {
+	r := &request{}
+	r.hedge = time.AfterFunc(time.Hour, r.onTimer)
+	r.deadline = time.AfterFunc(time.Hour, r.onTimer)
 	r.hedge.Stop()
 	r.deadline.Stop()
 	return r
-}}
+}
 
 // maxPending bounds the forwarded lookups in flight from this member.
 const maxPending = 65536
@@ -71,63 +110,100 @@ func (n *Node) Lookup(ctx context.Context, key Key) (Entry, bool, error) {
 	return e, true, nil
 }
 
-// lookup is Lookup into res, without allocating.
+// waiter is lookup's lookupDone: it hands the outcome to the waiting
+// goroutine (reused, waiters pool). It keeps the result itself: holding
+// the caller's would move every caller's result to the heap.
+type waiter struct {
+	ch    chan struct{}
+	res   lookupResult
+	found bool
+	err   error
+}
+
+var waiters = sync.Pool{New: func() any { return &waiter{ch: make(chan struct{}, 1)} }}
+
+func (w *waiter) lookupDone(res *lookupResult, found bool, err error, _ *server.SendBatch) {
+	if found {
+		w.res = *res
+	}
+	w.found, w.err = found, err
+	w.ch <- struct{}{}
+}
+
+// lookup is Lookup into res, without allocating: lookupAsync, waited for.
+// When ctx ends first the lookup is cancelled and fails with ctx.Err().
 func (n *Node) lookup(ctx context.Context, key Key, res *lookupResult) (bool, error) {
-	now := time.Now()
+	w := waiters.Get().(*waiter)
+	id := n.lookupAsync(&key, w)
+	select {
+	case <-w.ch:
+	case <-ctx.Done():
+		n.cancelLookup(id, ctx.Err())
+		<-w.ch // completed by cancelLookup, or by whoever got there first
+	}
+	found, err := w.found, w.err
+	if found {
+		*res = w.res
+	}
+	*w = waiter{ch: w.ch}
+	waiters.Put(w)
+	return found, err
+}
+
+// lookupAsync starts a lookup whose outcome goes to done, without waiting
+// and without allocating: at once (before it returns) when memory can
+// answer, else when an owner has answered, all asked owners have answered
+// "not found", or the last deadline passed, from the goroutine that saw it
+// happen. It returns the request's id (0 if it completed at once), for
+// cancelLookup.
+func (n *Node) lookupAsync(key *Key, done lookupDone) uint64 {
+	r := requests.Get().(*request)
+	r.n, r.key, r.start, r.done = n, *key, time.Now(), done
 	v := n.view.Load()
 	var buf [maxReplicas]int
-	var names [maxReplicas]string
-	remote := names[:0]
-	self := false
-	for _, i := range v.ring.Owners(&key, n.cfg.Replicas, buf[:0]) {
+	for _, i := range v.ring.Owners(key, n.cfg.Replicas, buf[:0]) {
 		owner := v.ring.Name(i)
 		if owner == n.name {
-			self = true
-			if e, ok := n.st.get(&key, now); ok {
+			r.self = true
+			if e, ok := n.st.get(key, r.start); ok {
 				n.met.lookupLocal.Inc()
-				res.found, res.e = true, e
-				return true, nil
+				r.res.found, r.res.e = true, e
+				r.nOwners = 0 // none asked
+				r.complete(nil)
+				return 0
 			}
 			continue
 		}
-		if _, ok := v.members[owner]; ok {
-			remote = append(remote, owner)
+		if _, ok := v.members[owner]; ok && r.nOwners < len(r.owners) {
+			r.owners[r.nOwners] = owner
+			r.nOwners++
 		}
 	}
-	if len(remote) > 0 {
-		answers, err := n.ask(ctx, v, remote, &key, res)
-		switch {
-		case res.found:
-			n.met.lookupForwarded.Inc()
-			return true, nil
-		case err != nil:
-			n.met.lookups.WithLabelValues("forwarded", "failed").Inc()
-			return false, err
-		case answers > 0:
-			self = true // some owner answered "not found"
-		}
+	if r.nOwners == 0 {
+		r.complete(nil)
+		return 0
 	}
-	// A member that stopped owning the key may still hold it until its
-	// handoff runs; better a slightly stale answer than none.
-	if e, ok := n.st.get(&key, now); ok {
-		n.met.lookupLocal.Inc()
-		*res = lookupResult{found: true, e: e}
-		return true, nil
+	id := n.reqID.Add(1)
+	r.mu.Lock()
+	n.pendMu.Lock()
+	if len(n.pending) >= maxPending {
+		n.pendMu.Unlock()
+		r.mu.Unlock()
+		r.err = ErrBusy
+		r.complete(nil)
+		return 0
 	}
-	if !self && len(remote) > 0 {
-		// No owner answered: the failure detector will settle who owns
-		// the key within seconds.
-		n.met.lookups.WithLabelValues("forwarded", "failed").Inc()
-		return false, &UnavailableError{RetryAfter: n.cfg.ProbeInterval}
-	}
-	if until, lost := n.losses.lostUntil(&key, n.cfg.Replicas, now); lost {
-		// Not found, but the members that held it died recently: its peer
-		// may be re-registering right now.
-		n.met.lookups.WithLabelValues("forwarded", "unavailable").Inc()
-		return false, &UnavailableError{RetryAfter: min(until.Sub(now), max(n.losses.lease/3, time.Second))}
-	}
-	n.met.lookups.WithLabelValues("forwarded", "not_found").Inc()
-	return false, nil
+	n.pending[id] = r
+	n.pendMu.Unlock()
+	r.id, r.v = id, v
+	binary.BigEndian.PutUint64(r.body[:], id)
+	copy(r.body[8:], key[:])
+	r.deadlineAt = r.start.Add(n.cfg.LookupTimeout)
+	r.deadline.Reset(n.cfg.LookupTimeout)
+	r.sendNext()
+	r.armHedge()
+	r.mu.Unlock()
+	return id
 }
 
 // LookupLocal answers from this member's memory only: a replica it holds,
@@ -153,82 +229,165 @@ func (n *Node) LookupLocal(key Key) (e Entry, found, remote bool) {
 	return Entry{}, false, false
 }
 
-// ask sends the lookup to the owners in order, hedging, and leaves the
-// first positive answer in res (res.found), returning how many owners
-// answered "not found" otherwise. err is set only when the context ended
-// or too many lookups are in flight. The question goes on each owner's
-// lane, batched with whatever else is going there.
-func (n *Node) ask(ctx context.Context, v *view, owners []string, key *Key, res *lookupResult) (int, error) {
-	id := n.reqID.Add(1)
-	r := requests.Get().(*request)
-	n.pendMu.Lock()
-	if len(n.pending) >= maxPending {
-		n.pendMu.Unlock()
-		requests.Put(r)
-		return 0, ErrBusy
-	}
-	n.pending[id] = r
-	n.pendMu.Unlock()
-	defer func() {
-		n.pendMu.Lock()
-		delete(n.pending, id)
-		n.pendMu.Unlock()
-		// Nothing is sent on r.ch any more: empty it and reuse it.
-		r.hedge.Stop()
-		r.deadline.Stop()
-		for len(r.ch) > 0 {
-			<-r.ch
-		}
-		requests.Put(r)
-	}()
-	var body [8 + 32]byte
-	binary.BigEndian.PutUint64(body[:], id)
-	copy(body[8:], key[:])
+// hedgeDelay is how long an owner has before the next one is asked too.
+func (n *Node) hedgeDelay() time.Duration { return max(n.cfg.LookupTimeout/4, time.Millisecond) }
 
-	hedge := max(n.cfg.LookupTimeout/4, time.Millisecond)
-	r.deadline.Reset(n.cfg.LookupTimeout)
-	r.hedge.Reset(hedge)
-	sent, answers := 0, 0
-	sendNext := func() {
-		for sent < len(owners) {
-			owner := owners[sent]
-			sent++
-			if n.sendTo(v, owner, msgLookup, body[:]) {
-				break
-			}
-		}
-		if sent == len(owners) {
-			// The last owner asked gets a full timeout of its own.
-			r.deadline.Reset(n.cfg.LookupTimeout)
-		}
-	}
-	sendNext()
-	for {
-		select {
-		case a := <-r.ch:
-			answers++
-			if a.found {
-				*res = a
-				return answers, nil
-			}
-			if answers >= sent {
-				if sent == len(owners) {
-					return answers, nil
-				}
-				sendNext()
-				r.hedge.Reset(hedge)
-			}
-		case <-r.hedge.C:
-			if sent < len(owners) {
-				sendNext()
-				r.hedge.Reset(hedge)
-			}
-		case <-r.deadline.C:
-			return answers, nil
-		case <-ctx.Done():
-			return answers, ctx.Err()
+// armHedge (re)starts the hedge timer; under r.mu.
+func (r *request) armHedge() {
+	d := r.n.hedgeDelay()
+	r.hedgeAt = time.Now().Add(d)
+	r.hedge.Reset(d)
+}
+
+// sendNext asks the next owner that can be reached; the last one asked
+// gets a full timeout of its own. Under r.mu.
+func (r *request) sendNext() {
+	n := r.n
+	for r.sent < r.nOwners {
+		owner := r.owners[r.sent]
+		r.sent++
+		if n.sendTo(r.v, owner, msgLookup, r.body[:]) {
+			break
 		}
 	}
+	if r.sent == r.nOwners {
+		r.deadlineAt = time.Now().Add(n.cfg.LookupTimeout)
+		r.deadline.Reset(n.cfg.LookupTimeout)
+	}
+}
+
+// answer is an owner's answer to request id (receive goroutine, whose
+// send batch is sb).
+func (n *Node) answer(id uint64, a *lookupResult, sb *server.SendBatch) {
+	n.pendMu.Lock()
+	r := n.pending[id]
+	n.pendMu.Unlock()
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	if r.id != id { // completed (and maybe reused) meanwhile
+		r.mu.Unlock()
+		return
+	}
+	r.answers++
+	switch {
+	case a.found:
+		r.res = *a
+	case r.answers < r.sent:
+		r.mu.Unlock()
+		return
+	case r.sent < r.nOwners:
+		r.sendNext()
+		r.armHedge()
+		r.mu.Unlock()
+		return
+	}
+	r.finish(sb)
+}
+
+// onTimer is both timers' function: it does what is due.
+func (r *request) onTimer() {
+	r.mu.Lock()
+	if r.id == 0 {
+		r.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	if !r.deadlineAt.IsZero() && !now.Before(r.deadlineAt) {
+		r.finish(nil)
+		return
+	}
+	if !r.hedgeAt.IsZero() && !now.Before(r.hedgeAt) {
+		r.hedgeAt = time.Time{}
+		if r.sent < r.nOwners {
+			r.sendNext()
+			r.armHedge()
+		}
+	}
+	r.mu.Unlock()
+}
+
+// cancelLookup ends the forwarded lookup id, if still in flight, with err.
+func (n *Node) cancelLookup(id uint64, err error) {
+	if id == 0 {
+		return
+	}
+	n.pendMu.Lock()
+	r := n.pending[id]
+	n.pendMu.Unlock()
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	if r.id != id {
+		r.mu.Unlock()
+		return
+	}
+	r.err = err
+	r.finish(nil)
+}
+
+// finish takes a forwarded lookup out of flight; called under r.mu, which
+// it releases, then completes it. Only the goroutine that finds r.id still
+// set gets here, so a request completes once.
+func (r *request) finish(sb *server.SendBatch) {
+	id := r.id
+	r.id = 0
+	r.hedgeAt, r.deadlineAt = time.Time{}, time.Time{}
+	r.hedge.Stop()
+	r.deadline.Stop()
+	r.mu.Unlock()
+	n := r.n
+	n.pendMu.Lock()
+	delete(n.pending, id)
+	n.pendMu.Unlock()
+	r.complete(sb)
+}
+
+// complete decides the outcome once no owner will be asked any more (the
+// rules of Lookup), calls done and puts r back in the pool.
+func (r *request) complete(sb *server.SendBatch) {
+	n, key, now := r.n, &r.key, r.start
+	found, err := r.res.found, r.err
+	switch {
+	case found && r.nOwners == 0:
+		// answered from this member's replica
+	case found:
+		n.met.lookupForwarded.Inc()
+	case err != nil:
+		n.met.lookups.WithLabelValues("forwarded", "failed").Inc()
+	default:
+		self := r.self || r.answers > 0 // some owner answered "not found"
+		if e, ok := n.st.get(key, now); ok {
+			// A member that stopped owning the key may still hold it
+			// until its handoff runs; better a slightly stale answer
+			// than none.
+			n.met.lookupLocal.Inc()
+			r.res = lookupResult{found: true, e: e}
+			found = true
+		} else if !self && r.nOwners > 0 {
+			// No owner answered: the failure detector will settle who
+			// owns the key within seconds.
+			n.met.lookups.WithLabelValues("forwarded", "failed").Inc()
+			err = &UnavailableError{RetryAfter: n.cfg.ProbeInterval}
+		} else if until, lost := n.losses.lostUntil(key, n.cfg.Replicas, now); lost {
+			// Not found, but the members that held it died recently:
+			// its peer may be re-registering right now.
+			n.met.lookups.WithLabelValues("forwarded", "unavailable").Inc()
+			err = &UnavailableError{RetryAfter: min(until.Sub(now), max(n.losses.lease/3, time.Second))}
+		} else {
+			n.met.lookups.WithLabelValues("forwarded", "not_found").Inc()
+		}
+	}
+	r.done.lookupDone(&r.res, found, err, sb)
+	// A stale timer may hold mu right now (it finds id 0 and returns):
+	// every field but mu and the timers is reset under it.
+	r.mu.Lock()
+	r.key, r.start, r.v, r.owners, r.nOwners, r.self = Key{}, time.Time{}, nil, [maxReplicas]string{}, 0, false
+	r.sent, r.answers, r.done, r.res, r.err = 0, 0, nil, lookupResult{}, nil
+	r.mu.Unlock()
+	requests.Put(r)
 }
 
 // sendTo queues a message for member on its lane, or, without one (not
@@ -268,7 +427,7 @@ func (n *Node) Introduce(target *Entry, payload []byte) error {
 	}
 	if target.Via == n.name {
 		if n.onIntroduce != nil {
-			n.onIntroduce(target.Key, target.Reflexive, payload)
+			n.onIntroduce(nil, target.Key, target.Reflexive, payload)
 		}
 		return nil
 	}
@@ -280,7 +439,7 @@ func (n *Node) Introduce(target *Entry, payload []byte) error {
 	if !n.sendTo(v, target.Via, msgIntroduce, n.introBody(target, payload, buf[:0])) {
 		return errors.New("fleet: cannot send the introduction")
 	}
-	n.met.introductions.WithLabelValues("sent").Inc()
+	n.met.introSent.Inc()
 	return nil
 }
 

@@ -28,6 +28,8 @@ type metrics struct {
 	sentEntries     prometheus.Counter
 	lookupLocal     prometheus.Counter
 	lookupForwarded prometheus.Counter
+	introSent       prometheus.Counter // introductions{sent}, once per routed introduction
+	introReceived   prometheus.Counter
 	laneMessages    prometheus.Counter
 	laneDatagrams   prometheus.Counter
 	laneErrors      prometheus.Counter
@@ -78,6 +80,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.staleEntries = m.replicated.WithLabelValues("stale")
 	m.lookupLocal = m.lookups.WithLabelValues("local", "found")
 	m.lookupForwarded = m.lookups.WithLabelValues("forwarded", "found")
+	m.introSent = m.introductions.WithLabelValues("sent")
+	m.introReceived = m.introductions.WithLabelValues("received")
 	if reg != nil {
 		reg.MustRegister(m.members, m.ownershipShare, m.entries, m.lookups, m.forwardedServed, m.replicated,
 			m.replicationFail, m.replicationLag, m.handoff, m.introductions, m.dropped, m.memberEvents,

@@ -20,6 +20,8 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/supernode-appliance/appliance/supernode/server"
 )
 
 // Options are what the supernode daemon hands the fleet besides its Config.
@@ -40,6 +42,11 @@ type Options struct {
 	// must not block for long. payload aliases the receive buffer: it is
 	// valid only during the call (copy what is kept).
 	OnIntroduce func(target Key, reflexive netip.AddrPort, payload []byte)
+	// OnIntroduceBatch, when set, is called instead of OnIntroduce with
+	// the send batch of the data channel's receive goroutine (nil: send
+	// at once), flushed after each datagram
+	// (server.Server.DeliverIntroductionBatch).
+	OnIntroduceBatch func(sb *server.SendBatch, target Key, reflexive netip.AddrPort, payload []byte)
 	// Lease is the longest registration lease peers get: after losing
 	// every owner of some keys, lookups of those keys answer "owners
 	// unavailable" instead of "not found" for this long (by then every
@@ -62,7 +69,7 @@ type Node struct {
 	ch          *channel
 	st          *store
 	lim         *limiter
-	onIntroduce func(Key, netip.AddrPort, []byte)
+	onIntroduce func(*server.SendBatch, Key, netip.AddrPort, []byte)
 
 	view  atomic.Pointer[view]
 	dirty chan struct{}
@@ -137,12 +144,16 @@ func Start(opts Options) (*Node, error) {
 		hasher:      NewHasher(sec.seed),
 		st:          newStore(cfg.MaxEntries),
 		lim:         newLimiter(cfg.MemberRate),
-		onIntroduce: opts.OnIntroduce,
+		onIntroduce: opts.OnIntroduceBatch,
 		dirty:       make(chan struct{}, 1),
 		pending:     make(map[uint64]*request),
 		failed:      make(map[string]failedMember),
 		joining:     make(map[string]bool),
 		replay:      newReplayWindow(),
+	}
+	if n.onIntroduce == nil && opts.OnIntroduce != nil {
+		f := opts.OnIntroduce
+		n.onIntroduce = func(_ *server.SendBatch, k Key, a netip.AddrPort, p []byte) { f(k, a, p) }
 	}
 	n.losses.lease = opts.Lease
 	if n.losses.lease <= 0 {

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/supernode-appliance/appliance/supernode/server"
 )
 
 // receive reads, authenticates and handles data-channel datagrams until the
@@ -16,6 +18,9 @@ func (n *Node) receive() {
 	defer n.wg.Done()
 	pkt := make([]byte, maxDatagram+1)
 	plain := make([]byte, maxDatagram)
+	// What the server sends on behalf of one datagram (answers to
+	// requesters, introductions) leaves in one sendmmsg after it.
+	sb := server.NewSendBatch()
 	for {
 		sz, from, err := n.ch.conn.ReadFromUDPAddrPort(pkt)
 		if err != nil {
@@ -24,13 +29,20 @@ func (n *Node) receive() {
 			}
 			continue
 		}
-		n.handle(pkt[:sz], plain, from)
+		n.handleBatch(pkt[:sz], plain, from, sb)
+		sb.Flush()
 	}
 }
 
 func (n *Node) drop(reason string) { n.met.dropped.WithLabelValues(reason).Inc() }
 
-func (n *Node) handle(pkt, plain []byte, from netip.AddrPort) {
+// handle handles one datagram; what the server sends for it leaves at
+// once.
+func (n *Node) handle(pkt, plain []byte, from netip.AddrPort) { n.handleBatch(pkt, plain, from, nil) }
+
+// handleBatch handles one datagram; what the server sends for it goes into
+// sb (nil: at once), which the caller flushes.
+func (n *Node) handleBatch(pkt, plain []byte, from netip.AddrPort, sb *server.SendBatch) {
 	if len(pkt) > maxDatagram || len(pkt) < sealOverhead {
 		n.drop(dropShort)
 		return
@@ -93,10 +105,10 @@ func (n *Node) handle(pkt, plain []byte, from netip.AddrPort) {
 		for b := body; len(b) > 0; {
 			typ, sub, rest, _ := nextSubFrame(b) // checkBatch has checked them all
 			b = rest
-			n.dispatch(typ, sub, &replies, now)
+			n.dispatch(typ, sub, &replies, now, sb)
 		}
 	} else {
-		n.dispatch(h.typ, body, &replies, now)
+		n.dispatch(h.typ, body, &replies, now, sb)
 	}
 	if len(replies) > 0 {
 		n.reply(&m, replies)
@@ -112,14 +124,14 @@ var replyBufs = sync.Pool{New: func() any { b := make([]byte, 0, maxPlain); retu
 // dispatch handles one message of the latency-bound kinds, alone in its
 // datagram or one of a batch frame. Answers are appended to replies as
 // sub-frames.
-func (n *Node) dispatch(typ byte, body []byte, replies *[]byte, now time.Time) {
+func (n *Node) dispatch(typ byte, body []byte, replies *[]byte, now time.Time, sb *server.SendBatch) {
 	switch typ {
 	case msgLookup:
 		n.handleLookup(body, replies, now)
 	case msgLookupResp:
-		n.handleLookupResp(body, now)
+		n.handleLookupResp(body, now, sb)
 	case msgIntroduce:
-		n.handleIntroduce(body)
+		n.handleIntroduce(body, sb)
 	default:
 		n.drop(dropUnknown)
 	}
@@ -231,7 +243,7 @@ func (n *Node) handleLookup(b []byte, replies *[]byte, now time.Time) {
 
 // handleLookupResp hands an owner's answer to the lookup waiting for it,
 // decoded without allocating.
-func (n *Node) handleLookupResp(b []byte, now time.Time) {
+func (n *Node) handleLookupResp(b []byte, now time.Time, sb *server.SendBatch) {
 	if len(b) < 9 {
 		n.drop(dropMalformed)
 		return
@@ -246,19 +258,10 @@ func (n *Node) handleLookupResp(b []byte, now time.Time) {
 		}
 		res.found, res.nLocal = true, uint8(k)
 	}
-	// Under the lock: once the asker has removed its request, nothing
-	// more is sent on its channel, which it then reuses.
-	n.pendMu.Lock()
-	if r := n.pending[id]; r != nil {
-		select {
-		case r.ch <- res:
-		default:
-		}
-	}
-	n.pendMu.Unlock()
+	n.answer(id, &res, sb)
 }
 
-func (n *Node) handleIntroduce(b []byte) {
+func (n *Node) handleIntroduce(b []byte, sb *server.SendBatch) {
 	if len(b) < 32 {
 		n.drop(dropMalformed)
 		return
@@ -275,10 +278,10 @@ func (n *Node) handleIntroduce(b []byte) {
 		n.drop(dropMalformed)
 		return
 	}
-	n.met.introductions.WithLabelValues("received").Inc()
+	n.met.introReceived.Inc()
 	if n.onIntroduce != nil {
 		// rest aliases the receive buffer: valid for the call only
 		// (Options.OnIntroduce).
-		n.onIntroduce(target, addr, rest[2:])
+		n.onIntroduce(sb, target, addr, rest[2:])
 	}
 }

@@ -31,6 +31,8 @@ type batchConn struct {
 	wn      int // messages queued
 	wsent   int
 	werr    syscall.Errno
+	wfailed int
+	noWait  bool // a full send buffer drops the rest instead of waiting (SendBatch)
 	writeFn func(fd uintptr) bool
 	v4      bool // socket is AF_INET (bound to an IPv4 address)
 }
@@ -40,16 +42,11 @@ type batchConn struct {
 const recvBufSize = 2048
 
 func newBatchConn(c *net.UDPConn, n int) (*batchConn, error) {
-	rc, err := c.SyscallConn()
+	b, err := newBatchWriter(c, 2*n)
 	if err != nil {
 		return nil, err
 	}
-	b := &batchConn{
-		rc: rc, rmsgs: make([]unix.Mmsghdr, n), riov: make([]unix.Iovec, n), rnames: make([]unix.RawSockaddrInet6, n), rbufs: make([][]byte, n),
-		wmsgs: make([]unix.Mmsghdr, 2*n), wiov: make([]unix.Iovec, 2*n), wnames: make([]unix.RawSockaddrInet6, 2*n),
-	}
-	la := addrPortOf(c.LocalAddr())
-	b.v4 = la.Addr().Is4()
+	b.rmsgs, b.riov, b.rnames, b.rbufs = make([]unix.Mmsghdr, n), make([]unix.Iovec, n), make([]unix.RawSockaddrInet6, n), make([][]byte, n)
 	for i := range n {
 		b.rbufs[i] = make([]byte, recvBufSize)
 	}
@@ -80,6 +77,21 @@ func newBatchConn(c *net.UDPConn, n int) (*batchConn, error) {
 			}
 		}
 	}
+	return b, nil
+}
+
+// newBatchWriter is a batchConn that only writes, up to m datagrams per
+// flush (SendBatch).
+func newBatchWriter(c *net.UDPConn, m int) (*batchConn, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	b := &batchConn{
+		rc: rc, wmsgs: make([]unix.Mmsghdr, m), wiov: make([]unix.Iovec, m), wnames: make([]unix.RawSockaddrInet6, m),
+	}
+	la := addrPortOf(c.LocalAddr())
+	b.v4 = la.Addr().Is4()
 	b.writeFn = func(fd uintptr) bool {
 		for b.wsent < b.wn {
 			r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.wmsgs[b.wsent])), uintptr(b.wn-b.wsent), unix.MSG_DONTWAIT, 0, 0)
@@ -88,11 +100,16 @@ func newBatchConn(c *net.UDPConn, n int) (*batchConn, error) {
 				b.wsent += int(r)
 			case unix.EINTR:
 			case unix.EAGAIN:
+				if b.noWait {
+					b.werr, b.wfailed, b.wsent = e, b.wfailed+b.wn-b.wsent, b.wn
+					return true
+				}
 				return false
 			default:
 				// sendmmsg reports the error of the first message that
 				// failed; skip it and carry on with the rest.
 				b.werr = e
+				b.wfailed++
 				b.wsent++
 			}
 		}
@@ -141,11 +158,9 @@ func (b *batchConn) flush() (failed int, err error) {
 	if b.wn == 0 {
 		return 0, nil
 	}
-	b.wsent, b.werr = 0, 0
+	b.wsent, b.werr, b.wfailed = 0, 0, 0
 	err = b.rc.Write(b.writeFn)
-	if b.werr != 0 {
-		failed = 1
-	}
+	failed = b.wfailed
 	b.wn = 0
 	return failed, err
 }

@@ -33,8 +33,16 @@ var (
 // target from this member's socket, the address the target's NAT has a
 // pinhole for. It is the fleet's OnIntroduce callback.
 func (s *Server) DeliverIntroduction(target directory.Key, reflexive netip.AddrPort, payload []byte) error {
+	return s.DeliverIntroductionBatch(nil, target, reflexive, payload)
+}
+
+// DeliverIntroductionBatch is DeliverIntroduction whose datagram goes into
+// sb (the caller flushes it), or out at once when sb is nil. A queued
+// introduction counts as delivered; if it then fails to leave, it counts
+// as a send error.
+func (s *Server) DeliverIntroductionBatch(sb *SendBatch, target directory.Key, reflexive netip.AddrPort, payload []byte) error {
 	x := deliveries.Get().(*delivery)
-	err := s.deliverIntroduction(x, target, reflexive, payload)
+	err := s.deliverIntroduction(x, sb, target, reflexive, payload)
 	x.in.Raw = nil // it aliased payload
 	deliveries.Put(x)
 	return err
@@ -49,7 +57,7 @@ type delivery struct {
 
 var deliveries = sync.Pool{New: func() any { return &delivery{in: stun.New(), out: stun.New()} }}
 
-func (s *Server) deliverIntroduction(x *delivery, target directory.Key, reflexive netip.AddrPort, payload []byte) error {
+func (s *Server) deliverIntroduction(x *delivery, sb *SendBatch, target directory.Key, reflexive netip.AddrPort, payload []byte) error {
 	in, out, p := x.in, x.out, &x.p
 	if err := in.Decode(payload); err != nil || in.Type != (stun.MessageType{Method: wire.MethodIntroduce, Class: stun.ClassIndication}) ||
 		in.Find(stun.AttrMessageIntegritySHA256) >= 0 || in.Find(stun.AttrFingerprint) >= 0 || len(payload) > stun.MaxMessageSize-36-8 {
@@ -69,7 +77,7 @@ func (s *Server) deliverIntroduction(x *delivery, target directory.Key, reflexiv
 		s.m.introduced[introFailed].Inc()
 		return ErrIntroductionTarget
 	}
-	if err := sendNow(c, out.Raw, p.Reflexive); err != nil {
+	if err := s.sendOut(sb, c, out.Raw, p.Reflexive); err != nil {
 		s.m.introduced[introFailed].Inc()
 		return err
 	}

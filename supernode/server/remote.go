@@ -19,7 +19,8 @@ import (
 // network (the fleet). The packet path never waits for the network: a
 // worker answers what memory can answer (LookupLocal) and hands a lookup
 // that needs the network to a goroutine of its own, which answers the
-// requester when the fleet has answered (LookupRemote).
+// requester when the fleet has answered (LookupRemote), or, when the store
+// is an AsyncRemoteStore, to the store, which calls back with the outcome.
 type RemoteStore interface {
 	directory.Store
 	// Attached is the table of the peers that talk to this server. The
@@ -34,6 +35,28 @@ type RemoteStore interface {
 	// nil) is an authoritative "not registered"; an *UnavailableError says
 	// no member that would know could answer.
 	LookupRemote(ctx context.Context, id directory.Key, p *directory.Peer) (bool, error)
+}
+
+// AsyncRemoteStore is a RemoteStore that looks up without a goroutine
+// waiting for the network: the server then hands a lookup that needs the
+// network to the store and is called back with the outcome, so the answer
+// and the introduction leave from the goroutine that received the fleet's
+// answer, with no goroutine woken to send them.
+type AsyncRemoteStore interface {
+	RemoteStore
+	// LookupRemoteAsync starts LookupRemote's lookup and returns at once.
+	// done.RemoteDone is called exactly once with the outcome (as
+	// LookupRemote returns it), before LookupRemoteAsync returns when
+	// memory can answer, else from the goroutine that saw the answer
+	// arrive or the deadline pass; it must not block.
+	LookupRemoteAsync(id directory.Key, done RemoteDone)
+}
+
+// RemoteDone receives an asynchronous remote lookup's outcome; p is valid
+// only during the call. The answer to the requester goes into sb when it
+// is not nil (the caller flushes it), else out at once.
+type RemoteDone interface {
+	RemoteDone(found bool, p *directory.Peer, err error, sb *SendBatch)
 }
 
 // UnavailableError means the members that hold a peer's registration are
@@ -61,10 +84,12 @@ const rQueued result = nResults
 // remoteLookups runs the lookups that wait for the network.
 type remoteLookups struct {
 	s     *Server
-	store RemoteStore // nil: every lookup is answered from memory
+	store RemoteStore      // nil: every lookup is answered from memory
+	async AsyncRemoteStore // store, when it can look up asynchronously
 	slots chan struct{}
 	wg    sync.WaitGroup
 	res   *prometheus.CounterVec // result=found|not_found|unavailable|busy
+	found prometheus.Counter     // res{found}, counted per lookup
 
 	// Runners are goroutines that outlive one lookup: an idle one takes
 	// the next job from jobs (unbuffered), else a new one starts (at most
@@ -88,6 +113,7 @@ func (r *remoteLookups) init(s *Server, reg prometheus.Registerer) {
 		return
 	}
 	r.s, r.store, r.slots = s, rs, make(chan struct{}, maxRemoteLookups)
+	r.async, _ = rs.(AsyncRemoteStore)
 	r.jobs, r.stop = make(chan *remoteJob), make(chan struct{})
 	r.res = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "supernode_remote_lookups_total",
@@ -96,6 +122,7 @@ func (r *remoteLookups) init(s *Server, reg prometheus.Registerer) {
 	if reg != nil {
 		reg.MustRegister(r.res)
 	}
+	r.found = r.res.WithLabelValues("found")
 }
 
 // wait returns when every remote lookup has answered (each is bounded by
@@ -155,8 +182,12 @@ func (w *worker) findTarget(req *stun.Message, src netip.AddrPort, id, target wi
 		return false, true
 	}
 	j := jobs.Get().(*remoteJob)
-	j.conn, j.raw, j.src, j.id, j.target, j.requester, j.start = w.conn, append(j.raw[:0], req.Raw...), src, id, target, w.peer, now
+	j.r, j.conn, j.raw, j.src, j.id, j.target, j.requester, j.start = r, w.conn, append(j.raw[:0], req.Raw...), src, id, target, w.peer, now
 	r.wg.Add(1)
+	if r.async != nil {
+		r.async.LookupRemoteAsync(target, j) // j.RemoteDone answers
+		return false, true
+	}
 	select {
 	case r.jobs <- j: // an idle runner took it
 	default:
@@ -167,6 +198,7 @@ func (w *worker) findTarget(req *stun.Message, src netip.AddrPort, id, target wi
 
 // remoteJob is everything a lookup needs once the worker has moved on.
 type remoteJob struct {
+	r          *remoteLookups
 	conn       *net.UDPConn // the socket the request came in on: the requester's NAT expects the answer from there
 	raw        []byte
 	src        netip.AddrPort
@@ -178,6 +210,22 @@ type remoteJob struct {
 }
 
 func (r *remoteLookups) run(j *remoteJob) {
+	found, err := r.store.LookupRemote(context.Background(), j.target, &j.t)
+	r.answer(j, found, err, nil)
+}
+
+// RemoteDone implements RemoteDone: the asynchronous lookup's outcome.
+func (j *remoteJob) RemoteDone(found bool, p *directory.Peer, err error, sb *SendBatch) {
+	if found {
+		j.t = *p
+	}
+	j.r.answer(j, found, err, sb)
+}
+
+// answer answers the requester with the outcome of the remote lookup
+// (found: j.t is the target) and routes the introduction, then releases
+// the job. The answer goes into sb unless it is nil.
+func (r *remoteLookups) answer(j *remoteJob, found bool, err error, sb *SendBatch) {
 	defer func() {
 		jobs.Put(j)
 		<-r.slots
@@ -185,7 +233,6 @@ func (r *remoteLookups) run(j *remoteJob) {
 	}()
 	s := r.s
 	t := &j.t
-	found, err := r.store.LookupRemote(context.Background(), j.target, t)
 	req, out := j.req, j.out
 	if req.Decode(j.raw) != nil {
 		return // it decoded in the worker; cannot happen
@@ -195,7 +242,7 @@ func (r *remoteLookups) run(j *remoteJob) {
 	limited := false
 	switch {
 	case found:
-		r.res.WithLabelValues("found").Inc()
+		r.found.Inc()
 		// The same introduction budgets as a lookup answered in the worker.
 		if by, ok := s.intros.allow(j.id, j.target, time.Now().UnixNano()); !ok {
 			s.m.limited[by].Inc()
@@ -220,7 +267,7 @@ func (r *remoteLookups) run(j *remoteJob) {
 		res = rNotFound
 	}
 	// j.src is the requester's registered, cookie-proven address.
-	if sendNow(j.conn, out.Raw, j.src) != nil {
+	if s.sendOut(sb, j.conn, out.Raw, j.src) != nil {
 		s.m.drop(dropSendError)
 	}
 	s.m.requests[mLookup][res].Inc()
