@@ -24,6 +24,11 @@ type Config struct {
 	// Timeout after which an unanswered request counts as lost and its
 	// slot sends a fresh request (default 500ms).
 	Timeout time.Duration
+	// Rate paces the requests to this many per second over all sockets
+	// (open loop: a slow or lost answer does not slow the sending while
+	// the window has room); 0 sends as fast as the window allows (closed
+	// loop, the default).
+	Rate float64
 	// CheckMapped counts an answer as Bad unless its XOR-MAPPED-ADDRESS
 	// equals the socket's own address (true on loopback, false behind NAT).
 	CheckMapped bool
@@ -47,6 +52,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 500 * time.Millisecond
+	}
+	if c.Rate < 0 {
+		return errors.New("loadgen: the rate must be 0 (as fast as the window allows) or a positive number of requests per second")
 	}
 	return nil
 }
@@ -170,7 +178,11 @@ type worker struct {
 }
 
 func newWorker(cfg Config, id uint32) (*worker, error) {
-	sock, err := dialUDP(cfg.Target, cfg.Batch, 10*time.Millisecond)
+	wait := 10 * time.Millisecond
+	if cfg.Rate > 0 {
+		wait = time.Millisecond // the pacing's step when nothing arrives
+	}
+	sock, err := dialUDP(cfg.Target, cfg.Batch, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -232,11 +244,19 @@ func (w *worker) run(ctx context.Context, start time.Time) error {
 	return nil
 }
 
-// flush sends every queued slot a fresh request, a batch at a time.
+// flush sends every queued slot a fresh request, a batch at a time; with
+// a Rate, only as many as the pace allows by now.
 func (w *worker) flush(now time.Duration) error {
 	for len(w.queue) > 0 {
 		w.out = w.out[:0]
 		k := min(len(w.queue), w.cfg.Batch)
+		if w.cfg.Rate > 0 {
+			due := int64(w.cfg.Rate/float64(w.cfg.Sockets)*now.Seconds()) - int64(w.sent)
+			if due <= 0 {
+				return nil
+			}
+			k = int(min(int64(k), due))
+		}
 		for _, s := range w.queue[:k] {
 			sl := &w.slots[s]
 			sl.gen++

@@ -83,6 +83,26 @@ func TestRunCountsAnswers(t *testing.T) {
 	}
 }
 
+// TestRunPaced: with a Rate the generator never runs ahead of the pace
+// (it may fall behind on a loaded machine, which the result shows).
+func TestRunPaced(t *testing.T) {
+	r := startResponder(t, false, nil)
+	const rate = 2000
+	res, err := Run(context.Background(), Config{Target: r.addr(), Sockets: 2, Window: 32, Duration: 500 * time.Millisecond, Rate: rate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if limit := uint64(rate*res.Elapsed.Seconds()) + 2; res.Sent > limit {
+		t.Fatalf("sent %d in %s, more than %d at %d/s: %s", res.Sent, res.Elapsed, limit, rate, res)
+	}
+	if res.Answered == 0 || res.Lost != 0 {
+		t.Fatalf("want answers and no loss: %s", res)
+	}
+	if _, err := Run(context.Background(), Config{Target: r.addr(), Rate: -1}); err == nil {
+		t.Fatal("a negative rate was accepted")
+	}
+}
+
 func TestRunCountsLossAndForgery(t *testing.T) {
 	r := startResponder(t, false, func(n uint64, resp []byte) bool {
 		switch {

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -72,6 +71,10 @@ func TestBindingBenchmark(t *testing.T) {
 		rounds = n
 	}
 	fixed := 250000
+	paced := 100000 // legitimate requests/s of the paced rows; 0: none
+	if n, err := strconv.Atoi(os.Getenv("SUPERNODE_XDP_BINDING_PACED")); err == nil && n >= 0 {
+		paced = n
+	}
 	if n, err := strconv.Atoi(os.Getenv("SUPERNODE_XDP_FLOOD_RATE")); err == nil && n > 0 {
 		fixed = n
 	}
@@ -123,24 +126,35 @@ func TestBindingBenchmark(t *testing.T) {
 		t.Fatalf("enable BPF run-time statistics: %v", err)
 	}
 	defer stats.Close()
-	cpu := map[string][][2]float64{}
-	// pinned: the legitimate generator on CPU 0 and the flood's sending
-	// thread on CPU 1, with and without the flood, so the flood cannot take
-	// the legitimate generator's second core; what is left to measure is
-	// what the flood costs the answering path.
-	measure := func(name string, port int, floodRate int, flooding, pinned bool) (rps, pps float64) {
-		gen.cpu = -1
-		var pin []string
-		if pinned {
-			gen.cpu, pin = 1, []string{"taskset", "-c", "0"}
+	// A row is an answering set-up under one legitimate load: as fast as
+	// the generator's window allows (paced 0: on two shared cores the
+	// generator is then the limit, and whatever CPU the flood takes comes
+	// off the answers), or paced to a fixed rate the set-up serves with
+	// CPU to spare, which shows what the flood itself costs the answers.
+	type row struct {
+		name  string // coturn, supernode, xdp
+		paced int    // legitimate requests/s; 0: closed loop
+	}
+	type cells struct{ quiet, maxFlood, maxPPS, fixedFlood, fixedPPS, cores, ns [3][]float64 }
+	res := map[row]*cells{}
+	measure := func(r row, flood int) {
+		x := res[r]
+		if x == nil {
+			x = &cells{}
+			res[r] = x
 		}
+		port := stunPort
+		if r.name == "coturn" {
+			port = coturnPort
+		}
+		col := map[int]int{-1: 0, 0: 1, fixed: 2}[flood] // -1: no flood, 0: max rate
 		ctx, stop := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		var sent atomic.Int64
-		if flooding {
+		if flood >= 0 {
 			go func() {
 				defer close(done)
-				if err := gen.run(ctx, floodRate, &sent); err != nil {
+				if err := gen.run(ctx, flood, &sent); err != nil {
 					t.Error(err)
 				}
 			}()
@@ -151,7 +165,11 @@ func TestBindingBenchmark(t *testing.T) {
 		tx0 := e.counters()["tx_binding"]
 		st0 := filterStats(t)
 		rx0, start := e.rxPackets(), time.Now()
-		out := e.snd.Exec(t, append(pin, loadgen, "-duration", dur.String(), "-timeout", "200ms", fmt.Sprintf("%s:%d", rcvIP, port))...)
+		args := []string{loadgen, "-duration", dur.String(), "-timeout", "200ms"}
+		if r.paced > 0 {
+			args = append(args, "-rate", strconv.Itoa(r.paced))
+		}
+		out := e.snd.Exec(t, append(args, fmt.Sprintf("%s:%d", rcvIP, port))...)
 		tx := e.counters()["tx_binding"] - tx0
 		// The flood that reached the receiving interface: its rx counter
 		// (which counts what XDP dropped or answered) less the requests.
@@ -161,85 +179,83 @@ func TestBindingBenchmark(t *testing.T) {
 			rx -= min(rx, n)
 		}
 		elapsed := time.Since(start)
-		pps = float64(rx) / elapsed.Seconds()
+		pps := float64(rx) / elapsed.Seconds()
 		st := filterStats(t)
 		st.Runtime -= st0.Runtime
 		st.RunCount -= st0.RunCount
-		cpu[name+fmt.Sprint(pinned, flooding, floodRate)] = append(cpu[name+fmt.Sprint(pinned, flooding, floodRate)],
-			[2]float64{st.Runtime.Seconds() / elapsed.Seconds(), float64(st.Runtime.Nanoseconds()) / float64(max(st.RunCount, 1))})
 		stop()
 		<-done
 		m := regexp.MustCompile(`rps=([0-9.]+)`).FindStringSubmatch(out)
 		if m == nil {
 			t.Fatalf("stun-loadgen output: %s", out)
 		}
-		rps, _ = strconv.ParseFloat(m[1], 64)
-		t.Logf("%-10s pinned=%-5v flood=%-5v rate=%-6d answered %8.0f/s  flood received %8.0f pkt/s  tx_binding %d  (%s)", name, pinned, flooding, floodRate, rps, pps, tx, strings.TrimSpace(out))
-		if name == "xdp" && tx == 0 {
+		rps, _ := strconv.ParseFloat(m[1], 64)
+		t.Logf("%-9s paced=%-6d flood=%-6d answered %8.0f/s  flood received %8.0f pkt/s  tx_binding %d  (%s)", r.name, r.paced, flood, rps, pps, tx, strings.TrimSpace(out))
+		if r.name == "xdp" && tx == 0 {
 			t.Errorf("xdp set-up: nothing was answered in the driver")
 		}
-		if name != "xdp" && tx != 0 {
-			t.Errorf("%s set-up: %d answered in the driver", name, tx)
+		if r.name != "xdp" && tx != 0 {
+			t.Errorf("%s set-up: %d answered in the driver", r.name, tx)
 		}
+		switch col {
+		case 0:
+			x.quiet[0] = append(x.quiet[0], rps)
+		case 1:
+			x.maxFlood[0], x.maxPPS[0] = append(x.maxFlood[0], rps), append(x.maxPPS[0], pps)
+		case 2:
+			x.fixedFlood[0], x.fixedPPS[0] = append(x.fixedFlood[0], rps), append(x.fixedPPS[0], pps)
+		}
+		x.cores[col] = append(x.cores[col], st.Runtime.Seconds()/elapsed.Seconds())
+		x.ns[col] = append(x.ns[col], float64(st.Runtime.Nanoseconds())/float64(max(st.RunCount, 1)))
 		time.Sleep(200 * time.Millisecond)
-		return rps, pps
 	}
 
-	type cells struct{ quiet, maxFlood, maxPPS, fixedFlood, fixedPPS []float64 }
-	add := func(x *cells, name string, pinned bool) {
-		q, _ := measure(name, stunPort, 0, false, pinned)
-		m, mp := measure(name, stunPort, 0, true, pinned)
-		f, fp := measure(name, stunPort, fixed, true, pinned)
-		x.quiet, x.maxFlood, x.maxPPS = append(x.quiet, q), append(x.maxFlood, m), append(x.maxPPS, mp)
-		x.fixedFlood, x.fixedPPS = append(x.fixedFlood, f), append(x.fixedPPS, fp)
+	rows := []row{{"supernode", 0}, {"xdp", 0}}
+	if paced > 0 {
+		rows = append(rows, row{"supernode", paced}, row{"xdp", paced})
 	}
-	res := map[string]*cells{"coturn": {}, "supernode": {}, "xdp": {}, "xdp-pinned": {}}
-	pinnable := runtime.NumCPU() >= 2
-	for r := 0; r < rounds; r++ {
+	for range rounds {
 		fastPath(false)
-		c, _ := measure("coturn", coturnPort, 0, false, false)
-		res["coturn"].quiet = append(res["coturn"].quiet, c)
-		add(res["supernode"], "supernode", false)
-		fastPath(true)
-		add(res["xdp"], "xdp", false)
-		if pinnable {
-			add(res["xdp-pinned"], "xdp", true)
+		measure(row{"coturn", 0}, -1)
+		for _, r := range rows {
+			if r.name == "xdp" {
+				fastPath(true)
+			} else {
+				fastPath(false)
+			}
+			for _, flood := range []int{-1, 0, fixed} {
+				measure(r, flood)
+			}
 		}
 	}
-	c := median(res["coturn"].quiet)
-	t.Logf("medians of %d rounds, %s each; Binding answers per second (legitimate, one source, 4 sockets x 32 in flight):", rounds, dur)
-	t.Logf("| answered by | no flood | vs coturn | flood at max rate (pkt/s received) | kept | flood at %d pkt/s (received) | kept |", fixed)
-	t.Logf("|---|---:|---:|---:|---:|---:|---:|")
-	t.Logf("| coturn (userspace) | %.0f | 1.00x | - | - | - | - |", c)
-	var result []string
-	for _, name := range []string{"supernode", "xdp", "xdp-pinned"} {
-		x := res[name]
-		if len(x.quiet) == 0 {
-			continue
+	c := median(res[row{"coturn", 0}].quiet[0])
+	t.Logf("medians of %d rounds, %s each; legitimate Binding answers per second (one source, 4 sockets x 32 in flight, closed loop or paced):", rounds, dur)
+	t.Logf("| answered by | legitimate load | no flood | vs coturn | flood at max rate (pkt/s received) | kept | flood at %d pkt/s (received) | kept |", fixed)
+	t.Logf("|---|---|---:|---:|---:|---:|---:|---:|")
+	t.Logf("| coturn (userspace) | closed loop | %.0f | 1.00x | - | - | - | - |", c)
+	load := func(r row) string {
+		if r.paced == 0 {
+			return "closed loop"
 		}
-		q, m, f := median(x.quiet), median(x.maxFlood), median(x.fixedFlood)
-		t.Logf("| %s | %.0f | %.2fx | %.0f (%.0f) | %.0f%% | %.0f (%.0f) | %.0f%% |", name, q, q/c, m, median(x.maxPPS), 100*m/q, f, median(x.fixedPPS), 100*f/q)
-		result = append(result, fmt.Sprintf("%s=%.0f/%.0f/%.0f", name, q, m, f))
+		return fmt.Sprintf("paced, %d/s", r.paced)
+	}
+	var result []string
+	for _, r := range rows {
+		x := res[r]
+		q, m, f := median(x.quiet[0]), median(x.maxFlood[0]), median(x.fixedFlood[0])
+		t.Logf("| %s | %s | %.0f | %.2fx | %.0f (%.0f) | %.0f%% | %.0f (%.0f) | %.0f%% |", r.name, load(r), q, q/c, m, median(x.maxPPS[0]), 100*m/q, f, median(x.fixedPPS[0]), 100*f/q)
+		result = append(result, fmt.Sprintf("%s@%d=%.0f/%.0f/%.0f", r.name, r.paced, q, m, f))
 	}
 	t.Logf("The XDP filter's own time (BPF run-time statistics), medians: cores busy / ns per packet")
-	t.Logf("| set-up | no flood | flood at max rate | flood at %d pkt/s |", fixed)
-	t.Logf("|---|---:|---:|---:|")
-	for _, row := range []struct {
-		label, name string
-		pinned      bool
-	}{{"supernode (fast path off)", "supernode", false}, {"xdp", "xdp", false}, {"xdp-pinned", "xdp", true}} {
-		cell := func(flooding bool, rate int) string {
-			v := cpu[row.name+fmt.Sprint(row.pinned, flooding, rate)]
-			if len(v) == 0 {
-				return "-"
-			}
-			var c, ns []float64
-			for _, x := range v {
-				c, ns = append(c, x[0]), append(ns, x[1])
-			}
-			return fmt.Sprintf("%.3f / %.0f ns", median(c), median(ns))
+	t.Logf("| set-up | legitimate load | no flood | flood at max rate | flood at %d pkt/s |", fixed)
+	t.Logf("|---|---|---:|---:|---:|")
+	for _, r := range rows {
+		x := res[r]
+		var cell [3]string
+		for i := range cell {
+			cell[i] = fmt.Sprintf("%.3f / %.0f ns", median(x.cores[i]), median(x.ns[i]))
 		}
-		t.Logf("| %s | %s | %s | %s |", row.label, cell(false, 0), cell(true, 0), cell(true, fixed))
+		t.Logf("| %s | %s | %s | %s | %s |", r.name, load(r), cell[0], cell[1], cell[2])
 	}
 	fmt.Printf("RESULT coturn=%.0f %s (answers/s: no flood / max-rate flood / %d pkt/s flood)\n", c, strings.Join(result, " "), fixed)
 }

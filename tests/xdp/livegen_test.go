@@ -29,7 +29,6 @@ type liveGen struct {
 	ns      *testenv.NS
 	ifindex uint32
 	frame   []byte
-	cpu     int // the CPU the sending thread is pinned to; -1: any
 }
 
 // xdpMD is struct xdp_md, the context of BPF_PROG_RUN for XDP (data_end
@@ -85,7 +84,7 @@ func newLiveGen(t testing.TB, ns *testenv.NS, ifname string, frame []byte) *live
 		t.Fatalf("live-frame generator program: %v", err)
 	}
 	t.Cleanup(func() { prog.Close() })
-	g := &liveGen{prog: prog, ns: ns, frame: frame, cpu: -1}
+	g := &liveGen{prog: prog, ns: ns, frame: frame}
 	if err := ns.Do(func() error {
 		i, err := net.InterfaceByName(ifname)
 		if err == nil {
@@ -112,18 +111,6 @@ func (g *liveGen) run(ctx context.Context, rate int, sent *atomic.Int64) error {
 	}
 	start := time.Now()
 	return g.ns.Do(func() error {
-		if g.cpu >= 0 {
-			// ns.Do holds the thread; it goes back to the pool unpinned.
-			var orig, one unix.CPUSet
-			if err := unix.SchedGetaffinity(0, &orig); err != nil {
-				return err
-			}
-			one.Set(g.cpu)
-			if err := unix.SchedSetaffinity(0, &one); err != nil {
-				return fmt.Errorf("pin the flood to CPU %d: %w", g.cpu, err)
-			}
-			defer unix.SchedSetaffinity(0, &orig)
-		}
 		for ctx.Err() == nil {
 			_, err := g.prog.Run(&ebpf.RunOptions{
 				Data:    g.frame,

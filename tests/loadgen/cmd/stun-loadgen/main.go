@@ -29,6 +29,7 @@ func main() {
 	fs.IntVar(&cfg.Window, "window", 32, "requests in flight per socket")
 	fs.IntVar(&cfg.Batch, "batch", 32, "datagrams per sendmmsg/recvmmsg call")
 	fs.DurationVar(&cfg.Timeout, "timeout", 5e8, "after this an unanswered request counts as lost")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "requests per second over all sockets, paced (open loop within the window); 0: as fast as the window allows")
 	fs.BoolVar(&cfg.CheckMapped, "check-mapped", true, "count answers whose XOR-MAPPED-ADDRESS is not our own address as bad (turn off behind NAT)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if err == flag.ErrHelp {
