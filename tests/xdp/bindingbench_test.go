@@ -56,7 +56,10 @@ func filterStats(t *testing.T) (sum ebpf.ProgramStats) {
 // what goes up). Then the spoofed random-source flood of xdp-flood.sh (live
 // XDP frames from 10.0.0.0/8) against the supernode and the fast path: the
 // legitimate Binding answers kept, at the sender's maximum rate and at a
-// fixed rate. Rounds interleave the set-ups; cells are medians.
+// fixed rate, with the legitimate load as fast as the generator goes and
+// paced (SUPERNODE_XDP_BINDING_PACED requests/s, 100,000 unless set; 0
+// leaves the paced rows out). Rounds interleave the set-ups; cells are
+// medians.
 func TestBindingBenchmark(t *testing.T) {
 	if os.Getenv("SUPERNODE_XDP_BINDING_BENCH") != "1" {
 		t.Skip("Binding benchmark: run tests/bench/xdp-binding.sh (sets SUPERNODE_XDP_BINDING_BENCH=1)")
