@@ -259,15 +259,8 @@ func (r *request) sendNext() {
 // answer is an owner's answer to request id (receive goroutine, whose
 // send batch is sb).
 func (n *Node) answer(id uint64, a *lookupResult, sb *server.SendBatch) {
-	n.pendMu.Lock()
-	r := n.pending[id]
-	n.pendMu.Unlock()
+	r := n.inFlight(id)
 	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	if r.id != id { // completed (and maybe reused) meanwhile
-		r.mu.Unlock()
 		return
 	}
 	r.answers++
@@ -313,19 +306,29 @@ func (n *Node) cancelLookup(id uint64, err error) {
 	if id == 0 {
 		return
 	}
-	n.pendMu.Lock()
-	r := n.pending[id]
-	n.pendMu.Unlock()
+	r := n.inFlight(id)
 	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	if r.id != id {
-		r.mu.Unlock()
 		return
 	}
 	r.err = err
 	r.finish(nil)
+}
+
+// inFlight returns forwarded lookup id's request, locked, or nil when it
+// has completed (and its request maybe been reused) meanwhile.
+func (n *Node) inFlight(id uint64) *request {
+	n.pendMu.Lock()
+	r := n.pending[id]
+	n.pendMu.Unlock()
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	if r.id != id {
+		r.mu.Unlock()
+		return nil
+	}
+	return r
 }
 
 // finish takes a forwarded lookup out of flight; called under r.mu, which
